@@ -1,0 +1,259 @@
+"""Configuration: defaults, then ``.gitorch.toml`` or ``[tool.gitorch]`` in ``pyproject.toml``, then flags.
+
+Every table forbids unknown keys, so a typo is an error naming the file, the key and the reason.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gitorch.errors import ConfigError
+
+CONFIG_FILE = ".gitorch.toml"
+TASKS = ("audit", "fix", "documentation", "complex")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Confirmations(_Strict):
+    """When a fix attempt needs a human's yes before it is tested and committed."""
+
+    deleted_lines: int = Field(50, ge=0, description="ask when an attempt deletes more lines than this")
+    files: int = Field(5, ge=0, description="ask when an attempt touches more files than this")
+    deletions: bool = Field(True, description="ask when an attempt deletes a file")
+    new_modules: bool = Field(True, description="ask when an attempt adds a new module (package)")
+    migrations: bool = Field(True, description="ask when an attempt touches a migration")
+    core_files: list[str] = Field(
+        default_factory=lambda: ["**/__init__.py", "**/__manifest__.py", "**/models/**", "**/models.py"],
+        description="globs of core files whose change needs confirmation",
+    )
+    migration_globs: list[str] = Field(
+        default_factory=lambda: ["**/migrations/**", "**/alembic/**", "**/*migration*.py"],
+    )
+
+
+class Protected(_Strict):
+    """Paths whose change rejects an attempt outright (test and CI configuration)."""
+
+    test_files: list[str] = Field(
+        default_factory=lambda: ["**/test_*.py", "**/*_test.py", "**/tests/**", "**/conftest.py"]
+    )
+    test_config: list[str] = Field(
+        default_factory=lambda: [
+            "pytest.ini", "tox.ini", "noxfile.py", "setup.cfg", ".coveragerc", "pyproject.toml",
+            ".github/**", ".gitlab-ci.yml", ".ci/**", ".circleci/**", "Jenkinsfile", "azure-pipelines.yml",
+            ".pre-commit-config.yaml", "conftest.py",
+        ]
+    )
+
+
+class TestsSettings(_Strict):
+    """The tests dimension of the embedded agent and the loop's test phase."""
+
+    command: str = Field("python -m pytest -q", description="the project's test command")
+    timeout_s: float = Field(900, gt=0)
+    coverage_min: float = Field(80.0, ge=0, le=100, description="total coverage below this is a finding")
+    module_coverage_min: float = Field(50.0, ge=0, le=100, description="a module below this is a finding")
+    retries: int = Field(1, ge=0, description="retries of a fix attempt whose tests failed")
+
+
+class Route(_Strict):
+    """Agent chains per task: the first available agent runs, the next ones are fallbacks."""
+
+    audit: list[str] | None = None
+    fix: list[str] | None = None
+    documentation: list[str] | None = None
+    complex: list[str] | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class Routing(Route):
+    """Default chains, and per-dimension overrides under ``[routing.<dimension>]``."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+    audit: list[str] | None = Field(default_factory=lambda: ["local"])
+    fix: list[str] | None = Field(default_factory=lambda: ["local"])
+
+    def chain(self, task: str, dimension: str | None = None) -> list[str]:
+        override = self.for_dimension(dimension)
+        if override is not None and getattr(override, task) is not None:
+            return list(getattr(override, task))
+        return list(getattr(self, task) or getattr(self, "fix") or ["local"])
+
+    def for_dimension(self, dimension: str | None) -> Route | None:
+        if not dimension or not self.model_extra or dimension not in self.model_extra:
+            return None
+        value = self.model_extra[dimension]
+        return value if isinstance(value, Route) else Route.model_validate(value)
+
+
+class Price(_Strict):
+    """USD per million tokens."""
+
+    input: float = Field(ge=0)
+    cached_input: float | None = Field(default=None, ge=0)
+    output: float = Field(ge=0)
+
+
+class Config(_Strict):
+    """Everything gitorch reads from configuration. Defaults follow the original design."""
+
+    max_iterations: int = Field(10, ge=1)
+    max_budget_usd: float = Field(5.0, ge=0)
+    target_score: float = Field(100.0, ge=0, le=100)
+    min_acceptable_score: float = Field(80.0, ge=0, le=100)
+    command_prefix: str = Field("", description="prefix for project commands, e.g. 'docker compose exec odoo'")
+    templates_dir: str = Field(".gitorch/templates", description="repository templates overriding the built-in ones")
+    default_dimensions: list[str] = Field(default_factory=lambda: ["security", "backend"])
+    exclude: list[str] = Field(
+        default_factory=lambda: [".git", ".venv", "venv", "node_modules", "build", "dist", ".tox", "__pycache__"],
+        description="directories analyzers skip",
+    )
+    stall_iterations: int = Field(3, ge=1, description="iterations without improvement before stopping")
+    agent_timeout_s: float = Field(900, gt=0)
+    confirm: Confirmations = Field(default_factory=Confirmations)
+    protected: Protected = Field(default_factory=Protected)
+    tests: TestsSettings = Field(default_factory=TestsSettings)
+    routing: Routing = Field(default_factory=Routing)
+    agents: dict[str, dict[str, Any]] = Field(default_factory=dict, description="per-agent options tables")
+    pricing: dict[str, Price] = Field(default_factory=dict, description="model prices overriding the shipped table")
+    source: str | None = Field(default=None, exclude=True, description="the file this was read from")
+
+    def agent_options(self, agent_cls: type) -> Any:
+        """Validate ``[agents.<name>]`` against the agent's ``Options`` model."""
+        raw = self.agents.get(agent_cls.name, {})
+        try:
+            return agent_cls.Options.model_validate(raw)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, self.source, prefix=f"agents.{agent_cls.name}")) from None
+
+
+def _describe(exc: ValidationError, source: str | None, prefix: str = "") -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"])
+    if prefix:
+        key = f"{prefix}.{key}" if key else prefix
+    reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+    where = source or "configuration"
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"{where}: {key}: {reason}{more}"
+
+
+def find_config_file(root: Path) -> tuple[Path, str] | None:
+    """``(.gitorch.toml, "")`` or ``(pyproject.toml, "tool.gitorch")`` in ``root``, if present."""
+    own = root / CONFIG_FILE
+    if own.is_file():
+        return own, ""
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return None
+        if "gitorch" in data.get("tool", {}):
+            return pyproject, "tool.gitorch"
+    return None
+
+
+def load_config(root: Path, overrides: dict[str, Any] | None = None, *, file: Path | None = None) -> Config:
+    """Read the configuration for the repository at ``root`` and apply ``overrides`` (CLI flags)."""
+    data: dict[str, Any] = {}
+    source: str | None = None
+    found = (file, "") if file is not None else find_config_file(root)
+    if found is not None:
+        path, table = found
+        source = str(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such file") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        for part in filter(None, table.split(".")):
+            raw = raw.get(part, {})
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: {table}: expected a table")
+        data = raw
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        target = data
+        *parents, leaf = key.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = value
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source, prefix=table if found and found[1] else "")) from None
+    config.source = source
+    if config.min_acceptable_score > config.target_score:
+        raise ConfigError(f"{source or 'configuration'}: min_acceptable_score: must not exceed target_score")
+    for name in config.routing.model_extra or {}:
+        try:
+            config.routing.for_dimension(name)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, source, prefix=f"routing.{name}")) from None
+    return config
+
+
+STARTER_CONFIG = '''\
+# gitorch configuration. Every key is optional; the values shown are the defaults.
+# Unknown keys are an error, so a typo never passes silently.
+
+# Loop limits (gitorch fix)
+max_iterations = 10          # iteration cap
+max_budget_usd = 5.00        # spending cap across all agent calls, in USD
+target_score = 100           # stop when every audited dimension reaches this score
+min_acceptable_score = 80    # P2/P3 enhancements start once the score is at least this
+
+# Prefix for running project commands, e.g. "docker compose exec odoo"
+command_prefix = ""
+
+# Repository prompt templates that override gitorch's built-in ones
+templates_dir = ".gitorch/templates"
+
+# Dimensions audited when no --dim is given
+default_dimensions = ["security", "backend"]
+
+[tests]
+command = "python -m pytest -q"   # the project's test command
+timeout_s = 900
+coverage_min = 80                 # total coverage under this is a finding (tests dimension)
+module_coverage_min = 50          # a module under this is a finding
+retries = 1                       # retries of a fix whose tests failed, with the failure output
+
+[confirm]
+# A fix attempt above these thresholds needs a human's yes (or --yes).
+deleted_lines = 50
+files = 5
+deletions = true
+new_modules = true
+migrations = true
+core_files = ["**/__init__.py", "**/__manifest__.py", "**/models/**", "**/models.py"]
+
+[routing]
+# Agent chains per task; the first available agent runs, the next ones are fallbacks.
+audit = ["local"]
+fix = ["local"]
+
+# Per-dimension override, for example an AI agent for compliance:
+# [routing.compliance]
+# audit = ["claude", "gemini"]
+# fix = ["claude"]
+
+# Per-agent options:
+# [agents.claude]
+# model = "sonnet"
+'''
