@@ -339,6 +339,26 @@ class Availability:
         return self.ok
 
 
+@dataclass
+class AgentContext:
+    """Services the core lends an agent for its calls; each may be None (then the agent does without).
+
+    - ``recorder`` (:class:`gitorch.calls.Recorder`): keeps every external call (record mode) or serves
+      recorded ones back (replay mode).
+    - ``budget`` (:class:`gitorch.budget.Budget`): checked with a worst-case estimate before each call,
+      charged with the real usage after it.
+    - ``redactor`` (:class:`gitorch.redact.Redactor`): masks secrets in prompts and in what is recorded.
+    - ``parser``: the :class:`Parser` that turns a free-text report into an :class:`AuditResult`.
+    - ``templates`` (:class:`gitorch.templates.Templates`): renders prompt templates.
+    """
+
+    recorder: Any = None
+    budget: Any = None
+    redactor: Any = None
+    parser: Parser | None = None
+    templates: Any = None
+
+
 # --------------------------------------------------------------------------------------------------
 # Plugin base classes.
 
@@ -394,8 +414,9 @@ class Agent:
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
 
-    def __init__(self, options: BaseModel | None = None) -> None:
+    def __init__(self, options: BaseModel | None = None, context: AgentContext | None = None) -> None:
         self.options = options if options is not None else self.Options()
+        self.context = context if context is not None else AgentContext()
 
     @classmethod
     def availability(cls) -> Availability:

@@ -61,6 +61,7 @@ class Plugins:
     """A plugin manager plus what was loaded, what failed, and the registries built from the hooks."""
 
     pm: pluggy.PluginManager
+    strict: bool = False
     loaded: list[PluginInfo] = field(default_factory=list)
     failures: list[LoadFailure] = field(default_factory=list)
     _registries: dict[str, dict[str, tuple[type, str]]] = field(default_factory=dict)
@@ -87,9 +88,13 @@ class Plugins:
         found: dict[str, tuple[type, str]] = {}
         for impl in reversed(caller.get_hookimpls()):
             try:
-                classes = impl.function() or []
-            except Exception as exc:  # a plugin's bug must name the plugin
-                raise PluginError(f"{impl.plugin_name}: {hook_name} failed: {type(exc).__name__}: {exc}") from exc
+                classes = list(impl.function() or [])
+            except Exception as exc:  # a plugin's bug costs only that plugin, and names it
+                message = f"{impl.plugin_name}: {hook_name} failed: {type(exc).__name__}: {exc}"
+                if self.strict:
+                    raise PluginError(message) from exc
+                self._fail(impl.plugin_name, f"{hook_name} failed: {type(exc).__name__}: {exc}")
+                continue
             for cls in classes:
                 name = getattr(cls, "name", None)
                 if not isinstance(name, str) or not name:
@@ -101,6 +106,13 @@ class Plugins:
                     )
                 found[name] = (cls, impl.plugin_name)
         return found
+
+    def _fail(self, plugin_name: str, error: str) -> None:
+        info = next((p for p in self.loaded if p.name == plugin_name), None)
+        dist, version = (info.distribution, info.version) if info else ("unknown", "unknown")
+        self.failures.append(LoadFailure(plugin_name, dist, version, error))
+        self.loaded = [p for p in self.loaded if p.name != plugin_name]
+        print(f"gitorch: plugin {plugin_name!r} ({dist} {version}) skipped: {error}", file=sys.stderr)
 
     # Convenience accessors -----------------------------------------------------------------------
 
@@ -166,8 +178,8 @@ def get_plugins(
     """
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(hookspecs)
-    plugins = Plugins(pm)
     strict = _truthy("GITORCH_STRICT_PLUGINS") if strict is None else strict
+    plugins = Plugins(pm, strict=strict)
     blocked = set(_env_list("GITORCH_DISABLE_PLUGINS") or [])
     allowed = _env_list("GITORCH_LOAD_PLUGINS")
     no_autoload = _truthy("GITORCH_DISABLE_PLUGIN_AUTOLOAD")
@@ -231,6 +243,7 @@ def _register(plugins: Plugins, name: str, load, dist: tuple[str, str], *, first
                 f"plugin {name!r} ({dist[0]} {dist[1]}) failed to load: {failure.error}"
             ) from exc
         plugins.failures.append(failure)
+        print(f"gitorch: plugin {name!r} ({dist[0]} {dist[1]}) skipped: {failure.error}", file=sys.stderr)
         return
     hooks = tuple(sorted(caller.name for caller in (pm.get_hookcallers(module) or [])))
     plugins.loaded.append(

@@ -1,0 +1,148 @@
+"""The audit API: pick an agent for a dimension, run it, post-process, score.
+
+The CLI is one caller; the fix loop is another. Nothing here knows about terminals.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from gitorch.config import Config
+from gitorch.discovery import discover
+from gitorch.errors import AgentError, GitorchError, UsageError
+from gitorch.models import Agent, AgentContext, AuditRequest, AuditResult
+from gitorch.plugins import Plugins
+from gitorch.score import compute_score
+
+
+def make_agent(plugins: Plugins, name: str, config: Config, context: AgentContext | None = None) -> Agent:
+    """Instantiate agent ``name`` with its validated ``[agents.<name>]`` options."""
+    cls = plugins.agent_class(name)
+    return cls(config.agent_options(cls), context)
+
+
+def agents_for(plugins: Plugins, dimension: str, task: str = "audit") -> list[str]:
+    """Names of the agents that can do ``task`` ("audit" or "fix") for ``dimension``."""
+    method = "can_audit" if task == "audit" else "can_fix"
+    return sorted(name for name, cls in plugins.agents().items() if getattr(cls, method)(dimension))
+
+
+def choose_agent(plugins: Plugins, dimension: str, config: Config, requested: str | None = None) -> str:
+    """The agent that audits ``dimension``: the one asked for, or the first usable one of the routing chain."""
+    if requested is not None:
+        cls = plugins.agent_class(requested)
+        if not cls.can_audit(dimension):
+            able = ", ".join(agents_for(plugins, dimension)) or "none installed"
+            raise UsageError(f"agent {requested!r} cannot audit {dimension!r} (agents that can: {able})")
+        return requested
+    chain = config.routing.chain("audit", dimension)
+    agents = plugins.agents()
+    for name in chain:
+        if name in agents and agents[name].can_audit(dimension):
+            return name
+    able = agents_for(plugins, dimension)
+    if not able:
+        raise UsageError(f"no installed agent can audit {dimension!r}")
+    raise UsageError(
+        f"no agent in the audit chain {chain} can audit {dimension!r}; agents that can: {', '.join(able)} "
+        f"(use --agent NAME or set [routing.{dimension}] audit = [...])"
+    )
+
+
+def resolve_path(root: Path, path: str) -> str:
+    """``path`` relative to ``root`` (POSIX), refusing anything outside the repository."""
+    root = root.resolve()
+    target = (root / path).resolve()
+    if target != root and root not in target.parents:
+        raise UsageError(f"path {path!r} is outside the repository {root}")
+    if not target.exists():
+        raise UsageError(f"path {path!r} does not exist in {root}")
+    rel = target.relative_to(root).as_posix()
+    return rel or "."
+
+
+def run_audit(
+    root: Path,
+    dimension: str,
+    config: Config,
+    plugins: Plugins,
+    *,
+    agent: str | None = None,
+    path: str = ".",
+    progress: Callable[[str], None] | None = None,
+    dry_run: bool = False,
+    context: AgentContext | None = None,
+) -> AuditResult:
+    """Audit ``dimension`` of ``root/path`` and return a scored :class:`AuditResult`."""
+    dim = plugins.dimension(dimension)
+    rel = resolve_path(root, path)
+    name = choose_agent(plugins, dimension, config, agent)
+    instance = make_agent(plugins, name, config, context)
+    availability = instance.availability()
+    if not availability and not dry_run:
+        raise AgentError(f"agent {name!r} is not available: {availability.reason}")
+    request = AuditRequest(root=root, dimension=dim, config=config, path=rel, progress=progress, dry_run=dry_run)
+    started = time.monotonic()
+    try:
+        result = instance.audit(request)
+    except GitorchError:
+        raise
+    except NotImplementedError as exc:
+        raise AgentError(f"agent {name!r} cannot audit {dimension!r}: {exc}") from None
+    except Exception as exc:  # an agent's bug must not look like a clean audit
+        raise AgentError(f"agent {name!r} failed auditing {dimension!r}: {type(exc).__name__}: {exc}") from exc
+    duration = time.monotonic() - started
+    return finish_result(result, root, rel, dimension, name, config, plugins, duration, dry_run=dry_run)
+
+
+def finish_result(
+    result: AuditResult,
+    root: Path,
+    rel: str,
+    dimension: str,
+    agent: str,
+    config: Config,
+    plugins: Plugins,
+    duration: float,
+    *,
+    dry_run: bool = False,
+) -> AuditResult:
+    """Apply ``gitorch_process_findings``, count the code, and compute the score gitorch steers on."""
+    findings = list(result.findings)
+    for impl in reversed(plugins.hook.gitorch_process_findings.get_hookimpls()):
+        replaced = impl.function(findings=findings, result=result, config=config)
+        if replaced is not None:
+            findings = list(replaced)
+    facts = discover(root, rel, config)
+    claimed, claimed_scale = result.claimed_score, result.claimed_score_scale
+    if claimed is None and result.score_source == "reported":
+        claimed, claimed_scale = result.score, result.score_scale
+    update = {
+        "findings": findings,
+        "dimension": dimension,
+        "agent": agent,
+        "path": rel,
+        "loc": facts.loc,
+        "files": facts.files,
+        "duration_s": round(result.duration_s or duration, 3),
+        "claimed_score": claimed,
+        "claimed_score_scale": claimed_scale,
+    }
+    if dry_run:
+        update |= {"score": None, "score_scale": None, "score_source": "none"}
+    else:
+        update |= {"score": compute_score(findings, facts.loc), "score_scale": 100, "score_source": "computed"}
+    return AuditResult.model_validate(result.model_dump() | update)
+
+
+def run_audits(
+    root: Path,
+    dimensions: list[str],
+    config: Config,
+    plugins: Plugins,
+    **kwargs,
+) -> list[AuditResult]:
+    """:func:`run_audit` for each dimension, in order."""
+    return [run_audit(root, dimension, config, plugins, **kwargs) for dimension in dimensions]

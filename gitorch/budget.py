@@ -1,0 +1,148 @@
+"""The spending cap: checked with a worst-case estimate before each agent call, charged after it.
+
+An agent does, for every external call::
+
+    estimate = estimate_call_cost(prompt, model, output_bound_tokens, config.pricing)
+    budget.check(estimate, f"{agent} {task}")      # raises BudgetExceeded, nothing is run
+    ... run the CLI ...
+    budget.charge(call.usage)                       # the real figure, even when the call failed
+
+Because nothing starts unless ``spent + estimate <= cap``, a run ends above its cap by at most the
+amount one call overshot its estimate (the estimate's error), never by a whole unchecked call.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gitorch.errors import GitorchError
+from gitorch.models import Usage
+from gitorch.pricing import price_table
+
+# A rough but pessimistic bytes-per-token ratio: English and code average about 4 bytes per token with
+# the common tokenizers, so counting one token per 3 bytes over-estimates the prompt.
+BYTES_PER_TOKEN = 3
+# Floating-point slack so that spending exactly the cap is allowed.
+_EPSILON = 1e-9
+
+
+class BudgetExceeded(GitorchError):
+    """The next agent call could cost more than what is left of the budget; it was not started.
+
+    Exit code 75 (``EX_TEMPFAIL`` in sysexits.h: try again later, here with a larger ``--budget``).
+    The fix loop catches it, stops cleanly with a partial report and its own "stopped by budget" code.
+    """
+
+    exit_code = 75
+
+    def __init__(self, message: str, *, what: str = "", estimate_usd: float = 0.0, left_usd: float = 0.0):
+        super().__init__(message)
+        self.what = what
+        self.estimate_usd = estimate_usd
+        self.left_usd = left_usd
+
+
+def estimate_tokens(text: str) -> int:
+    """A pessimistic token count: UTF-8 bytes / 3, rounded up."""
+    return math.ceil(len(text.encode("utf-8")) / BYTES_PER_TOKEN)
+
+
+def estimate_call_cost(
+    prompt: str,
+    model: str | None,
+    output_bound_tokens: int,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    overhead_tokens: int = 0,
+) -> float:
+    """Worst-case USD for one call: every prompt token uncached, plus ``output_bound_tokens`` of output.
+
+    ``model`` None or unknown is priced at the highest known rate. ``overhead_tokens`` lets an agent
+    add the input its CLI sends besides the prompt (system prompt, tool definitions, files it reads).
+    """
+    price, _unknown = price_table(overrides).price(model)
+    input_tokens = estimate_tokens(prompt) + max(0, overhead_tokens)
+    return (input_tokens * price.input + max(0, output_bound_tokens) * price.output) / 1_000_000
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One entry of a budget's history."""
+
+    what: str
+    cost_usd: float
+    estimate_usd: float | None
+
+
+class Budget:
+    """A spending cap in USD shared by every agent call of a run (thread-safe).
+
+    ``spent_usd`` starts at what a resumed run already spent. ``check`` refuses a call whose estimate
+    does not fit; ``charge`` adds what a call really cost, even past the cap (the money is gone).
+    """
+
+    def __init__(self, cap_usd: float, spent_usd: float = 0.0) -> None:
+        if cap_usd < 0 or spent_usd < 0:
+            raise ValueError("budget amounts must not be negative")
+        self.cap_usd = float(cap_usd)
+        self._spent = float(spent_usd)
+        self._lock = threading.Lock()
+        self._pending: float | None = None
+        self.history: list[Charge] = []
+        self.usage = Usage()
+
+    @property
+    def spent_usd(self) -> float:
+        return self._spent
+
+    @property
+    def left_usd(self) -> float:
+        return max(0.0, self.cap_usd - self._spent)
+
+    def fits(self, estimate_usd: float) -> bool:
+        """Whether a call estimated at ``estimate_usd`` may start."""
+        return self._spent + max(0.0, estimate_usd) <= self.cap_usd + _EPSILON
+
+    def check(self, estimate_usd: float, what: str) -> None:
+        """Raise :class:`BudgetExceeded` unless ``spent + estimate_usd <= cap``."""
+        with self._lock:
+            if not self.fits(estimate_usd):
+                raise BudgetExceeded(
+                    f"budget: {what} could cost up to ${estimate_usd:.4f} but only ${self.left_usd:.4f} "
+                    f"of ${self.cap_usd:.2f} is left (raise it with --budget)",
+                    what=what,
+                    estimate_usd=estimate_usd,
+                    left_usd=self.left_usd,
+                )
+            self._pending = estimate_usd
+
+    def check_call(
+        self,
+        prompt: str,
+        model: str | None,
+        output_bound_tokens: int,
+        what: str,
+        overrides: Mapping[str, Any] | None = None,
+        *,
+        overhead_tokens: int = 0,
+    ) -> float:
+        """Estimate a call (see :func:`estimate_call_cost`), check it, and return the estimate."""
+        estimate = estimate_call_cost(prompt, model, output_bound_tokens, overrides, overhead_tokens=overhead_tokens)
+        self.check(estimate, what)
+        return estimate
+
+    def charge(self, usage: Usage, what: str = "") -> float:
+        """Add a finished call's cost; returns the new total spent."""
+        with self._lock:
+            self._spent = round(self._spent + max(0.0, usage.cost_usd), 9)
+            self.usage = self.usage + usage
+            self.history.append(Charge(what=what, cost_usd=usage.cost_usd, estimate_usd=self._pending))
+            self._pending = None
+            return self._spent
+
+    def __repr__(self) -> str:
+        return f"Budget(cap_usd={self.cap_usd}, spent_usd={self._spent:.6f})"

@@ -1,0 +1,115 @@
+"""The ``gitorch`` command: parse arguments, call the core, render. No audit logic lives here.
+
+Each command is a module of this package exposing ``register(app)``; ``COMMAND_MODULES`` lists them.
+Heavy imports happen inside the command functions so ``gitorch --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import TYPE_CHECKING
+
+import typer
+from typer.core import TyperGroup
+
+from gitorch.errors import GitorchError
+
+if TYPE_CHECKING:
+    from gitorch.plugins import Plugins
+
+COMMAND_MODULES = [
+    "audit",
+    "parse",
+    "listing",
+    "init",
+    "demo",
+]
+
+
+class _Group(TyperGroup):
+    """Expected errors become one line on stderr and an exit code; bugs keep their traceback."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except GitorchError as exc:
+            if os.environ.get("GITORCH_DEBUG"):
+                raise
+            typer.secho(f"gitorch: {exc}", err=True, fg="red")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.secho("gitorch: interrupted", err=True, fg="red")
+            raise typer.Exit(130) from None
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return sorted(super().list_commands(ctx))
+
+
+app = typer.Typer(
+    cls=_Group,
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    help="Audit a repository along dimensions and fix it, one reviewed commit at a time, on its own branch.",
+)
+
+_plugins: Plugins | None = None
+
+
+def get_app_plugins() -> Plugins:
+    """The process's plugin manager (built on first use)."""
+    global _plugins
+    if _plugins is None:
+        from gitorch.plugins import get_plugins
+
+        _plugins = get_plugins()
+    return _plugins
+
+
+def reset_app_plugins() -> None:
+    """Forget the process's plugin manager (tests change the environment between invocations)."""
+    global _plugins
+    _plugins = None
+
+
+def _version(value: bool) -> None:
+    if value:
+        from gitorch import __version__
+
+        typer.echo(f"gitorch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Audit a repository along dimensions and fix it on its own branch."""
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"gitorch.cli.{_name}").register(app)
+
+_plugin_commands_added = False
+
+
+def add_plugin_commands() -> None:
+    """Let plugins add their commands (``gitorch_add_commands``); a broken plugin is reported, not fatal."""
+    global _plugin_commands_added
+    if _plugin_commands_added:
+        return
+    _plugin_commands_added = True
+    try:
+        get_app_plugins().hook.gitorch_add_commands(app=app)
+    except GitorchError as exc:
+        typer.secho(f"gitorch: {exc}", err=True, fg="red")
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # a plugin's bug must not take the CLI down
+        typer.secho(f"gitorch: a plugin failed adding commands: {type(exc).__name__}: {exc}", err=True, fg="red")
+
+
+def main() -> None:
+    add_plugin_commands()
+    app()

@@ -1,0 +1,39 @@
+"""Helpers shared by command modules: repository and configuration from flags, output files."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from gitorch.errors import UsageError
+
+
+def load_repo_config(repo: Path | None, overrides: dict[str, Any] | None = None, config_file: Path | None = None):
+    """(repository root, Config) for the repository containing ``repo`` (default: the current directory)."""
+    from gitorch.config import load_config
+    from gitorch.git import repo_root
+
+    root = repo_root(repo or Path.cwd())
+    return root, load_config(root, overrides, file=config_file)
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Print ``text``, or write it atomically to ``output`` (the directory must exist)."""
+    import typer
+
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    directory = output.resolve().parent
+    if not directory.is_dir():
+        raise UsageError(f"cannot write {output}: directory {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

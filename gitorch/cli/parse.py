@@ -1,0 +1,43 @@
+"""``gitorch parse``: turn a Markdown audit report written by any AI agent into findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gitorch.errors import UsageError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("parse")(parse)
+
+
+def parse(
+    report: Annotated[Path, typer.Argument(help="The Markdown report ('-' reads standard input).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the AuditResult as JSON.")] = False,
+    dim: Annotated[str, typer.Option("--dim", "-d", help="Dimension the findings belong to.")] = "general",
+    parser: Annotated[str, typer.Option("--parser", help="Parser plugin to use.")] = "markdown",
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="table, json, markdown or sarif.")] = None,
+) -> None:
+    """Parse an agent's Markdown audit report into an AuditResult."""
+    import sys
+
+    from gitorch.cli import get_app_plugins
+    from gitorch.render import FORMATS, render
+
+    if str(report) == "-":
+        text = sys.stdin.read()
+    else:
+        if not report.is_file():
+            raise UsageError(f"{report}: no such file")
+        try:
+            text = report.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"{report}: not a UTF-8 text file") from None
+    fmt = fmt or ("json" if as_json else "table")
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
+    result = get_app_plugins().parser(parser).parse(text, dimension=dim)
+    typer.echo(render([result], fmt), nl=False)

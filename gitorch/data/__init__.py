@@ -1,0 +1,1 @@
+"""Data files shipped with gitorch (the model price table)."""

@@ -1,0 +1,790 @@
+"""Driving an AI coding CLI as a subprocess: :class:`ExternalCliAgent` and :func:`run_process`.
+
+A subclass describes one CLI (see ``plugins/gitorch_agents/``): how to build its argv for a task
+(:meth:`ExternalCliAgent.invocation`) and how to read what it printed
+(:meth:`ExternalCliAgent.parse_output`, a pure function of stdout, stderr, exit code and the side
+files the call asked for). Everything else lives here, once:
+
+- the subprocess: stdin closed (or fed the prompt and closed), its own process group, a wall-clock
+  timeout and a watchdog on silence, the whole group killed (SIGTERM, then SIGKILL) on timeout or
+  Ctrl-C, and no process left behind;
+- the services of :class:`~gitorch.models.AgentContext`: the budget is checked with a worst-case
+  estimate before the call and charged after it (a failed call's cost counts too), the prompt and
+  everything recorded are masked by the redactor, every call is recorded, and in replay mode the
+  recorded call is served instead of running anything;
+- audits (JSON schema where the CLI supports one, otherwise the Markdown parser) and fixes.
+
+A failed call raises :class:`~gitorch.errors.AgentError` naming the agent, the exit code and the
+start of stderr; it never yields a score.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import Field
+
+from gitorch.errors import AgentError
+from gitorch.models import (
+    Agent,
+    AuditRequest,
+    AuditResult,
+    Availability,
+    Finding,
+    FixRequest,
+    FixResult,
+    Severity,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from gitorch.config import Config
+
+Task = Literal["audit", "fix"]
+STDERR_IN_ERRORS = 500
+# Linux refuses a single argv string above MAX_ARG_STRLEN (128 KiB); stay well below it.
+ARGV_PROMPT_LIMIT = 100_000
+# Worst-case output bound used for the pre-call budget estimate when Options do not set one.
+DEFAULT_MAX_OUTPUT_TOKENS = 16_000
+
+
+class AgentTimeout(AgentError):
+    """The CLI ran past its wall-clock timeout or stayed silent too long; its process group was killed."""
+
+
+# --------------------------------------------------------------------------------------------------
+# The subprocess.
+
+
+@dataclass
+class Completed:
+    """What one CLI run produced."""
+
+    argv: list[str]
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    duration_s: float
+    timed_out: bool = False
+    reason: str = ""  # why it was killed: "timeout after 900s", "no output for 300s"
+
+
+def _kill_group(proc: subprocess.Popen[bytes], grace_s: float) -> None:
+    """SIGTERM the process group, wait ``grace_s`` for the leader, then SIGKILL whatever is left."""
+    pgid = proc.pid  # start_new_session=True: the child leads its own group
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        pass
+    # NOTE: SIGKILL the group even when the leader obeyed: node wrappers and native children
+    # (copilot, codex) can outlive it.
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def run_process(
+    argv: list[str],
+    *,
+    cwd: Path | str,
+    env: dict[str, str] | None = None,
+    stdin_text: str | None = None,
+    timeout: float | None = None,
+    silence_timeout: float | None = None,
+    grace_s: float = 3.0,
+) -> Completed:
+    """Run ``argv`` in its own process group and collect its output.
+
+    stdin is ``/dev/null`` unless ``stdin_text`` is given, in which case it is written and closed (some
+    CLIs block until stdin reaches EOF). ``timeout`` bounds the wall-clock time, ``silence_timeout``
+    the time without any output on stdout or stderr; either kills the whole group and returns with
+    ``timed_out=True``. A KeyboardInterrupt kills the group and is re-raised. When the leader exits,
+    any process it left in its group is killed too.
+    """
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        argv,
+        cwd=str(cwd),
+        env=env,
+        stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    chunks: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
+    timed_out, reason = False, ""
+    try:
+        if stdin_text is not None:
+            assert proc.stdin is not None
+            threading.Thread(target=_feed, args=(proc.stdin, stdin_text.encode()), daemon=True).start()
+        selector = selectors.DefaultSelector()
+        assert proc.stdout is not None and proc.stderr is not None
+        for name, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+            os.set_blocking(pipe.fileno(), False)
+            selector.register(pipe, selectors.EVENT_READ, name)
+        last_output = time.monotonic()
+        exited_at: float | None = None
+        while selector.get_map():
+            for key, _ in selector.select(timeout=0.1):
+                data = os.read(key.fd, 65536)
+                if data:
+                    chunks[key.data].append(data)
+                    last_output = time.monotonic()
+                else:
+                    selector.unregister(key.fileobj)
+            now = time.monotonic()
+            if exited_at is None and proc.poll() is not None:
+                exited_at = now
+            if exited_at is not None:
+                # The leader is gone but something in its group still holds the pipes open.
+                if now - exited_at > grace_s:
+                    break
+                continue
+            if timeout is not None and now - started > timeout:
+                timed_out, reason = True, f"timeout after {timeout:g}s"
+                break
+            if silence_timeout is not None and now - last_output > silence_timeout:
+                timed_out, reason = True, f"no output for {silence_timeout:g}s"
+                break
+        selector.close()
+        _kill_group(proc, grace_s if proc.poll() is None else 0.0)
+    except BaseException:
+        _kill_group(proc, grace_s)
+        raise
+    finally:
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+    return Completed(
+        argv=list(argv),
+        exit_code=proc.returncode,
+        stdout=b"".join(chunks["stdout"]).decode("utf-8", "replace"),
+        stderr=b"".join(chunks["stderr"]).decode("utf-8", "replace"),
+        duration_s=round(time.monotonic() - started, 3),
+        timed_out=timed_out,
+        reason=reason,
+    )
+
+
+def _feed(pipe: Any, data: bytes) -> None:
+    try:
+        pipe.write(data)
+        pipe.close()
+    except (BrokenPipeError, OSError, ValueError):
+        pass  # the CLI exited or closed stdin early: its exit code tells the rest
+
+
+# --------------------------------------------------------------------------------------------------
+# What a subclass builds and parses.
+
+
+@dataclass
+class Invocation:
+    """One call's command: argv, what goes to stdin, extra environment and the side files it uses."""
+
+    argv: list[str]
+    stdin: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)  # role -> path in the call's private directory
+
+
+@dataclass
+class ParsedOutput:
+    """What a CLI run means: the final text, whether it really succeeded, usage, structured output."""
+
+    text: str = ""
+    ok: bool = True
+    error: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    model: str | None = None
+    structured: Any = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CallOutcome:
+    """A successful call's result as the audit and fix code use it."""
+
+    text: str
+    usage: Usage
+    structured: Any = None
+    call_id: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def load_json(text: str) -> Any:
+    """Parse ``text`` as JSON, or return None."""
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, TypeError, ValueError):
+        return None
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """The JSON objects of a JSONL stream; other lines (banners, warnings) are skipped."""
+    events = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            value = load_json(line)
+            if isinstance(value, dict):
+                events.append(value)
+    return events
+
+
+def as_int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+# --------------------------------------------------------------------------------------------------
+# The schema an agent fills in for an audit, derived from Finding.
+
+SCHEMA_EXCLUDED = frozenset({"dimension", "source", "fingerprint"})
+
+
+def _strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic property schema in the subset strict structured-output modes accept."""
+    if "anyOf" in schema:
+        types = [s.get("type") for s in schema["anyOf"] if s.get("type")]
+        return {"type": types}
+    out = {k: v for k, v in schema.items() if k in ("type", "enum", "items")}
+    return out
+
+
+def findings_schema() -> dict[str, Any]:
+    """JSON Schema of an audit answer: ``{"score", "summary", "findings": [Finding fields...]}``.
+
+    Derived from :class:`~gitorch.models.Finding` (minus what gitorch fills in itself), in the
+    strict form (every property required, nullable as ``[type, "null"]``, no extra keys) that
+    codex's ``--output-schema`` demands and claude's ``--json-schema`` accepts.
+    """
+    props: dict[str, Any] = {}
+    source = Finding.model_json_schema()["properties"]
+    for name in Finding.model_fields:
+        if name in SCHEMA_EXCLUDED:
+            continue
+        if name == "severity":
+            props[name] = {"type": "string", "enum": [s.value for s in Severity]}
+        else:
+            props[name] = _strict(source[name])
+        description = Finding.model_fields[name].description
+        if description:
+            props[name]["description"] = description
+    finding = {
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": {
+            "score": {"type": ["number", "null"], "description": "your score for this dimension, 0-100"},
+            "summary": {"type": "string"},
+            "findings": {"type": "array", "items": finding},
+        },
+        "required": ["score", "summary", "findings"],
+        "additionalProperties": False,
+    }
+
+
+def result_from_structured(data: Any, *, dimension: str, agent: str) -> AuditResult:
+    """Build an AuditResult from an answer following :func:`findings_schema`; AgentError if it does not."""
+    if isinstance(data, str):
+        data = load_json(_strip_fence(data))
+    if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
+        raise AgentError(f"{agent}: the structured audit answer has no findings list")
+    findings: list[Finding] = []
+    notes: list[str] = []
+    for raw in data["findings"]:
+        if not isinstance(raw, dict):
+            continue
+        fields = {k: v for k, v in raw.items() if k in Finding.model_fields and k not in SCHEMA_EXCLUDED}
+        try:
+            findings.append(Finding(dimension=dimension, source=agent, **fields))
+        except (ValueError, TypeError) as exc:
+            notes.append(f"skipped a malformed finding: {str(exc).splitlines()[0]}")
+    score = data.get("score")
+    summary = data.get("summary")
+    if isinstance(summary, str) and summary.strip():
+        notes.insert(0, summary.strip())
+    return AuditResult(
+        dimension=dimension,
+        agent=agent,
+        findings=findings,
+        claimed_score=float(score) if isinstance(score, int | float) else None,
+        claimed_score_scale=100 if isinstance(score, int | float) else None,
+        notes=notes,
+    )
+
+
+def _strip_fence(text: str) -> str:
+    text = text.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+        text = text.rsplit("```", 1)[0]
+    return text
+
+
+# --------------------------------------------------------------------------------------------------
+# The base class.
+
+
+class ExternalCliAgent(Agent):
+    """An agent that runs an AI coding CLI. Subclass, set ``name``/``binary``, implement
+    :meth:`invocation` and :meth:`parse_output`::
+
+        class Echo(ExternalCliAgent):
+            name = "echo"
+            binary = "echo-ai"
+
+            def invocation(self, task, prompt, cwd, calldir, schema=None):
+                return Invocation([self.executable(), "--print"], stdin=prompt)
+
+            def parse_output(self, stdout, stderr, exit_code, files, task):
+                return ParsedOutput(text=stdout, ok=exit_code == 0)
+    """
+
+    binary: ClassVar[str]
+    audits: ClassVar[frozenset[str] | None] = None
+    fixes: ClassVar[frozenset[str] | None] = None
+    supports_schema: ClassVar[bool] = False
+    # Environment every call gets unless the user's environment or Options.env sets it.
+    default_env: ClassVar[dict[str, str]] = {}
+
+    class Options(Agent.Options):
+        model: str | None = Field(None, description="model passed to the CLI (else the CLI's default)")
+        binary: str | None = Field(None, description="path or name of the executable")
+        extra_args: list[str] = Field(default_factory=list, description="appended to every argv")
+        env: dict[str, str] = Field(
+            default_factory=dict, description="extra environment, e.g. a base URL for a custom endpoint"
+        )
+        timeout_s: float | None = Field(None, gt=0, description="wall-clock limit (default: agent_timeout_s)")
+        silence_timeout_s: float | None = Field(300, gt=0, description="kill after this long without output")
+        max_output_tokens: int = Field(
+            DEFAULT_MAX_OUTPUT_TOKENS, gt=0, description="output bound used for the pre-call budget estimate"
+        )
+        use_schema: bool = Field(True, description="ask for findings as JSON where the CLI supports a schema")
+
+    def __init__(self, options: Any = None, context: Any = None) -> None:
+        super().__init__(options, context)
+        # Routing grows the timeout 1.5x per retry through this factor.
+        self.timeout_factor = 1.0
+
+    # Availability ---------------------------------------------------------------------------------
+
+    @classmethod
+    def availability(cls) -> Availability:
+        if shutil.which(cls.binary):
+            return Availability(True)
+        return Availability(False, f"{cls.binary!r} is not on PATH")
+
+    @classmethod
+    def available(cls) -> bool:
+        """True when the CLI's executable is on PATH (cheap; never runs it)."""
+        return bool(cls.availability())
+
+    def executable(self) -> str:
+        return self.options.binary or self.binary
+
+    # What subclasses implement -------------------------------------------------------------------
+
+    def invocation(
+        self, task: Task, prompt: str, cwd: Path, calldir: Path, schema: dict[str, Any] | None = None
+    ) -> Invocation:
+        """The argv (and stdin, env, side files under ``calldir``) for one call."""
+        raise NotImplementedError
+
+    def parse_output(
+        self, stdout: str, stderr: str, exit_code: int | None, files: dict[str, str], task: Task
+    ) -> ParsedOutput:
+        """Read a run's output. ``files`` maps the Invocation's side-file roles to their contents."""
+        raise NotImplementedError
+
+    # Shared machinery ------------------------------------------------------------------------------
+
+    def model_args(self, flag: str) -> list[str]:
+        return [flag, self.options.model] if self.options.model else []
+
+    def environment(self, invocation: Invocation) -> dict[str, str]:
+        env = dict(os.environ)
+        for key, value in self.default_env.items():
+            env.setdefault(key, value)
+        env.update(invocation.env)
+        env.update(self.options.env)
+        return env
+
+    def timeout_s(self, config: Config | None) -> float:
+        base = self.options.timeout_s or (config.agent_timeout_s if config is not None else 900.0)
+        return base * self.timeout_factor
+
+    def _mask(self, text: str) -> str:
+        redactor = self.context.redactor
+        if redactor is not None:
+            text = redactor.mask(text)
+        # Values from Options.env may be keys the redactor never saw (they live in config files).
+        for value in self.options.env.values():
+            if len(value) >= 8 and value in text:
+                text = text.replace(value, "****")
+        return text
+
+    def command_line(self, invocation: Invocation, cwd: Path) -> str:
+        """The shell-quoted command of an invocation, as ``--dry-run`` shows it."""
+        line = shlex.join(invocation.argv)
+        if invocation.stdin is not None:
+            line += " < prompt"
+        return f"(cd {shlex.quote(str(cwd))} && {line})"
+
+    def estimate_usd(self, prompt: str, config: Config | None) -> float:
+        """Worst-case cost of one call: the prompt's tokens plus ``max_output_tokens``."""
+        from gitorch.budget import estimate_call_cost
+
+        overrides = config.pricing if config is not None else None
+        return estimate_call_cost(
+            self.options.model or self.name, prompt, self.options.max_output_tokens, overrides
+        )
+
+    def price(self, usage: Usage, model: str | None, config: Config | None) -> Usage:
+        """Keep a CLI-reported USD cost; price tokens otherwise."""
+        if usage.cost_source == "reported":
+            return usage
+        from gitorch.pricing import price_usage
+
+        name = model or self.options.model or self.name
+        cost, unknown = price_usage(
+            name,
+            usage.input_tokens,
+            usage.cached_input_tokens,
+            usage.output_tokens,
+            config.pricing if config is not None else None,
+        )
+        return usage.model_copy(
+            update={"cost_usd": round(cost, 6), "cost_source": "priced", "unknown_price": unknown}
+        )
+
+    def call(
+        self,
+        task: Task,
+        prompt: str,
+        cwd: Path,
+        *,
+        config: Config | None = None,
+        schema: dict[str, Any] | None = None,
+    ) -> CallOutcome:
+        """Run the CLI once (or replay a recorded call) and return its text; AgentError on failure."""
+        prompt = self._mask(prompt)
+        budget, recorder = self.context.budget, self.context.recorder
+        if budget is not None:
+            budget.check(self.estimate_usd(prompt, config), what=f"{self.name} {task}")
+        if recorder is not None and getattr(recorder, "mode", "record") == "replay":
+            return self._replay(task, prompt)
+        with tempfile.TemporaryDirectory(prefix=f"gitorch-{self.name}-") as tmp:
+            invocation = self.invocation(task, prompt, cwd, Path(tmp), schema)
+            invocation.argv += list(self.options.extra_args)
+            started_at = datetime.now(UTC)
+            completed = run_process(
+                invocation.argv,
+                cwd=cwd,
+                env=self.environment(invocation),
+                stdin_text=invocation.stdin,
+                timeout=self.timeout_s(config),
+                silence_timeout=self.options.silence_timeout_s,
+            )
+            files = {role: _read(path) for role, path in invocation.files.items()}
+        try:
+            parsed = self.parse_output(completed.stdout, completed.stderr, completed.exit_code, files, task)
+        except Exception as exc:  # a parser bug must not lose the call's record
+            parsed = ParsedOutput(ok=False, error=f"unreadable output ({type(exc).__name__}: {exc})")
+        if completed.timed_out:
+            parsed.ok = False
+            parsed.error = f"killed: {completed.reason}"
+        usage = self.price(parsed.usage.model_copy(update={"calls": 1}), parsed.model, config)
+        if parsed.model and parsed.model not in usage.models:
+            usage = usage.model_copy(update={"models": sorted({*usage.models, parsed.model})})
+        if budget is not None:
+            budget.charge(usage)  # NOTE: a failed call's tokens were spent all the same
+        error = None if parsed.ok else self._error_text(parsed.error, completed.exit_code, completed.stderr)
+        call_id = self._record(task, prompt, invocation, cwd, completed, usage, error, started_at)
+        if error is not None:
+            raise (AgentTimeout if completed.timed_out else AgentError)(error)
+        return CallOutcome(text=parsed.text, usage=usage, structured=parsed.structured, call_id=call_id,
+                           notes=parsed.notes)
+
+    def _error_text(self, error: str | None, exit_code: int | None, stderr: str) -> str:
+        message = f"agent {self.name!r} failed (exit {exit_code}): {error or 'unsuccessful run'}"
+        stderr = self._mask(stderr.strip())[:STDERR_IN_ERRORS]
+        return f"{message}; stderr: {stderr}" if stderr else message
+
+    def _record(
+        self,
+        task: str,
+        prompt: str,
+        invocation: Invocation,
+        cwd: Path,
+        completed: Completed,
+        usage: Usage,
+        error: str | None,
+        started_at: datetime,
+    ) -> str | None:
+        recorder = self.context.recorder
+        if recorder is None or getattr(recorder, "mode", "record") == "off":
+            return None
+        from gitorch.calls import AgentCall
+
+        call = AgentCall(
+            id=uuid.uuid4().hex[:12],
+            agent=self.name,
+            task=task,
+            argv=[self._mask(a) for a in invocation.argv],
+            cwd=str(cwd),
+            prompt=prompt,
+            stdout=self._mask(completed.stdout),
+            stderr=self._mask(completed.stderr),
+            exit_code=completed.exit_code,
+            duration_s=completed.duration_s,
+            usage=usage,
+            error=error,
+            timed_out=completed.timed_out,
+            started_at=started_at,
+        )
+        recorded = recorder.record(call)
+        return getattr(recorded, "id", call.id)
+
+    def _replay(self, task: Task, prompt: str) -> CallOutcome:
+        """Serve the next recorded call: its text from the recorded output, its usage as recorded."""
+        recorded = self.context.recorder.next_recorded(self.name, prompt)
+        usage = recorded.usage
+        if self.context.budget is not None:
+            self.context.budget.charge(usage)
+        if recorded.error:
+            raise (AgentTimeout if recorded.timed_out else AgentError)(recorded.error)
+        # Side files (usage, analytics) are not kept; the recorded usage already holds what they said.
+        parsed = self.parse_output(recorded.stdout, recorded.stderr, recorded.exit_code, {}, task)
+        return CallOutcome(text=parsed.text, usage=usage, structured=parsed.structured, call_id=recorded.id,
+                           notes=parsed.notes)
+
+    # Prompts -------------------------------------------------------------------------------------
+
+    def render(self, name: str, fallback: str, **variables: Any) -> str:
+        templates = self.context.templates
+        if templates is None:
+            return fallback
+        return templates.render(name, **variables)
+
+    # Audit ---------------------------------------------------------------------------------------
+
+    def wants_schema(self) -> bool:
+        return self.supports_schema and self.options.use_schema
+
+    def audit(self, request: AuditRequest) -> AuditResult:
+        dimension = request.dimension
+        schema = findings_schema() if self.wants_schema() else None
+        prompt = self._mask(self.render(
+            dimension.template_name(),
+            _minimal_audit_prompt(dimension, request.path, schema is not None),
+            **audit_variables(request, structured=schema is not None),
+        ))
+        cwd = Path(request.root)
+        if request.dry_run:
+            with tempfile.TemporaryDirectory(prefix=f"gitorch-{self.name}-") as tmp:
+                invocation = self.invocation("audit", prompt, cwd, Path(tmp), schema)
+                invocation.argv += list(self.options.extra_args)
+                line = self.command_line(invocation, cwd)
+            return AuditResult(dimension=dimension.name, agent=self.name, path=request.path,
+                               notes=[f"dry run: {self._mask(line)}"])
+        request.report(f"{self.name}: auditing {dimension.name}")
+        started = time.monotonic()
+        outcome = self.call("audit", prompt, cwd, config=request.config, schema=schema)
+        if schema is not None and outcome.structured is not None:
+            result = result_from_structured(outcome.structured, dimension=dimension.name, agent=self.name)
+        else:
+            result = self._parse_markdown(outcome.text, dimension.name)
+        return result.model_copy(update={
+            "agent": self.name,
+            "path": request.path,
+            "usage": outcome.usage,
+            "duration_s": round(time.monotonic() - started, 3),
+            "notes": [*result.notes, *outcome.notes],
+        })
+
+    def _parse_markdown(self, text: str, dimension: str) -> AuditResult:
+        parser = self.context.parser
+        if parser is None:
+            from gitorch.plugins import get_plugins
+
+            parser = get_plugins().parser("markdown")
+        if not text.strip():
+            raise AgentError(f"agent {self.name!r} returned an empty report")
+        parsed = parser.parse(text, dimension=dimension)
+        claimed = parsed.claimed_score if parsed.claimed_score is not None else parsed.score
+        scale = parsed.claimed_score_scale if parsed.claimed_score is not None else parsed.score_scale
+        findings = [f if f.source else f.model_copy(update={"source": self.name}) for f in parsed.findings]
+        return parsed.model_copy(update={
+            "findings": findings,
+            "score": None,
+            "score_scale": None,
+            "score_source": "none",
+            "claimed_score": claimed,
+            "claimed_score_scale": scale if claimed is not None else None,
+        })
+
+    # Fix -----------------------------------------------------------------------------------------
+
+    def fix(self, request: FixRequest) -> FixResult:
+        prompt = self._mask(self.render(
+            "fix_finding", _minimal_fix_prompt(request, self._excerpt(request)),
+            **fix_variables(request, self._excerpt(request)),
+        ))
+        cwd = Path(request.root)
+        if request.dry_run:
+            with tempfile.TemporaryDirectory(prefix=f"gitorch-{self.name}-") as tmp:
+                invocation = self.invocation("fix", prompt, cwd, Path(tmp), None)
+                invocation.argv += list(self.options.extra_args)
+                line = self.command_line(invocation, cwd)
+            return FixResult(status="unchanged", summary=f"dry run: {self._mask(line)}")
+        before = _tree_state(cwd)
+        try:
+            outcome = self.call("fix", prompt, cwd, config=request.config)
+        except AgentTimeout:
+            raise
+        except AgentError as exc:
+            return FixResult(status="failed", summary=str(exc))
+        status = "changed" if _tree_state(cwd) != before else "unchanged"
+        return FixResult(status=status, summary=outcome.text.strip()[:2000], usage=outcome.usage,
+                         call_id=outcome.call_id)
+
+    def _excerpt(self, request: FixRequest) -> str:
+        finding = request.finding
+        if not finding.file:
+            return ""
+        path = Path(request.root) / finding.file
+        redactor = self.context.redactor
+        if redactor is not None and redactor.is_secret_file(path):
+            return ""
+        try:
+            from gitorch.templates import file_excerpt
+        except ImportError:
+            return ""
+        return self._mask(file_excerpt(path, finding.line, finding.end_line))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _tree_state(root: Path) -> str:
+    """A fingerprint of the worktree's uncommitted state (``git status`` plus the diff)."""
+    try:
+        status = subprocess.run(["git", "status", "--porcelain", "-uall"], cwd=root, capture_output=True,
+                                text=True, check=False, stdin=subprocess.DEVNULL)
+        diff = subprocess.run(["git", "diff", "HEAD"], cwd=root, capture_output=True, text=True,
+                              check=False, stdin=subprocess.DEVNULL)
+    except OSError:
+        return ""
+    return status.stdout + "\x00" + diff.stdout
+
+
+# --------------------------------------------------------------------------------------------------
+# Template variables and the built-in fallback prompts.
+
+
+def constraints_of(config: Config | None) -> list[str]:
+    rules = [
+        "Work only inside the current directory (the repository); do not touch files outside it.",
+        "Never read, print or modify secret files such as .env.",
+        "Do not commit; gitorch reviews, tests and commits the change.",
+    ]
+    if config is not None and config.command_prefix:
+        rules.append(f"Run project commands through this prefix: {config.command_prefix}")
+    return rules
+
+
+def audit_variables(request: AuditRequest, *, structured: bool) -> dict[str, Any]:
+    dimension = request.dimension
+    return {
+        "dimension": dimension.name,
+        "dimension_title": dimension.title or dimension.name,
+        "dimension_description": dimension.description,
+        "module_path": request.path,
+        "path": request.path,
+        "root": str(request.root),
+        "command_prefix": request.config.command_prefix if request.config is not None else "",
+        "constraints": constraints_of(request.config),
+        "output_format": "json" if structured else "markdown",
+        "findings": [],
+    }
+
+
+def fix_variables(request: FixRequest, excerpt: str) -> dict[str, Any]:
+    finding = request.finding
+    return {
+        "finding": finding,
+        "dimension": finding.dimension,
+        "module_path": request.path,
+        "path": request.path,
+        "file_excerpt": excerpt,
+        "excerpt": excerpt,
+        "command_prefix": request.config.command_prefix if request.config is not None else "",
+        "constraints": constraints_of(request.config),
+        "attempt": request.attempt,
+        "failure": request.failure or "",
+        "test_output": request.failure or "",
+    }
+
+
+def _minimal_audit_prompt(dimension: Any, path: str, structured: bool) -> str:
+    answer = (
+        "Answer with JSON following the given schema: a score out of 100, a summary and the findings."
+        if structured
+        else "Write a Markdown report: a score line `Score: N/100`, then one `### [P0-P4] title` section per "
+        "finding with `File: path:line`, a description and a recommendation."
+    )
+    return (
+        f"Audit the {dimension.title or dimension.name} of the code under `{path}` in this repository.\n"
+        f"{dimension.description}\n\nDo not modify any file. Rate each finding P0 (critical) to P4 (info).\n"
+        f"{answer}\n"
+    )
+
+
+def _minimal_fix_prompt(request: FixRequest, excerpt: str) -> str:
+    finding = request.finding
+    parts = [
+        f"Fix this {finding.severity.value} {finding.dimension} finding by editing the files in this repository.",
+        f"Location: {finding.location}",
+        f"Problem: {finding.description}",
+    ]
+    if finding.recommendation:
+        parts.append(f"Recommendation: {finding.recommendation}")
+    if excerpt:
+        parts.append(f"Relevant lines:\n```\n{excerpt}\n```")
+    parts.extend(f"- {rule}" for rule in constraints_of(request.config))
+    if request.failure:
+        parts.append(f"The previous attempt failed the tests:\n```\n{request.failure[-4000:]}\n```")
+    parts.append("Make the smallest change that fixes it, then summarise what you changed in one paragraph.")
+    return "\n".join(parts)
