@@ -1,0 +1,106 @@
+"""One test per hook: a plugin implementing it changes what gitorch does."""
+
+import json
+import types
+
+import typer
+
+from gitorch import Agent, AuditResult, Dimension, Finding, Parser, hookimpl
+from gitorch.plugins import get_plugins
+
+
+class Colour(Dimension):
+    name = "colour"
+    description = "Colours."
+
+
+class Painter(Agent):
+    name = "painter"
+    audits = frozenset({"colour"})
+
+    def audit(self, request):
+        return AuditResult(dimension="colour", agent=self.name, findings=[
+            Finding(dimension="colour", severity="P2", description="too grey", file="README.md", line=1),
+            Finding(dimension="colour", severity="P3", description="ignore me", file="README.md", line=1),
+        ])
+
+
+class Shout(Parser):
+    name = "shout"
+
+    def parse(self, text, *, dimension="general"):
+        return AuditResult(dimension=dimension, agent="unknown", findings=[
+            Finding(dimension=dimension, severity="P1", description=line) for line in text.splitlines() if line.isupper()
+        ])
+
+
+class Plugin:
+    @hookimpl
+    def gitorch_dimensions(self):
+        return [Colour]
+
+    @hookimpl
+    def gitorch_agents(self):
+        return [Painter]
+
+    @hookimpl
+    def gitorch_parsers(self):
+        return [Shout]
+
+    @hookimpl
+    def gitorch_process_findings(self, findings, result, config):
+        return [f for f in findings if f.description != "ignore me"]
+
+    @hookimpl
+    def gitorch_add_commands(self, app):
+        @app.command("paint")
+        def paint(colour: str = "red"):
+            """Paint."""
+            typer.echo(f"painted {colour}")
+
+
+def _plugins():
+    plugins = get_plugins()
+    plugins.pm.register(Plugin(), name="painter-plugin")
+    return plugins
+
+
+def test_hook_gitorch_dimensions():
+    assert _plugins().dimension("colour").description == "Colours."
+
+
+def test_hook_gitorch_agents():
+    assert _plugins().agent_class("painter") is Painter
+
+
+def test_hook_gitorch_parsers():
+    result = _plugins().parser("shout").parse("quiet\nLOUD\n", dimension="d")
+    assert [f.description for f in result.findings] == ["LOUD"]
+
+
+def test_hook_gitorch_process_findings(git_repo):
+    from pathlib import Path
+
+    from gitorch.audit import run_audit
+    from gitorch.config import Config
+
+    result = run_audit(Path(git_repo.working_tree_dir), "colour", Config(), _plugins(), agent="painter")
+    assert [f.description for f in result.findings] == ["too grey"]
+    assert result.score_source == "computed" and result.score == 98.0
+
+
+def test_hook_gitorch_add_commands(monkeypatch):
+    from typer.testing import CliRunner
+
+    from gitorch import cli
+
+    plugins = _plugins()
+    app = typer.Typer()
+
+    @app.command("noop")
+    def noop():
+        """Nothing."""
+
+    plugins.hook.gitorch_add_commands(app=app)
+    result = CliRunner().invoke(app, ["paint", "--colour", "blue"])
+    assert result.exit_code == 0 and result.stdout.strip() == "painted blue"
