@@ -131,7 +131,9 @@ class Budget:
         overhead_tokens: int = 0,
     ) -> float:
         """Estimate a call (see :func:`estimate_call_cost`), check it, and return the estimate."""
-        estimate = estimate_call_cost(prompt, model, output_bound_tokens, overrides, overhead_tokens=overhead_tokens)
+        estimate = estimate_call_cost(
+            prompt, model, output_bound_tokens, overrides, overhead_tokens=overhead_tokens
+        )
         self.check(estimate, what)
         return estimate
 

@@ -134,7 +134,9 @@ class Recorder:
     - ``calls`` lists the calls recorded (or served) by this process, in order.
     """
 
-    def __init__(self, directory: Path | None, mode: Mode = "record", redactor: Redactor | None = None) -> None:
+    def __init__(
+        self, directory: Path | None, mode: Mode = "record", redactor: Redactor | None = None
+    ) -> None:
         if mode not in ("record", "replay", "off"):
             raise UsageError(f"recorder mode must be record, replay or off, not {mode!r}")
         self.directory = Path(directory) if directory is not None else None
@@ -176,7 +178,9 @@ class Recorder:
             try:
                 calls.append(AgentCall.model_validate_json(path.read_text(encoding="utf-8")))
             except (ValueError, OSError) as exc:
-                raise AgentError(f"replay: {path} is not a recorded call: {str(exc).splitlines()[0]}") from None
+                raise AgentError(
+                    f"replay: {path} is not a recorded call: {str(exc).splitlines()[0]}"
+                ) from None
         return calls
 
     def mask(self, call: AgentCall) -> AgentCall:
@@ -216,7 +220,9 @@ class Recorder:
             self.calls.append(masked)
         if self.mode == "record" and self.directory is not None:
             path = self.directory / f"{seq:04d}-{_safe_name(masked.agent)}.json"
-            write_atomic(path, json.dumps(masked.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+            write_atomic(
+                path, json.dumps(masked.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+            )
         return masked
 
     def next_recorded(self, agent: str, prompt: str = "", *, cwd: str | Path | None = None) -> AgentCall:

@@ -42,7 +42,9 @@ class ModelPrice:
         """USD for a call; ``input_tokens`` includes the cached ones."""
         cached = max(0, min(cached_input_tokens, input_tokens))
         uncached = max(0, input_tokens - cached)
-        return (uncached * self.input + cached * self.cached_input + max(0, output_tokens) * self.output) / PER
+        return (
+            uncached * self.input + cached * self.cached_input + max(0, output_tokens) * self.output
+        ) / PER
 
 
 def normalize_model(model: str) -> str:
