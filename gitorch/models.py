@@ -151,7 +151,7 @@ def fingerprint_of(
 class Finding(BaseModel):
     """One problem found by an audit."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     dimension: str
     severity: SeverityField
@@ -182,7 +182,7 @@ class Finding(BaseModel):
 class Usage(BaseModel):
     """Tokens and money one or more agent calls used. Adding two Usages sums them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     calls: int = 0
     input_tokens: int = Field(default=0, description="all input tokens, cached ones included")
@@ -230,7 +230,7 @@ class AuditResult(BaseModel):
     report wrote it (``score_source == "reported"``).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     schema_version: int = 1
     dimension: str
@@ -320,7 +320,7 @@ class FixRequest:
 class FixResult(BaseModel):
     """What an agent says it did. gitorch trusts the worktree's diff, not this summary."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     status: Literal["changed", "unchanged", "cannot_fix", "failed"]
     summary: str = ""
@@ -412,7 +412,7 @@ class Agent:
     fixes: ClassVar[frozenset[str] | None] = frozenset()
 
     class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid")
+        model_config = ConfigDict(extra="forbid", defer_build=True)
 
     def __init__(self, options: BaseModel | None = None, context: AgentContext | None = None) -> None:
         self.options = options if options is not None else self.Options()

@@ -1,0 +1,44 @@
+"""`gitorch --help` against the import time of its own dependencies (issue 2: lazy plugins/analyzers).
+
+Run: python benchmarks/startup.py [--runs N]
+Prints the median wall time of each command over N runs, and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+DEPENDENCIES = "import typer, pluggy, pydantic, rich"
+
+
+def median_seconds(argv: list[str], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    gitorch = shutil.which("gitorch") or sys.exit("gitorch is not on PATH")
+    python = [sys.executable]
+    baseline = median_seconds([*python, "-c", "pass"], args.runs)
+    deps = median_seconds([*python, "-c", DEPENDENCIES], args.runs)
+    helps = median_seconds([gitorch, "--help"], args.runs)
+    print(f"python -c pass            {baseline * 1000:7.1f} ms")
+    print(f"import dependencies       {deps * 1000:7.1f} ms   ({DEPENDENCIES})")
+    print(f"gitorch --help            {helps * 1000:7.1f} ms")
+    print(f"ratio help / dependencies {helps / deps:7.2f}")
+
+
+if __name__ == "__main__":
+    main()
