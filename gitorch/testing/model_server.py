@@ -479,14 +479,22 @@ class _Handler(BaseHTTPRequestHandler):
             return
         renderer = _RENDERERS[request.protocol]
         stream = _wants_stream(request)
+        if isinstance(turn, Stall) and not stream:
+            self._stall()
+            return
         if stream:
+            events = list(renderer.stream(self.model_server, request, turn))
+            if isinstance(turn, Stall):
+                # Send the stream up to the event that carries the text, then go silent.
+                needle = json.dumps(turn.after_text)[1:-1]
+                cut = next((i for i, event in enumerate(events) if needle in event), len(events) - 2)
+                events = events[: cut + 1]
             self._start_sse()
-            events = renderer.stream(self.model_server, request, turn)
             for event in events:
                 self._write_chunk(event)
-                if isinstance(turn, Stall):
-                    self._stall()
-                    return
+            if isinstance(turn, Stall):
+                self._stall()
+                return
             self._end_chunks()
         else:
             self._send_json(200, renderer.complete(self.model_server, request, turn))
