@@ -221,8 +221,12 @@ def test_gemini_stream_text_and_function_call(model_server: ModelServer) -> None
     assert text == "A reply long enough to be split in chunks."
     last = events[-1][1]
     assert last["candidates"][0]["finishReason"] == "STOP"
-    assert last["usageMetadata"] == {"promptTokenCount": 1234, "candidatesTokenCount": 7, "totalTokenCount": 1241,
-                                     "cachedContentTokenCount": 1000}  # fmt: skip
+    assert last["usageMetadata"] == {
+        "promptTokenCount": 1234,
+        "candidatesTokenCount": 7,
+        "totalTokenCount": 1241,
+        "cachedContentTokenCount": 1000,
+    }
     assert last["modelVersion"] == "gemini-2.5-flash"
 
     events = sse(post(model_server, path, {"contents": []})[2])
