@@ -1,0 +1,286 @@
+"""Prompt templates: Jinja2 files rendered with documented variables (see ``docs/templates.md``).
+
+The built-in templates live in ``templates/`` (the repository root in a checkout, ``gitorch/templates``
+in an installed wheel). A repository overrides any of them, partials included, by putting a file of
+the same name in ``<root>/.gitorch/templates/`` (``templates_dir`` in the configuration).
+
+Templates are rendered in Jinja's sandbox (a repository's templates are untrusted input), with
+``StrictUndefined`` (a misspelt variable is an error, not an empty string) and no HTML escaping.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+import gitorch
+from gitorch.errors import ConfigError, UsageError
+from gitorch.redact import is_secret_file
+
+if TYPE_CHECKING:
+    from gitorch.redact import Redactor
+
+SUFFIX = ".md.j2"
+AUDIT_DIMENSIONS = ("compliance", "backend", "frontend", "tests", "security", "architecture")
+TASK_TEMPLATES = (
+    "fix_finding",
+    "enhance",
+    "develop_feature",
+    "refactor",
+    "optimize",
+    "document",
+    "create_tests",
+)
+
+# Optional variables every template may use; callers pass what they have and the rest default here.
+DEFAULTS: dict[str, Any] = {
+    "module_path": ".",
+    "dimension": "general",
+    "dimension_title": "",
+    "dimension_description": "",
+    "languages": [],
+    "findings": [],
+    "finding": None,
+    "file_excerpt": "",
+    "diff": "",
+    "test_output": "",
+    "failure": "",
+    "constraints": [],
+    "command_prefix": "",
+    "test_command": "",
+    "attempt": 1,
+    "feature": "",
+    "requirements": [],
+    "target": "",
+    "output_format": "markdown",
+    "json_schema": None,
+}
+# Variables a template cannot do without.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "fix_finding": ("finding",),
+    "develop_feature": ("feature",),
+}
+
+Origin = Literal["built-in", "repository"]
+
+
+def builtin_dir() -> Path:
+    """The built-in templates: ``gitorch/templates`` (wheel) or ``<checkout>/templates``."""
+    package = Path(gitorch.__file__).parent
+    for candidate in (package / "templates", package.parent / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise ConfigError(
+        f"gitorch's built-in templates are missing (looked in {package}/templates and beside it)"
+    )
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """Where one template comes from."""
+
+    name: str
+    path: Path
+    origin: Origin
+
+    @property
+    def partial(self) -> bool:
+        return self.name.startswith("_")
+
+
+class Templates:
+    """The prompt templates for one repository: its overrides first, then the built-in ones.
+
+    ``redactor``, when given, masks every rendered prompt.
+    """
+
+    def __init__(
+        self,
+        root: Path | None = None,
+        templates_dir: str = ".gitorch/templates",
+        *,
+        redactor: Redactor | None = None,
+        builtin: Path | None = None,
+    ) -> None:
+        self.builtin = Path(builtin) if builtin is not None else builtin_dir()
+        self.override = (Path(root) / templates_dir) if root is not None and templates_dir else None
+        self.redactor = redactor
+        searchpath = [str(p) for p in (self.override, self.builtin) if p is not None and p.is_dir()]
+        self.env = SandboxedEnvironment(
+            loader=jinja2.FileSystemLoader(searchpath),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def _dirs(self) -> list[tuple[Path, Origin]]:
+        out: list[tuple[Path, Origin]] = []
+        if self.override is not None and self.override.is_dir():
+            out.append((self.override, "repository"))
+        out.append((self.builtin, "built-in"))
+        return out
+
+    def infos(self, *, partials: bool = True) -> list[TemplateInfo]:
+        """Every template name with the file that wins and where it comes from, sorted by name."""
+        found: dict[str, TemplateInfo] = {}
+        for directory, origin in self._dirs():
+            for path in sorted(directory.glob(f"*{SUFFIX}")):
+                name = path.name[: -len(SUFFIX)]
+                if name not in found:
+                    found[name] = TemplateInfo(name, path, origin)
+        return [found[n] for n in sorted(found) if partials or not found[n].partial]
+
+    def names(self) -> list[str]:
+        """The prompt template names (partials, whose names start with ``_``, left out)."""
+        return [info.name for info in self.infos(partials=False)]
+
+    def info(self, name: str) -> TemplateInfo:
+        for info in self.infos():
+            if info.name == name:
+                return info
+        known = ", ".join(self.names())
+        raise UsageError(f"no template named {name!r} (known: {known})")
+
+    def source(self, name: str) -> tuple[Path, str]:
+        """``(path, text)`` of the template that wins for ``name``."""
+        info = self.info(name)
+        return info.path, info.path.read_text(encoding="utf-8")
+
+    def render(self, name: str, **variables: Any) -> str:
+        """Render template ``name``; missing optional variables take :data:`DEFAULTS`."""
+        info = self.info(name)
+        missing = [v for v in REQUIRED.get(name, ()) if variables.get(v) in (None, "")]
+        if missing:
+            raise UsageError(f"template {name}: variable(s) {', '.join(missing)} required")
+        context = {**DEFAULTS, **variables}
+        if not context["dimension_title"]:
+            context["dimension_title"] = str(context["dimension"]).replace("-", " ").replace("_", " ").title()
+        try:
+            text = self.env.get_template(info.path.name).render(**context)
+        except jinja2.TemplateError as exc:
+            where = getattr(exc, "filename", None) or info.path
+            line = getattr(exc, "lineno", None)
+            raise ConfigError(
+                f"template {name} ({where}{f':{line}' if line else ''}): {type(exc).__name__}: {exc}"
+            ) from None
+        text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+        return self.redactor.mask(text) if self.redactor is not None else text
+
+
+# --------------------------------------------------------------------------------------------------
+# The relevant lines of a file, for fix prompts.
+
+MAX_LINE_CHARS = 400
+
+
+def file_excerpt(
+    root: Path | str,
+    file: str | Path | int | None = None,
+    line: int | None = None,
+    context: int = 8,
+    redactor: Redactor | None = None,
+    *,
+    end_line: int | None = None,
+    strict: bool = False,
+) -> str:
+    """Lines ``line - context`` … ``end_line + context`` of ``root/file``, numbered, secrets masked.
+
+    The reported line(s) are marked with ``>``. A secret file (``.env``, keys: see
+    :func:`gitorch.redact.is_secret_file`), a path outside ``root``, a binary or missing file gives a
+    one-line note instead of contents (``strict=True``: a :class:`UsageError`). Without ``line`` the
+    first ``2 * context + 1`` lines are shown. Also callable as ``file_excerpt(path, line, end_line)``.
+    """
+    if isinstance(file, int) or (file is None and Path(root).is_file()):
+        # the positional form file_excerpt(path, line, end_line)
+        line, end_line = (file if isinstance(file, int) else None), line
+        file, root = Path(root).name, Path(root).parent
+    root = Path(root)
+    rel = str(file or "")
+
+    def refuse(reason: str) -> str:
+        if strict:
+            raise UsageError(f"{rel}: {reason}")
+        return f"({rel}: {reason})"
+
+    if not rel:
+        return refuse("no file given")
+    if is_secret_file(rel):
+        return refuse("a secret file; its contents are never put into a prompt")
+    try:
+        path = (root / rel).resolve()
+        path.relative_to(root.resolve())
+    except ValueError:
+        return refuse("outside the repository")
+    if not path.is_file():
+        return refuse("no such file")
+    if is_secret_file(path.relative_to(root.resolve())):  # a symlink to a secret file
+        return refuse("a secret file; its contents are never put into a prompt")
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        return refuse("a binary file")
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    if not lines:
+        return refuse("empty file")
+    first_mark = line if line and line > 0 else None
+    last_mark = end_line if first_mark and end_line and end_line >= first_mark else first_mark
+    if first_mark is None:
+        start, stop = 1, min(len(lines), 2 * context + 1)
+    else:
+        start = max(1, first_mark - context)
+        stop = min(len(lines), (last_mark or first_mark) + context)
+        if start > len(lines):
+            return refuse(f"line {first_mark} is past the end ({len(lines)} lines)")
+    width = len(str(stop))
+    out = []
+    for number in range(start, stop + 1):
+        text = lines[number - 1]
+        if len(text) > MAX_LINE_CHARS:
+            text = text[:MAX_LINE_CHARS] + " …"
+        marked = first_mark is not None and first_mark <= number <= (last_mark or first_mark)
+        out.append(f"{'>' if marked else ' '} {number:>{width}} | {text}".rstrip())
+    excerpt = "\n".join(out)
+    return redactor.mask(excerpt) if redactor is not None else excerpt
+
+
+# --------------------------------------------------------------------------------------------------
+# The third-party plugin skeleton (templates/plugin/).
+
+
+def plugin_skeleton(name: str, description: str = "", *, builtin: Path | None = None) -> dict[str, str]:
+    """Files of a minimal third-party plugin called ``name``: ``{relative path: text}``.
+
+    ``gitorch-<name>`` distribution, ``gitorch_<name>`` module, registered in the ``gitorch``
+    entry-point group, with one dimension and one agent to start from.
+    """
+    if not re.fullmatch(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*", name):
+        raise UsageError(f"plugin name {name!r}: use lower-case letters, digits and dashes (e.g. 'semgrep')")
+    directory = (Path(builtin) if builtin is not None else builtin_dir()) / "plugin"
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(directory)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    module = "gitorch_" + name.replace("-", "_")
+    variables: Mapping[str, Any] = {
+        "name": name,
+        "distribution": f"gitorch-{name}",
+        "module": module,
+        "class_prefix": "".join(part.title() for part in name.split("-")),
+        "description": description or f"gitorch plugin: {name}",
+        "gitorch_version": gitorch.__version__,
+    }
+    return {
+        "pyproject.toml": env.get_template("pyproject.toml.j2").render(**variables),
+        f"{module}/__init__.py": env.get_template("__init__.py.j2").render(**variables),
+    }
