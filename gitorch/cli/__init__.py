@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "listing",
     "init",
     "demo",
+    "templates",
 ]
 
 
