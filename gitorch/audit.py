@@ -45,9 +45,12 @@ def choose_agent(plugins: Plugins, dimension: str, config: Config, requested: st
     able = agents_for(plugins, dimension)
     if not able:
         raise UsageError(f"no installed agent can audit {dimension!r}")
+    if chain == ["local"]:
+        head = f"the embedded agent 'local' has no auditor for {dimension!r}"
+    else:
+        head = f"no agent in the audit chain {chain} can audit {dimension!r}"
     raise UsageError(
-        f"no agent in the audit chain {chain} can audit {dimension!r}; agents that can: {', '.join(able)} "
-        f"(use --agent NAME or set [routing.{dimension}] audit = [...])"
+        f"{head}; agents that can: {', '.join(able)} (use --agent NAME, or set [routing.{dimension}] audit = [...])"
     )
 
 
