@@ -20,6 +20,7 @@ start of stderr; it never yields a score.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -30,7 +31,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,7 +59,9 @@ STDERR_IN_ERRORS = 500
 # Linux refuses a single argv string above MAX_ARG_STRLEN (128 KiB); stay well below it.
 ARGV_PROMPT_LIMIT = 100_000
 # Worst-case output bound used for the pre-call budget estimate when Options do not set one.
-DEFAULT_MAX_OUTPUT_TOKENS = 16_000
+DEFAULT_MAX_OUTPUT_TOKENS = 8_000
+# Agentic CLIs send a system prompt and tool definitions (claude's alone is ~15k tokens) and read files.
+DEFAULT_OVERHEAD_TOKENS = 20_000
 
 
 class AgentTimeout(AgentError):
@@ -86,20 +88,14 @@ class Completed:
 def _kill_group(proc: subprocess.Popen[bytes], grace_s: float) -> None:
     """SIGTERM the process group, wait ``grace_s`` for the leader, then SIGKILL whatever is left."""
     pgid = proc.pid  # start_new_session=True: the child leads its own group
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        pass
     # NOTE: SIGKILL the group even when the leader obeyed: node wrappers and native children
     # (copilot, codex) can outlive it.
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait()
 
 
@@ -206,6 +202,14 @@ class Invocation:
     stdin: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)  # role -> path in the call's private directory
+    extra_at: int | None = None  # where Options.extra_args go in argv (None: at the end)
+
+    def with_extra(self, extra: list[str]) -> Invocation:
+        """This invocation with ``extra`` inserted at ``extra_at``."""
+        at = len(self.argv) if self.extra_at is None else self.extra_at
+        self.argv[at:at] = list(extra)
+        self.extra_at = None
+        return self
 
 
 @dataclass
@@ -250,6 +254,11 @@ def json_lines(text: str) -> list[dict[str, Any]]:
             if isinstance(value, dict):
                 events.append(value)
     return events
+
+
+def argv_prompt(prompt: str) -> str:
+    """The prompt as one argv string that no option parser mistakes for a flag."""
+    return " " + prompt if prompt.startswith("-") else prompt
 
 
 def as_int(value: Any) -> int:
@@ -387,12 +396,18 @@ class ExternalCliAgent(Agent):
         max_output_tokens: int = Field(
             DEFAULT_MAX_OUTPUT_TOKENS, gt=0, description="output bound used for the pre-call budget estimate"
         )
+        overhead_tokens: int = Field(
+            DEFAULT_OVERHEAD_TOKENS, ge=0,
+            description="input the CLI sends besides the prompt (system prompt, tools, files it reads)",
+        )
         use_schema: bool = Field(True, description="ask for findings as JSON where the CLI supports a schema")
 
     def __init__(self, options: Any = None, context: Any = None) -> None:
         super().__init__(options, context)
         # Routing grows the timeout 1.5x per retry through this factor.
         self.timeout_factor = 1.0
+        # Files a fix is about (some CLIs, aider, take them as arguments).
+        self.targets: list[str] = []
 
     # Availability ---------------------------------------------------------------------------------
 
@@ -459,17 +474,20 @@ class ExternalCliAgent(Agent):
         return f"(cd {shlex.quote(str(cwd))} && {line})"
 
     def estimate_usd(self, prompt: str, config: Config | None) -> float:
-        """Worst-case cost of one call: the prompt's tokens plus ``max_output_tokens``."""
+        """Worst-case cost of one call: prompt + ``overhead_tokens`` in, ``max_output_tokens`` out."""
         from gitorch.budget import estimate_call_cost
 
-        overrides = config.pricing if config is not None else None
         return estimate_call_cost(
-            self.options.model or self.name, prompt, self.options.max_output_tokens, overrides
+            prompt,
+            self.options.model,  # None (the CLI's default model) is priced at the highest known rate
+            self.options.max_output_tokens,
+            config.pricing if config is not None else None,
+            overhead_tokens=self.options.overhead_tokens,
         )
 
     def price(self, usage: Usage, model: str | None, config: Config | None) -> Usage:
         """Keep a CLI-reported USD cost; price tokens otherwise."""
-        if usage.cost_source == "reported":
+        if usage.cost_source == "reported" or not (usage.input_tokens or usage.output_tokens):
             return usage
         from gitorch.pricing import price_usage
 
@@ -494,97 +512,103 @@ class ExternalCliAgent(Agent):
         config: Config | None = None,
         schema: dict[str, Any] | None = None,
     ) -> CallOutcome:
-        """Run the CLI once (or replay a recorded call) and return its text; AgentError on failure."""
+        """Run the CLI once (or replay a recorded call) and return its text; AgentError on failure.
+
+        Order: mask the prompt, check the budget with a worst-case estimate, run (or take the next
+        recorded call), parse the masked output, price it, charge the budget (failed calls too),
+        record it, and raise :class:`AgentError` (:class:`AgentTimeout` when killed) if it failed.
+        """
         prompt = self._mask(prompt)
         budget, recorder = self.context.budget, self.context.recorder
+        estimate = None
         if budget is not None:
-            budget.check(self.estimate_usd(prompt, config), what=f"{self.name} {task}")
-        if recorder is not None and getattr(recorder, "mode", "record") == "replay":
-            return self._replay(task, prompt)
+            estimate = self.estimate_usd(prompt, config)
+            budget.check(estimate, what=f"{self.name} {task}")
+        if recorder is not None and getattr(recorder, "replaying", False):
+            return self._replay(task, prompt, cwd)
         with tempfile.TemporaryDirectory(prefix=f"gitorch-{self.name}-") as tmp:
             invocation = self.invocation(task, prompt, cwd, Path(tmp), schema)
-            invocation.argv += list(self.options.extra_args)
+            invocation.with_extra(self.options.extra_args)
             started_at = datetime.now(UTC)
-            completed = run_process(
-                invocation.argv,
-                cwd=cwd,
-                env=self.environment(invocation),
-                stdin_text=invocation.stdin,
-                timeout=self.timeout_s(config),
-                silence_timeout=self.options.silence_timeout_s,
-            )
-            files = {role: _read(path) for role, path in invocation.files.items()}
-        try:
-            parsed = self.parse_output(completed.stdout, completed.stderr, completed.exit_code, files, task)
-        except Exception as exc:  # a parser bug must not lose the call's record
-            parsed = ParsedOutput(ok=False, error=f"unreadable output ({type(exc).__name__}: {exc})")
+            try:
+                completed = run_process(
+                    invocation.argv,
+                    cwd=cwd,
+                    env=self.environment(invocation),
+                    stdin_text=invocation.stdin,
+                    timeout=self.timeout_s(config),
+                    silence_timeout=self.options.silence_timeout_s,
+                )
+            except FileNotFoundError:
+                raise AgentError(f"agent {self.name!r}: {invocation.argv[0]!r} is not on PATH") from None
+            except PermissionError:
+                raise AgentError(f"agent {self.name!r}: {invocation.argv[0]!r} is not executable") from None
+            extra = {role: self._mask(_read(path)) for role, path in invocation.files.items()}
+        # Parse the masked text: it is what the ledger keeps, so a replay reads exactly the same.
+        stdout, stderr = self._mask(completed.stdout), self._mask(completed.stderr)
+        parsed = self._parse(stdout, stderr, completed.exit_code, extra, task)
         if completed.timed_out:
-            parsed.ok = False
-            parsed.error = f"killed: {completed.reason}"
+            parsed.ok, parsed.error = False, f"killed: {completed.reason}"
         usage = self.price(parsed.usage.model_copy(update={"calls": 1}), parsed.model, config)
+        spent = usage.input_tokens or usage.output_tokens or usage.cost_usd
+        if completed.timed_out and estimate and not spent:
+            # Killed mid-work without a usage report: charge the worst-case estimate, not nothing.
+            usage = usage.model_copy(update={"cost_usd": round(estimate, 6), "cost_source": "priced"})
         if parsed.model and parsed.model not in usage.models:
             usage = usage.model_copy(update={"models": sorted({*usage.models, parsed.model})})
         if budget is not None:
-            budget.charge(usage)  # NOTE: a failed call's tokens were spent all the same
-        error = None if parsed.ok else self._error_text(parsed.error, completed.exit_code, completed.stderr)
-        call_id = self._record(task, prompt, invocation, cwd, completed, usage, error, started_at)
+            budget.charge(usage, what=f"{self.name} {task}")  # NOTE: a failed call was paid for too
+        error = None if parsed.ok else self._error_text(parsed.error, completed.exit_code, stderr)
+        call_id = None
+        if recorder is not None:
+            from gitorch.calls import AgentCall
+
+            call = recorder.record(AgentCall(
+                agent=self.name,
+                task=task,
+                argv=[self._mask(a) for a in invocation.argv],
+                cwd=str(cwd),
+                prompt=prompt,
+                model=parsed.model or self.options.model,
+                stdout=stdout,
+                stderr=stderr,
+                extra=extra,
+                exit_code=completed.exit_code,
+                duration_s=completed.duration_s,
+                usage=usage,
+                error=error,
+                timed_out=completed.timed_out,
+                started_at=started_at,
+            ))
+            call_id = call.id
         if error is not None:
             raise (AgentTimeout if completed.timed_out else AgentError)(error)
         return CallOutcome(text=parsed.text, usage=usage, structured=parsed.structured, call_id=call_id,
                            notes=parsed.notes)
 
+    def _parse(
+        self, stdout: str, stderr: str, exit_code: int | None, extra: dict[str, str], task: Task
+    ) -> ParsedOutput:
+        try:
+            return self.parse_output(stdout, stderr, exit_code, extra, task)
+        except Exception as exc:  # a parser bug must not lose the call's record or its cost
+            return ParsedOutput(ok=False, error=f"unreadable output ({type(exc).__name__}: {exc})")
+
     def _error_text(self, error: str | None, exit_code: int | None, stderr: str) -> str:
         message = f"agent {self.name!r} failed (exit {exit_code}): {error or 'unsuccessful run'}"
-        stderr = self._mask(stderr.strip())[:STDERR_IN_ERRORS]
+        stderr = stderr.strip()[:STDERR_IN_ERRORS]
         return f"{message}; stderr: {stderr}" if stderr else message
 
-    def _record(
-        self,
-        task: str,
-        prompt: str,
-        invocation: Invocation,
-        cwd: Path,
-        completed: Completed,
-        usage: Usage,
-        error: str | None,
-        started_at: datetime,
-    ) -> str | None:
-        recorder = self.context.recorder
-        if recorder is None or getattr(recorder, "mode", "record") == "off":
-            return None
-        from gitorch.calls import AgentCall
-
-        call = AgentCall(
-            id=uuid.uuid4().hex[:12],
-            agent=self.name,
-            task=task,
-            argv=[self._mask(a) for a in invocation.argv],
-            cwd=str(cwd),
-            prompt=prompt,
-            stdout=self._mask(completed.stdout),
-            stderr=self._mask(completed.stderr),
-            exit_code=completed.exit_code,
-            duration_s=completed.duration_s,
-            usage=usage,
-            error=error,
-            timed_out=completed.timed_out,
-            started_at=started_at,
-        )
-        recorded = recorder.record(call)
-        return getattr(recorded, "id", call.id)
-
-    def _replay(self, task: Task, prompt: str) -> CallOutcome:
-        """Serve the next recorded call: its text from the recorded output, its usage as recorded."""
-        recorded = self.context.recorder.next_recorded(self.name, prompt)
-        usage = recorded.usage
+    def _replay(self, task: Task, prompt: str, cwd: Path) -> CallOutcome:
+        """Serve the next recorded call: parsed as if it had just run, charged its recorded usage."""
+        recorded = self.context.recorder.next_recorded(self.name, prompt, cwd=cwd)
         if self.context.budget is not None:
-            self.context.budget.charge(usage)
+            self.context.budget.charge(recorded.usage, what=f"{self.name} {task} (replay)")
         if recorded.error:
             raise (AgentTimeout if recorded.timed_out else AgentError)(recorded.error)
-        # Side files (usage, analytics) are not kept; the recorded usage already holds what they said.
-        parsed = self.parse_output(recorded.stdout, recorded.stderr, recorded.exit_code, {}, task)
-        return CallOutcome(text=parsed.text, usage=usage, structured=parsed.structured, call_id=recorded.id,
-                           notes=parsed.notes)
+        parsed = self._parse(recorded.stdout, recorded.stderr, recorded.exit_code, recorded.extra, task)
+        return CallOutcome(text=parsed.text, usage=recorded.usage, structured=parsed.structured,
+                           call_id=recorded.id, notes=parsed.notes)
 
     # Prompts -------------------------------------------------------------------------------------
 
@@ -611,7 +635,7 @@ class ExternalCliAgent(Agent):
         if request.dry_run:
             with tempfile.TemporaryDirectory(prefix=f"gitorch-{self.name}-") as tmp:
                 invocation = self.invocation("audit", prompt, cwd, Path(tmp), schema)
-                invocation.argv += list(self.options.extra_args)
+                invocation.with_extra(self.options.extra_args)
                 line = self.command_line(invocation, cwd)
             return AuditResult(dimension=dimension.name, agent=self.name, path=request.path,
                                notes=[f"dry run: {self._mask(line)}"])
@@ -654,36 +678,35 @@ class ExternalCliAgent(Agent):
     # Fix -----------------------------------------------------------------------------------------
 
     def fix(self, request: FixRequest) -> FixResult:
+        """Let the CLI edit ``request.root``; AgentError (retried by routing) when the call fails."""
+        excerpt = self._excerpt(request)
         prompt = self._mask(self.render(
-            "fix_finding", _minimal_fix_prompt(request, self._excerpt(request)),
-            **fix_variables(request, self._excerpt(request)),
+            "fix_finding", _minimal_fix_prompt(request, excerpt), **fix_variables(request, excerpt)
         ))
         cwd = Path(request.root)
+        self.targets = [request.finding.file] if request.finding.file and not self._secret(request) else []
         if request.dry_run:
             with tempfile.TemporaryDirectory(prefix=f"gitorch-{self.name}-") as tmp:
                 invocation = self.invocation("fix", prompt, cwd, Path(tmp), None)
-                invocation.argv += list(self.options.extra_args)
+                invocation.with_extra(self.options.extra_args)
                 line = self.command_line(invocation, cwd)
             return FixResult(status="unchanged", summary=f"dry run: {self._mask(line)}")
         before = _tree_state(cwd)
-        try:
-            outcome = self.call("fix", prompt, cwd, config=request.config)
-        except AgentTimeout:
-            raise
-        except AgentError as exc:
-            return FixResult(status="failed", summary=str(exc))
+        outcome = self.call("fix", prompt, cwd, config=request.config)
         status = "changed" if _tree_state(cwd) != before else "unchanged"
         return FixResult(status=status, summary=outcome.text.strip()[:2000], usage=outcome.usage,
                          call_id=outcome.call_id)
 
+    def _secret(self, request: FixRequest) -> bool:
+        redactor = self.context.redactor
+        file = request.finding.file
+        return bool(file) and redactor is not None and redactor.is_secret_file(Path(request.root) / file)
+
     def _excerpt(self, request: FixRequest) -> str:
         finding = request.finding
-        if not finding.file:
+        if not finding.file or self._secret(request):
             return ""
         path = Path(request.root) / finding.file
-        redactor = self.context.redactor
-        if redactor is not None and redactor.is_secret_file(path):
-            return ""
         try:
             from gitorch.templates import file_excerpt
         except ImportError:
@@ -775,7 +798,8 @@ def _minimal_audit_prompt(dimension: Any, path: str, structured: bool) -> str:
 def _minimal_fix_prompt(request: FixRequest, excerpt: str) -> str:
     finding = request.finding
     parts = [
-        f"Fix this {finding.severity.value} {finding.dimension} finding by editing the files in this repository.",
+        f"Fix this {finding.severity.value} {finding.dimension} finding by editing the files in this "
+        "repository.",
         f"Location: {finding.location}",
         f"Problem: {finding.description}",
     ]

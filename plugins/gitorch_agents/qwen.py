@@ -1,0 +1,92 @@
+"""Qwen Code (``qwen PROMPT -o json``): a JSON array of Claude-SDK-style messages, tokens only.
+
+Contract (shared/agent-clis README §6): the positional prompt is one-shot (``-p`` is deprecated);
+``--approval-mode auto-edit`` (hyphen) approves edit tools. Trap: an API error (even an HTTP 401)
+exits 0 with ``is_error: false`` and ``result`` text ``[API Error: …]``, so the text is checked too.
+``result.usage.input_tokens`` includes cached tokens; there is no cost field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gitorch.external import (
+    ARGV_PROMPT_LIMIT,
+    ExternalCliAgent,
+    Invocation,
+    ParsedOutput,
+    Task,
+    argv_prompt,
+    as_int,
+    json_lines,
+    load_json,
+)
+from gitorch.models import Usage
+
+API_ERROR = "[API Error:"
+
+
+class Qwen(ExternalCliAgent):
+    """Alibaba's Qwen Code CLI (a Gemini CLI fork)."""
+
+    name = "qwen"
+    description = "Qwen Code (qwen PROMPT -o json, auto-edit approval)"
+    binary = "qwen"
+
+    def invocation(
+        self, task: Task, prompt: str, cwd: Path, calldir: Path, schema: dict[str, Any] | None = None
+    ) -> Invocation:
+        mode = "auto-edit" if task == "fix" else "default"
+        tail = ["-o", "json", "--approval-mode", mode, *self.model_args("-m")]
+        if len(prompt.encode()) > ARGV_PROMPT_LIMIT:
+            return Invocation([self.executable(), *tail], stdin=prompt)
+        return Invocation([self.executable(), argv_prompt(prompt), *tail])
+
+    def parse_output(
+        self, stdout: str, stderr: str, exit_code: int | None, files: dict[str, str], task: Task
+    ) -> ParsedOutput:
+        return parse_qwen(stdout, stderr, exit_code)
+
+
+def _messages(stdout: str) -> list[dict[str, Any]]:
+    whole = load_json(stdout)
+    if isinstance(whole, list):
+        return [m for m in whole if isinstance(m, dict)]
+    if isinstance(whole, dict):
+        return [whole]
+    start = stdout.find("[")
+    if start > 0 and isinstance(tail := load_json(stdout[start:]), list):
+        return [m for m in tail if isinstance(m, dict)]
+    return json_lines(stdout)  # stream-json
+
+
+def parse_qwen(stdout: str, stderr: str, exit_code: int | None) -> ParsedOutput:
+    """Read ``qwen -o json`` (array) or ``-o stream-json`` output."""
+    messages = _messages(stdout)
+    results = [m for m in messages if m.get("type") == "result"]
+    model = next((m.get("model") for m in messages if m.get("type") == "system" and m.get("model")), None)
+    if not results:
+        if exit_code not in (0, None):
+            lines = stderr.strip().splitlines()
+            return ParsedOutput(ok=False, error=lines[0] if lines else f"exit code {exit_code}")
+        return ParsedOutput(ok=False, error="no result message on stdout")
+    result = results[-1]
+    raw = result.get("usage") or {}
+    usage = Usage(
+        input_tokens=as_int(raw.get("input_tokens")),
+        cached_input_tokens=as_int(raw.get("cache_read_input_tokens")),
+        output_tokens=as_int(raw.get("output_tokens")),
+    )
+    text = result.get("result") if isinstance(result.get("result"), str) else ""
+    parsed = ParsedOutput(text=text, usage=usage, model=model)
+    error = result.get("error")
+    if result.get("is_error") or result.get("subtype") not in (None, "success"):
+        detail = error.get("message") if isinstance(error, dict) else text
+        parsed.ok, parsed.error = False, f"{result.get('subtype', 'error')}: {detail}"
+    elif text.lstrip().startswith(API_ERROR):
+        # NOTE: qwen exits 0 with is_error false when the API call itself failed.
+        parsed.ok, parsed.error = False, text.strip()[:500]
+    elif exit_code not in (0, None):
+        parsed.ok, parsed.error = False, f"exit code {exit_code}"
+    return parsed

@@ -1,0 +1,79 @@
+"""Fixtures for the agent-plugin tests: fake CLIs on PATH, a worktree-like git repository, contexts."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+FAKE = Path(__file__).parent / "fakes" / "fake_agent.py"
+CLIS = ("claude", "codex", "gemini", "copilot", "aider", "opencode", "qwen")
+
+
+@dataclass
+class Fakes:
+    """The fake CLIs installed in ``bin``; ``dump()`` is what the last one received."""
+
+    bin: Path
+    dump_file: Path
+    monkeypatch: pytest.MonkeyPatch
+
+    def scenario(self, name: str, **env: str) -> None:
+        self.monkeypatch.setenv("FAKE_SCENARIO", name)
+        for key, value in env.items():
+            self.monkeypatch.setenv(key, value)
+
+    def dump(self) -> dict:
+        return json.loads(self.dump_file.read_text()) if self.dump_file.exists() else {}
+
+    @property
+    def ran(self) -> bool:
+        return self.dump_file.exists()
+
+
+@pytest.fixture
+def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fakes:
+    """Every fake CLI as ``tmp/bin/<cli>`` first on PATH; scenario ``success`` by default."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for cli in CLIS:
+        script = bin_dir / cli
+        script.write_text(f'#!/bin/sh\nFAKE_CLI={cli} exec "{sys.executable}" "{FAKE}" "$@"\n')
+        script.chmod(0o755)
+    dump = tmp_path / "fake-dump.json"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setenv("FAKE_DUMP", str(dump))
+    monkeypatch.setenv("FAKE_SCENARIO", "success")
+    for name in ("FAKE_TEXT", "FAKE_EDIT", "FAKE_STRUCTURED"):
+        monkeypatch.delenv(name, raising=False)
+    return Fakes(bin_dir, dump, monkeypatch)
+
+
+@pytest.fixture
+def repo(git_repo) -> Path:
+    """A git repository with a small Python module to audit and fix."""
+    from gitorch.testing.fixtures import commit
+
+    commit(git_repo, {"app/__init__.py": "", "app/util.py": "def answer():\n    return 41\n"}, "app")
+    return Path(git_repo.working_tree_dir)
+
+
+def process_alive(pid: int, wait: float = 3.0) -> bool:
+    """True when ``pid`` still exists (and is not a zombie) after up to ``wait`` seconds."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+        if time.monotonic() > deadline:
+            return True
+        time.sleep(0.05)
