@@ -1,0 +1,283 @@
+"""The embedded local agent: offline audits from real analyzers and deterministic fixes."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from gitorch.errors import AgentError
+from gitorch.models import (
+    Agent,
+    AuditRequest,
+    AuditResult,
+    Availability,
+    Finding,
+    FixRequest,
+    FixResult,
+    Severity,
+)
+from gitorch_local import bandit, codemods, radon, ruff, ruff_fix, tests_audit
+from gitorch_local.tools import SourceLines, display, find_tool, is_excluded, parse_json, run, tool_env
+
+LEFT_FOR_AI = "left for an AI agent"
+
+
+class LocalAgent(Agent):
+    """Audits with bandit, ruff, radon and the test suite; fixes with ruff's safe fixes and codemodder."""
+
+    name = "local"
+    description = "embedded offline agent: bandit, ruff, radon, pytest+coverage; ruff safe fixes, codemodder"
+    audits = frozenset({"security", "backend", "architecture", "tests"})
+    fixes = frozenset({"security", "backend"})
+
+    class Options(Agent.Options):
+        """``[agents.local]`` settings."""
+
+        bandit: str | None = Field(None, description="bandit executable (default: next to Python, then PATH)")
+        ruff: str | None = Field(None, description="ruff executable")
+        radon: str | None = Field(None, description="radon executable")
+        codemodder: str | None = Field(None, description="codemodder executable")
+        ruff_select: list[str] = Field(default_factory=lambda: list(ruff.CURATED_SELECT),
+                                       description="ruff rules when the repository has no ruff config")
+        ruff_ignore: list[str] = Field(default_factory=lambda: list(ruff.CURATED_IGNORE))
+        extra_fix_rules: list[str] = Field(
+            default_factory=lambda: ["I"],
+            description="ruff rules whose safe fixes are offered as extra fixes (when no repo ruff config)",
+        )
+        cc_min_rank: Literal["B", "C", "D", "E", "F"] = Field("C", description="radon cc rank reported from")
+        cc_severity: dict[str, Severity] = Field(
+            default_factory=lambda: {"B": Severity.P4, "C": Severity.P3, "D": Severity.P2,
+                                     "E": Severity.P2, "F": Severity.P1})
+        mi_min_rank: Literal["B", "C"] = Field("B", description="radon mi rank reported from")
+        mi_severity: dict[str, Severity] = Field(
+            default_factory=lambda: {"B": Severity.P3, "C": Severity.P2})
+        codemods: list[str] = Field(default_factory=lambda: list(codemods.SECURITY_CODEMODS),
+                                    description="codemodder codemods used for security fixes")
+        codemods_exclude: list[str] = Field(default_factory=list)
+        analyzer_timeout_s: float = Field(600, gt=0)
+        codemod_timeout_s: float = Field(900, gt=0)
+
+    @classmethod
+    def availability(cls) -> Availability:
+        here = str(Path(sys.executable).parent)
+        missing = [tool for tool in ("bandit", "ruff", "radon")
+                   if not (shutil.which(tool, path=here) or shutil.which(tool))]
+        if missing:
+            names = ", ".join(missing)
+            return Availability(False, f"missing analyzer(s): {names} (pip install {' '.join(missing)})")
+        return Availability(True)
+
+    # ------------------------------------------------------------------------------------------
+    # Audit
+
+    def audit(self, request: AuditRequest) -> AuditResult:
+        dimension = request.dimension.name
+        if dimension not in self.audits:
+            raise AgentError(f"the local agent does not audit {dimension!r}; it audits "
+                             f"{', '.join(sorted(self.audits))}")
+        start = time.monotonic()
+        root = Path(request.root).resolve()
+        handler = {
+            "security": self._security,
+            "backend": self._backend,
+            "architecture": self._architecture,
+            "tests": self._tests,
+        }[dimension]
+        findings, notes = handler(request, root)
+        return AuditResult(
+            dimension=dimension,
+            agent=self.name,
+            path=request.path,
+            findings=findings,
+            duration_s=round(time.monotonic() - start, 3),
+            notes=notes,
+        )
+
+    def _excludes(self, request: AuditRequest) -> list[str]:
+        return list(request.config.exclude)
+
+    def _security(self, request: AuditRequest, root: Path) -> tuple[list[Finding], list[str]]:
+        opts = self.options
+        argv = bandit.command(self._exe("bandit", opts.bandit, request), root, request.path,
+                              self._excludes(request))
+        if request.dry_run:
+            return [], [f"would run: {display(argv, root)}"]
+        request.report("running bandit…")
+        done = run(argv, root, timeout=opts.analyzer_timeout_s)
+        if done.timed_out:
+            raise AgentError(f"bandit did not finish within {opts.analyzer_timeout_s:g}s")
+        findings, notes = bandit.findings(parse_json(done, "bandit"), root, self._excludes(request))
+        return findings, notes
+
+    def _backend(self, request: AuditRequest, root: Path) -> tuple[list[Finding], list[str]]:
+        opts = self.options
+        rules = ruff.rule_args(root, opts.ruff_select, opts.ruff_ignore)
+        argv = ruff.command(self._exe("ruff", opts.ruff, request), root, [request.path],
+                            self._excludes(request), rules)
+        if request.dry_run:
+            return [], [f"would run: {display(argv, root)}"]
+        request.report("running ruff…")
+        diagnostics = self._ruff_json(argv, root)
+        notes = ["ruff: the repository's own ruff configuration" if not rules
+                 else f"ruff: curated rules {','.join(opts.ruff_select)}"]
+        return ruff.findings(diagnostics, root, self._excludes(request)), notes
+
+    def _architecture(self, request: AuditRequest, root: Path) -> tuple[list[Finding], list[str]]:
+        opts = self.options
+        exe = self._exe("radon", opts.radon, request)
+        excludes = self._excludes(request)
+        cc = radon.cc_command(exe, request.path, excludes, opts.cc_min_rank)
+        mi = radon.mi_command(exe, request.path, excludes)
+        if request.dry_run:
+            return [], [f"would run: {display(cc, root)}", f"would run: {display(mi, root)}"]
+        request.report("running radon cc…")
+        cc_report = self._json(cc, root, "radon cc")
+        request.report("running radon mi…")
+        mi_report = self._json(mi, root, "radon mi")
+        found, notes = radon.cc_findings(cc_report, root, excludes, opts.cc_min_rank, opts.cc_severity)
+        more, more_notes = radon.mi_findings(mi_report, root, excludes, opts.mi_min_rank, opts.mi_severity)
+        return found + more, notes + more_notes
+
+    def _tests(self, request: AuditRequest, root: Path) -> tuple[list[Finding], list[str]]:
+        config = request.config
+        test_run = tests_audit.plan(config, request.path)
+        try:
+            text = tests_audit.describe(test_run, root)
+            if request.dry_run:
+                return [], [f"would run: {text}"]
+            request.report("running the tests with coverage…")
+            done = tests_audit.execute(test_run, root, config.tests.timeout_s)
+            excludes = self._excludes(request)
+            return tests_audit.audit(test_run, done, root, request.path, excludes, config, text)
+        finally:
+            shutil.rmtree(test_run.workdir, ignore_errors=True)
+
+    # ------------------------------------------------------------------------------------------
+    # Fix
+
+    def fix(self, request: FixRequest) -> FixResult:
+        finding = request.finding
+        rule = finding.rule_id or ""
+        if not finding.file:
+            return FixResult(status="cannot_fix", summary=f"no file to fix; {LEFT_FOR_AI}")
+        if finding.dimension == "backend" and rule.startswith("ruff:"):
+            return self._fix_ruff(request)
+        if finding.dimension == "security" and (rule.startswith("codemod:") or rule.startswith("B")):
+            return self._fix_codemod(request)
+        return FixResult(status="cannot_fix",
+                         summary=f"no deterministic fix for {rule or finding.dimension}; {LEFT_FOR_AI}")
+
+    def _fix_ruff(self, request: FixRequest) -> FixResult:
+        root, finding, opts = Path(request.root), request.finding, self.options
+        code = (finding.rule_id or "").removeprefix("ruff:")
+        if code == "syntax-error":
+            return FixResult(status="cannot_fix", summary=f"syntax errors are {LEFT_FOR_AI}")
+        rules = ruff.rule_args(root, [code], [])
+        rules = rules or ["--select", code]  # repo config: keep its settings, look at this rule only
+        argv = ruff.command(find_tool("ruff", opts.ruff), root, [finding.file or "."], [], rules)
+        if request.dry_run:
+            return FixResult(status="unchanged", summary=f"dry run: would run {display(argv, root)}")
+        outcome = ruff_fix.fix_one(root, finding, self._ruff_json(argv, root))
+        return FixResult(status=outcome.status, summary=outcome.summary)  # type: ignore[arg-type]
+
+    def _codemod_settings(self) -> list[str]:
+        return [c for c in self.options.codemods if c not in set(self.options.codemods_exclude)]
+
+    def _fix_codemod(self, request: FixRequest) -> FixResult:
+        root, finding, opts = Path(request.root), request.finding, self.options
+        excludes = list(request.config.exclude)
+        selected = self._codemod_settings()
+        rule = finding.rule_id or ""
+        if rule.startswith("codemod:") and rule.removeprefix("codemod:") not in selected:
+            return FixResult(status="cannot_fix", summary=f"{rule} is not among the enabled codemods")
+        if request.dry_run:
+            return FixResult(status="unchanged", summary="dry run: would apply a codemodder change")
+        changes, fresh = codemods.load_or_produce(root, selected, excludes, request.path,
+                                                  opts.codemod_timeout_s, opts.codemodder)
+        for attempt in range(2):
+            candidates = [c for c in changes if codemods.matches(c, finding, by_line=fresh)]
+            for change in candidates:
+                ok, message = codemods.apply(root, change)
+                if ok:
+                    return FixResult(status="changed",
+                                     summary=f"codemodder {change.codemod}: {change.description} "
+                                             f"({change.path}:{change.first_line})")
+            if fresh or attempt:
+                break
+            # A report made before earlier fixes: run codemodder again on this one file.
+            changes, fresh = codemods.load_or_produce(root, selected, excludes, request.path,
+                                                      opts.codemod_timeout_s, opts.codemodder,
+                                                      file=finding.file, fresh_only=True)
+        return FixResult(status="cannot_fix",
+                         summary=f"no security codemod fixes {rule} at {finding.location}; {LEFT_FOR_AI}")
+
+    # ------------------------------------------------------------------------------------------
+    # Deterministic fixes beyond the audit's findings
+
+    def deterministic_fixes(self, request: AuditRequest) -> list[Finding]:
+        """Safe, offline changes that match no audit finding (codemodder's security codemods for
+        ``security``, ruff's safe fixes of ``extra_fix_rules`` for ``backend``), as findings the loop
+        may pass to :meth:`fix`. Cheap to apply, so worth it in any phase."""
+        dimension = request.dimension.name
+        root = Path(request.root)
+        if request.dry_run or dimension not in self.fixes:
+            return []
+        if dimension == "backend":
+            return self._extra_ruff(request, root)
+        audit = self.audit(request)
+        selected = self._codemod_settings()
+        changes, fresh = codemods.load_or_produce(
+            root, selected, list(request.config.exclude), request.path, self.options.codemod_timeout_s,
+            self.options.codemodder, report=request.report,
+        )
+        lines = SourceLines(root)
+        out: list[Finding] = []
+        for change in changes:
+            if is_excluded(change.path, list(request.config.exclude)):
+                continue
+            if any(codemods.matches(change, f, by_line=fresh) for f in audit.findings):
+                continue
+            out.append(change.as_finding(lines.line(change.path, change.first_line)))
+        return out
+
+    def _extra_ruff(self, request: AuditRequest, root: Path) -> list[Finding]:
+        opts = self.options
+        if ruff.has_repo_config(root) or not opts.extra_fix_rules:
+            return []
+        rules = ruff.rule_args(root, opts.extra_fix_rules, [])
+        excludes = list(request.config.exclude)
+        argv = ruff.command(find_tool("ruff", opts.ruff), root, [request.path], excludes, rules)
+        request.report("running ruff for safe fixes…")
+        safe = [d for d in self._ruff_json(argv, root) if (d.get("fix") or {}).get("applicability") == "safe"]
+        found = ruff.findings(safe, root, list(request.config.exclude))
+        return [f.model_copy(update={"severity": Severity.P4}) for f in found]
+
+    # ------------------------------------------------------------------------------------------
+
+    def _exe(self, tool: str, override: str | None, request: AuditRequest) -> str:
+        try:
+            return find_tool(tool, override)
+        except AgentError:
+            if request.dry_run:
+                return tool
+            raise
+
+    def _json(self, argv: list[str], root: Path, tool: str):  # noqa: ANN202
+        done = run(argv, root, timeout=self.options.analyzer_timeout_s, env=tool_env())
+        if done.timed_out:
+            raise AgentError(f"{tool} did not finish within {self.options.analyzer_timeout_s:g}s")
+        return parse_json(done, tool)
+
+    def _ruff_json(self, argv: list[str], root: Path) -> list[dict]:
+        done = run(argv, root, timeout=self.options.analyzer_timeout_s, env=tool_env())
+        if done.returncode not in (0, 1):
+            raise AgentError(f"ruff exited {done.returncode}: {(done.stderr or done.stdout).strip()[-500:]}")
+        return parse_json(done, "ruff")
+
+
+__all__ = ["LocalAgent"]

@@ -1,0 +1,100 @@
+"""Backend fixes: ruff's safe fix for one diagnostic, applied from ruff's own JSON edits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitorch.models import Finding
+
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # changed | cannot_fix | unchanged
+    summary: str
+
+
+def _norm(text: str | None) -> str:
+    return _SPACE.sub(" ", (text or "").strip())
+
+
+def pick(diagnostics: list[dict[str, Any]], finding: Finding, source: str) -> dict[str, Any] | None:
+    """The diagnostic that is this finding: same rule, same source line text (lines may have moved),
+    nearest to the finding's line; without a snippet, the diagnostic on the finding's line."""
+    code = (finding.rule_id or "").removeprefix("ruff:")
+    lines = source.splitlines()
+    same_rule = [d for d in diagnostics if (d.get("code") or "syntax-error") == code]
+
+    def text_at(d: dict[str, Any]) -> str:
+        row = (d.get("location") or {}).get("row") or 0
+        return _norm(lines[row - 1]) if 0 < row <= len(lines) else ""
+
+    def distance(d: dict[str, Any]) -> int:
+        return abs(((d.get("location") or {}).get("row") or 0) - (finding.line or 0))
+
+    if finding.snippet:
+        candidates = [d for d in same_rule if text_at(d) == _norm(finding.snippet)]
+    else:
+        candidates = [d for d in same_rule if (d.get("location") or {}).get("row") == finding.line]
+    return min(candidates, key=distance) if candidates else None
+
+
+def _offsets(text: str) -> list[int]:
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
+def _position(starts: list[int], location: dict[str, int]) -> int:
+    row, column = location["row"], location["column"]
+    if row - 1 >= len(starts):
+        return starts[-1]
+    return min(starts[row - 1] + column - 1, starts[-1])
+
+
+def apply_edits(text: str, edits: list[dict[str, Any]]) -> str:
+    """Apply ruff's edits (1-based rows and character columns) to ``text``, last edit first."""
+    starts = _offsets(text)
+    spans = sorted(
+        ((_position(starts, e["location"]), _position(starts, e["end_location"]), e.get("content") or "")
+         for e in edits),
+        reverse=True,
+    )
+    for start, end, content in spans:
+        text = text[:start] + content + text[end:]
+    return text
+
+
+def fix_one(root: Path, finding: Finding, diagnostics: list[dict[str, Any]]) -> Outcome:
+    """Apply the safe fix of the diagnostic matching ``finding`` in ``diagnostics`` (one file's)."""
+    path = root / (finding.file or "")
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            source = handle.read()
+    except OSError as exc:
+        return Outcome("cannot_fix", f"cannot read {finding.file}: {exc.strerror}")
+    diagnostic = pick(diagnostics, finding, source)
+    if diagnostic is None:
+        return Outcome("unchanged", f"ruff no longer reports {finding.rule_id} at {finding.location}")
+    if diagnostic.get("cell") is not None:
+        return Outcome("cannot_fix", "notebook cells are left for an AI agent")
+    fix = diagnostic.get("fix") or {}
+    row = (diagnostic.get("location") or {}).get("row")
+    where = f"{finding.file}:{row}"
+    if not fix:
+        return Outcome("cannot_fix", f"ruff has no automatic fix for {finding.rule_id} at {where}; "
+                                     "left for an AI agent")
+    if fix.get("applicability") != "safe":
+        return Outcome("cannot_fix", f"ruff's fix for {finding.rule_id} at {where} is "
+                                     f"{fix.get('applicability')}, not safe; left for an AI agent")
+    fixed = apply_edits(source, fix.get("edits") or [])
+    if fixed == source:
+        return Outcome("unchanged", f"ruff's fix for {finding.rule_id} at {where} changes nothing")
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(fixed)
+    return Outcome("changed", f"ruff: {fix.get('message') or 'safe fix'} ({finding.rule_id} at {where})")

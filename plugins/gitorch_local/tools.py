@@ -1,0 +1,174 @@
+"""Finding and running the analyzers: one subprocess each, from inside the audited root, JSON out."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from gitorch.errors import AgentError, AnalyzerMissingError
+
+# How to install each tool, for the one-line error a missing analyzer raises.
+INSTALL_HINTS = {
+    "bandit": "pip install bandit",
+    "ruff": "pip install ruff",
+    "radon": "pip install radon",
+    "codemodder": "pip install codemodder",
+    "semgrep": "pip install semgrep",
+}
+
+
+def bin_dir() -> Path:
+    """The directory of the running interpreter's scripts (the venv's ``bin``)."""
+    return Path(sys.executable).parent
+
+
+def find_tool(name: str, override: str | None = None) -> str:
+    """The analyzer's executable: an explicit path, then next to ``sys.executable``, then ``PATH``."""
+    if override:
+        found = shutil.which(override)
+        if found:
+            return found
+        raise AnalyzerMissingError(f"{name} not found at {override!r} (agents.local option); install it: "
+                                   f"{INSTALL_HINTS.get(name, 'pip install ' + name)}")
+    local = bin_dir() / name
+    if local.is_file() and os.access(local, os.X_OK):
+        return str(local)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise AnalyzerMissingError(
+        f"{name} is not installed (not next to {sys.executable} nor on PATH); "
+        f"install it: {INSTALL_HINTS.get(name, 'pip install ' + name)}"
+    )
+
+
+def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for analyzers: the interpreter's ``bin`` first on PATH (codemodder runs semgrep
+    by name), nothing written next to the user's sources, semgrep offline."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(bin_dir()), env.get("PATH", "")])
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["SEMGREP_ENABLE_VERSION_CHECK"] = "0"
+    env["SEMGREP_SEND_METRICS"] = "off"
+    if extra:
+        env.update(extra)
+    return env
+
+
+@dataclass(frozen=True)
+class Completed:
+    """The outcome of one subprocess."""
+
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+    duration_s: float = 0.0
+
+
+def run(
+    argv: list[str],
+    cwd: Path,
+    *,
+    timeout: float | None = None,
+    env: dict[str, str] | None = None,
+) -> Completed:
+    """Run ``argv`` in its own process group; on timeout the whole group is killed."""
+    import time
+
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env if env is not None else tool_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
+    except FileNotFoundError as exc:
+        raise AnalyzerMissingError(f"{argv[0]}: cannot run it: {exc.strerror}") from None
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # NOTE: kill the group, not just the child: test runners and codemodder spawn workers.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        return Completed(argv, -9, out, err, timed_out=True, duration_s=time.monotonic() - start)
+    return Completed(argv, proc.returncode, out, err, duration_s=time.monotonic() - start)
+
+
+def display(argv: list[str], cwd: Path) -> str:
+    """A command as a user could paste it (dry-run notes)."""
+    return f"cd {shlex.quote(str(cwd))} && {shlex.join(argv)}"
+
+
+def parse_json(done: Completed, tool: str):  # noqa: ANN201 - JSON is Any
+    """The tool's JSON stdout, or an AgentError naming the tool and its stderr."""
+    import json
+
+    try:
+        return json.loads(done.stdout)
+    except json.JSONDecodeError:
+        tail = (done.stderr or done.stdout).strip()[-500:]
+        raise AgentError(f"{tool} exited {done.returncode} without JSON output: {tail}") from None
+
+
+def relative(root: Path, filename: str) -> str:
+    """A tool's file name (absolute or ``./x``) as a POSIX path relative to ``root``."""
+    path = Path(filename)
+    if path.is_absolute():
+        try:
+            path = path.relative_to(root)
+        except ValueError:
+            path = Path(os.path.relpath(path, root))
+    return PurePosixPath(*path.parts).as_posix().removeprefix("./")
+
+
+class SourceLines:
+    """Reads source lines on demand (a finding's snippet), each file once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._cache: dict[str, list[str]] = {}
+
+    def line(self, file: str, number: int | None) -> str | None:
+        if not number or number < 1:
+            return None
+        lines = self._cache.get(file)
+        if lines is None:
+            try:
+                lines = (self.root / file).read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                lines = []
+            self._cache[file] = lines
+        if number > len(lines):
+            return None
+        text = lines[number - 1].strip()
+        return text or None
+
+
+def is_excluded(file: str, excludes: list[str]) -> bool:
+    """True when ``file`` lies in an excluded directory (a bare name matches at any depth, a path
+    with a slash matches from the root)."""
+    parts = PurePosixPath(file).parts[:-1]
+    for entry in excludes:
+        entry = entry.strip("/")
+        if "/" in entry:
+            if file.startswith(entry + "/"):
+                return True
+        elif entry in parts:
+            return True
+    return False
