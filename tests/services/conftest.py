@@ -35,6 +35,9 @@ ALL_CANARIES = [
     *FILE_CANARIES.values(),
 ]
 
+# Every canary recognisable without context (a bare password is a secret only where it is assigned).
+BARE_CANARIES = [c for c in ALL_CANARIES if c != FILE_CANARIES["assigned"]]
+
 
 def _git(root: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
