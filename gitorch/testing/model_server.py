@@ -62,6 +62,7 @@ __all__ = [
     "minimal_env",
     "model_server_fixture",
     "redirect_for",
+    "structured_answer",
     "write_file_call",
 ]
 
@@ -1132,6 +1133,18 @@ def write_file_call(cli: str, path: str | Path, content: str, *, usage: Usage = 
     raise ValueError(f"no write tool known for {cli!r}")
 
 
+def structured_answer(cli: str, data: Any, *, usage: Usage = _DEFAULT_USAGE) -> Turn:
+    """The turn that answers a CLI run with a JSON schema (``claude --json-schema``,
+    ``codex exec --output-schema``) with ``data``.
+
+    Claude Code adds a ``StructuredOutput`` tool when given a schema and ends the run as soon as
+    the model calls it (no further request); codex and the others take the JSON as the final text.
+    """
+    if cli == "claude":
+        return ToolCall("StructuredOutput", data, usage=usage)
+    return Reply(json.dumps(data), usage=usage)
+
+
 # --------------------------------------------------------------------------------------------------
 # Pointing the CLIs at a server
 # --------------------------------------------------------------------------------------------------
@@ -1139,15 +1152,27 @@ def write_file_call(cli: str, path: str | Path, content: str, *, usage: Usage = 
 
 @dataclass(frozen=True)
 class Redirect:
-    """What points one CLI at a :class:`ModelServer`: environment variables and extra argv.
+    """What points one CLI at a :class:`ModelServer`: environment variables, extra argv, a model.
 
-    ``args`` go right after the subcommand (``codex exec <args> ...``); files the CLI needs (such as
-    Gemini's ``settings.json``) have already been written into the given home directory.
+    ``args`` are the provider flags alone; :attr:`argv` adds the model flag, and goes right after
+    the subcommand (``codex exec <argv> ...``). Files the CLI needs (such as Gemini's
+    ``settings.json``) have already been written into the given home directory.
     """
 
     env: dict[str, str]
     args: list[str] = field(default_factory=list)
     model: str = ""
+    model_flag: str = "--model"
+
+    @property
+    def argv(self) -> list[str]:
+        """Provider flags followed by the model flag."""
+        return [*self.args, self.model_flag, self.model] if self.model else list(self.args)
+
+    def agent_options(self) -> dict[str, Any]:
+        """Options for gitorch's own agent plugin of this CLI (``ExternalCliAgent.Options``):
+        ``model``, ``env`` and ``extra_args``."""
+        return {"model": self.model, "env": dict(self.env), "extra_args": list(self.args)}
 
 
 def minimal_env(home: str | Path, path: str | None = None) -> dict[str, str]:
@@ -1188,7 +1213,7 @@ def claude_redirect(
         "ANTHROPIC_MODEL": model,
         "ANTHROPIC_SMALL_FAST_MODEL": model,
     }
-    return Redirect(env=env, args=["--model", model], model=model)
+    return Redirect(env=env, args=[], model=model)
 
 
 def codex_redirect(
@@ -1214,14 +1239,12 @@ def codex_redirect(
         "check_for_update_on_startup=false",
         "-c",
         "analytics.enabled=false",
-        "-m",
-        model,
     ]
     env = {"GITORCH_LOOPBACK_API_KEY": "sk-gitorch-loopback"}
     if home is not None:
         env["CODEX_HOME"] = str(Path(home) / ".codex")
         (Path(home) / ".codex").mkdir(parents=True, exist_ok=True)
-    return Redirect(env=env, args=args, model=model)
+    return Redirect(env=env, args=args, model=model, model_flag="-m")
 
 
 def gemini_redirect(server: ModelServer, home: str | Path, *, model: str = "gemini-2.5-flash") -> Redirect:
@@ -1245,7 +1268,7 @@ def gemini_redirect(server: ModelServer, home: str | Path, *, model: str = "gemi
         "GEMINI_API_KEY": "gitorch-loopback-key",
         "GEMINI_CLI_TRUST_WORKSPACE": "true",
     }
-    return Redirect(env=env, args=["-m", model, "--skip-trust"], model=model)
+    return Redirect(env=env, args=["--skip-trust"], model=model, model_flag="-m")
 
 
 _REDIRECTS: dict[str, Callable[..., Redirect]] = {

@@ -416,6 +416,9 @@ def test_redirect_helpers(model_server: ModelServer, tmp_path: Path) -> None:
     assert (
         claude.env["ANTHROPIC_BASE_URL"] == model_server.url and claude.env["CLAUDE_CODE_MAX_RETRIES"] == "0"
     )
+    assert claude.argv == ["--model", claude.model]
+    assert codex.argv[-2:] == ["-m", codex.model]
+    assert codex.agent_options() == {"model": codex.model, "env": codex.env, "extra_args": codex.args}
     with pytest.raises(ValueError):
         redirect_for("nope", model_server, tmp_path)
 

@@ -22,6 +22,7 @@ from gitorch.testing.model_server import (
     Stall,
     Usage,
     edit_file_turns,
+    structured_answer,
     write_file_call,
 )
 
@@ -101,7 +102,7 @@ def test_text_answer_and_token_counts(cli: str, sandbox: Sandbox, model_server: 
     model_server.script(Reply(report, usage=USAGE))
     redirect = point(cli)
 
-    run = sandbox.run(argv_for(cli, exe, redirect.args, PROMPT), sandbox.env(redirect), timeout=90)
+    run = sandbox.run(argv_for(cli, exe, redirect.argv, PROMPT), sandbox.env(redirect), timeout=90)
 
     assert run.returncode == 0, describe(run)
     text, usage = final_text_and_usage(cli, run)
@@ -131,7 +132,7 @@ def test_scripted_tool_call_edits_the_repository(
     redirect = point(cli)
 
     run = sandbox.run(
-        argv_for(cli, exe, redirect.args, "Fix the failing test."), sandbox.env(redirect), timeout=90
+        argv_for(cli, exe, redirect.argv, "Fix the failing test."), sandbox.env(redirect), timeout=90
     )
 
     assert run.returncode == 0, describe(run)
@@ -157,7 +158,7 @@ def test_scripted_write_creates_a_file(cli: str, sandbox: Sandbox, model_server:
     redirect = point(cli)
 
     run = sandbox.run(
-        argv_for(cli, exe, redirect.args, "Add a security policy."), sandbox.env(redirect), timeout=90
+        argv_for(cli, exe, redirect.argv, "Add a security policy."), sandbox.env(redirect), timeout=90
     )
 
     assert run.returncode == 0, describe(run)
@@ -177,7 +178,7 @@ def test_refused_tool_call_leaves_the_file_alone(
     redirect = point(cli)
 
     run = sandbox.run(
-        argv_for(cli, exe, redirect.args, "Fix it.", allow_edits=False), sandbox.env(redirect), timeout=90
+        argv_for(cli, exe, redirect.argv, "Fix it.", allow_edits=False), sandbox.env(redirect), timeout=90
     )
 
     assert (sandbox.repo / "app.py").read_text() == "def answer():\n    return 41\n", describe(run)
@@ -204,7 +205,7 @@ def test_auth_failure(cli: str, sandbox: Sandbox, model_server: ModelServer, poi
     model_server.script(Fail(401))
     redirect = point(cli)
 
-    run = sandbox.run(argv_for(cli, exe, redirect.args, PROMPT), sandbox.env(redirect), timeout=90)
+    run = sandbox.run(argv_for(cli, exe, redirect.argv, PROMPT), sandbox.env(redirect), timeout=90)
 
     assert not run.timed_out, describe(run)
     if cli == "claude":
@@ -232,8 +233,85 @@ def test_stalled_server_timeout_kills_the_whole_group(
     model_server.script(Stall())
     redirect = point(cli)
 
-    run = sandbox.run(argv_for(cli, exe, redirect.args, PROMPT), sandbox.env(redirect), timeout=12)
+    run = sandbox.run(argv_for(cli, exe, redirect.argv, PROMPT), sandbox.env(redirect), timeout=12)
 
     assert run.timed_out, describe(run)
     assert model_server.agent_requests, "the CLI never reached the server before the timeout"
     assert run.leftovers == [], f"processes of the run survived the group kill: {run.leftovers}"
+
+
+FINDINGS = {
+    "findings": [
+        {"severity": "P1", "title": "Hard-coded answer", "file": "app.py", "line": 2},
+    ],
+    "score": 88,
+}
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "findings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "severity": {"type": "string"},
+                    "title": {"type": "string"},
+                    "file": {"type": "string"},
+                    "line": {"type": "integer"},
+                },
+                "required": ["severity", "title", "file", "line"],
+                "additionalProperties": False,
+            },
+        },
+        "score": {"type": "integer"},
+    },
+    "required": ["findings", "score"],
+    "additionalProperties": False,
+}
+
+
+@pytest.mark.parametrize("cli", ["claude", "codex"])
+def test_structured_output_with_a_json_schema(
+    cli: str, sandbox: Sandbox, model_server: ModelServer, point
+) -> None:
+    """The schema path gitorch's audits use: claude --json-schema, codex exec --output-schema."""
+    exe = require_cli(cli)
+    model_server.script(structured_answer(cli, FINDINGS, usage=USAGE))
+    redirect = point(cli)
+    if cli == "claude":
+        argv = [
+            exe,
+            "-p",
+            PROMPT,
+            "--output-format",
+            "json",
+            "--json-schema",
+            json.dumps(SCHEMA),
+            *redirect.argv,
+        ]
+    else:
+        schema_file = sandbox.root / "schema.json"
+        schema_file.write_text(json.dumps(SCHEMA))
+        argv = [
+            exe,
+            "exec",
+            "--json",
+            "--ephemeral",
+            *redirect.argv,
+            "--output-schema",
+            str(schema_file),
+            PROMPT,
+        ]
+
+    run = sandbox.run(argv, sandbox.env(redirect), timeout=90)
+
+    assert run.returncode == 0, describe(run)
+    (request,) = model_server.agent_requests
+    if cli == "claude":
+        assert "StructuredOutput" in request.tool_names
+        assert json.loads(run.stdout)["structured_output"] == FINDINGS
+    else:
+        assert request.body["text"]["format"]["schema"] == SCHEMA
+        text, usage = final_text_and_usage(cli, run)
+        assert json.loads(text) == FINDINGS
+        assert usage == {"input": 4321, "cached": 1200, "output": 77}
