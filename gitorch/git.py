@@ -1,10 +1,40 @@
-"""Git access (gitpython): finding the repository and, for the fix loop, worktrees, refs and commits."""
+"""Git access: finding the repository and, for the fix loop, the run's worktree, refs and commits.
+
+gitpython finds and opens repositories; the fix loop's hot path runs ``git`` itself through
+:class:`Git` so every call gets the same safety settings (no auto-gc in the user's repository, no
+pager, no hooks of the user's configuration firing on our commits) and one clear error.
+
+NOTE: every destructive command (``reset --hard``, ``clean``) goes through :meth:`Worktree.restore`,
+which refuses to run anywhere but a gitorch run worktree inside the git directory. The user's
+checkout is never the target of a destructive git command.
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
-from gitorch.errors import UsageError
+from gitorch.errors import GitorchError, UsageError
+
+RUN_BRANCH_PREFIX = "gitorch/"
+REF_NAMESPACE = "refs/gitorch"
+# Files tools and test runs leave behind; never part of an attempt's diff.
+ARTIFACT_EXCLUDES = (
+    "__pycache__/", "*.py[cod]", ".pytest_cache/", ".ruff_cache/", ".mypy_cache/", ".coverage",
+    ".coverage.*", "htmlcov/", ".hypothesis/", ".tox/", ".nox/", "*.egg-info/", ".codemodder/",
+)
+# -c settings for every git call gitorch makes: the user's repository must not be repacked or
+# gc'ed under their feet, and commit hooks of the user's config must not run on gitorch's commits.
+_SAFE_CONFIG = ("-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "core.hooksPath=/dev/null",
+                "-c", "advice.detachedHead=false", "-c", "core.quotepath=off")
+
+
+class GitError(GitorchError):
+    """A git command gitorch ran failed."""
+
+    exit_code = 4
 
 
 def open_repo(path: Path | str = "."):
@@ -25,3 +55,203 @@ def repo_root(path: Path | str = ".") -> Path:
     if repo.bare or repo.working_tree_dir is None:
         raise UsageError(f"{Path(path).resolve()} is a bare repository; gitorch needs a working tree")
     return Path(repo.working_tree_dir)
+
+
+class Git:
+    """Runs ``git`` in one directory with gitorch's safety settings."""
+
+    def __init__(self, cwd: Path, *, excludes_file: Path | None = None) -> None:
+        self.cwd = Path(cwd)
+        self.extra: tuple[str, ...] = ()
+        if excludes_file is not None:
+            self.extra = ("-c", f"core.excludesFile={excludes_file}")
+
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        input: bytes | None = None,
+        env: dict[str, str] | None = None,
+        text: bool = True,
+    ):
+        """Run ``git args`` and return its stdout (str, or bytes when ``text=False``)."""
+        argv = ["git", *_SAFE_CONFIG, *self.extra, *args]
+        full_env = None
+        if env:
+            full_env = {**os.environ, **env}
+        proc = subprocess.run(argv, cwd=self.cwd, input=input, capture_output=True, env=full_env, check=False)
+        if check and proc.returncode != 0:
+            err = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise GitError(f"git {' '.join(args[:3])} failed in {self.cwd}: {err[-1] if err else proc.returncode}")
+        return proc.stdout.decode(errors="replace") if text else proc.stdout
+
+    def ok(self, *args: str) -> bool:
+        return subprocess.run(["git", *_SAFE_CONFIG, *args], cwd=self.cwd, capture_output=True).returncode == 0
+
+    def rev(self, rev: str) -> str | None:
+        """The commit id ``rev`` names, or None."""
+        out = subprocess.run(["git", "rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], cwd=self.cwd,
+                             capture_output=True, text=True)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        return self.ok("merge-base", "--is-ancestor", ancestor, descendant)
+
+
+def git_common_dir(root: Path) -> Path:
+    """The repository's common git directory (shared by all its worktrees)."""
+    out = Git(root).run("rev-parse", "--path-format=absolute", "--git-common-dir").strip()
+    return Path(out)
+
+
+def gitorch_dir(root: Path) -> Path:
+    """``<git-common-dir>/gitorch``: where sessions, worktrees and the lock live."""
+    return git_common_dir(root) / "gitorch"
+
+
+def run_branch(session_id: str) -> str:
+    return f"{RUN_BRANCH_PREFIX}{session_id}"
+
+
+def iteration_ref(session_id: str, iteration: int) -> str:
+    return f"{REF_NAMESPACE}/{session_id}/iter-{iteration}"
+
+
+def attic_prefix(session_id: str) -> str:
+    return f"{REF_NAMESPACE}/{session_id}/attic/"
+
+
+def identity_env(git: Git) -> dict[str, str]:
+    """Author/committer for run commits: the user's configured identity, else a gitorch one."""
+    if git.ok("var", "GIT_COMMITTER_IDENT"):
+        return {}
+    return {
+        "GIT_AUTHOR_NAME": "gitorch", "GIT_AUTHOR_EMAIL": "gitorch@localhost",
+        "GIT_COMMITTER_NAME": "gitorch", "GIT_COMMITTER_EMAIL": "gitorch@localhost",
+    }
+
+
+def format_trailers(trailers: dict[str, str]) -> str:
+    return "\n".join(f"{key}: {value}" for key, value in trailers.items())
+
+
+def snapshot_dirty(root: Path) -> str | None:
+    """A commit holding the user's uncommitted changes to tracked files, made without touching anything.
+
+    ``git stash create`` builds the commit object and stores no ref; it runs on a copy of the index
+    (``GIT_INDEX_FILE``) because even a read-only git command may rewrite stat data in the index.
+    Returns None when there is nothing uncommitted.
+    """
+    import shutil
+    import tempfile
+
+    git = Git(root)
+    index = Path(git.run("rev-parse", "--path-format=absolute", "--git-path", "index").strip())
+    with tempfile.TemporaryDirectory(prefix="gitorch-index-") as tmp:
+        copy = Path(tmp) / "index"
+        if index.exists():
+            shutil.copy2(index, copy)
+        out = git.run("stash", "create", "gitorch: uncommitted work", env={"GIT_INDEX_FILE": str(copy)}).strip()
+    return out or None
+
+
+@dataclass
+class Worktree:
+    """A run's linked worktree, inside the git directory, checked out on the run branch."""
+
+    path: Path
+    git: Git
+
+    @classmethod
+    def create(cls, root: Path, path: Path, branch: str, start: str, excludes_file: Path) -> Worktree:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Git(root).run("worktree", "add", "-q", "-b", branch, str(path), start)
+        return cls(path, Git(path, excludes_file=excludes_file))
+
+    @classmethod
+    def attach(cls, root: Path, path: Path, branch: str, excludes_file: Path) -> Worktree:
+        """The worktree at ``path``; re-created on ``branch`` if it was removed."""
+        if not (path / ".git").exists():
+            Git(root).run("worktree", "prune")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Git(root).run("worktree", "add", "-q", str(path), branch)
+        return cls(path, Git(path, excludes_file=excludes_file))
+
+    def _guard(self) -> None:
+        # Destructive commands only ever run in a gitorch worktree: <git-common-dir>/gitorch/worktrees/<id>.
+        resolved = self.path.resolve()
+        if resolved.parent.name != "worktrees" or resolved.parent.parent.name != "gitorch":
+            raise GitError(f"refusing to reset {resolved}: not a gitorch run worktree")
+        if not (resolved / ".git").is_file():
+            raise GitError(f"refusing to reset {resolved}: not a linked worktree")
+
+    def head(self) -> str:
+        return self.git.run("rev-parse", "HEAD").strip()
+
+    def symbolic_head(self) -> str | None:
+        out = subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=self.path, capture_output=True, text=True)
+        return out.stdout.strip() or None
+
+    def stage_all(self) -> None:
+        """Stage everything in the worktree (new files included, ignored and artifact files left out)."""
+        self.git.run("add", "-A")
+
+    def staged_patch(self, base: str) -> str:
+        """The staged changes against ``base`` as a git patch (renames found, binary included)."""
+        return self.git.run("diff", "--cached", "--binary", "-M", "--no-color", "--no-ext-diff", base)
+
+    def commit_staged(self, parent: str, message: str, branch: str, env: dict[str, str]) -> str:
+        """Commit the index on top of ``parent`` and move ``branch`` there (atomically, only from ``parent``)."""
+        tree = self.git.run("write-tree").strip()
+        commit = self.git.run("commit-tree", tree, "-p", parent, "-F", "-", input=message.encode(), env=env).strip()
+        self.git.run("update-ref", "-m", "gitorch: commit", f"refs/heads/{branch}", commit, parent)
+        return commit
+
+    def restore(self, commit: str) -> None:
+        """Make the worktree exactly ``commit``: tracked files reset, untracked and ignored files removed."""
+        self._guard()
+        self.git.run("reset", "-q", "--hard", commit)
+        self.git.run("clean", "-q", "-ffdx")
+
+    def reattach(self, branch: str) -> None:
+        """Point the worktree's HEAD back at the run branch (an agent may have switched or detached it)."""
+        self.git.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
+
+    def dirty(self) -> bool:
+        """Uncommitted changes to tracked files, or untracked files that would be staged."""
+        return bool(self.git.run("status", "--porcelain", "--untracked-files=normal").strip())
+
+
+def remove_worktree(root: Path, path: Path) -> None:
+    git = Git(root)
+    if path.exists():
+        git.run("worktree", "remove", "--force", "--force", str(path))
+    git.run("worktree", "prune")
+
+
+def update_ref(root: Path, ref: str, new: str, old: str | None = None, message: str = "gitorch") -> None:
+    args = ["update-ref", "-m", message, ref, new]
+    if old is not None:
+        args.append(old)
+    Git(root).run(*args)
+
+
+def delete_ref(root: Path, ref: str) -> None:
+    Git(root).run("update-ref", "-d", ref)
+
+
+def list_refs(root: Path, prefix: str) -> dict[str, str]:
+    out = Git(root).run("for-each-ref", "--format=%(refname) %(objectname)", prefix)
+    return {name: sha for name, sha in (line.split(" ", 1) for line in out.splitlines() if line)}
+
+
+def numstat(root: Path, base: str, tip: str) -> tuple[int, int, int]:
+    """(files changed, lines added, lines removed) between two commits."""
+    out = Git(root).run("diff", "--numstat", "-M", base, tip)
+    files = added = removed = 0
+    for line in out.splitlines():
+        a, r, _ = line.split("\t", 2)
+        files += 1
+        added += int(a) if a != "-" else 0
+        removed += int(r) if r != "-" else 0
+    return files, added, removed

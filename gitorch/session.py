@@ -1,0 +1,253 @@
+"""A run's identity and state (``session.json``), where it lives, and the one-run-per-repository lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gitorch.errors import UsageError
+from gitorch.git import gitorch_dir
+from gitorch.ledger import Ledger, now_iso
+
+Status = Literal["running", "finished", "interrupted", "failed"]
+StopReason = Literal["target", "iterations", "budget", "stalled", "needs_human", "error", "interrupted"]
+
+# Exit codes of `gitorch fix` / `gitorch resume` (2 and 3 stay the usage/config and plugin/agent errors).
+EXIT_CODES: dict[str, int] = {
+    "target": 0,
+    "error": 4,
+    "iterations": 5,
+    "budget": 6,
+    "stalled": 7,
+    "needs_human": 8,
+    "interrupted": 130,
+}
+
+
+def new_session_id() -> str:
+    """``YYYYMMDD-HHMMSS-xxxx`` (UTC): sorts by start time, short enough for a branch name."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+class FixOptions(BaseModel):
+    """What the user asked for (flags), kept in the session so ``resume`` continues the same run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dimensions: list[str]
+    path: str = "."
+    target_score: float
+    max_iterations: int
+    budget_usd: float
+    agent: str | None = None
+    yes: bool = False
+    base: str = "HEAD"
+    include_dirty: bool = False
+    test_command: str
+    feature: str | None = None
+    dry_run: bool = False
+    replay: str | None = None
+
+
+class SessionState(BaseModel):
+    """Everything needed to resume a run and to rebuild its report (with ``events.jsonl``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    schema_version: int = 1
+    id: str
+    status: Status = "running"
+    stop_reason: StopReason | None = None
+    stop_detail: str = ""
+    exit_code: int | None = None
+    repo_root: str
+    worktree: str
+    branch: str
+    base_commit: str
+    green_commit: str
+    snapshot_commit: str | None = None
+    started_at: str = Field(default_factory=now_iso)
+    updated_at: str = Field(default_factory=now_iso)
+    ended_at: str | None = None
+    pid: int = Field(default_factory=os.getpid)
+    host: str = Field(default_factory=socket.gethostname)
+    options: FixOptions
+    iteration: int = 0
+    iterations_done: int = 0
+    cost_usd: float = 0.0
+    initial_scores: dict[str, float | None] = Field(default_factory=dict)
+    scores: dict[str, float | None] = Field(default_factory=dict)
+    initial_counts: dict[str, int] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)
+    discovery: dict[str, Any] = Field(default_factory=dict)
+    strategy: int = 0
+    no_progress: int = 0
+    failed_agents: dict[str, list[str]] = Field(default_factory=dict, description="finding → agents that failed it")
+    declined: list[str] = Field(default_factory=list, description="findings whose attempt needed a human")
+    feature_done: bool = False
+    tests_collected: int | None = None
+    last_tests: str | None = None
+    phase_durations: dict[str, float] = Field(default_factory=dict)
+    commits: int = 0
+    attempts: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status != "running"
+
+
+def sessions_dir(root: Path) -> Path:
+    return gitorch_dir(root) / "sessions"
+
+
+def worktrees_dir(root: Path) -> Path:
+    return gitorch_dir(root) / "worktrees"
+
+
+def ledger_for(root: Path, session_id: str) -> Ledger:
+    return Ledger(sessions_dir(root) / session_id)
+
+
+def load_session(root: Path, session_id: str | None = None) -> tuple[SessionState, Ledger]:
+    """A session by id (a unique prefix works), or the most recent one."""
+    base = sessions_dir(root)
+    ids = sorted(p.name for p in base.iterdir() if (p / "session.json").is_file()) if base.is_dir() else []
+    if not ids:
+        raise UsageError("no gitorch runs in this repository yet (start one with `gitorch fix`)")
+    if session_id is None:
+        chosen = max(ids, key=lambda i: ledger_for(root, i).load_raw().get("started_at", ""))
+    else:
+        matching = [i for i in ids if i == session_id] or [i for i in ids if i.startswith(session_id)]
+        if len(matching) != 1:
+            known = ", ".join(ids[-5:])
+            what = "no session" if not matching else "more than one session"
+            raise UsageError(f"{what} matches {session_id!r} (recent: {known})")
+        chosen = matching[0]
+    ledger = ledger_for(root, chosen)
+    return SessionState.model_validate(ledger.load_raw()), ledger
+
+
+def list_sessions(root: Path) -> list[SessionState]:
+    base = sessions_dir(root)
+    if not base.is_dir():
+        return []
+    found = []
+    for p in sorted(base.iterdir()):
+        ledger = Ledger(p)
+        if ledger.exists():
+            try:
+                found.append(SessionState.model_validate(ledger.load_raw()))
+            except (ValueError, OSError):
+                continue
+    return sorted(found, key=lambda s: s.started_at)
+
+
+# --------------------------------------------------------------------------------------------------
+# The lock: one run per repository.
+
+
+class LockInfo(BaseModel):
+    session: str
+    pid: int
+    host: str
+    started_at: str
+
+    def alive(self) -> bool | None:
+        """True/False for a process on this host; None when it runs on another host (cannot tell)."""
+        if self.host != socket.gethostname():
+            return None
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def describe(self) -> str:
+        return f"session {self.session}, pid {self.pid} on {self.host}, started {self.started_at}"
+
+
+class RunLock:
+    """``<git-common-dir>/gitorch/lock``: created exclusively; holds pid, host and start time."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = gitorch_dir(root) / "lock"
+
+    def read(self) -> LockInfo | None:
+        try:
+            return LockInfo.model_validate_json(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except ValueError:
+            return LockInfo(session="?", pid=-1, host="?", started_at="?")
+
+    def acquire(self, session_id: str, *, take_over_stale_of: str | None = None) -> str | None:
+        """Take the lock for ``session_id``.
+
+        A live holder → UsageError. A stale lock (its process is gone) is never taken silently:
+        only ``resume`` of that same session takes it over (``take_over_stale_of``), and the message
+        it returns says so. Returns that message, or None.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        info = LockInfo(session=session_id, pid=os.getpid(), host=socket.gethostname(), started_at=now_iso())
+        note = None
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                held = self.read()
+                if held is None:
+                    continue
+                state = held.alive()
+                if state is not False:
+                    raise UsageError(
+                        f"another gitorch run holds the lock ({held.describe()})"
+                        + ("; it runs on another host, so gitorch cannot tell whether it is alive" if state is None else "")
+                        + f"; wait for it, or stop it (lock file: {self.path})"
+                    )
+                if take_over_stale_of is not None and held.session == take_over_stale_of:
+                    note = f"took over the stale lock of {held.describe()} (that process is gone)"
+                    self.path.unlink(missing_ok=True)
+                    continue
+                raise UsageError(
+                    f"a stale lock is left by a run that died ({held.describe()}; no such process any more). "
+                    f"`gitorch resume {held.session}` continues that run; `gitorch clean` closes it and "
+                    f"removes the lock"
+                )
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(info.model_dump_json())
+            return note
+        raise UsageError(f"could not take the lock {self.path}")
+
+    def release(self, session_id: str) -> None:
+        held = self.read()
+        if held is not None and held.session == session_id and held.pid == os.getpid():
+            self.path.unlink(missing_ok=True)
+
+    def clear_stale(self) -> LockInfo | None:
+        """Remove the lock if its process is gone (``gitorch clean``); returns what it held."""
+        held = self.read()
+        if held is not None and held.alive() is False:
+            self.path.unlink(missing_ok=True)
+            return held
+        return None
+
+
+def running_session(root: Path) -> str | None:
+    """The id of the session whose live process holds the lock, if any."""
+    held = RunLock(root).read()
+    if held is not None and held.alive() is not False:
+        return held.session
+    return None
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, default=str)

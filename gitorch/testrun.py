@@ -1,0 +1,128 @@
+"""Running the project's test command in the run's worktree: prefix, timeout, process-group kill."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitorch.errors import UsageError
+
+OUTPUT_TAIL = 6000
+_SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)\b")
+_COLLECTED = re.compile(r"^(\d+) tests? collected", re.MULTILINE)
+_NO_TESTS = re.compile(r"^no tests collected", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """The result of one test run. ``output`` is the tail of stdout+stderr."""
+
+    __test__ = False  # not a pytest test class
+
+    passed: bool
+    exit_code: int | None
+    duration_s: float
+    output: str
+    timed_out: bool = False
+    counts: dict[str, int] | None = None
+
+    def brief(self) -> str:
+        if self.timed_out:
+            return f"timed out after {self.duration_s:.0f}s"
+        if self.counts:
+            return ", ".join(f"{n} {k}" for k, n in self.counts.items())
+        return f"exit {self.exit_code}"
+
+
+def command_argv(command: str, prefix: str = "") -> list[str]:
+    """``prefix`` + ``command`` as an argv (shell-style quoting, no shell)."""
+    try:
+        argv = shlex.split(prefix) + shlex.split(command)
+    except ValueError as exc:
+        raise UsageError(f"cannot parse the test command {command!r}: {exc}") from None
+    if not argv:
+        raise UsageError("the test command is empty")
+    return argv
+
+
+def is_pytest(command: str) -> bool:
+    argv = shlex.split(command)
+    return any(Path(a).name in ("pytest", "py.test") for a in argv[:1]) or (
+        "-m" in argv and argv.index("-m") + 1 < len(argv) and argv[argv.index("-m") + 1] == "pytest"
+    )
+
+
+def run_command(argv: list[str], cwd: Path, timeout_s: float, env: dict[str, str] | None = None) -> TestOutcome:
+    """Run ``argv`` in its own process group; on timeout or interruption the whole group is killed."""
+    started = time.monotonic()
+    full_env = {**os.environ, **(env or {})}
+    try:
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=full_env, start_new_session=True)
+    except OSError as exc:
+        return TestOutcome(False, None, 0.0, f"cannot run {argv[0]}: {exc}")
+    timed_out = False
+    try:
+        out, _ = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_group(proc)
+        out, _ = proc.communicate()
+    except BaseException:  # Ctrl-C: the tests must not outlive gitorch
+        _kill_group(proc)
+        proc.wait()
+        raise
+    text = out.decode(errors="replace")
+    duration = time.monotonic() - started
+    return TestOutcome(
+        passed=proc.returncode == 0 and not timed_out,
+        exit_code=None if timed_out else proc.returncode,
+        duration_s=round(duration, 3),
+        output=text[-OUTPUT_TAIL:],
+        timed_out=timed_out,
+        counts=_counts(text),
+    )
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _counts(text: str) -> dict[str, int] | None:
+    lines = [line for line in text.strip().splitlines() if _SUMMARY.search(line)]
+    if not lines:
+        return None
+    counts: dict[str, int] = {}
+    for number, word in _SUMMARY.findall(lines[-1]):
+        counts["errors" if word.startswith("error") else word] = int(number)
+    return counts
+
+
+def run_tests(cwd: Path, command: str, prefix: str, timeout_s: float) -> TestOutcome:
+    """Run the project's test command in ``cwd``."""
+    return run_command(command_argv(command, prefix), cwd, timeout_s)
+
+
+def collect_count(cwd: Path, command: str, prefix: str, timeout_s: float) -> int | None:
+    """How many tests ``pytest --collect-only -q`` finds, for a pytest command; None otherwise."""
+    if not is_pytest(command):
+        return None
+    argv = command_argv(command, prefix) + ["--collect-only", "-q", "-p", "no:cacheprovider"]
+    outcome = run_command(argv, cwd, timeout_s)
+    match = _COLLECTED.search(outcome.output)
+    if match:
+        return int(match.group(1))
+    if _NO_TESTS.search(outcome.output):
+        return 0
+    # `-q` prints one node id per line, then a blank line and a summary.
+    ids = [line for line in outcome.output.splitlines() if "::" in line and not line.startswith(" ")]
+    return len(ids) if ids else None
