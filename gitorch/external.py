@@ -460,10 +460,12 @@ class ExternalCliAgent(Agent):
         redactor = self.context.redactor
         if redactor is not None:
             text = redactor.mask(text)
-        # Values from Options.env may be keys the redactor never saw (they live in config files).
-        for value in self.options.env.values():
-            if len(value) >= 8 and value in text:
-                text = text.replace(value, "****")
+        # Keys set in Options.env live in configuration files the redactor never saw.
+        from gitorch.redact import MARK, is_secret_name
+
+        for name, value in self.options.env.items():
+            if len(value) >= 6 and is_secret_name(name) and value in text:
+                text = text.replace(value, MARK.format(name))
         return text
 
     def command_line(self, invocation: Invocation, cwd: Path) -> str:
@@ -629,7 +631,7 @@ class ExternalCliAgent(Agent):
         prompt = self._mask(self.render(
             dimension.template_name(),
             _minimal_audit_prompt(dimension, request.path, schema is not None),
-            **audit_variables(request, structured=schema is not None),
+            **audit_variables(request, schema),
         ))
         cwd = Path(request.root)
         if request.dry_run:
@@ -642,8 +644,11 @@ class ExternalCliAgent(Agent):
         request.report(f"{self.name}: auditing {dimension.name}")
         started = time.monotonic()
         outcome = self.call("audit", prompt, cwd, config=request.config, schema=schema)
-        if schema is not None and outcome.structured is not None:
-            result = result_from_structured(outcome.structured, dimension=dimension.name, agent=self.name)
+        structured = outcome.structured
+        if schema is not None and structured is None and _strip_fence(outcome.text).startswith("{"):
+            structured = outcome.text
+        if schema is not None and structured is not None:
+            result = result_from_structured(structured, dimension=dimension.name, agent=self.name)
         else:
             result = self._parse_markdown(outcome.text, dimension.name)
         return result.model_copy(update={
@@ -663,6 +668,12 @@ class ExternalCliAgent(Agent):
         if not text.strip():
             raise AgentError(f"agent {self.name!r} returned an empty report")
         parsed = parser.parse(text, dimension=dimension)
+        if not parsed.findings and parsed.score is None and parsed.claimed_score is None:
+            # NOTE: "I could not read the files" must not pass for a clean audit scored 100.
+            first = text.strip().splitlines()[0][:200]
+            raise AgentError(
+                f"agent {self.name!r} returned a report with neither findings nor a score: {first}"
+            )
         claimed = parsed.claimed_score if parsed.claimed_score is not None else parsed.score
         scale = parsed.claimed_score_scale if parsed.claimed_score is not None else parsed.score_scale
         findings = [f if f.source else f.model_copy(update={"source": self.name}) for f in parsed.findings]
@@ -698,20 +709,19 @@ class ExternalCliAgent(Agent):
                          call_id=outcome.call_id)
 
     def _secret(self, request: FixRequest) -> bool:
-        redactor = self.context.redactor
-        file = request.finding.file
-        return bool(file) and redactor is not None and redactor.is_secret_file(Path(request.root) / file)
+        from gitorch.redact import is_secret_file
+
+        return bool(request.finding.file) and is_secret_file(request.finding.file)
 
     def _excerpt(self, request: FixRequest) -> str:
+        """The finding's lines (never a secret file's: file_excerpt refuses those), masked."""
         finding = request.finding
-        if not finding.file or self._secret(request):
+        if not finding.file:
             return ""
-        path = Path(request.root) / finding.file
-        try:
-            from gitorch.templates import file_excerpt
-        except ImportError:
-            return ""
-        return self._mask(file_excerpt(path, finding.line, finding.end_line))
+        from gitorch.templates import file_excerpt
+
+        return file_excerpt(request.root, finding.file, finding.line, redactor=self.context.redactor,
+                            end_line=finding.end_line)
 
 
 def _read(path: Path) -> str:
@@ -738,17 +748,13 @@ def _tree_state(root: Path) -> str:
 
 
 def constraints_of(config: Config | None) -> list[str]:
-    rules = [
-        "Work only inside the current directory (the repository); do not touch files outside it.",
-        "Never read, print or modify secret files such as .env.",
-        "Do not commit; gitorch reviews, tests and commits the change.",
-    ]
+    rules = ["Do not commit, branch or push: gitorch reviews, tests and commits the change."]
     if config is not None and config.command_prefix:
         rules.append(f"Run project commands through this prefix: {config.command_prefix}")
     return rules
 
 
-def audit_variables(request: AuditRequest, *, structured: bool) -> dict[str, Any]:
+def audit_variables(request: AuditRequest, schema: dict[str, Any] | None) -> dict[str, Any]:
     dimension = request.dimension
     return {
         "dimension": dimension.name,
@@ -759,7 +765,8 @@ def audit_variables(request: AuditRequest, *, structured: bool) -> dict[str, Any
         "root": str(request.root),
         "command_prefix": request.config.command_prefix if request.config is not None else "",
         "constraints": constraints_of(request.config),
-        "output_format": "json" if structured else "markdown",
+        "output_format": "json" if schema is not None else "markdown",
+        "json_schema": schema,
         "findings": [],
     }
 
@@ -807,6 +814,7 @@ def _minimal_fix_prompt(request: FixRequest, excerpt: str) -> str:
         parts.append(f"Recommendation: {finding.recommendation}")
     if excerpt:
         parts.append(f"Relevant lines:\n```\n{excerpt}\n```")
+    parts.append("- Work only inside this repository; never open or modify secret files such as .env.")
     parts.extend(f"- {rule}" for rule in constraints_of(request.config))
     if request.failure:
         parts.append(f"The previous attempt failed the tests:\n```\n{request.failure[-4000:]}\n```")

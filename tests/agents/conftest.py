@@ -48,7 +48,13 @@ def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fakes:
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv("FAKE_DUMP", str(dump))
     monkeypatch.setenv("FAKE_SCENARIO", "success")
-    for name in ("FAKE_TEXT", "FAKE_EDIT", "FAKE_STRUCTURED"):
+    for name in (
+        "FAKE_TEXT",
+        "FAKE_EDIT",
+        "FAKE_STRUCTURED",
+        "IS_SANDBOX",
+        *(f"FAKE_SCENARIO_{c.upper()}" for c in CLIS),
+    ):
         monkeypatch.delenv(name, raising=False)
     return Fakes(bin_dir, dump, monkeypatch)
 
@@ -77,3 +83,90 @@ def process_alive(pid: int, wait: float = 3.0) -> bool:
         if time.monotonic() > deadline:
             return True
         time.sleep(0.05)
+
+
+class StubParser:
+    """A stand-in Markdown parser: one P1 finding and a reported score of 7/10, whatever the text."""
+
+    name = "stub"
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def parse(self, text: str, *, dimension: str = "general"):
+        from gitorch.models import AuditResult, Finding
+
+        self.texts.append(text)
+        if "NOTHING" in text:
+            return AuditResult(dimension=dimension, agent="unknown")
+        finding = Finding(
+            dimension=dimension, severity="P1", description="stub finding", file="app/util.py", line=2
+        )
+        return AuditResult(
+            dimension=dimension,
+            agent="unknown",
+            findings=[finding],
+            score=7,
+            score_scale=10,
+            score_source="reported",
+        )
+
+
+@dataclass
+class Harness:
+    """Builds agents with a real Recorder, Budget, Redactor and Templates around them."""
+
+    root: Path
+    calls: Path
+    budget: object
+    recorder: object
+    parser: StubParser
+
+    def agent(self, name: str, **options):
+        from gitorch.models import AgentContext
+        from gitorch.plugins import get_plugins
+        from gitorch.redact import Redactor
+        from gitorch.templates import Templates
+
+        cls = get_plugins().agent_class(name)
+        redactor = Redactor.for_repository(self.root)
+        context = AgentContext(
+            recorder=self.recorder,
+            budget=self.budget,
+            redactor=redactor,
+            parser=self.parser,
+            templates=Templates(self.root, redactor=redactor),
+        )
+        return cls(cls.Options(**options), context)
+
+    def audit_request(self, dimension: str = "security", **kw):
+        from gitorch.config import Config
+        from gitorch.models import AuditRequest
+        from gitorch.plugins import get_plugins
+
+        return AuditRequest(
+            root=self.root, dimension=get_plugins().dimension(dimension), config=Config(), **kw
+        )
+
+    def fix_request(self, finding=None, **kw):
+        from gitorch.config import Config
+        from gitorch.models import Finding, FixRequest
+
+        finding = finding or Finding(
+            dimension="backend",
+            severity="P1",
+            description="answer() returns 41, not 42",
+            file="app/util.py",
+            line=2,
+            recommendation="return 42",
+        )
+        return FixRequest(root=self.root, finding=finding, config=Config(), **kw)
+
+
+@pytest.fixture
+def harness(repo: Path, tmp_path: Path) -> Harness:
+    from gitorch.budget import Budget
+    from gitorch.calls import Recorder
+
+    calls = tmp_path / "calls"
+    return Harness(repo, calls, Budget(5.0), Recorder(calls, "record"), StubParser())

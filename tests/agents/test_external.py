@@ -44,8 +44,14 @@ def test_prompt_reaches_stdin_and_stdin_is_closed(fakes, tmp_path):
 def test_a_stuck_cli_and_its_children_are_killed(fakes, tmp_path, scenario, timeout, silence, reason):
     fakes.scenario(scenario)
     started = time.monotonic()
-    done = run_process(fake(), cwd=tmp_path, env=_env("codex", scenario), timeout=timeout,
-                       silence_timeout=silence, grace_s=0.5)
+    done = run_process(
+        fake(),
+        cwd=tmp_path,
+        env=_env("codex", scenario),
+        timeout=timeout,
+        silence_timeout=silence,
+        grace_s=0.5,
+    )
     assert done.timed_out
     assert done.reason == reason
     assert time.monotonic() - started < timeout + 5
@@ -92,7 +98,8 @@ def test_a_child_left_behind_by_an_exiting_leader_is_killed(tmp_path):
 def test_exit_code_and_both_streams_are_kept(tmp_path):
     done = run_process(
         [sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(7)"],
-        cwd=tmp_path, timeout=30,
+        cwd=tmp_path,
+        timeout=30,
     )
     assert (done.exit_code, done.stdout, done.stderr) == (7, "out\n", "err\n")
 

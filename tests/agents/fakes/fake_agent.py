@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ruff: noqa: E501  (verbatim CLI outputs)
 """A stand-in for the AI coding CLIs: prints their REAL output formats (shared/agent-clis README).
 
 Installed by the tests as ``bin/<cli>`` (claude, codex, gemini, copilot, aider, opencode, qwen).
@@ -21,7 +22,7 @@ import time
 from pathlib import Path
 
 CLI = os.environ.get("FAKE_CLI") or Path(sys.argv[0]).name
-SCENARIO = os.environ.get("FAKE_SCENARIO", "success")
+SCENARIO = os.environ.get(f"FAKE_SCENARIO_{CLI.upper()}") or os.environ.get("FAKE_SCENARIO", "success")
 TEXT = os.environ.get("FAKE_TEXT", "Hi! (fake local model)")
 ARGS = sys.argv[1:]
 ENV_KEYS = ("IS_SANDBOX", "CLAUDE_CODE_MAX_RETRIES", "COPILOT_AUTO_UPDATE", "OPENCODE_CONFIG_CONTENT",
@@ -96,6 +97,8 @@ def codex() -> None:
         emit(stderr=f"error: unexpected argument '{flag}' found\n\n  tip: ...\n\nUsage: codex exec [OPTIONS] [PROMPT]\n",
              code=2)
     last = arg_after("-o")
+    if arg_after("--output-schema"):
+        dump(schema=json.loads(Path(arg_after("--output-schema")).read_text()))
     if SCENARIO == "success":
         if last:
             Path(last).write_text(TEXT)
@@ -218,6 +221,8 @@ def aider() -> None:
     if "--definitely-not-a-flag" in ARGS or SCENARIO == "reject":
         emit(stderr="usage: aider [-h] ...\naider: error: unrecognized arguments: --definitely-not-a-flag\n", code=2)
     log = arg_after("--analytics-log")
+    if arg_after("--message-file"):
+        dump(message=Path(arg_after("--message-file")).read_text())
     header = ("Detected dumb terminal, disabling fancy input and pretty output.\n\n"
               "Aider v0.86.2\nMain model: openai/gpt-4o with diff edit format\nWeak model: gpt-4o-mini\n"
               "Git repo: .git with 1 files\nRepo-map: using 4096 tokens, auto refresh\n\n")
@@ -256,7 +261,7 @@ def misbehave() -> None:
 
 def main() -> None:
     stdin = sys.stdin.read() if not sys.stdin.isatty() else ""
-    dump(argv=sys.argv, stdin=stdin, cwd=os.getcwd(), pid=os.getpid(),
+    dump(argv=sys.argv[1:], stdin=stdin, cwd=os.getcwd(), pid=os.getpid(),
          env={k: os.environ[k] for k in ENV_KEYS if k in os.environ})
     edit = os.environ.get("FAKE_EDIT")
     if edit and SCENARIO == "success":
