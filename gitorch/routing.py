@@ -87,7 +87,8 @@ def call_with_fallback(
         agent = make(name)
         availability = type(agent).availability()
         if not availability:
-            note(Try(name, 0, getattr(agent, "timeout_factor", 1.0), False, f"unavailable: {availability.reason}"))
+            factor = getattr(agent, "timeout_factor", 1.0)
+            note(Try(name, 0, factor, False, f"unavailable: {availability.reason}"))
             continue
         retrying = Retrying(
             stop=stop_after_attempt(max(1, attempts)),
