@@ -1,0 +1,232 @@
+"""``gitorch audit --agent X`` driving the real claude, codex and gemini against the loopback server.
+
+gitorch runs as its own process (``python -m gitorch``) with a minimal environment; its agent plugin
+(``plugins/gitorch_agents``) starts the real CLI, which talks to the scripted model server. The
+options that point each plugin at the server come from :meth:`Redirect.agent_options`, written to a
+configuration file outside the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitorch.testing.model_server import Fail, ModelServer, Redirect, Reply, Stall, Usage, structured_answer
+
+from .conftest import CLIS, Sandbox, leftover_processes, require_cli
+
+pytestmark = pytest.mark.integration
+
+PRICES = tomllib.loads((Path(__file__).resolve().parents[2] / "gitorch/data/prices.toml").read_text())[
+    "models"
+]
+# codex only offers its apply_patch tool to models it knows; gpt-5.5 is one, absent from the price table.
+EXTRA_PRICES = {"gpt-5.5": {"input": 1.25, "cached_input": 0.125, "output": 10.0}}
+USAGE = Usage(input=52_000, cached=40_000, output=1_500)
+PLANTED = "sk_live_PLANTED0123456789abcdef"
+
+FINDINGS = [
+    {
+        "severity": "P1",
+        "description": "Shell command built from user input",
+        "file": "app.py",
+        "line": 5,
+        "end_line": None,
+        "rule_id": "shell-injection",
+        "recommendation": "Pass an argument list to subprocess.run.",
+        "snippet": None,
+    },
+    {
+        "severity": "P3",
+        "description": "Debug flag left on",
+        "file": "app.py",
+        "line": 1,
+        "end_line": None,
+        "rule_id": None,
+        "recommendation": "Read it from the environment.",
+        "snippet": None,
+    },
+]
+MARKDOWN_REPORT = """# Security audit: .
+
+**Score:** 70/100
+
+## P1 High
+- [P1] Shell command built from user input (app.py:5)
+  - Recommendation: Pass an argument list to subprocess.run.
+
+## P3 Low
+- [P3] Debug flag left on (app.py:1)
+  - Recommendation: Read it from the environment.
+"""
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(type(value))
+
+
+def write_config(path: Path, cli: str, redirect: Redirect) -> Path:
+    """A gitorch configuration pointing agent ``cli`` at the server (and pricing its model)."""
+    lines = [f"[agents.{cli}]"]
+    options = redirect.agent_options()
+    options["timeout_s"] = 60
+    lines += [f"{key} = {_toml_value(value)}" for key, value in options.items()]
+    for model, price in EXTRA_PRICES.items():
+        lines.append(f"[pricing.{json.dumps(model)}]")
+        lines += [f"{key} = {value!r}" for key, value in price.items()]
+    path.write_text("\n".join(lines) + "\n")
+    tomllib.loads(path.read_text())  # fail here, not inside gitorch, if the file is malformed
+    return path
+
+
+def expected_cost(model: str, usage: Usage) -> float:
+    price = EXTRA_PRICES.get(model) or PRICES[model]
+    uncached = usage.input - usage.cached
+    return (
+        uncached * price["input"] + usage.cached * price["cached_input"] + usage.output * price["output"]
+    ) / 1e6
+
+
+@pytest.fixture
+def project(sandbox: Sandbox) -> Sandbox:
+    """The sandbox repository with a small vulnerable module and a planted secret."""
+    (sandbox.repo / "app.py").write_text(
+        "DEBUG = True\nimport subprocess\n\n\ndef run(name):\n"
+        "    return subprocess.run('ls ' + name, shell=True)\n"
+    )
+    (sandbox.repo / ".env").write_text(f"STRIPE_SECRET_KEY={PLANTED}\n")
+    sandbox.git("add", "app.py", ".env")
+    sandbox.git("-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "app")
+    return sandbox
+
+
+def run_gitorch(sandbox: Sandbox, redirect: Redirect, *args: str, timeout: float = 120):
+    env = sandbox.env(redirect)
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    env["GITORCH_LOAD_PLUGINS"] = ""  # first-party plugins only
+    for name in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"):
+        env[name] = "Test"
+    for name in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
+        env[name] = "test@example.com"
+    return sandbox.run([sys.executable, "-m", "gitorch", *args], env, timeout=timeout)
+
+
+def _agents_plugin_present() -> None:
+    try:
+        import gitorch_agents  # noqa: F401
+    except ImportError:
+        pytest.skip("gitorch's agent plugins (plugins/gitorch_agents) are not installed")
+
+
+@pytest.mark.parametrize("cli", CLIS)
+def test_gitorch_audit_through_the_real_cli(
+    cli: str, project: Sandbox, model_server: ModelServer, point
+) -> None:
+    require_cli(cli)
+    _agents_plugin_present()
+    if cli == "gemini":
+        answer = Reply(MARKDOWN_REPORT, usage=USAGE)  # no schema support: the Markdown report is parsed
+    else:
+        answer = structured_answer(
+            cli, {"score": 70, "summary": "Two issues.", "findings": FINDINGS}, usage=USAGE
+        )
+    model_server.script(answer)
+    redirect = point(cli)
+    config = write_config(project.root / "gitorch.toml", cli, redirect)
+
+    run = run_gitorch(
+        project, redirect, "audit", "--dim", "security", "--agent", cli, "--format", "json",
+        "--config", str(config), "--repo", str(project.repo),
+    )  # fmt: skip
+
+    assert run.returncode == 0, f"{run.returncode}\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
+    result = json.loads(run.stdout)
+    assert result["agent"] == cli and result["dimension"] == "security"
+    got = sorted((f["severity"], f["file"], f["line"], f["description"]) for f in result["findings"])
+    assert got == [
+        ("P1", "app.py", 5, "Shell command built from user input"),
+        ("P3", "app.py", 1, "Debug flag left on"),
+    ]
+    assert result["claimed_score"] == 70 and result["score_source"] == "computed"
+    assert result["score"] is not None and 0 <= result["score"] < 100
+    usage = result["usage"]
+    assert (usage["input_tokens"], usage["cached_input_tokens"], usage["output_tokens"]) == (
+        52_000,
+        40_000,
+        1_500,
+    )
+    assert usage["calls"] == 1
+    if cli == "claude":
+        assert usage["cost_source"] == "reported"  # claude's own estimate, taken as is
+        assert usage["cost_usd"] > 0
+    else:
+        assert usage["cost_usd"] == pytest.approx(expected_cost(redirect.model, USAGE), rel=1e-6)
+    # What gitorch sent: an audit prompt for security, and never the planted secret.
+    (request,) = model_server.agent_requests
+    assert request.text_contains("ecurity")
+    for recorded in model_server.requests:
+        assert PLANTED not in recorded.raw
+    assert not run.leftovers
+
+
+@pytest.mark.parametrize("cli", CLIS)
+def test_gitorch_audit_reports_the_clis_auth_failure(
+    cli: str, project: Sandbox, model_server: ModelServer, point
+) -> None:
+    require_cli(cli)
+    _agents_plugin_present()
+    model_server.script(*[Fail(401)] * 5)
+    redirect = point(cli)
+    config = write_config(project.root / "gitorch.toml", cli, redirect)
+
+    run = run_gitorch(
+        project, redirect, "audit", "--dim", "security", "--agent", cli, "--format", "json",
+        "--config", str(config), "--repo", str(project.repo),
+    )  # fmt: skip
+
+    assert run.returncode == 3, f"{run.returncode}\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
+    assert cli in run.stderr
+    assert "401" in run.stderr or "auth" in run.stderr.lower() or "API key" in run.stderr
+    assert model_server.agent_requests
+    assert not run.leftovers
+
+
+@pytest.mark.parametrize("cli", CLIS)
+def test_gitorch_audit_times_out_a_stalled_model_and_kills_the_cli(
+    cli: str, project: Sandbox, model_server: ModelServer, point
+) -> None:
+    require_cli(cli)
+    _agents_plugin_present()
+    model_server.script(*[Stall()] * 5)
+    redirect = point(cli)
+    config = project.root / "gitorch.toml"
+    write_config(config, cli, redirect)
+    config.write_text(config.read_text().replace("timeout_s = 60", "timeout_s = 8"))
+
+    run = run_gitorch(
+        project, redirect, "audit", "--dim", "security", "--agent", cli, "--format", "json",
+        "--config", str(config), "--repo", str(project.repo), timeout=150,
+    )  # fmt: skip
+
+    assert not run.timed_out, "gitorch itself hung: its own timeout did not fire"
+    assert run.returncode == 3, f"{run.returncode}\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
+    assert "time" in run.stderr.lower()
+    assert model_server.agent_requests
+    # gitorch killed the CLI's whole process group: nothing of the run is left.
+    assert leftover_processes(run.marker) == []
