@@ -99,7 +99,8 @@ PATTERNS: tuple[Pattern, ...] = (
     _p("bearer-token", r"\b[Bb]earer\s+([A-Za-z0-9._~+/=\-]{20,})", 1),
     _p(
         "password",
-        r"""(?ix)\b[\w.\-]*(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key)[\w.\-]*
+        # only the value is masked, so the name is matched from its keyword on (no costly backtracking)
+        r"""(?ix)(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key)[\w.\-]*
             ["']?\s*(?:=|:=|:|=>)\s*(["'])(?![{$%<«])([^"'\s]{4,})\1""",
         2,
     ),

@@ -70,6 +70,19 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 Origin = Literal["built-in", "repository"]
 
 
+class _ContainedLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that refuses a template resolving outside its directories (a symlink in a
+    repository's templates pointing at ``.env`` or ``~/.ssh``) or to a secret file."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename).resolve()
+        roots = [Path(p).resolve() for p in self.searchpath]
+        if is_secret_file(real) or not any(real.is_relative_to(r) for r in roots):
+            raise jinja2.TemplateNotFound(f"{template} (refused: it resolves to {real})")
+        return source, filename, uptodate
+
+
 def builtin_dir() -> Path:
     """The built-in templates: ``gitorch/templates`` (wheel) or ``<checkout>/templates``."""
     package = Path(gitorch.__file__).parent
@@ -113,7 +126,7 @@ class Templates:
         self.redactor = redactor
         searchpath = [str(p) for p in (self.override, self.builtin) if p is not None and p.is_dir()]
         self.env = SandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(searchpath),
+            loader=_ContainedLoader(searchpath),
             undefined=jinja2.StrictUndefined,
             autoescape=False,
             keep_trailing_newline=True,

@@ -358,3 +358,16 @@ def test_templates_and_prices_are_found_in_an_installed_wheel(tmp_path: Path) ->
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines == [str(site / "gitorch" / "templates"), str(len(Templates(None).names())), "gpt-4o"]
+
+
+def test_a_symlinked_template_cannot_pull_in_a_secret_file(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("STRIPE_SECRET=short\n")
+    directory = tmp_path / ".gitorch" / "templates"
+    directory.mkdir(parents=True)
+    (directory / "document.md.j2").symlink_to(tmp_path / ".env")
+    (directory / "refactor.md.j2").write_text('{% include "leak.md.j2" %}\n')
+    (directory / "leak.md.j2").symlink_to(tmp_path / ".env")
+    tpl = Templates(tmp_path, ".gitorch/templates")
+    for name in ("document", "refactor"):
+        with pytest.raises(ConfigError, match="refused"):
+            tpl.render(name)
