@@ -9,7 +9,6 @@ configuration file outside the repository.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
