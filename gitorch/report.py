@@ -1,0 +1,254 @@
+"""The run report, rebuilt from the ledger (``session.json`` + ``events.jsonl``) and the run branch."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from gitorch.ledger import Ledger
+from gitorch.session import SessionState
+
+SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
+STOP_TEXT = {
+    "target": "SUCCESS (target reached)",
+    "iterations": "STOPPED (iteration cap)",
+    "budget": "STOPPED (budget cap)",
+    "stalled": "STALLED (no further improvement)",
+    "needs_human": "NEEDS A HUMAN DECISION",
+    "error": "ERROR",
+    "interrupted": "INTERRUPTED (resumable)",
+    None: "RUNNING",
+}
+
+
+class IterationSummary(BaseModel):
+    iteration: int
+    phase: str
+    scores_before: dict[str, float | None]
+    scores_after: dict[str, float | None]
+    commits: int
+    improved: bool
+
+
+class Report(BaseModel):
+    """What the original design's report shows, for one session. ``final_score`` is for CI."""
+
+    schema_version: int = 1
+    session: str
+    status: str
+    stop_reason: str | None
+    stop_detail: str
+    exit_code: int | None
+    module: str | None
+    path: str
+    dimensions: list[str]
+    branch: str
+    base_commit: str
+    tip_commit: str | None
+    target_score: float
+    initial_score: float | None = Field(description="the lowest dimension score at the start")
+    final_score: float | None = Field(description="the lowest dimension score at the end")
+    initial_scores: dict[str, float | None]
+    final_scores: dict[str, float | None]
+    iterations_used: int
+    iterations_cap: int
+    cost_usd: float
+    budget_usd: float
+    duration_s: float
+    phase_durations: dict[str, float]
+    findings_initial: dict[str, int]
+    findings_final: dict[str, int]
+    fixed_by_severity: dict[str, int]
+    files_modified: int
+    lines_added: int
+    lines_removed: int
+    commits: int
+    attempts: int
+    rejected: int
+    declined: int
+    confirmations: list[dict[str, Any]]
+    key_actions: list[str]
+    tests: str | None
+    tests_passing: bool | None
+    patches: list[str]
+    iterations: list[IterationSummary]
+
+
+def _seconds(start: str, end: str | None) -> float:
+    if not end:
+        return 0.0
+    return round((datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds(), 1)
+
+
+def _lowest(scores: dict[str, float | None]) -> float | None:
+    values = [v for v in scores.values() if v is not None]
+    return min(values) if values else None
+
+
+def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
+    from gitorch.git import Git, numstat
+
+    events = list(ledger.events())
+    commits = [e for e in events if e["type"] == "commit"]
+    git = Git(root)
+    tip = git.rev(f"refs/heads/{state.branch}")
+    if tip is not None:
+        files, added, removed = numstat(root, state.base_commit, tip)
+    else:  # the branch was deleted (gitorch clean --force): sum the commits
+        files = len({p for e in commits for p in e.get("paths", [])})
+        added = sum(e.get("added", 0) for e in commits)
+        removed = sum(e.get("removed", 0) for e in commits)
+    fixed = dict.fromkeys(SEVERITIES, 0)
+    for e in commits:
+        sev = e.get("finding", {}).get("severity")
+        if sev in fixed:
+            fixed[sev] += 1
+    test_events = [e for e in events if e["type"] == "tests"]
+    last_pass = next((e for e in reversed(test_events) if e.get("passed")), None)
+    iterations = [
+        IterationSummary(iteration=e["iteration"], phase=e["phase"], scores_before=e["scores_before"],
+                         scores_after=e["scores_after"], commits=e["commits"], improved=e["improved"])
+        for e in events if e["type"] == "iteration_end"
+    ]
+    rollbacks = [e for e in events if e["type"] == "rollback_attempt"]
+    return Report(
+        session=state.id,
+        status=state.status,
+        stop_reason=state.stop_reason,
+        stop_detail=state.stop_detail,
+        exit_code=state.exit_code,
+        module=state.discovery.get("module_name"),
+        path=state.options.path,
+        dimensions=state.options.dimensions,
+        branch=state.branch,
+        base_commit=state.base_commit,
+        tip_commit=tip,
+        target_score=state.options.target_score,
+        initial_score=_lowest(state.initial_scores),
+        final_score=_lowest(state.scores),
+        initial_scores=state.initial_scores,
+        final_scores=state.scores,
+        iterations_used=state.iterations_done,
+        iterations_cap=state.options.max_iterations,
+        cost_usd=round(state.cost_usd, 4),
+        budget_usd=state.options.budget_usd,
+        duration_s=_seconds(state.started_at, state.ended_at or state.updated_at),
+        phase_durations=state.phase_durations,
+        findings_initial={k: state.initial_counts.get(k, 0) for k in SEVERITIES},
+        findings_final={k: state.counts.get(k, 0) for k in SEVERITIES},
+        fixed_by_severity=fixed,
+        files_modified=files,
+        lines_added=added,
+        lines_removed=removed,
+        commits=len(commits),
+        attempts=state.attempts,
+        rejected=sum(1 for e in rollbacks if e.get("reason") == "rejected"),
+        declined=sum(1 for e in rollbacks if e.get("reason") == "declined"),
+        confirmations=[{k: e.get(k) for k in ("iteration", "question", "answer", "how")}
+                       for e in events if e["type"] == "confirmation"],
+        key_actions=[f"{e['sha'][:10]} {e['subject']}" for e in commits],
+        tests=(last_pass or (test_events[-1] if test_events else {})).get("brief"),
+        tests_passing=_tests_passing(test_events),
+        patches=[e["patch"] for e in rollbacks if e.get("patch")],
+        iterations=iterations,
+    )
+
+
+def _tests_passing(test_events: list[dict]) -> bool | None:
+    """Whether the branch tip passes the tests: the last baseline run passed (every later commit was
+    only made after its own run passed)."""
+    baselines = [e for e in test_events if e.get("kind") == "baseline"]
+    return bool(baselines[-1].get("passed")) if baselines else None
+
+
+def _fmt_score(score: float | None) -> str:
+    return "-" if score is None else f"{score:g}/100"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}m {secs:02d}s" if minutes else f"{seconds:.1f}s"
+
+
+def render_markdown(report: Report) -> str:
+    r = report
+    pct = lambda used, cap: f" ({used / cap:.0%})" if cap else ""  # noqa: E731
+    lines = [
+        f"# gitorch report — {r.module or r.session}",
+        "",
+        f"**Status:** {STOP_TEXT.get(r.stop_reason, r.status)}" + (f" — {r.stop_detail}" if r.stop_detail else ""),
+        "",
+        f"- Session: `{r.session}` · branch `{r.branch}` · base `{r.base_commit[:10]}`"
+        + (f" · tip `{r.tip_commit[:10]}`" if r.tip_commit else ""),
+        f"- Dimensions: {', '.join(r.dimensions)} (path `{r.path}`)",
+        "",
+        "## Scores",
+        "",
+        f"- Initial: {_fmt_score(r.initial_score)}",
+        f"- Final: {_fmt_score(r.final_score)} (target {r.target_score:g})",
+    ]
+    if r.initial_score is not None and r.final_score is not None:
+        lines.append(f"- Improvement: {r.final_score - r.initial_score:+.1f} points")
+    for dim in r.dimensions:
+        lines.append(f"- {dim}: {_fmt_score(r.initial_scores.get(dim))} → {_fmt_score(r.final_scores.get(dim))}")
+    lines += [
+        "",
+        f"- Iterations: {r.iterations_used}/{r.iterations_cap}{pct(r.iterations_used, r.iterations_cap)}",
+        f"- Cost: ${r.cost_usd:.3f}/${r.budget_usd:.2f}{pct(r.cost_usd, r.budget_usd)}",
+        f"- Duration: {_duration(r.duration_s)}",
+        "",
+        "## Findings",
+        "",
+        "| severity | start | end | fixed |",
+        "| --- | --- | --- | --- |",
+    ]
+    for sev in SEVERITIES:
+        start, end = r.findings_initial.get(sev, 0), r.findings_final.get(sev, 0)
+        if start or end or r.fixed_by_severity.get(sev):
+            mark = " ✅" if end == 0 and start else ""
+            lines.append(f"| {sev} | {start} | {end}{mark} | {r.fixed_by_severity.get(sev, 0)} |")
+    lines += [
+        "",
+        "## Changes",
+        "",
+        f"- Files modified: {r.files_modified}",
+        f"- Lines added: +{r.lines_added}",
+        f"- Lines removed: -{r.lines_removed}",
+        f"- Net change: {r.lines_added - r.lines_removed:+d} lines",
+        f"- Commits: {r.commits} of {r.attempts} attempts ({r.rejected} rejected by a gate, {r.declined} declined)",
+        "",
+        "## Key actions",
+        "",
+    ]
+    lines += [f"{i}. {a}" for i, a in enumerate(r.key_actions, 1)] or ["(no commit)"]
+    if r.confirmations:
+        lines += ["", "## Confirmations", ""]
+        lines += [f"- iteration {c['iteration']}: {c['question']} → {'yes' if c['answer'] else 'no'} ({c['how']})"
+                  for c in r.confirmations]
+    lines += ["", "## Duration per phase", "", "| phase | seconds |", "| --- | --- |"]
+    lines += [f"| {name} | {secs:.1f} |" for name, secs in r.phase_durations.items()]
+    if r.iterations:
+        lines += ["", "## Iterations", "", "| # | phase | scores before → after | commits |", "| --- | --- | --- | --- |"]
+        for it in r.iterations:
+            before = ", ".join(f"{d} {_fmt_score(s)}" for d, s in it.scores_before.items())
+            after = ", ".join(f"{d} {_fmt_score(s)}" for d, s in it.scores_after.items())
+            lines.append(f"| {it.iteration} | {it.phase} | {before} → {after} | {it.commits} |")
+    lines += ["", "## Tests", ""]
+    if r.tests:
+        lines.append(f"{'✅' if r.tests_passing else '❌'} {r.tests} (last green run)")
+    else:
+        lines.append("(no test run)")
+    if r.patches:
+        lines += ["", f"Patches of {len(r.patches)} attempt(s) not committed are kept in the session folder."]
+    lines += ["", f"Review: `git log --stat {r.base_commit[:10]}..{r.branch}` · merge when satisfied; gitorch never merges.", ""]
+    return "\n".join(lines)
+
+
+def render(report: Report, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(report.model_dump(mode="json"), indent=2) + "\n"
+    return render_markdown(report)
