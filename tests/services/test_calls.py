@@ -115,3 +115,35 @@ def test_replay_of_a_missing_or_corrupt_recording(tmp_path: Path) -> None:
         Recorder(tmp_path, mode="replay")
     with pytest.raises(UsageError):
         Recorder(tmp_path, mode="bogus")  # type: ignore[arg-type]
+
+
+def test_write_atomic_leaves_the_old_file_when_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitorch import calls
+
+    target = tmp_path / "0001-claude.json"
+    calls.write_atomic(target, "old")
+
+    def boom(src: str, dst: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(calls.os, "replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        calls.write_atomic(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["0001-claude.json"]
+
+
+def test_concurrent_records_get_distinct_numbers(tmp_path: Path) -> None:
+    import threading
+
+    rec = Recorder(tmp_path)
+    threads = [threading.Thread(target=rec.record, args=(_call("codex", f"p{i}", "o"),)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [f"{n:04d}-codex.json" for n in range(1, 17)]
+    assert sorted(c.id for c in rec.calls) == [n.removesuffix(".json") for n in names]
