@@ -1,0 +1,241 @@
+"""The Markdown token stream (markdown-it-py) folded into a tree of sections and blocks.
+
+A report becomes a root :class:`Section` (the text before the first heading) whose children are
+the headings, nested by level. Each section holds its own blocks (paragraphs, lists, tables, code)
+up to its first sub-heading. Inline content keeps two renderings per line: ``text`` (markup
+stripped, what a reader sees) and ``raw`` (bold/italic/code markers kept, so ``**Severity:** High``
+can be read as a field).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+BlockKind = Literal["para", "list", "table", "code"]
+
+
+@dataclass
+class Line:
+    """One line of inline content."""
+
+    text: str
+    raw: str
+    codes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ListItem:
+    lines: list[Line]
+    blocks: list[Block]
+
+    def all_lines(self) -> list[Line]:
+        out = list(self.lines)
+        for block in self.blocks:
+            out.extend(block.all_lines())
+        return out
+
+
+@dataclass
+class Block:
+    kind: BlockKind
+    line: int
+    lines: list[Line] = field(default_factory=list)
+    items: list[ListItem] = field(default_factory=list)
+    header: list[Line] = field(default_factory=list)
+    rows: list[list[Line]] = field(default_factory=list)
+    code: str = ""
+    info: str = ""
+
+    def all_lines(self) -> list[Line]:
+        """Every inline line in the block (list items and table cells included), not code."""
+        if self.kind == "para":
+            return list(self.lines)
+        if self.kind == "list":
+            return [line for item in self.items for line in item.all_lines()]
+        if self.kind == "table":
+            return list(self.header) + [cell for row in self.rows for cell in row]
+        return []
+
+    def codes(self) -> list[str]:
+        if self.kind == "code":
+            return [self.code]
+        if self.kind == "list":
+            return [code for item in self.items for block in item.blocks for code in block.codes()]
+        return []
+
+
+@dataclass
+class Section:
+    level: int
+    title: Line
+    line: int
+    blocks: list[Block] = field(default_factory=list)
+    children: list[Section] = field(default_factory=list)
+    parent: Section | None = field(default=None, repr=False)
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def subtree_blocks(self) -> list[Block]:
+        out = list(self.blocks)
+        for child in self.children:
+            out.append(Block("para", child.line, lines=[child.title]))
+            out.extend(child.subtree_blocks())
+        return out
+
+
+def _inline(token: Any) -> list[Line]:
+    """Split an inline token into lines, rendering children as plain text and as raw-ish markdown."""
+    lines: list[Line] = []
+    text: list[str] = []
+    raw: list[str] = []
+    codes: list[str] = []
+
+    def flush() -> None:
+        lines.append(Line("".join(text).strip(), "".join(raw).strip(), list(codes)))
+        text.clear()
+        raw.clear()
+        codes.clear()
+
+    for child in token.children or []:
+        kind = child.type
+        if kind == "text":
+            text.append(child.content)
+            raw.append(child.content)
+        elif kind == "code_inline":
+            text.append(child.content)
+            raw.append(f"`{child.content}`")
+            codes.append(child.content)
+        elif kind in ("softbreak", "hardbreak"):
+            flush()
+        elif kind in ("strong_open", "strong_close", "em_open", "em_close", "s_open", "s_close"):
+            raw.append(child.markup)
+        elif kind == "image":
+            text.append(child.content)
+            raw.append(child.content)
+        elif kind == "html_inline":
+            continue
+    flush()
+    return [line for line in lines if line.text or line.raw]
+
+
+class _Reader:
+    def __init__(self, tokens: list[Any]) -> None:
+        self.tokens = tokens
+        self.i = 0
+
+    def blocks_until(self, close_type: str | None) -> list[Block]:
+        """Read blocks until the token closing the current container (``None``: end of stream)."""
+        out: list[Block] = []
+        tokens = self.tokens
+        while self.i < len(tokens):
+            tok = tokens[self.i]
+            if close_type is not None and tok.type == close_type:
+                self.i += 1
+                return out
+            block = self.block()
+            if block is not None:
+                out.append(block)
+        return out
+
+    def block(self) -> Block | None:
+        tok = self.tokens[self.i]
+        line = (tok.map[0] + 1) if tok.map else 0
+        kind = tok.type
+        if kind in ("paragraph_open", "heading_open"):
+            inline = self.tokens[self.i + 1]
+            self.i += 3
+            return Block("para", line, lines=_inline(inline))
+        if kind in ("fence", "code_block"):
+            self.i += 1
+            return Block("code", line, code=tok.content, info=tok.info.strip())
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            close = kind.replace("_open", "_close")
+            self.i += 1
+            items: list[ListItem] = []
+            while self.tokens[self.i].type != close:
+                self.i += 1  # list_item_open
+                inner = self.blocks_until("list_item_close")
+                first: list[Line] = []
+                rest = inner
+                if inner and inner[0].kind == "para":
+                    first, rest = inner[0].lines, inner[1:]
+                items.append(ListItem(first, rest))
+            self.i += 1
+            return Block("list", line, items=items)
+        if kind == "blockquote_open":
+            self.i += 1
+            inner = self.blocks_until("blockquote_close")
+            lines = [ln for block in inner for ln in block.all_lines()]
+            return Block("para", line, lines=lines)
+        if kind == "table_open":
+            return self.table(line)
+        self.i += 1  # hr, html_block, stray closers
+        return None
+
+    def table(self, line: int) -> Block:
+        header: list[Line] = []
+        rows: list[list[Line]] = []
+        row: list[Line] | None = None
+        in_head = False
+        self.i += 1
+        while self.tokens[self.i].type != "table_close":
+            tok = self.tokens[self.i]
+            if tok.type == "thead_open":
+                in_head = True
+            elif tok.type == "thead_close":
+                in_head = False
+            elif tok.type == "tr_open":
+                row = []
+            elif tok.type == "tr_close" and row is not None:
+                if in_head:
+                    header = row
+                else:
+                    rows.append(row)
+                row = None
+            elif tok.type == "inline" and row is not None:
+                cell = _inline(tok)
+                row.append(
+                    Line(" ".join(c.text for c in cell), " ".join(c.raw for c in cell), [x for c in cell for x in c.codes])
+                    if cell
+                    else Line("", "")
+                )
+            self.i += 1
+        self.i += 1
+        return Block("table", line, header=header, rows=rows)
+
+
+def parse_document(text: str) -> Section:
+    """Parse Markdown into a section tree (root level 0 holds the text before the first heading)."""
+    from markdown_it import MarkdownIt  # imported here so loading the plugin stays cheap
+
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    tokens = md.parse(text)
+    root = Section(0, Line("", ""), 0)
+    stack = [root]
+    reader = _Reader(tokens)
+    while reader.i < len(tokens):
+        tok = tokens[reader.i]
+        if tok.type == "heading_open":
+            level = int(tok.tag[1])
+            title_lines = _inline(tokens[reader.i + 1])
+            title = Line(
+                " ".join(x.text for x in title_lines),
+                " ".join(x.raw for x in title_lines),
+                [c for x in title_lines for c in x.codes],
+            )
+            line = (tok.map[0] + 1) if tok.map else 0
+            reader.i += 3
+            while stack[-1].level >= level:
+                stack.pop()
+            section = Section(level, title, line, parent=stack[-1])
+            stack[-1].children.append(section)
+            stack.append(section)
+            continue
+        block = reader.block()
+        if block is not None:
+            stack[-1].blocks.append(block)
+    return root

@@ -1,0 +1,351 @@
+"""Words that carry meaning in audit reports: severities, section kinds, field and column names.
+
+Everything here works on *folded* text (lower-cased, accents removed), so ``CRÍTICO``, ``crítico``
+and ``critico`` are one word. Severity words come from :data:`gitorch.models.SEVERITY_WORDS`; this
+module adds plurals, weights and emoji, and decides between conflicting signals.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from gitorch.models import SEVERITY_WORDS, Severity
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: ``CRÍTICO`` → ``critico``."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+# --- severity signals --------------------------------------------------------------------------
+
+# NOTE: weights decide conflicts such as "HALLAZGOS IMPORTANTES (🟡 MEDIA PRIORIDAD)": a P-label
+# outweighs a plain severity word, which outweighs a vague word ("important") or a colour emoji.
+W_LABEL, W_WORD, W_WEAK = 3, 2, 1
+
+_WEAK_WORDS = {
+    "important", "importante", "major", "minor", "menor", "blocker", "bloqueante", "urgent", "urgente",
+    "moderate", "moderado", "moderada", "trivial", "warning", "grave", "severe", "severo", "severa",
+    "elevee", "elevada", "elevado", "medium-high",
+}
+_EXCLUDED_WORDS = {"none", "note", "nota", "hinweis", "information", "media"}
+_EXTRA_WORDS = {
+    "bloqueante": Severity.P0, "blocking": Severity.P0, "secundario": Severity.P4,
+    "informativ": Severity.P4, "informacional": Severity.P4, "informative": Severity.P4,
+    "med": Severity.P2, "crit": Severity.P0, "highest": Severity.P0, "lowest": Severity.P4,
+}
+
+EMOJI = {"🔴": Severity.P0, "🟠": Severity.P1, "🟡": Severity.P2, "🟢": Severity.P3, "🔵": Severity.P4}
+POSITIVE_MARKS = ("✅", "✔", "☑", "👍")
+NEGATIVE_MARKS = ("❌", "⚠", "🔴", "🟠", "⛔", "🚨", "✗")
+
+_TOKEN = re.compile(r"[^\W_]+(?:[-/][^\W_]+)*|[\U0001F534-\U0001F7EB]", re.UNICODE)
+_PLABEL = re.compile(r"p([0-4])")
+_ID_PLABEL = re.compile(r"((?:[a-z]+-)*)p([0-4])((?:-[a-z0-9]+)*)")
+
+
+def _id_label(part: str) -> Severity | None:
+    """``P0-01``, ``H-P0-SEC-01``, ``P1-3`` → the P-label inside an identifier; ``P1-High`` → None."""
+    m = _ID_PLABEL.fullmatch(part)
+    if not m or not (m.group(1) or re.search(r"\d", m.group(3))):
+        return None
+    return Severity(f"P{m.group(2)}")
+
+
+def word_severity(word: str, *, strict: bool = True) -> tuple[Severity, int] | None:
+    """A single folded word → (severity, weight), or None. Handles plurals (``criticos``).
+
+    ``strict`` (free text) ignores words too common to mean a severity there ("note", "none").
+    """
+    if strict and word in _EXCLUDED_WORDS:
+        # "media" is both Spanish "medium" and "media files"; only trust it as a word signal
+        return (Severity.P2, W_WORD) if word == "media" else None
+    for candidate in (word, word[:-1] if word.endswith("s") else None, word[:-2] if word.endswith("es") else None):
+        if not candidate:
+            continue
+        sev = SEVERITY_WORDS.get(candidate) or _EXTRA_WORDS.get(candidate)
+        if sev is not None:
+            return sev, (W_WEAK if candidate in _WEAK_WORDS else W_WORD)
+    return None
+
+
+@dataclass(frozen=True)
+class Signal:
+    severity: Severity
+    weight: int
+    form: str  # "label", "id" (P-label inside an ID such as P0-01), "word", "emoji"
+
+
+def signals(text: str, *, strict: bool = True) -> list[Signal]:
+    """Every severity signal in a piece of text, in order."""
+    out: list[Signal] = []
+    for match in _TOKEN.finditer(fold(text)):
+        token = match.group(0)
+        if token in EMOJI:
+            out.append(Signal(EMOJI[token], W_WEAK, "emoji"))
+            continue
+        for part in token.split("/"):
+            if _PLABEL.fullmatch(part):
+                out.append(Signal(Severity(f"P{part[1]}"), W_LABEL, "label"))
+            elif (sev := _id_label(part)) is not None:
+                out.append(Signal(sev, W_WEAK, "id"))
+            else:
+                for sub in part.split("-"):
+                    found = word_severity(sub, strict=strict)
+                    if found:
+                        out.append(Signal(found[0], found[1], "word"))
+    return out
+
+
+def decide(found: Iterable[Signal], *, mixed_labels_ambiguous: bool = False) -> Severity | None:
+    """The severity a set of signals points to: highest total weight, ties go to the more severe.
+
+    With ``mixed_labels_ambiguous``, several distinct P-labels ("(P1/P2/P3)") mean "a mix": None.
+    """
+    found = list(found)
+    if not found:
+        return None
+    labels = {s.severity for s in found if s.form == "label"}
+    if mixed_labels_ambiguous and len(labels) > 1:
+        return None
+    totals: dict[Severity, int] = {}
+    for s in found:
+        totals[s.severity] = totals.get(s.severity, 0) + s.weight
+    best = max(totals.values())
+    return min(sev for sev, total in totals.items() if total == best)
+
+
+def value_severity(text: str) -> Severity | None:
+    """Severity of a field value or table cell: it must *start* with the severity (``High — …``).
+
+    ``Medium/High`` resolves to the higher level; ``Ataque DoS`` or ``INMEDIATA`` give None.
+    """
+    head = fold(text).strip()
+    head = re.sub(r"^[\s*_`\[\](){}:|•·-]+", "", head)
+    found: list[Signal] = []
+    for match in _TOKEN.finditer(head[:40]):
+        token = match.group(0)
+        sigs = signals(token, strict=token not in ("information", "note", "nota"))
+        if not sigs:
+            if token in ("⚠", "✅") or len(token) == 1 and not token.isalnum():
+                continue
+            break
+        found.extend(s for s in sigs if s.form != "id")
+        if len(found) >= 3:
+            break
+    return decide(found)
+
+
+# --- section kinds ------------------------------------------------------------------------------
+
+def _rx(*words: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z])(?:" + "|".join(words) + r")(?![a-z])")
+
+
+KIND_RESOLVED = _rx(
+    r"resolved", r"resuelt[oa]s?", r"fixed", r"fixes (?:validad|aplicad|applied|verified|done)\w*",
+    r"fix validado", r"fix(?:es)? .*validad[oa]s?", r"corregid[oa]s?", r"solucionad[oa]s?", r"closed", r"cerrad[oa]s?", r"remediated",
+    r"resolvid[oa]s?", r"corrigid[oa]s?", r"corrige[es]?", r"behoben", r"risolt[io]", r"already fixed",
+    r"issues addressed", r"addressed",
+)
+KIND_REMEDIATION = _rx(
+    r"recommendations?", r"recomendaciones", r"recomendacoes", r"recommandations?", r"empfehlungen?",
+    r"raccomandazioni", r"action plan", r"plan de accion", r"plano de acao", r"plan d'action",
+    r"remediation(?: plan| roadmap| steps)?", r"plan (?:de )?remediacion", r"remediacion", r"roadmap",
+    r"next steps", r"proximos pasos", r"proximos passos", r"fix order", r"recommended \w+",
+    r"action items", r"quick wins", r"sprint \d+", r"priorit[iy]\w* (?:actions|fixes)",
+    r"plan de mejora", r"hoja de ruta", r"mitigation plan", r"suggested fixes",
+)
+KIND_SUMMARY = _rx(
+    r"executive summary", r"resumen(?: ejecutivo)?", r"summary", r"sumario", r"resumo(?: executivo)?",
+    r"overview", r"synthese", r"zusammenfassung", r"sintesis", r"tl;?dr", r"at a glance",
+    r"conclusions?", r"conclusion(?:es)?", r"conclusao", r"conclusiones", r"top \d+", r"highlights",
+    r"key takeaways", r"riepilogo", r"sommario",
+)
+KIND_LEGEND = _rx(
+    r"classification", r"clasificacion", r"classificacao", r"legend", r"leyenda", r"legenda",
+    r"severity (?:levels|scale|definitions)", r"definitions", r"definiciones", r"methodology",
+    r"metodologia", r"glossary", r"glosario", r"scoring (?:method|rubric)", r"scope", r"alcance",
+)
+KIND_POSITIVE = _rx(
+    r"strengths", r"fortalezas", r"what'?s good", r"what works", r"positives?", r"buenas practicas",
+    r"good practices", r"best practices", r"pontos fortes", r"points forts", r"no changes needed",
+    r"well done", r"lo bueno", r"aciertos", r"validaciones", r"verificaciones", r"validations",
+    r"verifications", r"passed", r"compliant", r"cumple", r"stark",
+)
+KIND_METRICS = _rx(
+    r"metrics?", r"metricas?", r"metriques", r"statistics", r"estadisticas", r"score", r"breakdown",
+    r"desglose", r"distribution", r"distribucion", r"coverage", r"cobertura", r"comparativa",
+    r"comparison", r"comparacion", r"kpis?", r"puntuacion", r"calificacion", r"scorecard", r"analisis pid",
+    r"inventory", r"inventario",
+)
+
+# Plural nouns a heading uses to announce a list of findings ("Critical Issues", "HALLAZGOS P1").
+GROUP_NOUNS = {
+    "issues", "findings", "hallazgos", "vulnerabilities", "vulnerabilidades", "problems", "problemas",
+    "problemes", "probleme", "risks", "riesgos", "riscos", "bugs", "defects", "defectos", "concerns",
+    "observations", "observaciones", "observacoes", "gaps", "mejoras", "improvements", "optimizaciones",
+    "optimizations", "otimizacoes", "achados", "violations", "violaciones", "smells", "warnings",
+    "advertencias", "items", "errors", "errores", "anti-patterns", "antipatterns", "antipatrones",
+    "weaknesses", "constatacoes", "befunde", "schwachstellen", "constats", "failles", "fixes",
+    "pendientes", "pending", "open", "abiertos", "ouverts", "resueltos", "resolved", "fixed",
+    "corregidos", "validados", "validado", "detectados", "detected", "encontrados", "found", "identified",
+    "identificados", "criticos", "secundarios", "anti", "antipatrones", "priority", "prioridad", "prioridade", "priorite",
+    "severity", "severidad", "severidade", "level", "nivel", "risk", "riesgo", "priorities",
+}
+_FILLER = {
+    "de", "del", "la", "las", "los", "el", "por", "the", "of", "and", "y", "e", "en", "with", "con", "a",
+    "to", "fix", "immediately", "inmediato", "inmediata", "des", "du", "le", "les", "et", "und", "der",
+    "die", "das", "do", "da", "dos", "das", "por", "severidade", "total", "by", "que", "requieren",
+    "requiring", "attention", "atencion", "must", "should", "now", "ahora", "urgentes", "prioritarios",
+}
+FINDING_NOUNS = GROUP_NOUNS - {"priority", "prioridad", "prioridade", "priorite", "severity", "severidad",
+                               "severidade", "level", "nivel", "open", "found", "identified", "identificados",
+                               "detected", "detectados", "encontrados", "criticos", "secundarios", "priorities"}
+
+GENERIC_DETAIL = {
+    "evidence", "evidencia", "fix", "fixes", "solution", "solucion", "solucao", "recommendation",
+    "recomendacion", "recomendacao", "remediation", "remediacion", "impact", "impacto", "problem",
+    "problema", "details", "detalles", "detalhes", "example", "examples", "ejemplo", "ejemplos", "exemplo",
+    "code", "codigo", "context", "contexto", "analysis", "analisis", "root", "cause", "causa", "raiz",
+    "steps", "pasos", "reproduction", "reproduccion", "proof", "poc", "before", "after", "antes",
+    "despues", "references", "referencias", "notes", "notas", "description", "descripcion", "location",
+    "ubicacion", "affected", "afectados", "files", "archivos", "archivo", "file", "mitigation",
+    "mitigacion", "validation", "validacion", "distribution", "distribucion", "por", "by", "per", "de",
+    "the", "of", "and", "y", "current", "actual", "suggested", "sugerido", "proposed", "propuesto",
+    "conversion", "how", "to", "a", "el", "la", "en", "in", "summary", "resumen", "risk", "riesgo",
+    "status", "estado", "result", "resultado", "background", "overview", "why", "what", "it", "matters",
+}
+STOPWORDS = {
+    "the", "and", "for", "with", "from", "that", "this", "not", "are", "was", "has", "have", "los", "las",
+    "del", "por", "con", "sin", "una", "uno", "para", "que", "the", "into", "when", "than", "all", "todo",
+    "todos", "its", "their", "en", "de", "la", "el", "no", "is", "in", "of", "on", "to", "a", "an", "y",
+    "hallazgo", "finding", "issue", "problema", "problem", "fix", "vulnerabilidad", "vulnerability",
+}
+
+
+def significant_words(text: str) -> list[str]:
+    return [t for t in re.findall(r"[^\W_]+", fold(text)) if not t.isdigit()]
+
+
+def is_group_title(text: str) -> bool:
+    """"Critical Issues (Fix Immediately)", "HALLAZGOS P1 - UX", "P2 - Media Prioridad" → True."""
+    outside = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text)
+    words = [w for w in significant_words(outside) if not re.fullmatch(r"\d+(?:\.\d+)*", w)]
+    if not words:
+        return False
+    if words[0] in FINDING_NOUNS:
+        return True
+    rest = [w for w in words if w not in GROUP_NOUNS and w not in _FILLER and not word_severity(w)
+            and not _PLABEL.fullmatch(w)]
+    has_sev = any(word_severity(w) or _PLABEL.fullmatch(w) for w in words)
+    return not rest and (has_sev or any(w in FINDING_NOUNS for w in words))
+
+
+def has_finding_noun(text: str) -> bool:
+    words = set(significant_words(text)) | {w.rstrip(":") for w in fold(text).split()}
+    return bool(words & FINDING_NOUNS)
+
+
+def is_generic_title(text: str) -> bool:
+    """A detail heading inside a finding ("Evidence", "Fix Ejemplo:", "Distribución por Archivo")."""
+    words = significant_words(text)
+    return bool(words) and all(w in GENERIC_DETAIL for w in words)
+
+
+def section_kind(title: str) -> str | None:
+    """What a heading announces: resolved, remediation, summary, legend, positive, metrics or None."""
+    folded = fold(title)
+    sevs = signals(title)
+    findingish = has_finding_noun(title) or any(s.form == "label" for s in sevs)
+    if KIND_RESOLVED.search(folded) and not re.search(
+        r"\b(?:un|not|no|sin|never|nunca|still|aun|todavia|partial\w*|parcial\w*)\s+(?:\w+\s+)?"
+        r"(?:resolved|fixed|resuelt|closed|cerrad)", folded
+    ):
+        return "resolved"
+    if KIND_REMEDIATION.search(folded):
+        return "remediation"
+    if KIND_SUMMARY.search(folded):
+        return "summary"
+    if any(m in title for m in POSITIVE_MARKS) and not any(m in title for m in NEGATIVE_MARKS):
+        return "positive"
+    if findingish or sevs:
+        return None
+    if KIND_LEGEND.search(folded):
+        return "legend"
+    if KIND_POSITIVE.search(folded):
+        return "positive"
+    if KIND_METRICS.search(folded):
+        return "metrics"
+    return None
+
+
+# --- field and column names ---------------------------------------------------------------------
+
+FIELD_SEVERITY = _rx(
+    r"severity", r"severidad", r"severidade", r"severite", r"schweregrad", r"gravita", r"gravedad",
+    r"criticidad", r"criticality", r"criticidade", r"criticite", r"risk level", r"nivel de riesgo",
+    r"nivel de severidad", r"sev", r"cvss severity", r"risk rating",
+)
+FIELD_PRIORITY = _rx(r"priority", r"prioridad", r"prioridade", r"priorite", r"prioritat", r"prioritaet")
+FIELD_RISK = _rx(r"risk", r"riesgo", r"risco", r"risque", r"rischio", r"impact", r"impacto", r"level",
+                 r"nivel", r"rating", r"gravity", r"tier")
+FIELD_LOCATION = _rx(
+    r"files?", r"file\(s\)", r"archivos?", r"ficheros?", r"arquivos?", r"fichiers?", r"dateien?",
+    r"locations?", r"ubicacion(?:es)?", r"localizacao", r"localizacion", r"emplacement", r"path",
+    r"paths", r"ruta", r"where", r"lines?", r"lineas?", r"linhas?", r"archivo:linea", r"file:line",
+    r"test file", r"source", r"codigo afectado", r"affected files?", r"archivos afectados", r"donde",
+    r"component", r"componente", r"modulo", r"module",
+)
+FIELD_LINE = _rx(r"lines?", r"lineas?", r"linhas?", r"lignes?", r"zeilen?")
+FIELD_RECOMMENDATION = _rx(
+    r"recommendations?", r"recomendacion(?:es)?", r"recomendacao", r"recommandation", r"empfehlung",
+    r"fix", r"suggested fix", r"how to fix", r"solution", r"solucion", r"solucao", r"remediation",
+    r"remediacion", r"remediacao", r"mitigation", r"mitigacion", r"accion", r"action", r"acao",
+    r"sugerencia", r"suggestion", r"correccion", r"correcao",
+)
+FIELD_PROBLEM = _rx(
+    r"problem", r"problema", r"issue", r"description", r"descripcion", r"descricao", r"details",
+    r"detalle", r"finding", r"hallazgo", r"vulnerability", r"vulnerabilidad", r"title", r"titulo",
+    r"summary", r"resumen", r"observacion", r"message", r"mensaje", r"name", r"nombre", r"riesgo",
+    r"risk", r"check", r"rule", r"regla",
+)
+FIELD_STATUS = _rx(r"status", r"estado", r"state", r"result", r"resultado", r"calificacion", r"verdict",
+                   r"veredicto", r"outcome", r"situacion", r"situacao", r"statut")
+COLUMN_ID = re.compile(r"^(?:id|#|no\.?|n[ºo°]|ref|ref\.|codigo|code|key|clave|item|issue id|finding id|nr)$")
+COLUMN_COUNT = _rx(r"count", r"cantidad", r"quantidade", r"numero", r"number", r"total", r"hallazgos",
+                   r"findings", r"issues", r"occurrences", r"ocurrencias", r"anzahl", r"nombre", r"qty", r"#")
+
+POSITIVE_VALUE = re.compile(
+    r"^\W*(?:ok\b|pass(?:ed)?\b|good\b|verified\b|verificado|compliant|conforme|cumple|safe\b|seguro\b|"
+    r"excelente|excellent|correct[oa]?\b|no se encontr|no encontrad|not found|none found|no issues|"
+    r"sin hallazgos|sin problemas|sin ocurrencias|n/?a\b|ningun[oa]?\b|nenhum|aucun|keine|nothing|"
+    r"no (?:vulnerabilit|problem|finding|hallazgo)|bien\b|bueno\b|implementado correctamente|✅|✔)"
+)
+RESOLVED_VALUE = re.compile(
+    r"^\W*(?:resuelt[oa]|resolved|fixed|corregid[oa]|solucionad[oa]|closed|cerrad[oa]|done|hecho|"
+    r"resolvid[oa]|corrigid[oa]|remediated|mitigad[oa]|behoben)\b"
+)
+NONE_FOUND = re.compile(
+    r"^\W*(?:none(?: found| identified| detected)?|n/?a|nothing(?: to report| found)?|ningun[oa]?|nenhum|aucun|"
+    r"keine?|sin hallazgos\b.*|no se (?:encontr|detect|identific)\w*\b.*|"
+    r"no (?:\w+ ){0,2}(?:issues|findings|vulnerabilities|problems|hallazgos|vulnerabilidades|problemas)"
+    r"(?: (?:were )?(?:found|detected|identified|encontrad\w*|detectad\w*|identificad\w*))?\b.*)\W*$"
+)
+
+
+def is_positive_value(text: str) -> bool:
+    return bool(POSITIVE_VALUE.match(fold(text)))
+
+
+def is_resolved_value(text: str) -> bool:
+    folded = fold(text)
+    return bool(RESOLVED_VALUE.match(folded)) and not re.search(r"parcial|partial|not |no |pendiente|pending", folded)
+
+
+def is_none_found(text: str) -> bool:
+    return bool(NONE_FOUND.match(fold(text).strip()))

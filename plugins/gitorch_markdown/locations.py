@@ -1,0 +1,92 @@
+"""File and line references inside one piece of report text.
+
+Recognised: ``a.py:12``, ``a.py:12-20``, ``a.py:12,40``, ``a.py#L12``, ``a.py (lines 12-20)``,
+``a.py líneas 12-20``, ``a.py, line 12``, and paths with spaces when quoted as code
+(```/apps/My App/Main.swift:71```). A path needs a known source-file extension (or a well-known
+extension-less name such as ``Dockerfile``) so that ``e.g.``, versions and ``obj.method`` are not
+taken for files. A file length such as ``main.py (2015 lines)`` is not a line reference.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_EXTENSIONS = (
+    "py pyi pyx ipynb js jsx mjs cjs ts tsx vue svelte swift m mm h hpp hh c cc cpp cxx cs java kt kts "
+    "scala groovy gradle go rs rb erb php phtml pl pm lua r dart ex exs erl hs ml fs fsx vb sol zig nim "
+    "sh bash zsh fish ps1 bat cmd xml xsd xsl html htm xhtml css scss sass less json jsonc yaml yml toml "
+    "ini cfg conf env properties md rst txt sql proto graphql gql tf hcl jinja j2 twig hbs mustache ejs "
+    "haml tpl csv lock mk cmake dockerfile plist storyboard xib pbxproj cshtml razor asp aspx jsp "
+    "clj cljs elm jl sv vhd v cu"
+).split()
+_NAMES = r"Dockerfile|Makefile|Gemfile|Rakefile|Procfile|Jenkinsfile|Vagrantfile|Containerfile"
+_EXT = r"(?:" + "|".join(sorted(_EXTENSIONS, key=len, reverse=True)) + r")"
+_PATH = (
+    r"(?P<path>(?:\.{0,2}/)?(?:[\w@~+-][\w.@~+-]*/)*(?:[\w@+-][\w.@+-]*\." + _EXT + r"|" + _NAMES + r"))"
+)
+_LINE_WORD = r"(?:lines?|l[ií]neas?|linhas?|lignes?|zeilen?|righe|riga|ln\.?|l\.)"
+
+
+def _nums(tag: str) -> str:
+    return rf"(?P<line{tag}>\d{{1,6}})(?:\s*[-–]\s*L?(?P<end{tag}>\d{{1,6}}))?"
+
+
+_REF = re.compile(
+    r"(?<![\w./@-])" + _PATH + r"(?![\w/])"
+    r"(?:(?::|#L)" + _nums("a") + r"|[`'\"*]*\s*[(\[,]?\s*" + _LINE_WORD + r"\s*:?\s*" + _nums("b") + r")?",
+    re.IGNORECASE,
+)
+_CODE_PATH = re.compile(r"^\s*(?P<path>[^\s`:][^`:]*?\.(?:" + _EXT + r")):" + _nums("a"), re.IGNORECASE)
+_URL = re.compile(r"https?://\S+")
+
+
+@dataclass(frozen=True)
+class Ref:
+    path: str
+    line: int | None = None
+    end_line: int | None = None
+
+    @property
+    def key(self) -> tuple[str, int | None]:
+        return self.path.rsplit("/", 1)[-1].lower(), self.line
+
+
+def _clean(path: str) -> str:
+    path = path.strip().strip("`'\"")
+    while path.startswith("./"):
+        path = path[2:]
+    return path.lstrip("/")
+
+
+def _ref(path: str, line: str | None, end: str | None) -> Ref:
+    start = int(line) if line else None
+    stop = int(end) if end else None
+    if stop is not None and start is not None and stop < start:
+        stop = None
+    return Ref(_clean(path), start, stop)
+
+
+def find_refs(text: str, codes: list[str] | tuple[str, ...] = ()) -> list[Ref]:
+    """Every file reference in ``text``; ``codes`` are its inline code spans (paths may hold spaces)."""
+    out: list[Ref] = []
+    for code in codes:
+        if " " in code.strip() and (m := _CODE_PATH.match(code)):
+            out.append(_ref(m.group("path"), m.group("linea"), m.group("enda")))
+    seen = {r.key for r in out}
+    text = _URL.sub(" ", text)
+    for m in _REF.finditer(text):
+        ref = _ref(m.group("path"), m.group("linea") or m.group("lineb"), m.group("enda") or m.group("endb"))
+        if ref.key in seen:
+            continue
+        seen.add(ref.key)
+        out.append(ref)
+    return out
+
+
+def best_ref(refs: list[Ref]) -> Ref | None:
+    """The first reference with a line, else the first one."""
+    for ref in refs:
+        if ref.line is not None:
+            return ref
+    return refs[0] if refs else None

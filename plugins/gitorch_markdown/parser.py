@@ -1,0 +1,155 @@
+"""The ``markdown`` parser: a Markdown audit report → :class:`~gitorch.models.AuditResult`.
+
+The report is walked as a markdown-it token tree (:mod:`gitorch_markdown.document`), its
+itemized entries collected (:mod:`gitorch_markdown.items`), and only the open, rated ones in
+findings sections kept: summaries, remediation plans, legends, metrics and "what's good" sections
+restate or praise, they do not add findings. Entries restated in two structures (a table and
+detail headings, an inline finding and its entry under "Findings by severity") are merged.
+"""
+
+from __future__ import annotations
+
+import re
+
+from gitorch.models import AuditResult, Finding, Parser
+
+from gitorch_markdown.document import parse_document
+from gitorch_markdown.items import SKIPPED_KINDS, Item, Walker, choose_ref
+from gitorch_markdown.lexicon import STOPWORDS, fold, signals
+from gitorch_markdown.scores import find_grade, find_score, stated_counts
+
+_STATED_SECTIONS = re.compile(
+    r"(?<![a-z])(?:summary|resumen|resumo|overview|sintesis|synthese|zusammenfassung|tl;?dr|at a glance|"
+    r"categorizacion por severidad|findings by severity|hallazgos por severidad)(?![a-z])"
+)
+
+
+class MarkdownParser(Parser):
+    """Reads tables, severity headings, ``**Severity:**`` fields, ``[P1]`` bullets and emoji, in any language."""
+
+    name = "markdown"
+    description = "Markdown audit reports written by AI agents (tables, severity headings, fields, bullets)"
+
+    def parse(self, text: str, *, dimension: str = "general") -> AuditResult:
+        root = parse_document(text)
+        items = Walker().run(root)
+        notes: list[str] = []
+
+        rated = [i for i in items if i.severity is not None and not i.nonfinding]
+        open_items = [i for i in rated if i.kind not in SKIPPED_KINDS and not i.resolved]
+        if not open_items:
+            summary = [i for i in rated if i.kind == "summary" and not i.resolved]
+            if summary:
+                open_items = summary
+                notes.append("findings taken from the summary: the report itemizes them nowhere else")
+        resolved = [i for i in rated if (i.kind == "resolved" or i.resolved) and i.kind not in
+                    ("remediation", "summary", "positive", "legend", "metrics")]
+        unrated = [i for i in items if i.severity is None and not i.nonfinding and not i.resolved
+                   and i.kind not in SKIPPED_KINDS]
+
+        open_items = _merge_restated(open_items)
+        resolved = _merge_restated(resolved)
+        if unrated:
+            notes.append(f"{len(unrated)} itemized problem(s) without a severity were not counted as findings")
+
+        score, scale = find_score(root)
+        stated_sections = [
+            s for top in root.children for s in top.walk()
+            if _STATED_SECTIONS.search(fold(s.title.text)) and "conclu" not in fold(s.title.text)
+        ]
+        stated = stated_counts([root, *stated_sections])
+        return AuditResult(
+            dimension=dimension,
+            agent="unknown",
+            score=score,
+            score_scale=scale,
+            score_source="reported" if score is not None else "none",
+            claimed_score=score,
+            claimed_score_scale=scale,
+            grade=find_grade(root),
+            findings=[_finding(i, dimension) for i in open_items],
+            resolved=[_finding(i, dimension) for i in resolved],
+            stated_counts=stated,
+            notes=notes,
+        )
+
+
+def _finding(item: Item, dimension: str) -> Finding:
+    ref = item.ref if item.ref is not None else choose_ref(item)
+    assert item.severity is not None
+    return Finding(
+        dimension=dimension,
+        severity=item.severity,
+        description=item.description or item.title,
+        file=ref.path if ref else None,
+        line=ref.line if ref else None,
+        end_line=ref.end_line if ref else None,
+        recommendation=item.recommendation,
+        source="markdown",
+    )
+
+
+def _words(text: str) -> set[str]:
+    words = set()
+    for w in re.findall(r"[^\W_]+", fold(text)):
+        if len(w) < 3 or w.isdigit() or w in STOPWORDS or signals(w):
+            continue
+        words.add(w)
+    return words
+
+
+def _line_keys(item: Item) -> set[tuple[str, int | None]]:
+    from gitorch_markdown.locations import find_refs
+
+    return {r.key for ln in item.lines for r in find_refs(ln.text, ln.codes) if r.line is not None}
+
+
+def _merge_restated(items: list[Item]) -> list[Item]:
+    """Keep the first of entries that restate each other from different structures.
+
+    Two entries restate each other when they share an ID (``S3``, ``H-P0-SEC-01``), or have the
+    same severity and either cite a common ``file:line`` or have nearly the same title words.
+    Entries of one table or one list are never merged (two rows may describe the same code).
+    """
+    kept: list[Item] = []
+    keys: list[set[tuple[str, int | None]]] = []
+    words: list[set[str]] = []
+    for item in items:
+        item.ref = choose_ref(item)
+        k = _line_keys(item)
+        w = _words(item.title)
+        duplicate = None
+        for j, other in enumerate(kept):
+            if other.group == item.group:
+                continue
+            if item.ids & other.ids:
+                duplicate = j
+                break
+            if other.severity != item.severity:
+                continue
+            if k and keys[j] and k & keys[j]:
+                duplicate = j
+                break
+            common = w & words[j]
+            if len(common) >= 2 and len(common) >= 0.8 * min(len(w), len(words[j])):
+                own_line = item.ref.line if item.ref else None
+                other_line = other.ref.line if other.ref else None
+                if own_line is None or other_line is None or own_line == other_line:
+                    duplicate = j
+                    break
+        if duplicate is None:
+            kept.append(item)
+            keys.append(k)
+            words.append(w)
+        elif item.grouped and not kept[duplicate].grouped and item.origin == kept[duplicate].origin:
+            # an aside restated later under "Findings by severity": the later entry is the canonical one
+            kept[duplicate] = item
+            keys[duplicate] |= k
+            words[duplicate] = w
+        else:
+            other = kept[duplicate]
+            if (other.ref is not None and other.ref.line is None and item.ref is not None
+                    and item.ref.line is not None and other.ref.key[0] == item.ref.key[0]):
+                other.ref = item.ref  # the restatement gives the line of the same file
+            keys[duplicate] |= k
+    return kept

@@ -1,0 +1,212 @@
+"""The overall score, letter grade and stated totals a report writes.
+
+A score is a number on a scale of 100, 10 or 5 (``78/100``, ``7.5 / 10``, ``82 sobre 100``,
+``Score: 85%``) whose label names a score (``Score``, ``Puntuación``, ``Calificación``,
+``Overall``, ``TOTAL``). Labels naming a baseline, target or projection are skipped, and so are
+sub-scores on other scales (``20/25``). Among the rest, a label saying *overall/global/total*
+wins, then document order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gitorch.models import Severity
+
+from gitorch_markdown.document import Block, Line, Section
+from gitorch_markdown.lexicon import fold, signals, word_severity
+
+_SCORE = re.compile(
+    r"(?<![\w.,/])(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\s*(?:/|\bsobre\b|\bde\b|\bout of\b|\bof\b|\bsur\b|\bvon\b"
+    r"|\bsu\b|\bem\b)\s*(?P<scale>100|10|5)(?![\d.,]*\d)(?P<after>\s*\S*)"
+)
+_PERCENT = re.compile(r"(?<![\w.,/])(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\s*%")
+_BARE = re.compile(r"^\W*(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\W*$")
+_SCORE_WORD = re.compile(
+    r"(?<![a-z])(?:score|scoring|puntuacion|puntaje|calificacion|nota|pontuacao|punteggio|valutazione|"
+    r"bewertung|rating|grade|valoracion|evaluacion|health)(?![a-z])"
+)
+_OVERALL_WORD = re.compile(r"(?<![a-z])(?:overall|global|general|total|final|geral|gesamt|globale|totale)(?![a-z])")
+_NOT_SCORE = re.compile(
+    r"(?<![a-z])(?:baseline|target|objetivo|meta|goal|projected|proyectad[oa]|proyeccion|esperad[oa]|expected|"
+    r"previous|anterior|antes|before|set point|potential|potencial|estimated|estimad[oa]|threshold|umbral|"
+    r"required|requerid[oa]|minimum|minimo|max|min|after fixes|if fixed|si se resuelve|ciclo 1|cycle 1|"
+    r"coverage|cobertura|compliance|cumplimiento|rate|tasa|sp|pv)(?![a-z])"
+)
+_UNIT_OK = re.compile(r"^\s*(?:$|[^\w\s]|pts?\b|points?\b|puntos?\b|pontos?\b|stars?\b|estrellas?\b)", re.IGNORECASE)
+_GRADE = re.compile(
+    r"(?<![a-z])(?:grade|calificacion|rating|letter grade|clasificacion|nota final|note finale|bewertung)"
+    r"(?![a-z])[^:\n]{0,30}?[:=\-]?\s*[*_`\"']*\s*(?P<grade>[a-f][+-]?)(?=$|[\s*_`\"').,;|]|\s*[(\-–—])"
+)
+
+
+@dataclass
+class ScoreCandidate:
+    value: float
+    scale: int | None
+    tier: int
+    order: int
+
+
+def _segments(root: Section) -> list[tuple[str, str]]:
+    """(label context, text) pairs in document order; code blocks excluded."""
+    out: list[tuple[str, str]] = []
+
+    def lines_of(block: Block) -> None:
+        if block.kind == "para":
+            out.extend(("", line.text) for line in block.lines)
+        elif block.kind == "list":
+            for item in block.items:
+                out.extend(("", line.text) for line in item.lines)
+                for inner in item.blocks:
+                    lines_of(inner)
+        elif block.kind == "table":
+            headers = [h.text for h in block.header]
+            for row in block.rows:
+                label = row[0].text if row else ""
+                for i, cell in enumerate(row):
+                    if i == 0:
+                        out.append(("", cell.text))
+                        continue
+                    head = headers[i] if i < len(headers) else ""
+                    out.append((f"{label} {head}:", cell.text))
+
+    for section in root.walk():
+        if section.level:
+            out.append(("", section.title.text))
+        for block in section.blocks:
+            lines_of(block)
+    return out
+
+
+def _split_fields(text: str) -> list[str]:
+    """"**Baseline:** 72/100 | **Target:** 90/100" → one piece per label."""
+    return [p for p in re.split(r"\s[|·•]\s|(?<=\d)\s*[,;]\s+(?=[^\d\s])", text) if p.strip()]
+
+
+def find_score(root: Section) -> tuple[float | None, int | None]:
+    best: ScoreCandidate | None = None
+    order = 0
+    for context, text in _segments(root):
+        for piece in _split_fields(text):
+            for cand in _candidates(context, piece, order):
+                order += 1
+                if best is None or (cand.tier, -cand.order) > (best.tier, -best.order):
+                    best = cand
+    if best is None:
+        return None, None
+    return best.value, best.scale
+
+
+def _candidates(context: str, piece: str, order: int):
+    folded = fold(piece)
+    for m in _SCORE.finditer(piece):
+        label = fold(context) + " " + folded[: m.start()]
+        if not _UNIT_OK.match(m.group("after")):
+            continue
+        tier = _tier(label)
+        if tier is None:
+            continue
+        value = float(m.group("num").replace(",", "."))
+        scale = int(m.group("scale"))
+        if value > scale:
+            continue
+        yield ScoreCandidate(value, scale, tier + 2, order)
+    label_all = fold(context) + " " + folded
+    if _SCORE_WORD.search(label_all) and not _NOT_SCORE.search(label_all):
+        if m := _PERCENT.search(piece):
+            if _SCORE_WORD.search(fold(context) + " " + folded[: m.start()]):
+                value = float(m.group("num").replace(",", "."))
+                if value <= 100:
+                    yield ScoreCandidate(value, 100, 1, order)
+        elif (m := re.search(r"[:=]\s*[*_]*\s*(?P<num>\d{1,3}(?:[.,]\d{1,2})?)[*_]*\s*$", piece)) and not _SCORE.search(piece):
+            value = float(m.group("num").replace(",", "."))
+            if value <= 100:
+                yield ScoreCandidate(value, None, 0, order)
+
+
+def _tier(label: str) -> int | None:
+    # Only the text just before the number (its own label) may disqualify it.
+    tail = label[-60:]
+    if _NOT_SCORE.search(tail):
+        return None
+    has_score = bool(_SCORE_WORD.search(tail))
+    has_overall = bool(_OVERALL_WORD.search(tail))
+    if has_overall:
+        return 2
+    if has_score:
+        return 1
+    return None
+
+
+def find_grade(root: Section) -> str | None:
+    """A letter grade (``Grade: B+``, ``Calificación: A-``), written in capitals."""
+    for _context, text in _segments(root):
+        folded = fold(text)
+        for m in _GRADE.finditer(folded):
+            grade = m.group("grade")
+            original = text[m.start("grade"): m.end("grade")] if len(folded) == len(text) else grade.upper()
+            if original[:1].isupper():
+                return original.upper()
+    return None
+
+
+# --- stated totals ------------------------------------------------------------------------------
+
+_SEV_TOKEN = r"(?:p[0-4]|[a-z]+)"
+_SEV_COUNT = re.compile(r"(?<![\w-])(?P<sev>" + _SEV_TOKEN + r")(?:\s*\([^)]{0,30}\))?\s*[:=]\s*(?P<n>\d{1,4})(?![\d%/.,]\d)")
+_COUNT_SEV = re.compile(r"(?<![\w.,/-])(?P<n>\d{1,4})(?P<words>(?:\s+[a-z][a-z0-9]*){1,3})")
+_COUNT_COLUMN = re.compile(r"(?<![a-z])(?:count|cantidad|total|numero|number|hallazgos|findings|issues|#|qty|anzahl|nombre)(?![a-z])")
+
+
+def _sev_of(token: str) -> Severity | None:
+    if re.fullmatch(r"p[0-4]", token):
+        return Severity(token.upper())
+    found = word_severity(token)
+    return found[0] if found and found[1] >= 2 else None
+
+
+def stated_counts(sections: list[Section]) -> dict[Severity, int] | None:
+    """Totals per severity the report claims in its summary (tables or ``P0: 3`` / ``3 hallazgos P0``)."""
+    explicit: dict[Severity, int] = {}
+    loose: dict[Severity, int] = {}
+    for section in sections:
+        for block in section.blocks:
+            if block.kind == "table":
+                _table_counts(block, explicit)
+                continue
+            for line in block.all_lines():
+                text = fold(line.text)
+                for m in _SEV_COUNT.finditer(text):
+                    sev = _sev_of(m.group("sev"))
+                    if sev is not None:
+                        explicit.setdefault(sev, int(m.group("n")))
+                for m in _COUNT_SEV.finditer(text):
+                    for word in m.group("words").split():
+                        sev = _sev_of(word)
+                        if sev is not None:
+                            loose.setdefault(sev, int(m.group("n")))
+                            break
+    merged = {**loose, **explicit}
+    if not merged:
+        return None
+    return {sev: merged.get(sev, 0) for sev in Severity}
+
+
+def _table_counts(block: Block, out: dict[Severity, int]) -> None:
+    headers = [fold(h.text) for h in block.header]
+    count_col = next((i for i, h in enumerate(headers) if _COUNT_COLUMN.search(h)), None)
+    if count_col is None:
+        return
+    for row in block.rows:
+        if not row or count_col >= len(row):
+            continue
+        sigs = signals(row[0].text)
+        m = re.search(r"\d+", row[count_col].text)
+        if sigs and m and len({s.severity for s in sigs}) == 1:
+            out.setdefault(sigs[0].severity, int(m.group(0)))
+
+
+def summary_lines(lines: list[Line]) -> str:
+    return " ".join(line.text for line in lines)
