@@ -83,7 +83,7 @@ PATTERNS: tuple[Pattern, ...] = (
         r"(?:-----END[A-Z ]* PRIVATE KEY(?: BLOCK)?-----|\Z)",
     ),
     _p("anthropic-key", r"\bsk-ant-[A-Za-z0-9_\-]{20,}"),
-    _p("openai-key", r"\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_\-]{20,}"),
+    _p("openai-key", r"\bsk-(?:proj-|svcacct-|admin-|None-)?(?=[A-Za-z_\-]*\d)[A-Za-z0-9_\-]{20,}"),
     _p("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"),
     _p("aws-access-key", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"),
     _p("github-token", r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
@@ -98,10 +98,10 @@ PATTERNS: tuple[Pattern, ...] = (
     _p("url-password", r"\b[a-z][a-z0-9+.\-]*://[^/\s:@\"'«]+:([^/\s@\"'«]{3,})@", 1, re.I),
     _p("bearer-token", r"\b[Bb]earer\s+([A-Za-z0-9._~+/=\-]{20,})", 1),
     _p(
-        "password",
+        "assigned-secret",
         # only the value is masked, so the name is matched from its keyword on (no costly backtracking)
         r"""(?ix)(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key)[\w.\-]*
-            ["']?\s*(?:=|:=|:|=>)\s*(["'])(?![{$%<«])([^"'\s]{4,})\1""",
+            ["']?\s*(?:=|:=|:|=>)\s*(["'])(?![{$%<«])(?!\d+["'])([^"'\s]{4,})\1""",
         2,
     ),
 )  # fmt: skip
@@ -174,6 +174,7 @@ class Redactor:
 
     def __init__(self, secrets: Mapping[str, str] | Iterable[tuple[str, str]] = (), *, patterns: bool = True):
         self._values: dict[str, str] = {}
+        self._regex: re.Pattern[str] | None = None
         self.patterns = PATTERNS if patterns else ()
         self.sources: list[str] = []
         items = secrets.items() if isinstance(secrets, Mapping) else secrets
@@ -221,8 +222,6 @@ class Redactor:
         for key, value in values.items():
             if value is not None and (is_secret_name(key) or looks_random(value)):
                 self.add(key, value)
-
-    _regex: re.Pattern[str] | None = None
 
     def _known(self) -> re.Pattern[str] | None:
         if not self._values:

@@ -64,7 +64,8 @@ def test_credential_looking_strings_are_masked(kind: str) -> None:
         ("token github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstu", "github-token"),
         ("postgres://admin:s3cr3tpass@db.internal:5432/app", "url-password"),
         ("Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345", "bearer-token"),
-        ('{"api_key": "zzzzyyyyxxxx"}', "password"),
+        ('{"api_key": "zzzzyyyyxxxx"}', "assigned-secret"),
+        ("DB_PASSWORD='hunter2hunter2'", "assigned-secret"),
         ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----", "private-key"),
     ],
 )
@@ -94,6 +95,8 @@ def test_url_and_private_key_keep_their_context() -> None:
         "The function returns a token of length 8.",
         "see https://example.com/path?q=1",
         "max_tokens = 4096",
+        '{"max_tokens": "4096", "output_tokens": 7}',
+        "pip install sk-learn-extra-tools-for-models",
     ],
 )
 def test_ordinary_code_is_left_alone(text: str) -> None:
