@@ -97,6 +97,8 @@ class SessionState(BaseModel):
     phase_durations: dict[str, float] = Field(default_factory=dict)
     commits: int = 0
     attempts: int = 0
+    rollbacks: list[str] = Field(default_factory=list, description="attic refs of rollbacks not undone")
+    cleaned: bool = False
 
     @property
     def finished(self) -> bool:

@@ -1,0 +1,97 @@
+"""``gitorch fix``: run the fix loop on its own branch and worktree, then print the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gitorch.errors import UsageError
+
+RepoOption = Annotated[Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("fix")(fix)
+
+
+def loop_ui(yes: bool, quiet: bool = False):
+    """Progress on stderr; a y/N prompt when stdin and stderr are a terminal, else no way to ask."""
+    import sys
+
+    from gitorch.loop import LoopUI
+
+    def progress(message: str) -> None:
+        if not quiet:
+            typer.echo(message, err=True)
+
+    ask = None
+    if not yes and sys.stdin.isatty() and sys.stderr.isatty():
+        def ask(question: str) -> bool:
+            return typer.confirm(question, default=False, err=True)
+
+    return LoopUI(progress=progress, ask=ask)
+
+
+def finish(root: Path, state, *, quiet: bool = False) -> None:
+    """Print the report of a finished loop and exit with the code that says how it ended."""
+    from gitorch.report import build_report, render_markdown
+    from gitorch.session import ledger_for
+
+    if not quiet:
+        typer.echo(render_markdown(build_report(root, state, ledger_for(root, state.id))))
+    raise typer.Exit(state.exit_code if state.exit_code is not None else 4)
+
+
+def fix(
+    dim: Annotated[list[str] | None, typer.Option("--dim", "-d", help="Dimension to fix (repeatable).")] = None,
+    all_dims: Annotated[bool, typer.Option("--all", help="Every dimension an available agent can audit and fix.")] = False,
+    until: Annotated[float | None, typer.Option("--until", help="Target score (default: target_score).")] = None,
+    max_iterations: Annotated[int | None, typer.Option("--max-iterations", help="Iteration cap.")] = None,
+    budget: Annotated[float | None, typer.Option("--budget", help="Spending cap in USD.")] = None,
+    agent: Annotated[str | None, typer.Option("--agent", "-a", help="Agent that fixes (default: routing).")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve every confirmation (rejections still apply).")] = False,
+    base: Annotated[str, typer.Option("--base", help="Commit the run branch starts from.")] = "HEAD",
+    include_dirty: Annotated[bool, typer.Option("--include-dirty", help="Start from your uncommitted changes (snapshot, tree untouched).")] = False,
+    test_cmd: Annotated[str | None, typer.Option("--test-cmd", help="Test command (default: tests.command).")] = None,
+    feature: Annotated[str | None, typer.Option("--feature", help="Develop this feature once gaps are closed (always confirmed).")] = None,
+    path: Annotated[str, typer.Option("--path", "-p", help="Sub-directory to audit and fix.")] = ".",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would run; change nothing.")] = False,
+    replay: Annotated[str | None, typer.Option("--replay", help="Serve agent calls from this session's recording.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines and no report.")] = False,
+    repo: RepoOption = None,
+    config_file: Annotated[Path | None, typer.Option("--config", help="Configuration file to use.")] = None,
+) -> None:
+    """Audit, then fix findings one reviewed commit at a time on branch gitorch/<session>, until the target."""
+    from gitorch.audit import agents_for
+    from gitorch.cli import get_app_plugins
+    from gitorch.cli._common import load_repo_config
+    from gitorch.loop import start_run
+    from gitorch.session import FixOptions
+
+    if dim and all_dims:
+        raise UsageError("use --dim or --all, not both")
+    if until is not None and not 0 <= until <= 100:
+        raise UsageError("--until must be between 0 and 100")
+    if budget is not None and budget < 0:
+        raise UsageError("--budget must not be negative")
+    overrides = {"max_iterations": max_iterations, "max_budget_usd": budget, "tests.command": test_cmd}
+    root, config = load_repo_config(repo, overrides, config_file)
+    if until is not None:  # a lower target also lowers the threshold where enhancements start
+        config.min_acceptable_score = min(config.min_acceptable_score, until)
+        config.target_score = until
+    plugins = get_app_plugins()
+    if all_dims:
+        dims = [d for d in sorted(plugins.dimensions()) if agents_for(plugins, d) and agents_for(plugins, d, "fix")]
+    else:
+        dims = list(dict.fromkeys(dim or config.default_dimensions))
+    options = FixOptions(
+        dimensions=dims, path=path, target_score=config.target_score, max_iterations=config.max_iterations,
+        budget_usd=config.max_budget_usd, agent=agent, yes=yes, base=base, include_dirty=include_dirty,
+        test_command=config.tests.command, feature=feature, dry_run=dry_run, replay=replay,
+    )
+    state = start_run(root, config, plugins, options, loop_ui(yes, quiet))
+    if state is None:  # dry run
+        raise typer.Exit(0)
+    finish(root, state, quiet=quiet)

@@ -1,0 +1,33 @@
+"""``gitorch report``: the report of a run, rebuilt from its ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gitorch.errors import UsageError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+
+
+def report(
+    session: Annotated[str | None, typer.Argument(help="Session id or unique prefix (default: the latest).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="markdown or json (json has final_score for CI).")] = "markdown",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    repo: Annotated[Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")] = None,
+) -> None:
+    """Show a run's report: scores, iterations, cost, phases, findings fixed, changes, tests."""
+    from gitorch.cli._common import write_output
+    from gitorch.git import repo_root
+    from gitorch.report import build_report, render
+    from gitorch.session import load_session
+
+    if fmt not in ("markdown", "json"):
+        raise UsageError(f"unknown format {fmt!r} (use markdown or json)")
+    root = repo_root(repo or Path.cwd())
+    state, ledger = load_session(root, session)
+    write_output(render(build_report(root, state, ledger), fmt), output)

@@ -1,0 +1,36 @@
+"""``gitorch resume``: continue a run stopped by a crash, Ctrl-C, the budget or a decision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gitorch.errors import UsageError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("resume")(resume)
+
+
+def resume(
+    session: Annotated[str | None, typer.Argument(help="Session id or unique prefix (default: the latest).")] = None,
+    budget: Annotated[float | None, typer.Option("--budget", help="New spending cap in USD for the whole run.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve every confirmation from now on.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines and no report.")] = False,
+    repo: Annotated[Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")] = None,
+    config_file: Annotated[Path | None, typer.Option("--config", help="Configuration file to use.")] = None,
+) -> None:
+    """Reset the run's worktree to its last green commit and continue the loop from the ledger."""
+    from gitorch.cli import get_app_plugins
+    from gitorch.cli._common import load_repo_config
+    from gitorch.cli.fix import finish, loop_ui
+    from gitorch.loop import resume_run
+
+    if budget is not None and budget < 0:
+        raise UsageError("--budget must not be negative")
+    root, config = load_repo_config(repo, None, config_file)
+    state = resume_run(root, config, get_app_plugins(), session, budget_usd=budget, yes=yes or None,
+                       ui=loop_ui(yes, quiet))
+    finish(root, state, quiet=quiet)

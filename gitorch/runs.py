@@ -1,0 +1,151 @@
+"""Operations on runs after (or between) loops: rollback, its undo, and clean.
+
+None of them loses work: the tip a rollback leaves is saved under ``refs/gitorch/<id>/attic/<n>``;
+anything uncommitted in a run worktree makes rollback refuse, and clean keeps it as a patch first;
+a run branch with commits not merged into HEAD is only deleted with ``force``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitorch.errors import UsageError
+from gitorch.git import (
+    REF_NAMESPACE, Git, Worktree, attic_prefix, delete_ref, iteration_ref, list_refs, remove_worktree, update_ref,
+)
+from gitorch.ledger import Ledger, now_iso
+from gitorch.session import RunLock, SessionState, list_sessions, load_session, running_session
+
+
+def _refuse_if_running(root: Path, state: SessionState, what: str) -> None:
+    if running_session(root) == state.id:
+        raise UsageError(f"session {state.id} is running; stop it before {what}")
+
+
+def _worktree(root: Path, state: SessionState) -> Worktree | None:
+    path = Path(state.worktree)
+    if not (path / ".git").is_file():
+        return None
+    return Worktree(path, Git(path))
+
+
+def _refuse_if_dirty(wt: Worktree | None, what: str) -> None:
+    if wt is not None and wt.dirty():
+        raise UsageError(
+            f"the run worktree {wt.path} has uncommitted changes that {what} would lose; nothing was changed "
+            f"(inspect them with `git -C {wt.path} status`, or `gitorch resume` keeps them as a patch)"
+        )
+
+
+def _move_branch(root: Path, state: SessionState, ledger: Ledger, target: str, event: str, **data) -> str:
+    """Save the current tip in the attic, move the branch (and worktree) to ``target``; returns the attic ref."""
+    git = Git(root)
+    tip = git.rev(f"refs/heads/{state.branch}")
+    if tip is None:
+        raise UsageError(f"the run branch {state.branch} no longer exists")
+    n = len(list_refs(root, attic_prefix(state.id))) + 1
+    attic = f"{attic_prefix(state.id)}{n}"
+    update_ref(root, attic, tip, message=f"gitorch: {event} saves the tip")
+    update_ref(root, f"refs/heads/{state.branch}", target, tip, message=f"gitorch: {event}")
+    wt = _worktree(root, state)
+    if wt is not None:
+        wt.restore(target)
+    state.green_commit = target
+    state.updated_at = now_iso()
+    ledger.append(event, previous_tip=tip, target=target, attic=attic, **data)
+    ledger.save(state)
+    return attic
+
+
+def rollback(root: Path, iteration: int, session_id: str | None = None) -> tuple[SessionState, str, str]:
+    """Move the run branch (and its worktree) to the end of ``iteration`` (0 = the start of the run).
+
+    Returns (state, target commit, attic ref holding the previous tip).
+    """
+    state, ledger = load_session(root, session_id)
+    _refuse_if_running(root, state, "rolling back")
+    target = Git(root).rev(iteration_ref(state.id, iteration))
+    if target is None:
+        known = sorted(int(r.rsplit("-", 1)[1]) for r in list_refs(root, f"{REF_NAMESPACE}/{state.id}/")
+                       if "/iter-" in r)
+        raise UsageError(f"session {state.id} has no iteration {iteration} (known: {', '.join(map(str, known)) or 'none'})")
+    _refuse_if_dirty(_worktree(root, state), "the rollback")
+    attic = _move_branch(root, state, ledger, target, "rollback", iteration=iteration)
+    state.rollbacks.append(attic)
+    ledger.save(state)
+    return state, target, attic
+
+
+def undo_rollback(root: Path, session_id: str | None = None) -> tuple[SessionState, str]:
+    """Put the run branch back where the last rollback found it (the current tip goes to the attic too)."""
+    state, ledger = load_session(root, session_id)
+    _refuse_if_running(root, state, "undoing a rollback")
+    if not state.rollbacks:
+        raise UsageError(f"session {state.id} has no rollback to undo")
+    attic = state.rollbacks[-1]
+    target = Git(root).rev(attic)
+    if target is None:
+        raise UsageError(f"{attic} is gone; cannot undo")
+    _refuse_if_dirty(_worktree(root, state), "undoing the rollback")
+    _move_branch(root, state, ledger, target, "rollback_undo", undoes=attic)
+    state.rollbacks.pop()
+    ledger.save(state)
+    return state, target
+
+
+@dataclass
+class CleanResult:
+    removed_worktrees: list[str] = field(default_factory=list)
+    deleted_branches: list[str] = field(default_factory=list)
+    kept_branches: list[str] = field(default_factory=list)
+    saved_patches: list[str] = field(default_factory=list)
+    stale_lock: str | None = None
+    skipped_running: list[str] = field(default_factory=list)
+
+
+def clean(root: Path, *, force: bool = False) -> CleanResult:
+    """Remove finished runs' worktrees; delete run branches merged into HEAD (all of them with ``force``)."""
+    result = CleanResult()
+    held = RunLock(root).clear_stale()
+    if held is not None:
+        result.stale_lock = held.describe()
+    live = running_session(root)
+    git = Git(root)
+    head = git.rev("HEAD")
+    for state in list_sessions(root):
+        if state.id == live:
+            result.skipped_running.append(state.id)
+            continue
+        _, ledger = load_session(root, state.id)
+        if state.status == "running":  # its process died without closing the session
+            state.status, state.stop_reason = "interrupted", "interrupted"
+            state.stop_detail = "the process died; closed by gitorch clean"
+        wt = _worktree(root, state)
+        if wt is not None:
+            if wt.dirty():
+                wt.stage_all()
+                patch = wt.staged_patch(state.green_commit)
+                if patch.strip():
+                    saved = ledger.save_patch("clean-leftover", patch)
+                    result.saved_patches.append(str(saved))
+            remove_worktree(root, wt.path)
+            result.removed_worktrees.append(str(wt.path))
+        elif Path(state.worktree).exists():
+            remove_worktree(root, Path(state.worktree))
+        tip = git.rev(f"refs/heads/{state.branch}")
+        if tip is not None:
+            merged = tip == state.base_commit or (head is not None and git.is_ancestor(tip, head))
+            if merged or force:
+                git.run("update-ref", "-d", f"refs/heads/{state.branch}")
+                result.deleted_branches.append(state.branch)
+                if force:
+                    for ref in list_refs(root, f"{REF_NAMESPACE}/{state.id}/"):
+                        delete_ref(root, ref)
+            else:
+                ahead = git.run("rev-list", "--count", f"{head}..{tip}" if head else tip).strip()
+                result.kept_branches.append(f"{state.branch} ({ahead} commit(s) not merged; --force deletes it)")
+        state.cleaned = True
+        ledger.append("clean", force=force)
+        ledger.save(state)
+    return result
