@@ -26,6 +26,13 @@ COMMAND_MODULES = [
     "init",
     "demo",
     "templates",
+    "fix",
+    "resume",
+    "status",
+    "log",
+    "report",
+    "rollback",
+    "clean",
 ]
 
 
