@@ -22,6 +22,7 @@ import json
 import math
 import os
 import re
+import subprocess
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -149,6 +150,33 @@ def is_secret_file(path: str | PurePath) -> bool:
     return any(part.lower() in _SECRET_PARENTS for part in pure.parts[:-1])
 
 
+def _main_checkout(root: Path) -> list[Path]:
+    """The repository's main working tree when ``root`` is a linked worktree (``git worktree add``).
+
+    ``.env`` files are untracked and ignored, so a fresh worktree (where the fix loop works) has none:
+    their values must still be masked, so they are read from the user's checkout.
+    """
+    if not (root / ".git").is_file():  # a linked worktree has a .git *file*
+        return []
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--path-format=absolute", "--git-common-dir"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    common = Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
+    if common is None or common.name != ".git":
+        return []
+    main = common.parent
+    return [main] if main.is_dir() and main.resolve() != root.resolve() else []
+
+
 def find_env_files(root: Path) -> list[Path]:
     """``.env`` and ``.env.*`` files under ``root`` (not examples), skipping vendored directories."""
     found: list[Path] = []
@@ -190,8 +218,9 @@ class Redactor:
             if is_secret_name(name):
                 red.add(name, value)
         if root is not None and Path(root).is_dir():
-            for path in find_env_files(Path(root)):
-                red.add_env_file(path)
+            for base in [Path(root), *_main_checkout(Path(root))]:
+                for path in find_env_files(base):
+                    red.add_env_file(path)
         return red
 
     @property

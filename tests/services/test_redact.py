@@ -173,3 +173,22 @@ def test_looks_random() -> None:
 def test_env_canaries_are_all_known() -> None:
     red = Redactor(ENV_CANARIES)
     assert_no_canary(red.mask(" ".join(ENV_CANARIES.values())))
+
+
+def test_a_linked_worktree_masks_the_env_files_of_the_main_checkout(
+    secret_repo: Path, tmp_path: Path
+) -> None:
+    """The fix loop works in a fresh worktree, where the ignored .env files do not exist."""
+    import subprocess
+
+    worktree = tmp_path / "wt"
+    subprocess.run(["git", "worktree", "add", "-q", "--detach", str(worktree)], cwd=secret_repo, check=True)
+    assert not (worktree / ".env").exists()
+    red = Redactor.for_repository(worktree, env={})
+    for name, value in DOTENV_CANARIES.items():
+        assert red.mask(value) == f"«redacted:{name}»"
+    assert red.mask(SUBDIR_CANARY[1]) == f"«redacted:{SUBDIR_CANARY[0]}»"
+    # a plain checkout does not look anywhere else
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert Redactor.for_repository(plain, env={}).names == []
