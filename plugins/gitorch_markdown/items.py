@@ -62,6 +62,11 @@ _FIELD = re.compile(
     r"^\s*(?:[-*+]\s+)?(?P<bold>\*\*|__)?\s*(?P<name>[^\W\d_][^:*_`|\n]{0,40}?)\s*(?:\*\*|__)?\s*:\s*(?:\*\*|__)?"
     r"\s*(?P<value>.*)$"
 )
+_REPORT_LEVEL = re.compile(r"(?<![a-z])(?:overall|global|general|total|gesamt\w*|geral|globale|residual|residuo)(?![a-z])")
+_POSITIVE_TITLE = re.compile(
+    r"^\W*(?:GOOD|VERIFIED|PASS(?:ED)?|OK|SAFE|COMPLIANT|CORRECT[OA]?|EXCELLENT|EXCELENTE|BIEN|BUENO|OK)\b"
+    r"|^\W*(?:good|verified|pass(?:ed)?|ok|safe|compliant|correct[oa]?|excellent|excelente|strength|fortaleza)\s*:",
+)
 _ID = re.compile(r"^(?:[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*[-_]?\d{1,4}[a-z]?|#\d{1,4})$")
 _DONE = r"(?:fixed|resolved|resuelt[oa]|corregid[oa]|solucionad[oa]|closed|cerrad[oa]|done|resolvid[oa])"
 # A status tag in a title: "[FIXED]", "(Resuelto)", "✅ Fixed", "… - RESOLVED". Plain words are not
@@ -137,6 +142,7 @@ def fields_of(lines: list[Line]) -> list[Field]:
 
 def field_severity(fields: list[Field]) -> Severity | None:
     """Severity from fields: severity-like names first, then priority, then risk/impact/level."""
+    fields = [f for f in fields if not _REPORT_LEVEL.search(f.name)]
     for rx in (FIELD_SEVERITY, FIELD_PRIORITY, FIELD_RISK):
         for f in fields:
             if rx.fullmatch(f.name) or (rx is FIELD_SEVERITY and rx.search(f.name)):
@@ -215,6 +221,11 @@ def clean_title(text: str) -> str:
         keep.append(part)
     t = " - ".join(keep) if keep else t
     t = re.sub(r"^\s*(?:\[[^\]]{1,20}\]\s*)+", "", t)
+    refs = find_refs(t)
+    if refs:
+        lead = re.match(r"^\s*`?(\S+?)`?\s*(?:[:\-–—|]\s+|\s+)", t)
+        if lead and find_refs(lead.group(1)) and len(t) > len(lead.group(0)) + 3:
+            t = t[lead.end():]
     t = re.sub(r"^\s*[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*-?\d{1,4}\s*[:.]\s+", "", t)
     t = re.sub(r"\s*[(\[]\s*(?:p[0-4]|[A-Za-z]+)(?:\s*[-/]\s*[A-Za-z0-9]+)?\s*[)\]]\s*$",
                lambda m: "" if value_severity(m.group(0).strip(" ()[]")) else m.group(0), t, flags=re.I)
@@ -260,6 +271,13 @@ class Walker:
             return True
         return field_severity(fields_of(_direct_lines(section))) is not None
 
+    def holds_items(self, section: Section) -> bool:
+        """Whether a heading below this one is an item or a group of its own (so this is a topic)."""
+        return any(
+            self.own_severity(d) or (is_group_title(d.title.text) and signals(d.title.text))
+            for c in section.children for d in c.walk()
+        )
+
     def visit(self, section: Section, ctx: Ctx) -> None:
         title = section.title.text
         group = is_group_title(title)
@@ -289,7 +307,7 @@ class Walker:
         own = fsev or (tsev if not tsev_id else None)
         id_sev = tsev if tsev_id else None
         if own or id_sev:
-            if not any(self.own_severity(c) for c in section.children):
+            if not self.holds_items(section):
                 if own is None:
                     own = ctx.inherited if (ctx.under_group and ctx.inherited) else id_sev
                 self.heading_item(section, own, kind, ctx)
@@ -404,6 +422,7 @@ class Walker:
         taken = id_cols | ({sev_col} if sev_col is not None else set())
         status_col = _column(headers, FIELD_STATUS, taken)
         loc_cols = [i for i, h in enumerate(headers) if i not in taken and FIELD_LOCATION.search(h)]
+        line_col = next((i for i in loc_cols if FIELD_LINE.fullmatch(headers[i])), None)
         taken |= set(loc_cols) | ({status_col} if status_col is not None else set())
         rec_col = _column(headers, FIELD_RECOMMENDATION, taken)
         desc_col = _column(headers, FIELD_PROBLEM, taken | ({rec_col} if rec_col is not None else set()))
@@ -434,11 +453,16 @@ class Walker:
             )
             item.location_lines = [row[i] for i in loc_cols if i < len(row)]
             for i in loc_cols:
-                if i < len(cells) and re.fullmatch(r"[\w./@~+-]+/?", cells[i].strip("`")) and (
+                if i != line_col and i < len(cells) and re.fullmatch(r"[\w./@~+-]+/?", cells[i].strip("`")) and (
                     "/" in cells[i] or "." in cells[i]
                 ):
                     item.raw_location = cells[i].strip("`")
                     break
+            if line_col is not None and item.raw_location and line_col < len(cells):
+                m = re.match(r"\s*(\d+)(?:\s*[-–]\s*(\d+))?", cells[line_col])
+                if m:
+                    end = int(m.group(2)) if m.group(2) else None
+                    item.ref = Ref(item.raw_location.lstrip("./"), int(m.group(1)), end)
             if status_col is not None and status_col < len(cells):
                 status = cells[status_col]
                 if is_resolved_value(status):
@@ -474,7 +498,7 @@ class Walker:
         if item.kind != "resolved":
             if any(m in title for m in POSITIVE_MARKS) and not any(m in title for m in NEGATIVE_MARKS):
                 item.nonfinding = True
-        if is_none_found(title) or not folded.strip(" -*_"):
+        if is_none_found(title) or not folded.strip(" -*_") or _POSITIVE_TITLE.match(title):
             item.nonfinding = True
         for f in item.fields:
             if FIELD_STATUS.fullmatch(f.name) or FIELD_STATUS.search(f.name):

@@ -194,7 +194,8 @@ GROUP_NOUNS = {
     "weaknesses", "constatacoes", "befunde", "schwachstellen", "constats", "failles", "fixes",
     "pendientes", "pending", "open", "abiertos", "ouverts", "resueltos", "resolved", "fixed",
     "corregidos", "validados", "validado", "detectados", "detected", "encontrados", "found", "identified",
-    "identificados", "criticos", "secundarios", "anti", "antipatrones", "priority", "prioridad", "prioridade", "priorite",
+    "identificados", "criticos", "secundarios", "anti", "antipatrones", "problemi", "priorita", "rischi",
+    "vulnerabilita", "risultati", "befunde", "probleme", "priority", "prioridad", "prioridade", "priorite",
     "severity", "severidad", "severidade", "level", "nivel", "risk", "riesgo", "priorities",
 }
 _FILLER = {
@@ -299,9 +300,10 @@ FIELD_LOCATION = _rx(
     r"locations?", r"ubicacion(?:es)?", r"localizacao", r"localizacion", r"emplacement", r"path",
     r"paths", r"ruta", r"where", r"lines?", r"lineas?", r"linhas?", r"archivo:linea", r"file:line",
     r"test file", r"source", r"codigo afectado", r"affected files?", r"archivos afectados", r"donde",
-    r"component", r"componente", r"modulo", r"module",
+    r"component", r"componente", r"modulo", r"module", r"zeilen?", r"lignes?", r"riga", r"righe", r"ln",
+    r"fichier", r"datei",
 )
-FIELD_LINE = _rx(r"lines?", r"lineas?", r"linhas?", r"lignes?", r"zeilen?")
+FIELD_LINE = _rx(r"lines?", r"lineas?", r"linhas?", r"lignes?", r"zeilen?", r"riga", r"righe", r"ln", r"l")
 FIELD_RECOMMENDATION = _rx(
     r"recommendations?", r"recomendacion(?:es)?", r"recomendacao", r"recommandation", r"empfehlung",
     r"fix", r"suggested fix", r"how to fix", r"solution", r"solucion", r"solucao", r"remediation",
@@ -312,7 +314,7 @@ FIELD_PROBLEM = _rx(
     r"problem", r"problema", r"issue", r"description", r"descripcion", r"descricao", r"details",
     r"detalle", r"finding", r"hallazgo", r"vulnerability", r"vulnerabilidad", r"title", r"titulo",
     r"summary", r"resumen", r"observacion", r"message", r"mensaje", r"name", r"nombre", r"riesgo",
-    r"risk", r"check", r"rule", r"regla",
+    r"risk", r"check", r"rule", r"regla", r"beschreibung", r"befund", r"descrizione", r"problema",
 )
 FIELD_STATUS = _rx(r"status", r"estado", r"state", r"result", r"resultado", r"calificacion", r"verdict",
                    r"veredicto", r"outcome", r"situacion", r"situacao", r"statut")

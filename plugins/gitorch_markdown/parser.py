@@ -115,7 +115,7 @@ def _merge_restated(items: list[Item]) -> list[Item]:
     keys: list[set[tuple[str, int | None]]] = []
     words: list[set[str]] = []
     for item in items:
-        item.ref = choose_ref(item)
+        item.ref = item.ref or choose_ref(item)
         k = _line_keys(item)
         w = _words(item.title)
         duplicate = None

@@ -25,9 +25,11 @@ _PERCENT = re.compile(r"(?<![\w.,/])(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\s*%")
 _BARE = re.compile(r"^\W*(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\W*$")
 _SCORE_WORD = re.compile(
     r"(?<![a-z])(?:score|scoring|puntuacion|puntaje|calificacion|nota|pontuacao|punteggio|valutazione|"
-    r"bewertung|rating|grade|valoracion|evaluacion|health)(?![a-z])"
+    r"bewertung|gesamtbewertung|rating|grade|valoracion|evaluacion|health|note|punteggio)(?![a-z])"
 )
-_OVERALL_WORD = re.compile(r"(?<![a-z])(?:overall|global|general|total|final|geral|gesamt|globale|totale)(?![a-z])")
+_OVERALL_WORD = re.compile(
+    r"(?<![a-z])(?:overall|global|general|total|final|geral|gesamt\w*|globale?|totale|complessivo|complessiva)(?![a-z])"
+)
 _NOT_SCORE = re.compile(
     r"(?<![a-z])(?:baseline|target|objetivo|meta|goal|projected|proyectad[oa]|proyeccion|esperad[oa]|expected|"
     r"previous|anterior|antes|before|set point|potential|potencial|estimated|estimad[oa]|threshold|umbral|"
