@@ -323,20 +323,44 @@ def produce(root: Path, codemods: list[str], excludes: list[str], timeout: float
 
 
 def apply(root: Path, change: Change) -> tuple[bool, str]:
-    """Apply one change with ``git apply`` (which tolerates hunks that moved). (ok, message)."""
+    """Apply one change: ``git apply`` first (it tolerates hunks that moved), else each hunk at the
+    occurrence of its old lines nearest to where it was (a hunk anchored at line 1 no longer is once
+    an earlier fix added an import). Returns (ok, message)."""
     with tempfile.NamedTemporaryFile("w", suffix=".patch", delete=False, encoding="utf-8") as handle:
         handle.write(change.patch if change.patch.endswith("\n") else change.patch + "\n")
         patch = handle.name
     try:
-        check = subprocess.run(["git", "apply", "--check", "--whitespace=nowarn", patch], cwd=root,
-                               capture_output=True, text=True, check=False)
-        if check.returncode != 0:
-            return False, check.stderr.strip()[:300]
         done = subprocess.run(["git", "apply", "--whitespace=nowarn", patch], cwd=root,
                               capture_output=True, text=True, check=False)
-        return done.returncode == 0, done.stderr.strip()[:300]
+        if done.returncode == 0:
+            return True, ""
+        if _relocate(root, change):
+            return True, "applied at moved lines"
+        return False, done.stderr.strip()[:300]
     finally:
         Path(patch).unlink(missing_ok=True)
+
+
+def _relocate(root: Path, change: Change) -> bool:
+    path = root / change.path
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            lines = handle.read().splitlines(keepends=True)
+        hunks = list(PatchSet(change.patch)[0])
+    except (OSError, UnidiffParseError, IndexError):
+        return False
+    # Last hunk first, so earlier hunks' positions stay valid.
+    for hunk in sorted(hunks, key=lambda h: h.source_start, reverse=True):
+        old = [line.value for line in hunk if line.is_context or line.is_removed]
+        new = [line.value for line in hunk if line.is_context or line.is_added]
+        found = [i for i in range(len(lines) - len(old) + 1) if lines[i:i + len(old)] == old]
+        if not found:
+            return False
+        at = min(found, key=lambda i: abs(i - (hunk.source_start - 1)))
+        lines[at:at + len(old)] = new
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write("".join(lines))
+    return True
 
 
 def scope_key(codemods: list[str], excludes: list[str], path: str) -> str:

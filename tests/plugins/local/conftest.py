@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gitorch_local.agent import LocalAgent
 
 from gitorch.config import Config
 from gitorch.models import AuditRequest, AuditResult, Dimension, Finding, FixRequest, FixResult
 from gitorch.testing.fixtures import commit
-from gitorch_local.agent import LocalAgent
 
 DATA = Path(__file__).parent / "data"
 

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gitorch_local.ruff import CURATED_SELECT, severity_of
+
 from gitorch.config import Config
 from gitorch.models import Severity
-from gitorch_local.ruff import CURATED_SELECT, severity_of
 
 from .conftest import by_rule, git
 
@@ -35,7 +36,8 @@ def test_curated_rules_map_to_severities_and_leave_style_and_security_out(projec
 
     assert rules == {"ruff:F401", "ruff:B006", "ruff:E711", "ruff:F821"}
     unused = by_rule(result, "ruff:F401")[0]
-    assert (unused.file, unused.line, unused.snippet, unused.severity) == ("app.py", 1, "import os", Severity.P3)
+    assert (unused.file, unused.line, unused.snippet) == ("app.py", 1, "import os")
+    assert unused.severity == Severity.P3
     assert "safe automatic fix" in (unused.recommendation or "")
     assert by_rule(result, "ruff:F821")[0].severity == Severity.P1
     assert by_rule(result, "ruff:B006")[0].severity == Severity.P2

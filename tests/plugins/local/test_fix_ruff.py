@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gitorch.config import Config
-from gitorch.models import AuditRequest, Finding, Severity
 from gitorch_local.agent import LocalAgent
 from gitorch_local.ruff_fix import apply_edits
+
+from gitorch.config import Config
+from gitorch.models import AuditRequest, Finding, Severity
 
 from .conftest import by_rule, dimension, git
 
@@ -79,7 +80,8 @@ def test_extra_safe_fixes_are_offered_as_findings_outside_the_audit(project, aud
     root = project({"app.py": "import sys\nimport os\n\nprint(os.sep, sys.argv)\n"})
     assert audit(root, "backend").findings == []
     agent = LocalAgent()
-    extra = agent.deterministic_fixes(AuditRequest(root=root, dimension=dimension("backend"), config=Config()))
+    request = AuditRequest(root=root, dimension=dimension("backend"), config=Config())
+    extra = agent.deterministic_fixes(request)
     assert [f.rule_id for f in extra] == ["ruff:I001"]
     assert extra[0].severity == Severity.P4
     assert fix(root, extra[0]).status == "changed"

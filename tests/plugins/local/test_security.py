@@ -4,12 +4,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from gitorch_local.bandit import SEVERITY_MAP
+from gitorch_local.tools import find_tool
 
 from gitorch.config import Config
 from gitorch.errors import AnalyzerMissingError
 from gitorch.models import Severity
-from gitorch_local.bandit import SEVERITY_MAP
-from gitorch_local.tools import find_tool
 
 from .conftest import by_rule, git
 

@@ -9,7 +9,10 @@ from gitorch.models import Severity
 
 from .conftest import PYTHON, by_rule, git
 
-CALC = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    if a:\n        return a - b\n    return -b\n"
+CALC = (
+    "def add(a, b):\n    return a + b\n\n\n"
+    "def sub(a, b):\n    if a:\n        return a - b\n    return -b\n"
+)
 HALF = (
     "def one(x):\n    if x:\n        return 1\n    return 0\n\n\n"
     "def two(x):\n    y = x * 2\n    z = y + 1\n    w = z - 3\n    return w\n"

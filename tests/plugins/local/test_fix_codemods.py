@@ -1,0 +1,141 @@
+"""Security fixes from codemodder's CodeTF report, one change at a time.
+
+The fast tests seed the report cache with a CodeTF report captured from a real codemodder run on
+``data/flask_app.py.txt`` and point the codemodder option at a missing binary, so any attempt to run
+it fails loudly; the slow test runs codemodder (and semgrep) for real.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from gitorch_local import codemods
+from gitorch_local.agent import LocalAgent
+
+from gitorch.config import Config
+from gitorch.errors import AnalyzerMissingError
+from gitorch.models import AuditRequest, Finding
+
+from .conftest import DATA, by_rule, dimension, git
+
+SOURCE = (DATA / "flask_app.py.txt").read_text()
+NO_CODEMODDER = {"codemodder": "/nonexistent/codemodder"}
+
+
+def seed(root: Path, config: Config | None = None) -> None:
+    config = config or Config()
+    cache = codemods.ReportCache(root, codemods.scope_key(codemods.SECURITY_CODEMODS, config.exclude, "."))
+    cache.store((DATA / "flask_app.codetf.json").read_text())
+
+
+def diff(root: Path) -> list[str]:
+    """Changed lines (+/-) of the working tree against HEAD."""
+    text = git(root, "diff", "-U0")
+    return [line for line in text.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def test_each_finding_gets_only_its_own_change_even_after_lines_moved(project, audit, fix):
+    root = project({"app.py": SOURCE})
+    seed(root)
+    result = audit(root, "security")
+    shell, rand = by_rule(result, "B602")[0], by_rule(result, "B311")[0]
+
+    done = fix(root, shell, options=NO_CODEMODDER)
+    assert done.status == "changed" and "subprocess-shell-false" in done.summary
+    assert diff(root) == [
+        "-    return subprocess.run(cmd, shell=True)",
+        "+    return subprocess.run(cmd, shell=False)",
+    ]
+
+    # The loop commits that fix; the report (made at the previous commit) is reused by snippet.
+    git(root, "commit", "-qam", "fix shell")
+    project({"app.py": "# header added by another fix\n" + Path(root, "app.py").read_text()})
+    done = fix(root, rand, options=NO_CODEMODDER)
+    assert done.status == "changed" and "secure-random" in done.summary
+    changed = diff(root)
+    assert "-    return random.randint(0, 10)" in changed and "+import secrets" in changed
+    assert not any("set_cookie" in line or "jwt" in line for line in changed)
+
+
+def test_a_finding_no_codemod_fixes_is_left_for_an_ai_agent(project, audit, fix):
+    root = project({"app.py": SOURCE})
+    seed(root)
+    import_subprocess = by_rule(audit(root, "security"), "B404")[0]
+    done = fix(root, import_subprocess, options=NO_CODEMODDER)
+    assert done.status == "cannot_fix" and "left for an AI agent" in done.summary
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_deterministic_fixes_are_the_changes_no_audit_finding_covers(project, fix):
+    root = project({"app.py": SOURCE})
+    seed(root)
+    agent = LocalAgent(LocalAgent.Options.model_validate(NO_CODEMODDER))
+    request = AuditRequest(root=root, dimension=dimension("security"), config=Config())
+    extra = agent.deterministic_fixes(request)
+    assert sorted(f.rule_id for f in extra) == [
+        "codemod:pixee:python/jwt-decode-verify",
+        "codemod:pixee:python/secure-flask-cookie",
+    ]
+    cookie = next(f for f in extra if f.rule_id.endswith("secure-flask-cookie"))
+    assert (cookie.file, cookie.line) == ("app.py", 25)
+    assert cookie.snippet == 'response.set_cookie("name", "value")'
+
+    assert fix(root, cookie, options=NO_CODEMODDER).status == "changed"
+    changed = diff(root)
+    assert changed[0] == '-    response.set_cookie("name", "value")'
+    assert "secure=True" in changed[1] and len(changed) == 2
+
+
+def test_a_change_that_no_longer_applies_reruns_codemodder_on_that_file(project, audit, fix):
+    root = project({"app.py": SOURCE})
+    seed(root)
+    # Someone rewrote the shell line since the report was made: the cached change cannot match.
+    project({"app.py": SOURCE.replace("subprocess.run(cmd, shell=True)", "subprocess.run(cmd , shell=True)")})
+    shell = by_rule(audit(root, "security"), "B602")[0]
+    with pytest.raises(AnalyzerMissingError, match="codemodder"):
+        fix(root, shell, options=NO_CODEMODDER)
+
+
+def test_change_units_come_from_codetf_with_patch_headers():
+    report = codemods.Codetf.model_validate_json((DATA / "flask_app.codetf.json").read_text())
+    changes = {c.short_id: c for c in codemods.changes_of(report)}
+    assert set(changes) == {
+        "jwt-decode-verify", "secure-flask-cookie", "secure-random", "subprocess-shell-false"
+    }
+    rand = changes["secure-random"]
+    assert rand.patch.startswith("--- a/app.py\n+++ b/app.py\n@@")
+    assert rand.first_line == 11 and rand.lines == (11,)
+    b311 = Finding(dimension="security", severity="P3", rule_id="B311", file="app.py", line=11,
+                   description="x", snippet="return random.randint(0, 10)")
+    assert codemods.matches(rand, b311, by_line=False)
+    assert not codemods.matches(changes["subprocess-shell-false"], b311, by_line=True)
+
+
+def test_include_list_is_security_only_and_leaves_out_dependency_adding_codemods():
+    included = set(codemods.SECURITY_CODEMODS)
+    assert not included & set(codemods.EXCLUDED_CODEMODS)
+    assert not included & {"pixee:python/order-imports", "pixee:python/unused-imports"}
+    listed = subprocess.run([codemods.find_tool("codemodder"), "--list"], capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert included <= set(listed)
+    assert set(codemods.EXCLUDED_CODEMODS) <= set(listed)
+
+
+@pytest.mark.slow
+def test_real_codemodder_runs_once_and_its_changes_apply_one_at_a_time(project, audit, fix):
+    root = project({"app.py": SOURCE})
+    cache_dir = root / ".git" / "gitorch" / "local-agent" / "codetf"
+    result = audit(root, "security")
+
+    assert fix(root, by_rule(result, "B311")[0]).status == "changed"
+    assert len(list(cache_dir.iterdir())) == 1
+    assert [line for line in diff(root) if "random" in line or "secrets" in line]
+    assert not any("shell" in line for line in diff(root))
+    git(root, "commit", "-qam", "secure random")
+
+    assert fix(root, by_rule(result, "B602")[0]).status == "changed"
+    assert len(list(cache_dir.iterdir())) == 1  # no second codemodder run
+    assert any("shell=False" in line for line in diff(root))
+    assert git(root, "status", "--porcelain") == " M app.py\n"
