@@ -25,7 +25,6 @@ import re
 from dataclasses import dataclass, field
 
 from gitorch.models import Severity
-
 from gitorch_markdown.document import Block, Line, ListItem, Section
 from gitorch_markdown.lexicon import (
     COLUMN_COUNT,

@@ -194,14 +194,14 @@ GROUP_NOUNS = {
     "weaknesses", "constatacoes", "befunde", "schwachstellen", "constats", "failles", "fixes",
     "pendientes", "pending", "open", "abiertos", "ouverts", "resueltos", "resolved", "fixed",
     "corregidos", "validados", "validado", "detectados", "detected", "encontrados", "found", "identified",
-    "identificados", "criticos", "secundarios", "anti", "antipatrones", "problemi", "priorita", "rischi",
-    "vulnerabilita", "risultati", "befunde", "probleme", "priority", "prioridad", "prioridade", "priorite",
+    "identificados", "criticos", "secundarios", "anti", "problemi", "priorita", "rischi",
+    "vulnerabilita", "risultati", "priority", "prioridad", "prioridade", "priorite",
     "severity", "severidad", "severidade", "level", "nivel", "risk", "riesgo", "priorities",
 }
 _FILLER = {
     "de", "del", "la", "las", "los", "el", "por", "the", "of", "and", "y", "e", "en", "with", "con", "a",
     "to", "fix", "immediately", "inmediato", "inmediata", "des", "du", "le", "les", "et", "und", "der",
-    "die", "das", "do", "da", "dos", "das", "por", "severidade", "total", "by", "que", "requieren",
+    "die", "das", "do", "da", "dos", "severidade", "total", "by", "que", "requieren",
     "requiring", "attention", "atencion", "must", "should", "now", "ahora", "urgentes", "prioritarios",
 }
 FINDING_NOUNS = GROUP_NOUNS - {"priority", "prioridad", "prioridade", "priorite", "severity", "severidad",
@@ -223,7 +223,7 @@ GENERIC_DETAIL = {
 }
 STOPWORDS = {
     "the", "and", "for", "with", "from", "that", "this", "not", "are", "was", "has", "have", "los", "las",
-    "del", "por", "con", "sin", "una", "uno", "para", "que", "the", "into", "when", "than", "all", "todo",
+    "del", "por", "con", "sin", "una", "uno", "para", "que", "into", "when", "than", "all", "todo",
     "todos", "its", "their", "en", "de", "la", "el", "no", "is", "in", "of", "on", "to", "a", "an", "y",
     "hallazgo", "finding", "issue", "problema", "problem", "fix", "vulnerabilidad", "vulnerability",
 }
@@ -255,7 +255,9 @@ def has_finding_noun(text: str) -> bool:
 def is_generic_title(text: str) -> bool:
     """A detail heading inside a finding ("Evidence", "Fix Ejemplo:", "Distribución por Archivo")."""
     words = significant_words(text)
-    return bool(words) and all(w in GENERIC_DETAIL for w in words)
+    return any(w in GENERIC_DETAIL and w not in _FILLER and len(w) > 2 for w in words) and all(
+        w in GENERIC_DETAIL for w in words
+    )
 
 
 def section_kind(title: str) -> str | None:

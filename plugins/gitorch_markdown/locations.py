@@ -12,14 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_EXTENSIONS = (
-    "py pyi pyx ipynb js jsx mjs cjs ts tsx vue svelte swift m mm h hpp hh c cc cpp cxx cs java kt kts "
-    "scala groovy gradle go rs rb erb php phtml pl pm lua r dart ex exs erl hs ml fs fsx vb sol zig nim "
-    "sh bash zsh fish ps1 bat cmd xml xsd xsl html htm xhtml css scss sass less json jsonc yaml yml toml "
-    "ini cfg conf env properties md rst txt sql proto graphql gql tf hcl jinja j2 twig hbs mustache ejs "
-    "haml tpl csv lock mk cmake dockerfile plist storyboard xib pbxproj cshtml razor asp aspx jsp "
-    "clj cljs elm jl sv vhd v cu"
-).split()
+_EXTENSIONS = ["py", "pyi", "pyx", "ipynb", "js", "jsx", "mjs", "cjs", "ts", "tsx", "vue", "svelte", "swift", "m", "mm", "h", "hpp", "hh", "c", "cc", "cpp", "cxx", "cs", "java", "kt", "kts", "scala", "groovy", "gradle", "go", "rs", "rb", "erb", "php", "phtml", "pl", "pm", "lua", "r", "dart", "ex", "exs", "erl", "hs", "ml", "fs", "fsx", "vb", "sol", "zig", "nim", "sh", "bash", "zsh", "fish", "ps1", "bat", "cmd", "xml", "xsd", "xsl", "html", "htm", "xhtml", "css", "scss", "sass", "less", "json", "jsonc", "yaml", "yml", "toml", "ini", "cfg", "conf", "env", "properties", "md", "rst", "txt", "sql", "proto", "graphql", "gql", "tf", "hcl", "jinja", "j2", "twig", "hbs", "mustache", "ejs", "haml", "tpl", "csv", "lock", "mk", "cmake", "dockerfile", "plist", "storyboard", "xib", "pbxproj", "cshtml", "razor", "asp", "aspx", "jsp", "clj", "cljs", "elm", "jl", "sv", "vhd", "v", "cu"]
 _NAMES = r"Dockerfile|Makefile|Gemfile|Rakefile|Procfile|Jenkinsfile|Vagrantfile|Containerfile"
 _EXT = r"(?:" + "|".join(sorted(_EXTENSIONS, key=len, reverse=True)) + r")"
 _PATH = (

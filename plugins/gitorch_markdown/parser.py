@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 from gitorch.models import AuditResult, Finding, Parser
-
 from gitorch_markdown.document import parse_document
 from gitorch_markdown.items import SKIPPED_KINDS, Item, Walker, choose_ref
 from gitorch_markdown.lexicon import STOPWORDS, fold, signals

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 
 from gitorch.models import Severity
-
 from gitorch_markdown.document import Block, Line, Section
 from gitorch_markdown.lexicon import fold, signals, word_severity
 

@@ -1,0 +1,467 @@
+"""The ``markdown`` parser: real agent reports (the shared corpus) and our own reports with traps."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from gitorch_markdown.locations import find_refs
+from gitorch_markdown.parser import MarkdownParser
+
+from gitorch.models import AuditResult, Severity
+from gitorch.plugins import get_plugins
+
+REPORTS = Path(__file__).resolve().parents[1] / "data" / "reports"
+BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "parser_corpus.py"
+
+
+def corpus_dir() -> Path:
+    env = os.environ.get("GITORCH_CORPUS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "agent-reports"
+
+
+def parse(text: str, dimension: str = "general") -> AuditResult:
+    return MarkdownParser().parse(text, dimension=dimension)
+
+
+def counts(result: AuditResult) -> dict[str, int]:
+    return {sev.value: n for sev, n in result.counts.items() if n}
+
+
+def resolved_counts(result: AuditResult) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for f in result.resolved:
+        out[f.severity.value] = out.get(f.severity.value, 0) + 1
+    return out
+
+
+def stated(result: AuditResult) -> dict[str, int] | None:
+    if result.stated_counts is None:
+        return None
+    return {sev.value: n for sev, n in result.stated_counts.items() if n}
+
+
+# --------------------------------------------------------------------------------------------------
+# Plugin registration
+
+
+def test_markdown_parser_is_registered_through_the_entry_point():
+    plugins = get_plugins()
+    assert plugins.parsers()["markdown"] is MarkdownParser
+    assert plugins.provider("gitorch_parsers", "markdown") == "markdown"
+    assert isinstance(plugins.parser("markdown"), MarkdownParser)
+
+
+def test_result_carries_dimension_agent_source_and_score_provenance():
+    result = parse("# Audit\n\n**Score:** 78/100\n\n## High\n\n- `app/db.py:12` SQL built with f-strings\n",
+                   dimension="security")
+    assert result.dimension == "security"
+    assert result.agent == "unknown"
+    assert (result.score, result.score_scale, result.score_source) == (78, 100, "reported")
+    assert (result.claimed_score, result.claimed_score_scale) == (78, 100)
+    [finding] = result.findings
+    assert finding.dimension == "security"
+    assert finding.source == "markdown"
+    assert (finding.severity, finding.file, finding.line) == (Severity.P1, "app/db.py", 12)
+    assert finding.description == "SQL built with f-strings"
+
+
+def test_empty_report_has_no_score_and_no_findings():
+    result = parse("")
+    assert result.findings == []
+    assert (result.score, result.score_scale, result.score_source) == (None, None, "none")
+    assert result.stated_counts is None
+
+
+# --------------------------------------------------------------------------------------------------
+# Our own reports (tests/data/reports): varied styles and languages, each with traps.
+
+EXPECTED = {
+    "en_table_grade_traps.md": dict(
+        counts={"P0": 2, "P1": 1, "P2": 2}, score=(82, 100), grade="B+", resolved={"P1": 1},
+        stated={"P0": 2, "P1": 1, "P2": 3},
+        locations=[("payments/db.py", 120), ("payments/auth.py", 45), ("payments/log.py", 17),
+                   ("payments/routes.py", None), ("payments/app.py", 230)],
+    ),
+    "es_headings_fields_sobre.md": dict(
+        counts={"P1": 2, "P2": 1, "P3": 1}, score=(68, 100), grade=None, resolved={},
+        stated={"P1": 3, "P2": 1},
+        locations=[("facturas/repositorio.py", 40), ("facturas/servicio.py", 133), ("facturas/modelos.py", None),
+                   ("facturas/cliente_sii.py", 77)],
+    ),
+    "pt_emoji_bullets.md": dict(
+        counts={"P0": 2, "P1": 1, "P2": 1, "P3": 1}, score=(3.75, 5), grade=None, resolved={"P0": 1},
+        stated={"P0": 2, "P1": 1},
+        locations=[("src/auth/token.ts", 42), ("src/api/client.ts", 88), ("src/screens/Login.tsx", 120),
+                   ("src/utils/date.ts", None), ("src/components/Button.tsx", 15)],
+    ),
+    "en_bracket_bullets_no_headings.md": dict(
+        counts={"P0": 1, "P1": 1, "P2": 1, "P3": 1}, score=(65, 100), grade=None, resolved={}, stated=None,
+        locations=[("cli/run.py", 33), ("cli/config.py", 12), ("cli/main.py", 5), ("cli/tmp.py", 61)],
+    ),
+    "fr_sections_note.md": dict(
+        counts={"P0": 1, "P1": 2, "P2": 1}, score=(6, 10), grade=None, resolved={}, stated=None,
+        locations=[("portail/settings.py", 14), ("portail/middleware.py", 55), ("portail/logs.py", None),
+                   ("requirements.txt", 3)],
+    ),
+    "en_none_found_good.md": dict(
+        counts={"P2": 2, "P3": 1}, score=(None, None), grade="A-", resolved={}, stated=None,
+        locations=[("importer/core.py", 100), ("forms/user.py", 30), ("utils/strings.py", 7)],
+    ),
+    "en_severity_field_lists.md": dict(
+        counts={"P0": 1, "P2": 1, "P4": 1}, score=(72, 100), grade=None, resolved={"P1": 1}, stated=None,
+        locations=[("api/views.py", 88), ("api/redirect.py", 12), ("deploy/nginx.conf", 40)],
+    ),
+    "de_table_zeile.md": dict(
+        counts={"P0": 1, "P1": 1, "P2": 1, "P3": 1}, score=(7, 10), grade=None, resolved={}, stated=None,
+        locations=[("lager/auth.py", 31), ("lager/api.py", 102), ("lager/export.py", 7), ("lager/ui.py", None)],
+    ),
+    "en_id_trap_mixed.md": dict(
+        counts={"P1": 1, "P2": 1, "P3": 1}, score=(3.75, 5), grade=None, resolved={}, stated=None,
+        locations=[("worker/queue.py", 77), ("worker/db.py", 12), ("worker/cache.py", 5)],
+    ),
+    "it_comma_decimal.md": dict(
+        counts={"P0": 1, "P2": 1}, score=(7.5, 10), grade=None, resolved={"P1": 1}, stated=None,
+        locations=[("core/pagamenti.py", 19), ("core/utils.py", 8)],
+    ),
+}
+
+
+def test_every_extra_report_has_expectations():
+    assert sorted(p.name for p in REPORTS.glob("*.md")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_extra_report_is_parsed_as_expected(name):
+    expected = EXPECTED[name]
+    result = parse((REPORTS / name).read_text(encoding="utf-8"))
+    assert counts(result) == expected["counts"]
+    assert (result.score, result.score_scale) == expected["score"]
+    assert result.grade == expected["grade"]
+    assert resolved_counts(result) == expected["resolved"]
+    assert stated(result) == expected["stated"]
+    assert [(f.file, f.line) for f in result.findings] == expected["locations"]
+    assert all(f.description and f.source == "markdown" for f in result.findings)
+
+
+def test_table_row_recommendation_and_mixed_severity():
+    result = parse((REPORTS / "en_table_grade_traps.md").read_text(encoding="utf-8"))
+    by_title = {f.description: f for f in result.findings}
+    assert by_title["SQL injection in refund lookup"].recommendation == "Use bound parameters"
+    assert by_title["Secrets logged at debug level"].severity is Severity.P1  # "Medium/High" → higher
+    assert result.findings[1].end_line == 52
+
+
+def test_field_recommendation_is_kept():
+    result = parse((REPORTS / "en_severity_field_lists.md").read_text(encoding="utf-8"))
+    assert result.findings[0].recommendation == "Replace pickle.loads with JSON."
+
+
+def test_positive_and_none_found_entries_are_not_findings():
+    result = parse((REPORTS / "en_none_found_good.md").read_text(encoding="utf-8"))
+    descriptions = " ".join(f.description for f in result.findings)
+    assert "VERIFIED" not in descriptions and "GOOD" not in descriptions
+    assert "None" not in descriptions and "naming" not in descriptions
+
+
+# --------------------------------------------------------------------------------------------------
+# Traps, one at a time
+
+
+def test_summary_count_table_is_stated_not_counted():
+    text = """# R
+
+## Summary
+
+| Severity | Count |
+|---|---|
+| Critical | 3 |
+| High | 5 |
+
+## Critical Issues
+
+### 1. Hard-coded password
+**File:** `a.py:3`
+"""
+    result = parse(text)
+    assert counts(result) == {"P0": 1}
+    assert stated(result) == {"P0": 3, "P1": 5}
+
+
+def test_remediation_plan_with_p0_headings_adds_nothing():
+    text = """# R
+
+## Findings
+
+- [P2] `web/app.py:9` debug mode left on
+
+## Remediation Plan
+
+### P0
+- Rotate all keys
+- Patch the login flow
+
+### P1 (next sprint)
+1. Add tests
+"""
+    assert counts(parse(text)) == {"P2": 1}
+
+
+def test_no_critical_issues_found_under_a_critical_heading():
+    text = """# R
+
+## Critical
+
+No critical issues found.
+
+## High
+
+### Missing CSRF protection
+`forms.py:20`
+"""
+    result = parse(text)
+    assert counts(result) == {"P1": 1}
+    assert (result.findings[0].file, result.findings[0].line) == ("forms.py", 20)
+
+
+def test_resolved_section_goes_to_resolved():
+    text = """# R
+
+## Open Issues
+
+- [HIGH] `a.py:1` token leak
+
+## Fixed Issues
+
+- [CRITICAL] `b.py:2` SQL injection
+- [LOW] `c.py:3` typo
+"""
+    result = parse(text)
+    assert counts(result) == {"P1": 1}
+    assert resolved_counts(result) == {"P0": 1, "P3": 1}
+
+
+def test_status_field_marks_fixed_and_partially_fixed_stays_open():
+    text = """# R
+
+### [P1] Pool not configured
+**Estado:** PARCIALMENTE RESUELTO
+**Ubicación:** main.py:10
+
+### [P1] Redis errors not handled
+**Status:** RESUELTO
+"""
+    result = parse(text)
+    assert counts(result) == {"P1": 1}
+    assert resolved_counts(result) == {"P1": 1}
+
+
+def test_id_column_that_looks_like_severity_is_ignored():
+    text = """## Hallazgos
+
+| ID | Archivo:Línea | Issue | Impacto |
+|----|---------------|-------|---------|
+| P1 | main.py:1330 | Redis sin pool | LOW |
+| P2 | main.py:969 | Cache sin TTL | LOW |
+"""
+    assert counts(parse(text)) == {"P3": 2}
+
+
+def test_severity_field_beats_the_heading_tag():
+    text = "## Pendientes (P1/P2/P3)\n\n### [P4] - JSON lento\n**Prioridad:** P3\n**Ubicación:** main.py\n"
+    assert counts(parse(text)) == {"P3": 1}
+
+
+def test_executive_summary_bullets_do_not_double_count_itemized_findings():
+    text = """# R
+
+## Executive Summary
+- [P0] **No auth on admin**: anyone can log in
+- [P1] **Monolith**: main.py is huge
+
+## Findings by Severity
+
+### P0 - Critical
+#### [P0-1] No auth on admin
+**Location:** `admin/views.py:5`
+
+### P1 - High
+#### [P1-1] Monolithic main.py
+"""
+    result = parse(text)
+    assert counts(result) == {"P0": 1, "P1": 1}
+    assert result.findings[0].file == "admin/views.py"
+
+
+def test_summary_is_used_when_it_is_the_only_itemization():
+    text = "# R\n\n## Summary of findings\n\n| ID | Severity | Title |\n|---|---|---|\n| 1 | High | XSS in search |\n"
+    result = parse(text)
+    assert counts(result) == {"P1": 1}
+    assert any("summary" in note for note in result.notes)
+
+
+def test_unrated_items_are_noted_not_counted():
+    text = "## Issues found\n\n1. ⚠️ Singleton without lock (main.py:1310)\n2. ⚠️ JSON in hot path (main.py:870)\n3. ✅ No N+1 queries\n"
+    result = parse(text)
+    assert result.findings == []
+    assert any(note.startswith("2 itemized problem(s) without a severity") for note in result.notes)
+
+
+def test_severity_section_weights_words_over_emoji():
+    text = """## HALLAZGOS CRÍTICOS (🔴 ALTA PRIORIDAD)
+
+### 1. Archivos sin límite de tamaño
+`a.py:1`
+
+## HALLAZGOS IMPORTANTES (🟡 MEDIA PRIORIDAD)
+
+### 2. Excepciones genéricas
+`b.py:2`
+
+## Hallazgos Secundarios (🟡 Informativos)
+
+### 3. Comentarios históricos
+"""
+    assert counts(parse(text)) == {"P0": 1, "P2": 1, "P4": 1}
+
+
+def test_item_under_critical_heading_that_says_nothing_found_is_not_a_finding():
+    text = """## HALLAZGOS CRÍTICOS
+
+### 2.3 SQL Injection (BAJO RIESGO)
+**Estado:** NO SE ENCONTRARON consultas raw.
+**Calificación:** ✅ EXCELENTE
+
+### 2.4 Validación de tipo de archivo insuficiente
+**Ubicación:** `views.py` línea 1742
+"""
+    result = parse(text)
+    assert counts(result) == {"P0": 1}
+    assert (result.findings[0].file, result.findings[0].line) == ("views.py", 1742)
+
+
+# --------------------------------------------------------------------------------------------------
+# Scores and grades
+
+
+@pytest.mark.parametrize(
+    ("text", "score", "scale"),
+    [
+        ("**Score:** 78/100", 78, 100),
+        ("Overall: 7.5/10", 7.5, 10),
+        ("**Rating:** 3.75 / 5", 3.75, 5),
+        ("Puntuación: 82 sobre 100", 82, 100),
+        ("Puntuación global: 82 de 100", 82, 100),
+        ("Nota final: 8,5/10", 8.5, 10),
+        ("**Security score:** 85%", 85, 100),
+        ("**Baseline:** 70/100 | **Target:** 90/100\n\n**OVERALL: 84/100**", 84, 100),
+        ("- Code quality: 20/25\n- Tests: 18/25\n\n**TOTAL: 76/100**", 76, 100),
+        ("**Score:** 60/100\n\nProjected score after fixes: 95/100", 60, 100),
+        ("OWASP Coverage: 8/10 categorías", None, None),
+        ("Compliance Rate Global: 100% (7/7)", None, None),
+        ("No score here, 5/5 endpoints tested.", None, None),
+    ],
+)
+def test_score_formats(text, score, scale):
+    result = parse(f"# Report\n\n{text}\n")
+    assert (result.score, result.score_scale) == (score, scale)
+
+
+@pytest.mark.parametrize(
+    ("text", "grade"),
+    [("Grade: B+", "B+"), ("Error Handling Grade: **D+**", "D+"), ("**Calificación:** A-", "A-"),
+     ("**Nota:** Análisis estático", None), ("**Calificación**: ✅ EXCELENTE", None)],
+)
+def test_grade_formats(text, grade):
+    assert parse(f"# Report\n\n{text}\n").grade == grade
+
+
+# --------------------------------------------------------------------------------------------------
+# File and line references
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("config.py:28", ("config.py", 28, None)),
+        ("`productos/views.py` líneas 1732-1748", ("productos/views.py", 1732, 1748)),
+        ("`sync.py` (lines 299-304)", ("sync.py", 299, 304)),
+        ("Config.swift:49, 67", ("Config.swift", 49, None)),
+        ("src/app.ts#L12-L20", ("src/app.ts", 12, 20)),
+        ("main.py:1800+", ("main.py", 1800, None)),
+        ("`main.py` (2015 líneas)", ("main.py", None, None)),
+    ],
+)
+def test_file_line_references(text, expected):
+    ref = find_refs(text.replace("`", ""))[0]
+    assert (ref.path, ref.line, ref.end_line) == expected
+
+
+def test_paths_with_spaces_in_code_spans_and_non_paths():
+    code = "/apps/Operations Center/Supabase.swift:71"
+    [ref] = find_refs(code, [code])
+    assert (ref.path, ref.line) == ("apps/Operations Center/Supabase.swift", 71)
+    assert find_refs("TaskRepositoryClient.deleteTask(taskId) and A07:2021 and v1.3.0 and e.g. this") == []
+    assert find_refs("see https://example.com/a.py:12") == []
+
+
+def test_line_numbers_inside_code_comments_count():
+    text = "## HALLAZGOS CRÍTICOS (P0)\n\n### [H-1] Falta rate limiting\n**Archivo:** `main.py`\n\n```python\n# ai-service/config.py:43\nx = 1\n```\n"
+    [finding] = parse(text).findings
+    assert (finding.file, finding.line) == ("ai-service/config.py", 43)
+
+
+# --------------------------------------------------------------------------------------------------
+# Performance
+
+
+def test_a_thousand_line_report_parses_well_under_a_second():
+    block = """### {n}. Issue number {n}
+**Severity:** High
+**File:** `pkg/mod{n}.py:{n}`
+
+Some explanation of the problem with `code` and **bold** words.
+
+| a | b |
+|---|---|
+| 1 | 2 |
+
+"""
+    text = "# Big report\n\n**Score:** 50/100\n\n## Findings\n\n" + "".join(block.format(n=n) for n in range(1, 101))
+    assert len(text.splitlines()) >= 1000
+    MarkdownParser().parse("# warm-up\n")
+    start = time.perf_counter()
+    result = parse(text)
+    elapsed = time.perf_counter() - start
+    assert counts(result) == {"P1": 100}
+    assert elapsed < 0.5, f"took {elapsed:.2f}s"
+
+
+# --------------------------------------------------------------------------------------------------
+# The shared corpus of real agent reports
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location("parser_corpus", BENCHMARK)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_corpus_targets():
+    corpus = corpus_dir()
+    if not (corpus / "truth.json").is_file():
+        pytest.skip(f"agent-report corpus not found at {corpus} (set GITORCH_CORPUS)")
+    score = _benchmark().evaluate(corpus)
+    assert len(score.reports) >= 14
+    assert score.count_f1 >= 0.95, score.count_f1
+    assert score.score_exact >= 0.95, score.score_exact
+    assert score.file_line_recall >= 0.95, score.file_line_recall
