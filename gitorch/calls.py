@@ -126,8 +126,9 @@ def _safe_name(agent: str) -> str:
 class Recorder:
     """Keeps agent calls in ``directory`` (``record``), serves them back (``replay``), or neither (``off``).
 
-    - ``record(call)`` masks the call with the redactor, writes it (record mode with a directory) and
-      returns the masked call, which is what the agent should parse so that replay sees the same text.
+    - ``record(call)`` masks the call with the redactor (without one, credential-looking strings are
+      still masked), writes it (record mode with a directory) and returns the masked call, which is
+      what the agent should parse so that replay sees the same text.
     - ``next_recorded(agent, prompt)`` (replay mode) returns the next recorded call. Another agent name
       is an :class:`AgentError`; a different prompt is noted in ``mismatches`` and logged, not fatal;
       running out of recorded calls is an :class:`AgentError`.
@@ -141,6 +142,10 @@ class Recorder:
             raise UsageError(f"recorder mode must be record, replay or off, not {mode!r}")
         self.directory = Path(directory) if directory is not None else None
         self.mode: Mode = mode
+        if redactor is None:  # still mask credential-looking strings: nothing secret reaches the disk
+            from gitorch.redact import Redactor
+
+            redactor = Redactor()
         self.redactor = redactor
         self.calls: list[AgentCall] = []
         self.mismatches: list[str] = []

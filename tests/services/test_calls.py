@@ -147,3 +147,10 @@ def test_concurrent_records_get_distinct_numbers(tmp_path: Path) -> None:
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [f"{n:04d}-codex.json" for n in range(1, 17)]
     assert sorted(c.id for c in rec.calls) == [n.removesuffix(".json") for n in names]
+
+
+def test_without_a_redactor_credential_formats_are_still_masked(tmp_path: Path) -> None:
+    key = "ghp_" + "A1b2C3d4" * 5
+    Recorder(tmp_path).record(_call("claude", f"use {key}", f"token {key}"))
+    text = (tmp_path / "0001-claude.json").read_text()
+    assert key not in text and "«redacted:github-token»" in text
