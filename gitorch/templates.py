@@ -174,6 +174,13 @@ class Templates:
         if missing:
             raise UsageError(f"template {name}: variable(s) {', '.join(missing)} required")
         context = {**DEFAULTS, **variables}
+        dimension = context["dimension"]
+        if not isinstance(dimension, str) and hasattr(dimension, "name"):  # a Dimension class or instance
+            context["dimension"] = dimension.name
+            context["dimension_title"] = context["dimension_title"] or getattr(dimension, "title", "")
+            context["dimension_description"] = context["dimension_description"] or getattr(
+                dimension, "description", ""
+            )
         if not context["dimension_title"]:
             context["dimension_title"] = str(context["dimension"]).replace("-", " ").replace("_", " ").title()
         try:

@@ -371,3 +371,16 @@ def test_a_symlinked_template_cannot_pull_in_a_secret_file(tmp_path: Path) -> No
     for name in ("document", "refactor"):
         with pytest.raises(ConfigError, match="refused"):
             tpl.render(name)
+
+
+def test_a_dimension_object_fills_name_title_and_description() -> None:
+    from gitorch.models import Dimension
+
+    class Licensing(Dimension):
+        name = "licensing"
+        title = "Licence hygiene"
+        description = "Licence headers and third-party licence compatibility."
+
+    text = Templates(None).render("audit_compliance", dimension=Licensing, module_path="src")
+    assert "auditing the **Licence hygiene** of the code under `src`" in text
+    assert "Licence headers and third-party licence compatibility." in text
