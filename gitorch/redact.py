@@ -46,9 +46,9 @@ _HARMLESS_VALUES = frozenset(
 
 # .env files whose values are placeholders meant to be shared.
 _EXAMPLE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".defaults", ".tpl")
-_SKIP_DIRS = frozenset(
-    {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox", ".mypy_cache", ".ruff_cache",
-     ".pytest_cache", "build", "dist", "site-packages", ".idea", ".cache"}
+_SKIP_DIRS = frozenset(  # vendored code and virtualenvs (".env" as a directory is a virtualenv)
+    {".git", "node_modules", ".venv", "venv", ".env", "__pycache__", ".tox", ".nox", ".mypy_cache",
+     ".ruff_cache", ".pytest_cache", "build", "dist", "site-packages", ".idea", ".cache"}
 )  # fmt: skip
 _MAX_DEPTH = 6
 
