@@ -123,6 +123,7 @@ class FixLoop:
         self.results: dict[str, AuditResult] = {}
         self.ident = identity_env(Git(root))
         self._agents: dict[str, object] = {}
+        self._extra_commits = 0
 
     # services ------------------------------------------------------------------------------------
 
@@ -403,16 +404,21 @@ class FixLoop:
         self.event("iteration_start", iteration=n, phase=phase, why=why, candidates=len(plan),
                    strategy=st.strategy, scores=before)
         self.ui.progress(f"iteration {n}: {phase} — {len(plan)} finding(s) to attempt ({why})")
+        self._extra_commits = 0
+        audited = {f.fingerprint for r in self.results.values() for f in r.findings}
         with self.phase(phase):
             for finding, agents in plan:
-                self._fix_finding(finding, agents, phase)
+                if self._fix_finding(finding, agents, phase) and finding.fingerprint not in audited:
+                    self._extra_commits += 1
         if develop:
             with self.phase("develop"):
                 self._develop()
         with self.phase("re_audit"):
             self._audit(kind="re-audit")
         update_ref(self.root, iteration_ref(st.id, n), st.green_commit, message=f"gitorch: end of iteration {n}")
-        improved = (_weight(self.results) < weight_before or st.commits > commits_before
+        # A commit counts as progress only when the re-audit agrees (its finding is gone), or when it is a
+        # safe deterministic fix that matched no finding; an agent committing changes that fix nothing stalls.
+        improved = (_weight(self.results) < weight_before or self._extra_commits > 0
                     or any((st.scores.get(d) or 0) > (before.get(d) or 0) for d in st.scores))
         st.iterations_done = n
         if improved:

@@ -17,6 +17,7 @@ OUTPUT_TAIL = 6000
 _SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)\b")
 _COLLECTED = re.compile(r"^(\d+) tests? collected", re.MULTILINE)
 _NO_TESTS = re.compile(r"^no tests collected", re.MULTILINE)
+_PER_FILE = re.compile(r"^\S.*?: (\d+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,9 @@ def collect_count(cwd: Path, command: str, prefix: str, timeout_s: float) -> int
         return int(match.group(1))
     if _NO_TESTS.search(outcome.output):
         return 0
-    # `-q` prints one node id per line, then a blank line and a summary.
+    # a command already holding -q makes it -qq: one "path: count" line per file, no summary
+    per_file = _PER_FILE.findall(outcome.output)
+    if per_file:
+        return sum(int(n) for n in per_file)
     ids = [line for line in outcome.output.splitlines() if "::" in line and not line.startswith(" ")]
     return len(ids) if ids else None

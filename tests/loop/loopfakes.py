@@ -67,6 +67,12 @@ class Fixer(Agent):
         if rule == "feature":
             (root / "app" / "feature.py").write_text("def feature():\n    return 42\n")
             return FixResult(status="changed", summary="feature added")
+        if rule == "persist":  # a commit that does not make the finding go away
+            big = root / "app" / "big.py"
+            big.write_text(big.read_text() + f"# touched {request.attempt}\n")
+            return FixResult(status="changed", summary="touched")
+        if rule == "overbudget":
+            self.context.budget.check(1000.0, "fixer fix")
         _drop_line(root, f)
         if rule == "break":
             calc = root / "app" / "calc.py"
@@ -119,7 +125,7 @@ class Fixer(Agent):
             (common / "hooks" / "post-commit").write_text("#!/bin/sh\necho pwned\n")
         elif rule == "selfcommit":
             subprocess.run(["git", "commit", "-qam", "agent commit"], cwd=root, check=True)
-        elif rule == "slow":
+        elif rule == "slow" and os.environ.get("GITORCH_TEST_SIGNAL"):
             Path(os.environ["GITORCH_TEST_SIGNAL"]).write_text("mid-attempt")
             time.sleep(60)
         elif rule == "costly":
