@@ -181,9 +181,13 @@ def title_severity(text: str) -> tuple[Severity | None, bool]:
     return None, False
 
 
-def leading_severity(text: str) -> Severity | None:
-    """``[P0] …``, ``**High**: …``, ``🔴 …``, ``Critical - …``, ``P1 …`` → the severity; else None."""
-    t = re.sub(r"^[\s*_`]+", "", text)
+def leading_severity(text: str, *, tagged_only: bool = False) -> Severity | None:
+    """``[P0] …``, ``**High**: …``, ``🔴 …``, ``Critical - …``, ``P1 …`` → the severity; else None.
+
+    ``tagged_only`` accepts only bracketed tags and ``Word:`` prefixes (for paragraphs).
+    """
+    t = re.sub(r"^[\s*_`~]+", "", text)
+    t = re.sub(r"^\[[ xX]\]\s+", "", t)  # task-list checkbox
     if t[:1] in EMOJI:
         return EMOJI[t[:1]]
     t = re.sub(r"^[^\w\[(]+", "", t)
@@ -194,9 +198,37 @@ def leading_severity(text: str) -> Severity | None:
     sigs = [s for s in signals(token) if s.form != "id"]
     if not sigs:
         return None
+    if tagged_only:
+        if m.group("open") or (m.group("sep") or "") in (":", "|", "-", "–", "—"):
+            return decide(sigs)
+        return None
     if any(s.form == "label" for s in sigs) or m.group("open") or m.group("sep") is not None:
         return decide(sigs)
     return None
+
+
+def _tagged_severity(text: str) -> Severity | None:
+    """A bracketed or parenthesised tag anywhere: ``SQL injection (severity: high) in db.py``."""
+    for m in re.finditer(r"\(([^()]{1,30})\)|\[([^\[\]]{1,30})\]", text):
+        sev = value_severity(m.group(1) or m.group(2) or "")
+        if sev is not None:
+            return sev
+    return None
+
+
+def _only_severity(text: str) -> bool:
+    words = re.findall(r"[^\W_]+", fold(text))
+    return 0 < len(words) <= 3 and all(signals(w) or w in ("priority", "prioridad", "severity", "issues",
+                                                            "findings", "hallazgos", "risk") for w in words)
+
+
+def _severity_named_field(line: Line) -> bool:
+    """``**High**: SQL injection`` (a severity as the field name, text as the value)."""
+    m = _FIELD.match(line.raw)
+    if not m:
+        return False
+    value = line.text.split(":", 1)[1].strip() if ":" in line.text else ""
+    return value_severity(m.group("name")) is not None and not re.fullmatch(r"[\d\s%()./+-]*", value)
 
 
 def trailing_severity(text: str) -> Severity | None:
@@ -211,6 +243,9 @@ def clean_title(text: str) -> str:
     parts = [p.strip(" *_`") for p in re.split(r"\s+[-–—|]\s+", t)]
     keep = []
     for part in parts:
+        lead = re.match(r"^`?([^\s`]+?)`?\s*[:.]?(?:\s+|$)", part)
+        if lead and find_refs(lead.group(1)) and find_refs(lead.group(1))[0].path in lead.group(1):
+            part = part[lead.end():].strip()
         bare = re.sub(r"[\[\]():]", " ", part).strip()
         if not bare:
             continue
@@ -220,6 +255,9 @@ def clean_title(text: str) -> str:
         keep.append(part)
     t = " - ".join(keep) if keep else t
     t = re.sub(r"^\s*(?:\[[^\]]{1,20}\]\s*)+", "", t)
+    lead = re.match(r"^\s*([^\W_]+(?:[-/][^\W_]+)?)\s*[:\-–—|]\s+", t)
+    if lead and value_severity(lead.group(1)) is not None and len(t) > lead.end() + 2:
+        t = t[lead.end():]
     refs = find_refs(t)
     if refs:
         lead = re.match(r"^\s*`?(\S+?)`?\s*(?:[:\-–—|]\s+|\s+)", t)
@@ -372,6 +410,19 @@ class Walker:
                 self.table(block, ctx)
             elif block.kind == "list":
                 self.list(block, ctx)
+            elif block.kind == "para" and (ctx.under_group or ctx.findingish or ctx.kind is None):
+                self.paragraph(block, ctx)
+
+    def paragraph(self, block: Block, ctx: Ctx) -> None:
+        """Lines written as items without list markers: ``**[HIGH]** SQL injection in `db.py:4```."""
+        for line in block.lines:
+            lead = leading_severity(line.text, tagged_only=True)
+            if lead is None or _is_field_line(line) and not _severity_named_field(line):
+                continue
+            if len(line.text.split()) < 3:
+                continue
+            entry = ListItem([line], [])
+            self.list_item(entry, lead, ctx, block.line)
 
     def list(self, block: Block, ctx: Ctx) -> None:
         for entry in block.items:
@@ -379,12 +430,23 @@ class Walker:
                 continue
             first = entry.lines[0].text
             lead = leading_severity(first)
-            trail = trailing_severity(first) if (ctx.findingish or ctx.under_group) else None
+            nested = [b for b in entry.blocks if b.kind == "list"]
+            if lead is not None and nested and _only_severity(first):
+                # "- **High**" with the findings as sub-bullets
+                self.list(nested[0], Ctx(ctx.kind, lead, True, ctx.findingish, self._group()))
+                continue
+            trail = None
+            if ctx.findingish or ctx.under_group:
+                trail = trailing_severity(first) or _tagged_severity(first)
             severity = lead or trail or (ctx.inherited if ctx.under_group else None)
             if severity is None and not ctx.findingish:
                 continue
             if _is_field_line(entry.lines[0]) and lead is None:
                 continue  # "**Total:** 33" is a fact about the section, not an item
+            if _is_field_line(entry.lines[0]) and not _severity_named_field(entry.lines[0]) and not (
+                re.match(r"^\W*[\[(]", first)
+            ):
+                continue  # "**Severity:** High" alone is a field of the section, not an item
             self.list_item(entry, severity, ctx, block.line)
 
     def list_item(self, entry: ListItem, severity: Severity | None, ctx: Ctx, line: int) -> None:
@@ -499,6 +561,8 @@ class Walker:
                 item.nonfinding = True
         if is_none_found(title) or not folded.strip(" -*_") or _POSITIVE_TITLE.match(title):
             item.nonfinding = True
+        elif is_none_found(clean_title(title)):
+            item.nonfinding = True  # "- **Low**: none"
         for f in item.fields:
             if FIELD_STATUS.fullmatch(f.name) or FIELD_STATUS.search(f.name):
                 if is_resolved_value(f.value):
@@ -506,6 +570,11 @@ class Walker:
                 elif is_positive_value(f.value):
                     item.nonfinding = True
         if _RESOLVED_TITLE.search(folded) and item.origin != "table":
+            item.resolved = True
+        raw = item.lines[0].raw.strip() if item.lines else ""
+        if re.match(r"^(?:[-*+]\s+)?(?:\[[ xX]\]\s+)?~~.+~~", raw):
+            item.resolved = True
+        if re.match(r"^\[[xX]\]\s", item.title.strip()) and item.origin == "list":
             item.resolved = True
         if not item.description:
             item.description = _describe(item)
@@ -525,7 +594,8 @@ def _field_lines(block: Block) -> list[Line]:
 
 
 def _is_field_line(line: Line) -> bool:
-    return bool(re.match(r"^\s*(?:\*\*|__)[^*_]{1,40}?:?(?:\*\*|__)\s*:?", line.raw)) and ":" in line.text[:45]
+    """``**Name:** value`` or ``**Name**: value``."""
+    return bool(re.match(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)[^*_]{1,40}?(?::(?:\*\*|__)|(?:\*\*|__)\s*:)", line.raw))
 
 
 def _column(headers: list[str], rx: re.Pattern[str], taken: set[int]) -> int | None:

@@ -37,13 +37,45 @@ _EXTRA_WORDS = {
     "bloqueante": Severity.P0, "blocking": Severity.P0, "secundario": Severity.P4,
     "informativ": Severity.P4, "informacional": Severity.P4, "informative": Severity.P4,
     "med": Severity.P2, "crit": Severity.P0, "highest": Severity.P0, "lowest": Severity.P4,
+    # Dutch, Polish, Turkish, Russian, Swedish
+    "kritiek": Severity.P0, "hoog": Severity.P1, "gemiddeld": Severity.P2, "laag": Severity.P3,
+    "krytyczny": Severity.P0, "krytyczne": Severity.P0, "wysoki": Severity.P1, "wysokie": Severity.P1,
+    "sredni": Severity.P2, "srednie": Severity.P2, "niski": Severity.P3, "niskie": Severity.P3,
+    "kritik": Severity.P0, "yuksek": Severity.P1, "orta": Severity.P2, "dusuk": Severity.P3,
+    "критический": Severity.P0, "критическая": Severity.P0, "критические": Severity.P0,
+    "критичный": Severity.P0, "высокии": Severity.P1,
+    "критично": Severity.P0, "высокий": Severity.P1, "высокая": Severity.P1, "высокие": Severity.P1,
+    "средний": Severity.P2, "средняя": Severity.P2, "средние": Severity.P2, "низкий": Severity.P3,
+    "низкая": Severity.P3, "низкие": Severity.P3, "информационный": Severity.P4,
+    "kritisk": Severity.P0, "hog": Severity.P1, "medel": Severity.P2, "lag": Severity.P3,
 }
+_EXTRA_WORDS = {fold(word): sev for word, sev in _EXTRA_WORDS.items()}  # "й" folds to "и"
+# Chinese and Japanese write severities without spaces ("高危问题", "重大な脆弱性"): matched as prefixes.
+CJK_WORDS = {
+    "致命": Severity.P0, "严重": Severity.P0, "嚴重": Severity.P0, "重大": Severity.P0, "緊急": Severity.P0,
+    "紧急": Severity.P0, "高危": Severity.P1, "高风险": Severity.P1, "高風險": Severity.P1, "高": Severity.P1,
+    "中危": Severity.P2, "中风险": Severity.P2, "中風險": Severity.P2, "中": Severity.P2, "低危": Severity.P3,
+    "低风险": Severity.P3, "低風險": Severity.P3, "低": Severity.P3, "信息": Severity.P4, "情報": Severity.P4,
+    "提示": Severity.P4,
+}
+_CJK_SINGLE_OK = ("危", "风险", "風險", "优先", "優先", "级", "級", "等级", "リスク", "重要度", "問題", "问题", "")
+
+
+def cjk_severity(token: str) -> Severity | None:
+    """``高危`` → P1, ``重大な問題`` → P0, ``中`` → P2; ``中文`` → None (a one-character prefix needs a hint)."""
+    for key in sorted(CJK_WORDS, key=len, reverse=True):
+        if token.startswith(key):
+            rest = token[len(key):]
+            if len(key) > 1 or rest in _CJK_SINGLE_OK or rest.startswith(_CJK_SINGLE_OK[:-1]):
+                return CJK_WORDS[key]
+    return None
 
 EMOJI = {"🔴": Severity.P0, "🟠": Severity.P1, "🟡": Severity.P2, "🟢": Severity.P3, "🔵": Severity.P4}
 POSITIVE_MARKS = ("✅", "✔", "☑", "👍")
 NEGATIVE_MARKS = ("❌", "⚠", "🔴", "🟠", "⛔", "🚨", "✗")
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-/][^\W_]+)*|[\U0001F534-\U0001F7EB]", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _PLABEL = re.compile(r"p([0-4])")
 _ID_PLABEL = re.compile(r"((?:[a-z]+-)*)p([0-4])((?:-[a-z0-9]+)*)")
 
@@ -93,6 +125,9 @@ def signals(text: str, *, strict: bool = True) -> list[Signal]:
                 out.append(Signal(Severity(f"P{part[1]}"), W_LABEL, "label"))
             elif (sev := _id_label(part)) is not None:
                 out.append(Signal(sev, W_WEAK, "id"))
+            elif _CJK.match(part):
+                if (sev := cjk_severity(part)) is not None:
+                    out.append(Signal(sev, W_WORD, "word"))
             else:
                 for sub in part.split("-"):
                     found = word_severity(sub, strict=strict)
@@ -126,6 +161,9 @@ def value_severity(text: str) -> Severity | None:
     """
     head = fold(text).strip()
     head = re.sub(r"^[\s*_`\[\](){}:|•·-]+", "", head)
+    # "(severity: high)", "Priority - P1": a field name written inside the value
+    head = re.sub(r"^(?:severity|severidad|severidade|sev|priority|prioridad|prioridade|risk|riesgo|level|nivel)"
+                  r"\s*[:=\-]\s*", "", head)
     found: list[Signal] = []
     for match in _TOKEN.finditer(head[:40]):
         token = match.group(0)
@@ -194,7 +232,8 @@ GROUP_NOUNS = {
     "weaknesses", "constatacoes", "befunde", "schwachstellen", "constats", "failles", "fixes",
     "pendientes", "pending", "open", "abiertos", "ouverts", "resueltos", "resolved", "fixed",
     "corregidos", "validados", "validado", "detectados", "detected", "encontrados", "found", "identified",
-    "identificados", "criticos", "secundarios", "anti", "problemi", "priorita", "rischi",
+    "identificados", "criticos", "secundarios", "anti", "problemi", "priorita", "rischi", "проблемы", "уязвимости", "замечания", "bevindingen", "problemen",
+    "problemy", "bulgular", "sorunlar", "brister", "приоритет", "prioriteit", "priorytet", "oncelik",
     "vulnerabilita", "risultati", "priority", "prioridad", "prioridade", "priorite",
     "severity", "severidad", "severidade", "level", "nivel", "risk", "riesgo", "priorities",
 }
@@ -292,9 +331,12 @@ def section_kind(title: str) -> str | None:
 FIELD_SEVERITY = _rx(
     r"severity", r"severidad", r"severidade", r"severite", r"schweregrad", r"gravita", r"gravedad",
     r"criticidad", r"criticality", r"criticidade", r"criticite", r"risk level", r"nivel de riesgo",
-    r"nivel de severidad", r"sev", r"cvss severity", r"risk rating",
+    r"nivel de severidad", r"sev", r"cvss severity", r"risk rating", r"严重程度", r"严重性", r"嚴重程度",
+    r"重要度", r"深刻度", r"危险等级", r"风险等级", r"リスク", r"критичность", r"серьезность", r"важность",
+    r"ernst", r"waga", r"onem",
 )
-FIELD_PRIORITY = _rx(r"priority", r"prioridad", r"prioridade", r"priorite", r"prioritat", r"prioritaet")
+FIELD_PRIORITY = _rx(r"priority", r"prioridad", r"prioridade", r"priorite", r"prioritat", r"prioritaet",
+                     r"优先级", r"優先度", r"приоритет", r"prioriteit", r"priorytet", r"oncelik")
 FIELD_RISK = _rx(r"risk", r"riesgo", r"risco", r"risque", r"rischio", r"impact", r"impacto", r"level",
                  r"nivel", r"rating", r"gravity", r"tier")
 FIELD_LOCATION = _rx(
@@ -303,7 +345,7 @@ FIELD_LOCATION = _rx(
     r"paths", r"ruta", r"where", r"lines?", r"lineas?", r"linhas?", r"archivo:linea", r"file:line",
     r"test file", r"source", r"codigo afectado", r"affected files?", r"archivos afectados", r"donde",
     r"component", r"componente", r"modulo", r"module", r"zeilen?", r"lignes?", r"riga", r"righe", r"ln",
-    r"fichier", r"datei",
+    r"fichier", r"datei", r"文件", r"ファイル", r"位置", r"場所", r"файл", r"bestand", r"plik", r"dosya",
 )
 FIELD_LINE = _rx(r"lines?", r"lineas?", r"linhas?", r"lignes?", r"zeilen?", r"riga", r"righe", r"ln", r"l")
 FIELD_RECOMMENDATION = _rx(

@@ -23,8 +23,9 @@ _SCORE = re.compile(
 _PERCENT = re.compile(r"(?<![\w.,/])(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\s*%")
 _BARE = re.compile(r"^\W*(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\W*$")
 _SCORE_WORD = re.compile(
-    r"(?<![a-z])(?:score|scoring|puntuacion|puntaje|calificacion|nota|pontuacao|punteggio|valutazione|"
-    r"bewertung|gesamtbewertung|rating|grade|valoracion|evaluacion|health|note|punteggio)(?![a-z])"
+    r"(?<![a-z])(?:scores?|scored|scoring|puntuacion|puntaje|calificacion|nota|pontuacao|punteggio|valutazione|"
+    r"bewertung|gesamtbewertung|rating|grade|valoracion|evaluacion|health|note|punteggio|posture|verdict|"
+    r"veredicto|assessment|oценка|оценка|балл|beoordeling|ocena|puan|betyg)(?![a-z])|评分|得分|分数|総合評価|スコア|点数|総合点"
 )
 _OVERALL_WORD = re.compile(
     r"(?<![a-z])(?:overall|global|general|total|final|geral|gesamt\w*|globale?|totale|complessivo|complessiva)(?![a-z])"

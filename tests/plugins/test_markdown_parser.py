@@ -126,6 +126,34 @@ EXPECTED = {
         counts={"P1": 1, "P2": 1, "P3": 1}, score=(3.75, 5), grade=None, resolved={}, stated=None,
         locations=[("worker/queue.py", 77), ("worker/db.py", 12), ("worker/cache.py", 5)],
     ),
+    "en_codex_numbered_bold_tags.md": dict(
+        counts={"P1": 1, "P2": 1, "P3": 1}, score=(6, 10), grade=None, resolved={}, stated=None,
+        locations=[("app/search.py", 42), ("app/forms.py", 10), ("app/util.py", 1)],
+    ),
+    "en_gemini_emoji_headings.md": dict(
+        counts={"P0": 1, "P1": 1, "P2": 1, "P3": 1}, score=(72, 100), grade=None, resolved={}, stated=None,
+        locations=[("config.py", 10), ("routes/admin.py", 5), ("logging.py", None), ("README.md", 3)],
+    ),
+    "en_nested_severity_bullets.md": dict(
+        counts={"P0": 2, "P1": 1}, score=(81, 100), grade=None, resolved={}, stated=None,
+        locations=[("auth.py", 12), ("auth.py", 40), ("api.py", 7)],
+    ),
+    "en_paragraph_tags.md": dict(
+        counts={"P1": 1, "P3": 1}, score=(None, None), grade=None, resolved={}, stated=None,
+        locations=[("db.py", 4), ("README.md", 2)],
+    ),
+    "zh_table_cjk.md": dict(
+        counts={"P0": 1, "P1": 1, "P2": 1, "P3": 1}, score=(78, 100), grade=None, resolved={}, stated=None,
+        locations=[("app/db.py", 12), ("app/views.py", 30), ("app/utils.py", None), ("config/settings.py", 5)],
+    ),
+    "ru_headings.md": dict(
+        counts={"P0": 1, "P2": 1}, score=(6.5, 10), grade=None, resolved={}, stated=None,
+        locations=[("auth/models.py", 22), ("api/views.py", 80)],
+    ),
+    "en_table_and_details_restated.md": dict(
+        counts={"P1": 1, "P2": 1}, score=(70, 100), grade=None, resolved={}, stated=None,
+        locations=[("web/comments.js", 55), ("auth/policy.py", 8)],
+    ),
     "it_comma_decimal.md": dict(
         counts={"P0": 1, "P2": 1}, score=(7.5, 10), grade=None, resolved={"P1": 1}, stated=None,
         locations=[("core/pagamenti.py", 19), ("core/utils.py", 8)],
@@ -161,6 +189,14 @@ def test_table_row_recommendation_and_mixed_severity():
 def test_field_recommendation_is_kept():
     result = parse((REPORTS / "en_severity_field_lists.md").read_text(encoding="utf-8"))
     assert result.findings[0].recommendation == "Replace pickle.loads with JSON."
+
+
+def test_descriptions_drop_tags_and_leading_locations():
+    result = parse((REPORTS / "en_codex_numbered_bold_tags.md").read_text(encoding="utf-8"))
+    assert [f.description for f in result.findings][1:] == ["Missing CSRF token", "Unused import"]
+    result = parse((REPORTS / "en_gemini_emoji_headings.md").read_text(encoding="utf-8"))
+    assert result.findings[1].description == "Missing authentication on /admin"
+    assert result.findings[0].recommendation == "Load it from the environment."
 
 
 def test_positive_and_none_found_entries_are_not_findings():
