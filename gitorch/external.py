@@ -551,6 +551,7 @@ class ExternalCliAgent(Agent):
         parsed = self._parse(stdout, stderr, completed.exit_code, extra, task)
         if completed.timed_out:
             parsed.ok, parsed.error = False, f"killed: {completed.reason}"
+        parsed.model = parsed.model or self.options.model  # codex names no model in its output
         usage = self.price(parsed.usage.model_copy(update={"calls": 1}), parsed.model, config)
         spent = usage.input_tokens or usage.output_tokens or usage.cost_usd
         if completed.timed_out and estimate and not spent:

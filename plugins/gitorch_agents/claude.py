@@ -52,14 +52,19 @@ class Claude(ExternalCliAgent):
             "default", description="--permission-mode for audits (read-only: edits are refused)"
         )
         max_turns: int | None = Field(None, gt=0, description="--max-turns")
+        stream: bool = Field(
+            True, description="--output-format stream-json --verbose (events as they happen, which the "
+            "silence watchdog needs) instead of json (one object at the very end)"
+        )
 
     def invocation(
         self, task: Task, prompt: str, cwd: Path, calldir: Path, schema: dict[str, Any] | None = None
     ) -> Invocation:
         mode = self.options.fix_permission_mode if task == "fix" else self.options.audit_permission_mode
+        output = ["stream-json", "--verbose"] if self.options.stream else ["json"]
         argv = [
             self.executable(), "-p",
-            "--output-format", "json",
+            "--output-format", *output,
             "--permission-mode", mode,
             "--no-session-persistence",
             *self.model_args("--model"),

@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from gitorch.external import (
     ARGV_PROMPT_LIMIT,
     ExternalCliAgent,
@@ -20,6 +22,7 @@ from gitorch.external import (
     Task,
     argv_prompt,
     as_int,
+    json_lines,
     load_json,
 )
 from gitorch.models import Usage
@@ -45,11 +48,18 @@ class Gemini(ExternalCliAgent):
     description = "Gemini CLI (gemini -p, JSON output, auto_edit approval)"
     binary = "gemini"
 
+    class Options(ExternalCliAgent.Options):
+        stream: bool = Field(
+            True, description="-o stream-json (events as they happen, which the silence watchdog needs) "
+            "instead of -o json (one object at the very end)"
+        )
+
     def invocation(
         self, task: Task, prompt: str, cwd: Path, calldir: Path, schema: dict[str, Any] | None = None
     ) -> Invocation:
         mode = "auto_edit" if task == "fix" else "default"
-        tail = ["-o", "json", "--approval-mode", mode, "--skip-trust", *self.model_args("-m")]
+        fmt = "stream-json" if self.options.stream else "json"
+        tail = ["-o", fmt, "--approval-mode", mode, "--skip-trust", *self.model_args("-m")]
         if len(prompt.encode()) > ARGV_PROMPT_LIMIT:
             # Too long for one argv string: stdin is prepended to the -p text.
             pointer = "Follow the instructions above."
@@ -75,7 +85,10 @@ def _json_object(text: str) -> dict[str, Any] | None:
 
 
 def parse_gemini(stdout: str, stderr: str, exit_code: int | None) -> ParsedOutput:
-    """Read ``gemini -o json`` output (errors may be JSON on stderr)."""
+    """Read ``gemini -o json`` or ``-o stream-json`` output (errors may be JSON on stderr)."""
+    events = [e for e in json_lines(stdout) if isinstance(e.get("type"), str)]
+    if events:
+        return _parse_stream(events, stderr, exit_code)
     data = _json_object(stdout)
     err = _json_object(stderr)
     usage, model = _usage(data or {})
@@ -94,6 +107,50 @@ def parse_gemini(stdout: str, stderr: str, exit_code: int | None) -> ParsedOutpu
     elif data is None:
         first = stdout.strip().splitlines()[:1]
         parsed.ok, parsed.error = False, f"no JSON object on stdout ({first[0][:200] if first else 'empty'})"
+    return parsed
+
+
+def _parse_stream(events: list[dict[str, Any]], stderr: str, exit_code: int | None) -> ParsedOutput:
+    """``-o stream-json``: init, message (assistant deltas), tool_use, tool_result, error, result."""
+    model = next((e.get("model") for e in events if e.get("type") == "init" and e.get("model")), None)
+    chunks: list[str] = []
+    errors: list[str] = []
+    result: dict[str, Any] | None = None
+    for event in events:
+        kind = event.get("type")
+        if kind == "message" and event.get("role") == "assistant":
+            chunks.append(str(event.get("content") or ""))
+        elif kind in ("tool_use", "tool_result"):
+            chunks = []  # the final answer is what the model said after its last tool call
+        elif kind == "error":
+            errors.append(str(event.get("message") or event.get("error") or "error"))
+        elif kind == "result":
+            result = event
+    stats = (result or {}).get("stats") or {}
+    usage = Usage(
+        input_tokens=as_int(stats.get("input_tokens"))
+        or as_int(stats.get("input")) + as_int(stats.get("cached")),
+        cached_input_tokens=as_int(stats.get("cached")),
+        output_tokens=as_int(stats.get("output_tokens")),
+        models=sorted(stats.get("models") or {}),
+    )
+    models = stats.get("models") or {}
+    if models:
+        model = max(models, key=lambda m: as_int((models[m] or {}).get("total_tokens")))
+    parsed = ParsedOutput(text="".join(chunks).strip(), usage=usage, model=model)
+    if exit_code not in (0, None):
+        lines = stderr.strip().splitlines()
+        err = _json_object(stderr)
+        message = ((err or {}).get("error") or {}).get("message") if err else None
+        message = message or (errors[-1] if errors else (lines[0] if lines else ""))
+        parsed.ok, parsed.error = False, f"{EXIT_CODES.get(exit_code, 'error')}: {message}".rstrip(": ")
+    elif result is None:
+        parsed.ok, parsed.error = False, errors[-1] if errors else "no result event"
+    elif result.get("status") != "success":
+        detail = result.get("error")
+        detail = detail.get("message") if isinstance(detail, dict) else detail
+        detail = detail or (errors[-1] if errors else "")
+        parsed.ok, parsed.error = False, f"status {result.get('status')}: {detail}"
     return parsed
 
 

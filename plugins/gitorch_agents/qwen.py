@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from gitorch.external import (
     ARGV_PROMPT_LIMIT,
     ExternalCliAgent,
@@ -34,11 +36,18 @@ class Qwen(ExternalCliAgent):
     description = "Qwen Code (qwen PROMPT -o json, auto-edit approval)"
     binary = "qwen"
 
+    class Options(ExternalCliAgent.Options):
+        stream: bool = Field(
+            True, description="-o stream-json (messages as they happen, which the silence watchdog needs) "
+            "instead of -o json (one array at the very end)"
+        )
+
     def invocation(
         self, task: Task, prompt: str, cwd: Path, calldir: Path, schema: dict[str, Any] | None = None
     ) -> Invocation:
         mode = "auto-edit" if task == "fix" else "default"
-        tail = ["-o", "json", "--approval-mode", mode, *self.model_args("-m")]
+        output = "stream-json" if self.options.stream else "json"
+        tail = ["-o", output, "--approval-mode", mode, *self.model_args("-m")]
         if len(prompt.encode()) > ARGV_PROMPT_LIMIT:
             return Invocation([self.executable(), *tail], stdin=prompt)
         return Invocation([self.executable(), argv_prompt(prompt), *tail])

@@ -43,11 +43,18 @@ def prompt_sent(cli: str, dump: dict) -> str:
     raise AssertionError(cli)
 
 
-@pytest.mark.parametrize("cli", sorted(SUCCESS_USAGE))
-def test_audit_succeeds_reads_text_and_normalises_usage(fakes, harness, cli):
+@pytest.mark.parametrize(
+    ("cli", "stream"),
+    [(cli, None) for cli in sorted(SUCCESS_USAGE)] + [(cli, False) for cli in ("claude", "gemini", "qwen")],
+)
+def test_audit_succeeds_reads_text_and_normalises_usage(fakes, harness, cli, stream):
     fakes.scenario("success", FAKE_TEXT="## P1 High\n- [P1] stub")
-    # codex names no model in its output: the configured one prices its tokens
-    agent = harness.agent(cli, use_schema=False, **({"model": "gpt-5"} if cli == "codex" else {}))
+    options = {"use_schema": False}
+    if cli == "codex":  # codex names no model in its output: the configured one prices its tokens
+        options["model"] = "gpt-5"
+    if stream is not None:  # the one-object-at-the-end formats (-o json) instead of the event streams
+        options["stream"] = stream
+    agent = harness.agent(cli, **options)
     result = agent.audit(harness.audit_request())
 
     assert harness.parser.texts == ["## P1 High\n- [P1] stub"]
@@ -91,19 +98,17 @@ def test_audit_succeeds_reads_text_and_normalises_usage(fakes, harness, cli):
 def test_claude_argv_follows_the_headless_contract(fakes, harness, monkeypatch):
     harness.agent("claude", model="sonnet", use_schema=False).audit(harness.audit_request())
     argv = fakes.dump()["argv"]
-    assert (
-        argv[:9]
-        == [
-            "-p",
-            "--output-format",
-            "json",
-            "--permission-mode",
-            "default",
-            "--no-session-persistence",
-            "--model",
-            "sonnet",
-        ][:9]
-    )
+    assert argv == [
+        "-p",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        "--permission-mode",
+        "default",
+        "--no-session-persistence",
+        "--model",
+        "sonnet",
+    ]
     assert "--dangerously-skip-permissions" not in argv and "IS_SANDBOX" not in fakes.dump()["env"]
     assert fakes.dump()["env"]["CLAUDE_CODE_MAX_RETRIES"] == "2"
 
@@ -148,13 +153,13 @@ def test_codex_argv_uses_the_sandbox_not_the_removed_full_auto(fakes, harness):
     [
         (
             "gemini",
-            ["-o", "json", "--approval-mode", "auto_edit", "--skip-trust"],
-            ["-o", "json", "--approval-mode", "default", "--skip-trust"],
+            ["-o", "stream-json", "--approval-mode", "auto_edit", "--skip-trust"],
+            ["-o", "stream-json", "--approval-mode", "default", "--skip-trust"],
         ),
         (
             "qwen",
-            ["-o", "json", "--approval-mode", "auto-edit"],
-            ["-o", "json", "--approval-mode", "default"],
+            ["-o", "stream-json", "--approval-mode", "auto-edit"],
+            ["-o", "stream-json", "--approval-mode", "default"],
         ),
         (
             "copilot",
@@ -292,9 +297,13 @@ def test_dry_run_shows_the_command_and_runs_nothing(fakes, harness):
     assert not fakes.ran and harness.recorder.calls == []
     [note] = result.notes
     assert note.startswith(f"dry run: (cd {harness.root} && gemini -p ")
-    assert "-o json --approval-mode default --skip-trust -m gemini-2.5-flash" in note
+    assert "-o stream-json --approval-mode default --skip-trust -m gemini-2.5-flash" in note
     fix = harness.agent("claude").fix(harness.fix_request(dry_run=True))
-    assert fix.status == "unchanged" and "claude -p --output-format json" in fix.summary and not fakes.ran
+    assert (
+        fix.status == "unchanged"
+        and "claude -p --output-format stream-json --verbose" in fix.summary
+        and not fakes.ran
+    )
 
 
 def test_secrets_never_reach_the_cli_or_the_ledger(fakes, harness, monkeypatch):

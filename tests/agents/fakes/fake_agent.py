@@ -74,20 +74,39 @@ def claude() -> None:
     if SCENARIO == "success":
         if os.environ.get("FAKE_STRUCTURED"):
             base["structured_output"] = json.loads(os.environ["FAKE_STRUCTURED"])
-        emit(j(base) + "\n")
+        claude_emit(base)
     if SCENARIO == "auth":
         base.update(is_error=True, result="Not logged in · Please run /login", total_cost_usd=0,
                     usage={"input_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
                            "output_tokens": 0}, modelUsage={})
-        emit(j(base) + "\n", code=1)
+        claude_emit(base, code=1)
     if SCENARIO == "partial":
         base["permission_denials"] = [{"tool_name": "Write", "tool_use_id": "toolu_fake1",
                                        "tool_input": {"file_path": os.getcwd() + "/new.txt", "content": "hello\n"}}]
-        emit(j(base) + "\n")
+        claude_emit(base)
     if SCENARIO == "budget":
         base.update(subtype="error_max_budget_usd", is_error=True, errors=["Reached maximum budget ($1e-7)"])
         del base["result"]
-        emit(j(base) + "\n", code=1)
+        claude_emit(base, code=1)
+
+
+def claude_emit(result: dict, code: int = 0) -> None:
+    """``--output-format json``: the result object; ``stream-json --verbose``: init, assistant, result."""
+    fmt = arg_after("--output-format") or "text"
+    if fmt == "stream-json":
+        if "--verbose" not in ARGS:
+            emit(stderr="Error: When using --print, --output-format=stream-json requires --verbose\n", code=1)
+        lines = [
+            {"type": "system", "subtype": "init", "cwd": os.getcwd(), "session_id": result["session_id"], "tools": ["Read", "Edit"],
+             "model": "claude-sonnet-4-5", "permissionMode": arg_after("--permission-mode") or "default",
+             "apiKeySource": "ANTHROPIC_API_KEY", "claude_code_version": "2.1.197"},
+            {"type": "assistant", "message": {"model": "claude-sonnet-4-5", "role": "assistant",
+                                              "content": [{"type": "text", "text": result.get("result", "")}],
+                                              "usage": result["usage"]}, "session_id": result["session_id"]},
+            result,
+        ]
+        emit("".join(j(line) + "\n" for line in lines), code=code)
+    emit(j(result) + "\n", code=code)
 
 
 # ----------------------------------------------------------------------------------------------- codex
@@ -125,6 +144,19 @@ def codex() -> None:
 def gemini() -> None:
     if "--definitely-not-a-flag" in ARGS or SCENARIO == "reject":
         emit(stderr="Unknown arguments: definitely-not-a-flag, definitelyNotAFlag\n", code=1)
+    stream = arg_after("-o") == "stream-json"
+    if SCENARIO == "success" and stream:
+        emit("".join(j(e) + "\n" for e in [
+            {"type": "init", "timestamp": "2026-11-25T15:10:56.426Z", "session_id": "f5efb54b-6ef4-433b-b26a-76b58ce1da2a", "model": "gemini-2.5-flash"},
+            {"type": "message", "timestamp": "2026-11-25T15:10:56.428Z", "role": "user", "content": arg_after("-p") or ""},
+            {"type": "message", "timestamp": "2026-11-25T15:10:56.480Z", "role": "assistant", "content": TEXT[: len(TEXT) // 2], "delta": True},
+            {"type": "message", "timestamp": "2026-11-25T15:10:56.481Z", "role": "assistant", "content": TEXT[len(TEXT) // 2:], "delta": True},
+            {"type": "result", "timestamp": "2026-11-25T15:10:56.523Z", "status": "success", "stats": {
+                "total_tokens": 1241, "input_tokens": 1234, "output_tokens": 7, "cached": 1000, "input": 234, "duration_ms": 98, "tool_calls": 0,
+                "models": {"gemini-2.5-flash": {"total_tokens": 1241, "input_tokens": 1234, "output_tokens": 7, "cached": 1000, "input": 234}}}},
+        ]))
+    if SCENARIO == "auth" and stream:  # checks before the run print plain text, even in stream-json mode
+        emit(stderr="Please set an Auth method in your /root/.gemini/settings.json or specify one of the following environment variables before running: GEMINI_API_KEY, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA\n", code=41)
     if SCENARIO == "success":
         tokens = {"input": 234, "prompt": 1234, "candidates": 7, "total": 1241, "cached": 1000, "thoughts": 0, "tool": 0}
         emit(json.dumps({
@@ -206,6 +238,9 @@ def qwen() -> None:
               "num_turns": 1, "result": TEXT,
               "usage": {"input_tokens": 2468, "output_tokens": 14, "cache_read_input_tokens": 2000, "total_tokens": 2482},
               "permission_denials": []}
+    stream = arg_after("-o") == "stream-json"
+    if SCENARIO == "success" and stream:
+        emit("".join(j(m) + "\n" for m in [init, {"type": "assistant", "message": {"role": "assistant", "model": "gpt-4o", "content": [{"type": "text", "text": TEXT}]}}, result]))
     if SCENARIO == "success":
         emit(j([init, {"type": "assistant", "message": {"role": "assistant", "model": "gpt-4o", "content": [{"type": "text", "text": TEXT}]}}, result]) + "\n")
     if SCENARIO == "partial":  # an API 401 with exit 0 and is_error false

@@ -1,0 +1,238 @@
+"""The agent plugins driving the REAL CLIs (when installed) against the loopback model server.
+
+Proves that each argv gitorch builds is accepted by the CLI's own parser (shared/agent-clis README
+§8 says how an accepted argv differs from a rejected one), and that the real output is read right:
+text, structured findings, usage and cost, an edit in the worktree, an authentication failure.
+Skipped, with the reason, for a CLI that is not installed (``.ci/install-agent-clis`` installs
+claude, codex and gemini into ``.ci/.npm-agents``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gitorch.errors import AgentError
+from gitorch.testing.model_server import (
+    Fail,
+    Reply,
+    ToolCall,
+    Usage,
+    edit_file_turns,
+    minimal_env,
+    model_server_fixture,
+    redirect_for,
+)
+
+pytestmark = pytest.mark.integration
+
+NPM_BIN = Path(__file__).resolve().parents[2] / ".ci" / ".npm-agents" / "node_modules" / ".bin"
+SERVED = ("claude", "codex", "gemini", "qwen")  # the CLIs the loopback server has a redirect for
+OTHERS = ("copilot", "aider", "opencode")
+USAGE = Usage(input=4321, cached=1200, output=77)
+ANSWER = {
+    "score": 64,
+    "summary": "One problem.",
+    "findings": [
+        {
+            "severity": "P1",
+            "description": "answer() returns the wrong value",
+            "rule_id": None,
+            "file": "app/util.py",
+            "line": 2,
+            "end_line": None,
+            "recommendation": "return 42",
+            "snippet": None,
+        }
+    ],
+}
+MARKDOWN = """# Security audit: .
+
+**Score:** 64/100
+
+## P1 High
+- [P1] answer() returns the wrong value (app/util.py:2)
+  - Recommendation: return 42.
+"""
+
+model_server = model_server_fixture()
+
+
+def find_cli(name: str) -> str | None:
+    candidate = NPM_BIN / name
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return str(candidate)
+    return shutil.which(name)
+
+
+def require(name: str) -> str:
+    path = find_cli(name)
+    if path is None:
+        pytest.skip(f"agent CLI {name!r} is not installed (run .ci/install-agent-clis or put it on PATH)")
+    return path
+
+
+def argv_rejected(cli: str, exit_code: int | None, stdout: str, stderr: str) -> bool:
+    """README §8: did the CLI's own argument parser refuse the argv?"""
+    if cli in ("codex", "aider"):
+        return exit_code == 2
+    if exit_code != 1:
+        return False
+    if cli == "claude":
+        return (
+            re.search(r"^error: (unknown option|option .* is invalid|.*requires)", stderr, re.M) is not None
+        )
+    if cli in ("gemini", "qwen"):
+        pattern = (
+            r"^(Unknown arguments|Invalid values|Not enough arguments|.* cannot be used|Cannot use both)"
+        )
+        return re.search(pattern, stderr, re.M) is not None
+    if cli == "copilot":
+        return re.search(r"^error: ", stderr, re.M) is not None
+    if cli == "opencode":
+        return not stdout.strip() and stderr.lstrip().startswith(("opencode", "█", "▄"))
+    raise ValueError(cli)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    (home / "tmp").mkdir(parents=True)
+    return home
+
+
+def real_agent(harness, cli: str, server, home: Path, **options):
+    """The gitorch agent for ``cli``, its executable and environment pointed at the model server."""
+    exe = require(cli)
+    redirect = redirect_for(cli, server, home)
+    env = {
+        **minimal_env(home, path=os.pathsep.join([str(NPM_BIN), "/usr/local/bin", "/usr/bin", "/bin"])),
+        **redirect.env,
+    }
+    extra = list(redirect.args)
+    for flag in ("-m", "--model"):  # the model goes through Options.model
+        if flag in extra:
+            i = extra.index(flag)
+            del extra[i : i + 2]
+    if "--skip-trust" in extra:
+        extra.remove("--skip-trust")  # gitorch passes it already
+    return harness.agent(
+        cli, binary=exe, model=redirect.model, env=env, extra_args=extra, timeout_s=120, **options
+    )
+
+
+def audit_turns(cli: str) -> list:
+    if cli == "claude":  # --json-schema: claude delivers the answer through its StructuredOutput tool
+        return [ToolCall("StructuredOutput", ANSWER, usage=USAGE)]
+    if cli == "codex":  # --output-schema: the final message is the JSON answer
+        return [Reply(json.dumps(ANSWER), usage=USAGE)]
+    return [Reply(MARKDOWN, usage=USAGE)]  # gemini, qwen: a Markdown report
+
+
+@pytest.mark.parametrize("cli", SERVED)
+def test_real_audit_argv_is_accepted_and_its_output_read(harness, model_server, home, cli):
+    from gitorch_markdown.parser import MarkdownParser
+
+    harness.parser = MarkdownParser()
+    model_server.script(*audit_turns(cli))
+    agent = real_agent(harness, cli, model_server, home)
+    result = agent.audit(harness.audit_request())
+
+    call = harness.recorder.calls[-1]
+    assert not argv_rejected(cli, call.exit_code, call.stdout, call.stderr)
+    assert call.exit_code == 0 and call.error is None
+    assert model_server.agent_requests and model_server.agent_requests[0].text_contains("OWASP")
+    [finding] = result.findings
+    assert (finding.severity, finding.file, finding.line) == ("P1", "app/util.py", 2)
+    assert (result.claimed_score, result.claimed_score_scale) == (64, 100)
+    usage = result.usage
+    assert (usage.input_tokens, usage.cached_input_tokens, usage.output_tokens) == (4321, 1200, 77)
+    assert usage.cost_usd > 0 and not usage.unknown_price
+    assert usage.cost_source == ("reported" if cli == "claude" else "priced")
+
+
+@pytest.mark.parametrize("cli", SERVED)
+def test_real_fix_edits_the_worktree(harness, model_server, home, cli):
+    target = harness.root / "app" / "util.py"
+    path = "app/util.py" if cli == "codex" else target
+    model_server.script(
+        *edit_file_turns(cli, path, "    return 41", "    return 42", usage=USAGE),
+        Reply("Changed the return value to 42.", usage=USAGE),
+    )
+    agent = real_agent(harness, cli, model_server, home)
+    result = agent.fix(harness.fix_request())
+
+    call = harness.recorder.calls[-1]
+    assert not argv_rejected(cli, call.exit_code, call.stdout, call.stderr)
+    assert result.status == "changed", call.stdout[-2000:]
+    assert target.read_text() == "def answer():\n    return 42\n"
+    assert "42" in result.summary
+    assert result.usage.output_tokens >= 77
+
+
+@pytest.mark.parametrize("cli", SERVED)
+def test_real_audit_cannot_edit_files(harness, model_server, home, cli):
+    """Audits run read-only: a scripted edit is refused and the file stays as it was."""
+    target = harness.root / "app" / "util.py"
+    path = "app/util.py" if cli == "codex" else target
+    model_server.script(
+        *edit_file_turns(cli, path, "    return 41", "    return 42", usage=USAGE), *audit_turns(cli)
+    )
+    agent = real_agent(harness, cli, model_server, home)
+    # Refusing the tool may end the run with an error; either way nothing may change.
+    with contextlib.suppress(AgentError):
+        agent.audit(harness.audit_request())
+    assert target.read_text() == "def answer():\n    return 41\n"
+    assert (
+        subprocess.run(
+            ["git", "status", "--porcelain"], cwd=harness.root, capture_output=True, text=True
+        ).stdout
+        == ""
+    )
+
+
+@pytest.mark.parametrize("cli", SERVED)
+def test_real_auth_failure_is_an_agent_error(harness, model_server, home, cli):
+    model_server.script(Fail(401, "Incorrect API key provided (fake local 401)"))
+    model_server.default = Fail(401, "Incorrect API key provided (fake local 401)")
+    agent = real_agent(harness, cli, model_server, home, use_schema=False)
+    with pytest.raises(AgentError, match=f"agent '{cli}' failed"):
+        agent.audit(harness.audit_request())
+    call = harness.recorder.calls[-1]
+    if cli == "qwen":  # the trap: qwen exits 0 after an API error; gitorch still sees the failure
+        assert call.exit_code == 0 and "[API Error: 401" in call.error
+    else:
+        assert call.error and call.exit_code != 0
+    assert not argv_rejected(cli, call.exit_code, call.stdout, call.stderr)
+
+
+@pytest.mark.parametrize("cli", SERVED)
+def test_the_rejection_check_catches_a_bogus_flag(harness, model_server, home, cli):
+    """The acceptance check above can fail: an unknown flag is recognised as rejected."""
+    agent = real_agent(harness, cli, model_server, home)
+    agent.options.extra_args.append("--definitely-not-a-flag")
+    with pytest.raises(AgentError):
+        agent.audit(harness.audit_request())
+    call = harness.recorder.calls[-1]
+    assert argv_rejected(cli, call.exit_code, call.stdout, call.stderr)
+    assert not model_server.agent_requests
+
+
+@pytest.mark.parametrize("cli", OTHERS)
+def test_argv_of_the_other_clis_is_accepted_when_installed(harness, cli):
+    """No loopback redirect is wired for these: a run that gets past the parser (an auth or network
+    failure, or a timeout) counts as accepted."""
+    exe = require(cli)
+    agent = harness.agent(cli, binary=exe, model="gpt-4o", timeout_s=20, silence_timeout_s=20)
+    for request in (harness.audit_request(), harness.fix_request()):
+        with contextlib.suppress(AgentError):
+            (agent.audit if hasattr(request, "dimension") else agent.fix)(request)
+        call = harness.recorder.calls[-1]
+        assert not argv_rejected(cli, call.exit_code, call.stdout, call.stderr), call.stderr[:500]
