@@ -60,6 +60,7 @@ __all__ = [
     "edit_file_turns",
     "gemini_redirect",
     "minimal_env",
+    "qwen_redirect",
     "model_server_fixture",
     "redirect_for",
     "structured_answer",
@@ -1067,6 +1068,7 @@ AGENT_EDIT_TOOLS: dict[str, tuple[str, str]] = {
     "claude": ("Edit", "Write"),
     "codex": ("apply_patch", "apply_patch"),
     "gemini": ("replace", "write_file"),
+    "qwen": ("edit", "write_file"),
 }
 
 
@@ -1095,8 +1097,8 @@ def edit_file_turns(
 ) -> list[Turn]:
     """The turns that make ``cli`` replace ``old`` with ``new`` in ``path`` through its own edit tool.
 
-    Claude Code refuses to edit a file it has not read in the session, so for claude this is a
-    ``Read`` call followed by an ``Edit`` call; codex and gemini need one call. Every turn reports
+    Claude Code and Qwen Code refuse to edit a file they have not read in the session, so for them
+    this is a read call followed by an edit call; codex and gemini need one call. Every turn reports
     ``usage``. ``path`` should be absolute for claude and gemini (their tools require it); codex's
     patch takes it relative to its working root. Follow these turns with a :class:`Reply` that
     ends the task.
@@ -1105,6 +1107,11 @@ def edit_file_turns(
         return [
             ToolCall("Read", {"file_path": str(path)}, usage=usage),
             ToolCall("Edit", {"file_path": str(path), "old_string": old, "new_string": new}, usage=usage),
+        ]
+    if cli == "qwen":
+        return [
+            ToolCall("read_file", {"file_path": str(path)}, usage=usage),
+            ToolCall("edit", {"file_path": str(path), "old_string": old, "new_string": new}, usage=usage),
         ]
     if cli == "codex":
         return [ToolCall("apply_patch", codex_apply_patch({str(path): (old, new)}), usage=usage)]
@@ -1128,7 +1135,7 @@ def write_file_call(cli: str, path: str | Path, content: str, *, usage: Usage = 
         return ToolCall("Write", {"file_path": str(path), "content": content}, usage=usage)
     if cli == "codex":
         return ToolCall("apply_patch", codex_apply_patch({str(path): content}), usage=usage)
-    if cli == "gemini":
+    if cli in ("gemini", "qwen"):
         return ToolCall("write_file", {"file_path": str(path), "content": content}, usage=usage)
     raise ValueError(f"no write tool known for {cli!r}")
 
@@ -1271,15 +1278,36 @@ def gemini_redirect(server: ModelServer, home: str | Path, *, model: str = "gemi
     return Redirect(env=env, args=["--skip-trust"], model=model, model_flag="-m")
 
 
+def qwen_redirect(server: ModelServer, home: str | Path, *, model: str = "gpt-4o") -> Redirect:
+    """Environment, argv and ``~/.qwen/settings.json`` that point Qwen Code at ``server``
+    (OpenAI chat completions).
+
+    The settings switch off the managed auto-memory extractor, a sub-agent that otherwise sends a
+    second generation request (with its own tools) after every run, and telemetry.
+    """
+    settings_dir = Path(home) / ".qwen"
+    settings_dir.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "memory": {"enableManagedAutoMemory": False},
+        "privacy": {"usageStatisticsEnabled": False},
+        "telemetry": {"enabled": False},
+        "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+    }
+    (settings_dir / "settings.json").write_text(json.dumps(settings, indent=2))
+    env = {"OPENAI_API_KEY": "sk-gitorch-loopback", "OPENAI_BASE_URL": server.openai_base_url}
+    return Redirect(env=env, args=["--auth-type", "openai"], model=model, model_flag="-m")
+
+
 _REDIRECTS: dict[str, Callable[..., Redirect]] = {
     "claude": claude_redirect,
     "codex": codex_redirect,
     "gemini": gemini_redirect,
+    "qwen": qwen_redirect,
 }
 
 
 def redirect_for(cli: str, server: ModelServer, home: str | Path) -> Redirect:
-    """The :class:`Redirect` for ``cli`` (``claude``, ``codex`` or ``gemini``)."""
+    """The :class:`Redirect` for ``cli`` (``claude``, ``codex``, ``gemini`` or ``qwen``)."""
     try:
         return _REDIRECTS[cli](server, home)
     except KeyError:

@@ -36,7 +36,7 @@ from gitorch.testing.model_server import (
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NPM_BIN = REPO_ROOT / ".ci" / ".npm-agents" / "node_modules" / ".bin"
 MARKER_VAR = "GITORCH_E2E_RUN"
-CLIS = ("claude", "codex", "gemini")
+CLIS = ("claude", "codex", "gemini", "qwen")
 
 model_server = model_server_fixture()
 

@@ -1,4 +1,4 @@
-"""``gitorch audit --agent X`` driving the real claude, codex and gemini against the loopback server.
+"""``gitorch audit --agent X`` driving the real agent CLIs against the loopback model server.
 
 gitorch runs as its own process (``python -m gitorch``) with a minimal environment; its agent plugin
 (``plugins/gitorch_agents``) starts the real CLI, which talks to the scripted model server. The
@@ -139,7 +139,7 @@ def test_gitorch_audit_through_the_real_cli(
 ) -> None:
     require_cli(cli)
     _agents_plugin_present()
-    if cli == "gemini":
+    if cli in ("gemini", "qwen"):
         answer = Reply(MARKDOWN_REPORT, usage=USAGE)  # no schema support: the Markdown report is parsed
     else:
         answer = structured_answer(
@@ -157,7 +157,11 @@ def test_gitorch_audit_through_the_real_cli(
     assert run.returncode == 0, f"{run.returncode}\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
     result = json.loads(run.stdout)
     assert result["agent"] == cli and result["dimension"] == "security"
-    got = sorted((f["severity"], f["file"], f["line"], f["description"]) for f in result["findings"])
+    # The Markdown parser keeps the "(file:line)" suffix in the description as the report wrote it.
+    got = sorted(
+        (f["severity"], f["file"], f["line"], f["description"].removesuffix(f" ({f['file']}:{f['line']})"))
+        for f in result["findings"]
+    )
     assert got == [
         ("P1", "app.py", 5, "Shell command built from user input"),
         ("P3", "app.py", 1, "Debug flag left on"),

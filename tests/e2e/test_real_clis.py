@@ -1,4 +1,4 @@
-"""The real claude, codex and gemini processes against the scripted loopback model server.
+"""The real claude, codex, gemini and qwen processes against the scripted loopback model server.
 
 Direct subprocess calls (no gitorch agent plugin in between) proving, for each CLI, that:
 (a) a scripted text answer and its token counts come back in the CLI's own JSON output;
@@ -47,6 +47,9 @@ def argv_for(
     if cli == "gemini":
         mode = ["--approval-mode", "auto_edit"] if allow_edits else []
         return [exe, "-p", prompt, "-o", "json", *redirect_args, *mode]
+    if cli == "qwen":
+        mode = ["--approval-mode", "auto-edit"] if allow_edits else []  # hyphen, unlike gemini
+        return [exe, prompt, "-o", "json", *redirect_args, *mode]
     raise ValueError(cli)
 
 
@@ -79,6 +82,14 @@ def final_text_and_usage(cli: str, run: Run) -> tuple[str, dict[str, int]]:
         return texts[-1], {
             "input": usage["input_tokens"],
             "cached": usage["cached_input_tokens"],
+            "output": usage["output_tokens"],
+        }
+    if cli == "qwen":
+        (result,) = [m for m in json.loads(run.stdout) if m.get("type") == "result"]
+        usage = result["usage"]  # input_tokens includes the cached ones
+        return result["result"], {
+            "input": usage["input_tokens"],
+            "cached": usage["cache_read_input_tokens"],
             "output": usage["output_tokens"],
         }
     data = json.loads(run.stdout)
@@ -192,10 +203,13 @@ def test_refused_tool_call_leaves_the_file_alone(
     elif cli == "codex":
         # The read-only sandbox rejects the patch; the rejection goes back to the model.
         assert "patch rejected" in refusal and "read-only" in refusal
-    else:
+    elif cli == "gemini":
         # Headless default approval mode removes the edit tools altogether.
         assert 'Tool \\"replace\\" not found' in refusal or 'Tool "replace" not found' in refusal
         assert json.loads(run.stdout)["stats"]["tools"]["totalFail"] == 1
+    else:
+        # qwen declines the edit by a deny rule (after the read it was allowed).
+        assert 'permission to use "edit"' in refusal and "declined" in refusal, refusal
     assert not run.leftovers
 
 
@@ -217,9 +231,14 @@ def test_auth_failure(cli: str, sandbox: Sandbox, model_server: ModelServer, poi
         assert run.returncode == 1, describe(run)
         failed = [e for e in json_lines(run.stdout) if e.get("type") == "turn.failed"]
         assert failed and "401" in failed[0]["error"]["message"]
-    else:
+    elif cli == "gemini":
         assert run.returncode == 145, describe(run)  # process.exit(401) truncated to 8 bits
         assert "UNAUTHENTICATED" in run.stderr or "401" in run.stderr
+    else:
+        # qwen: exit 0 and is_error false; the failure is only in the result text.
+        assert run.returncode == 0, describe(run)
+        (result,) = [m for m in json.loads(run.stdout) if m.get("type") == "result"]
+        assert result["result"].startswith("[API Error: 401")
     # No retry: one request reached the server.
     assert len(model_server.agent_requests) == 1
     assert not run.leftovers
