@@ -170,7 +170,7 @@ def title_severity(text: str) -> tuple[Severity | None, bool]:
         return EMOJI[stripped[:1]], False
     parts = [p for p in re.split(r"\s*(?::|\s[-–—|]\s)\s*", stripped) if p.strip()]
     if len(parts) > 1:
-        for part in (parts[0], parts[-1]):
+        for part in [parts[0], parts[-1], *parts[1:-1]]:
             if len(part.split()) <= 3:
                 sev = value_severity(part)
                 if sev is not None:
@@ -312,10 +312,12 @@ class Walker:
         """Whether a heading below this one is an item or a group of its own (so this is a topic)."""
         return any(
             self.own_severity(d) or (is_group_title(d.title.text) and signals(d.title.text))
-            for c in section.children for d in c.walk()
+            for c in section.children if not _field_heading(c) for d in c.walk() if not _field_heading(d)
         )
 
     def visit(self, section: Section, ctx: Ctx) -> None:
+        if _field_heading(section) and section.parent is not None and section.parent.level:
+            return  # read as a field of the parent heading
         title = section.title.text
         group = is_group_title(title)
         tsev, tsev_id = title_severity(title)
@@ -510,7 +512,10 @@ class Walker:
                 group=ctx.group,
                 line=block.line,
                 lines=list(row),
-                ids={cells[i].strip(" *`").upper() for i in id_cols if i < len(cells) and cells[i].strip()},
+                ids={
+                    cells[i].strip(" *`[]").upper() for i in id_cols
+                    if i < len(cells) and _ID.match(cells[i].strip(" *`[]")) and re.search(r"[A-Za-z]", cells[i])
+                },
             )
             item.location_lines = [row[i] for i in loc_cols if i < len(row)]
             for i in loc_cols:
@@ -584,7 +589,20 @@ class Walker:
 
 
 def _direct_lines(section: Section) -> list[Line]:
-    return [ln for b in section.blocks if b.kind in ("para", "list") for ln in _field_lines(b)]
+    lines = [ln for b in section.blocks if b.kind in ("para", "list") for ln in _field_lines(b)]
+    return lines + [c.title for c in section.children if _field_heading(c)]
+
+
+_FIELD_HEADING = re.compile(r"^\W*([^\W\d_][^:\-–—]{0,30}?)\s*(?::|\s[-–—]\s)\s*\S")
+
+
+def _field_heading(section: Section) -> bool:
+    """A sub-heading that is a field of its parent: ``#### Severity: High``, ``#### Impact - High``."""
+    m = _FIELD_HEADING.match(section.title.text)
+    if not m:
+        return False
+    name = fold(m.group(1)).strip()
+    return bool(FIELD_SEVERITY.fullmatch(name) or FIELD_PRIORITY.fullmatch(name) or FIELD_RISK.fullmatch(name))
 
 
 def _field_lines(block: Block) -> list[Line]:

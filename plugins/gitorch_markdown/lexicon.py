@@ -165,6 +165,7 @@ def value_severity(text: str) -> Severity | None:
     head = re.sub(r"^(?:severity|severidad|severidade|sev|priority|prioridad|prioridade|risk|riesgo|level|nivel)"
                   r"\s*[:=\-]\s*", "", head)
     found: list[Signal] = []
+    head = re.sub(r"^(?:cvss\s*[:=]?\s*)?\d+(?:[.,]\d+)?\s*(?=[(\[/-])", "", head)  # "9.8 (Critical)"
     for match in _TOKEN.finditer(head[:40]):
         token = match.group(0)
         sigs = signals(token, strict=token not in ("information", "note", "nota"))

@@ -124,7 +124,9 @@ def _merge_restated(items: list[Item]) -> list[Item]:
             if item.ids & other.ids:
                 duplicate = j
                 break
-            if other.severity != item.severity:
+            # NOTE: a restatement lives in another kind of structure (a table row retold as a heading,
+            # an aside retold under "Findings by severity"); two headings of one kind are two findings.
+            if other.severity != item.severity or (other.origin == item.origin and other.grouped == item.grouped):
                 continue
             if k and keys[j] and k & keys[j]:
                 duplicate = j

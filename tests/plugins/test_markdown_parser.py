@@ -501,3 +501,49 @@ def test_corpus_targets():
     assert score.count_f1 >= 0.95, score.count_f1
     assert score.score_exact >= 0.95, score.score_exact
     assert score.file_line_recall >= 0.95, score.file_line_recall
+
+
+def test_field_sub_headings_and_cvss_values():
+    text = """# R
+
+## Findings
+
+### SQL injection in search
+Query built from input at `db.py:12`.
+
+#### Impact: High
+
+#### Fix
+Use parameters.
+
+### Weak hashing
+**Severity:** 9.8 (Critical)
+`auth.py:3`
+"""
+    result = parse(text)
+    assert [(f.severity.value, f.file, f.line) for f in result.findings] == [("P1", "db.py", 12), ("P0", "auth.py", 3)]
+
+
+def test_rows_numbered_alike_in_two_tables_are_two_findings():
+    text = """## Backend
+
+| # | Severity | Title |
+|---|---|---|
+| 1 | Low | Typo in a log message |
+
+## Frontend
+
+| # | Severity | Title |
+|---|---|---|
+| 1 | Low | Typo in a log message |
+"""
+    assert counts(parse(text)) == {"P3": 2}
+
+
+def test_similar_titles_in_sibling_sections_are_not_merged():
+    text = """## Login
+### Missing input validation on login form (Medium)
+## Signup
+### Missing input validation on signup form (Medium)
+"""
+    assert counts(parse(text)) == {"P2": 2}
