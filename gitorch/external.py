@@ -392,7 +392,9 @@ class ExternalCliAgent(Agent):
             default_factory=dict, description="extra environment, e.g. a base URL for a custom endpoint"
         )
         timeout_s: float | None = Field(None, gt=0, description="wall-clock limit (default: agent_timeout_s)")
-        silence_timeout_s: float | None = Field(300, gt=0, description="kill after this long without output")
+        silence_timeout_s: float | None = Field(
+            600, gt=0, description="kill after this long without output (a tool may run quietly for minutes)"
+        )
         max_output_tokens: int = Field(
             DEFAULT_MAX_OUTPUT_TOKENS, gt=0, description="output bound used for the pre-call budget estimate"
         )
@@ -677,7 +679,11 @@ class ExternalCliAgent(Agent):
             )
         claimed = parsed.claimed_score if parsed.claimed_score is not None else parsed.score
         scale = parsed.claimed_score_scale if parsed.claimed_score is not None else parsed.score_scale
-        findings = [f if f.source else f.model_copy(update={"source": self.name}) for f in parsed.findings]
+        # The parser names itself as the source; the finding came from this agent.
+        own = {None, "", getattr(parser, "name", None)}
+        findings = [
+            f.model_copy(update={"source": self.name}) if f.source in own else f for f in parsed.findings
+        ]
         return parsed.model_copy(update={
             "findings": findings,
             "score": None,

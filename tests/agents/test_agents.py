@@ -469,3 +469,30 @@ def test_availability_is_a_cheap_which(fakes, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     availability = agents["codex"].availability()
     assert not availability and availability.reason == "'codex' is not on PATH"
+
+
+def test_a_markdown_report_goes_through_the_real_markdown_parser(fakes, harness):
+    from gitorch_markdown.parser import MarkdownParser
+
+    report = """# Security audit: .
+
+**Score:** 72/100
+
+## P0 Critical
+- [P0] SQL query built from user input (app/util.py:2)
+  - Recommendation: use a parameterised query.
+
+## P1 High
+- [P1] No rate limiting on the login endpoint (app/views.py:1)
+  - Recommendation: add a rate-limiting middleware.
+"""
+    harness.parser = MarkdownParser()
+    fakes.scenario("success", FAKE_TEXT=report)
+    result = harness.agent("gemini").audit(harness.audit_request())
+    assert [(f.severity, f.file, f.line) for f in result.findings] == [
+        ("P0", "app/util.py", 2),
+        ("P1", "app/views.py", 1),
+    ]
+    assert all(f.source == "gemini" and f.dimension == "security" for f in result.findings)
+    assert (result.claimed_score, result.claimed_score_scale) == (72, 100)
+    assert result.score is None
