@@ -123,12 +123,17 @@ def main(argv: list[str]) -> int:
         return 2
     score = evaluate(corpus)
     if "--json" in argv:
-        print(json.dumps({
-            "count_f1": score.count_f1,
-            "score_exact": score.score_exact,
-            "file_line_recall": score.file_line_recall,
-            "reports": [asdict(r) | {"score_ok": r.score_ok} for r in score.reports],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "count_f1": score.count_f1,
+                    "score_exact": score.score_exact,
+                    "file_line_recall": score.file_line_recall,
+                    "reports": [asdict(r) | {"score_ok": r.score_ok} for r in score.reports],
+                },
+                indent=2,
+            )
+        )
         return 0
     for r in score.reports:
         mark = "ok " if r.counts == r.truth_counts and r.score_ok else "DIFF"
@@ -140,7 +145,10 @@ def main(argv: list[str]) -> int:
         print(f"      file:line {r.file_line} (truth {r.truth_file_line})")
     print()
     print(f"per-severity count F1 : {score.count_f1:.3f}  (TP={score.tp} FP={score.fp} FN={score.fn})")
-    print(f"score exact           : {score.score_exact:.1%}  ({sum(r.score_ok for r in score.reports)}/{len(score.reports)})")
+    print(
+        f"score exact           : {score.score_exact:.1%}  "
+        f"({sum(r.score_ok for r in score.reports)}/{len(score.reports)})"
+    )
     print(f"file:line recall      : {score.file_line_recall:.3f}")
     return 0
 

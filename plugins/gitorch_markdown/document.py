@@ -199,7 +199,11 @@ class _Reader:
             elif tok.type == "inline" and row is not None:
                 cell = _inline(tok)
                 row.append(
-                    Line(" ".join(c.text for c in cell), " ".join(c.raw for c in cell), [x for c in cell for x in c.codes])
+                    Line(
+                        " ".join(c.text for c in cell),
+                        " ".join(c.raw for c in cell),
+                        [x for c in cell for x in c.codes],
+                    )
                     if cell
                     else Line("", "")
                 )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from gitorch.models import Severity
 from gitorch_markdown.document import Block, Line, ListItem, Section
@@ -61,7 +62,9 @@ _FIELD = re.compile(
     r"^\s*(?:[-*+]\s+)?(?P<bold>\*\*|__)?\s*(?P<name>[^\W\d_][^:*_`|\n]{0,40}?)\s*(?:\*\*|__)?\s*:\s*(?:\*\*|__)?"
     r"\s*(?P<value>.*)$"
 )
-_REPORT_LEVEL = re.compile(r"(?<![a-z])(?:overall|global|general|total|gesamt\w*|geral|globale|residual|residuo)(?![a-z])")
+_REPORT_LEVEL = re.compile(
+    r"(?<![a-z])(?:overall|global|general|total|gesamt\w*|geral|globale|residual|residuo)(?![a-z])"
+)
 _POSITIVE_TITLE = re.compile(
     r"^\W*(?:GOOD|VERIFIED|PASS(?:ED)?|OK|SAFE|COMPLIANT|CORRECT[OA]?|EXCELLENT|EXCELENTE|BIEN|BUENO|OK)\b"
     r"|^\W*(?:good|verified|pass(?:ed)?|ok|safe|compliant|correct[oa]?|excellent|excelente|strength|fortaleza)\s*:",
@@ -130,8 +133,18 @@ def fields_of(lines: list[Line]) -> list[Field]:
             name = fold(m.group("name")).strip()
             if len(name.split()) > 5:
                 continue
-            known = any(rx.search(name) for rx in (FIELD_SEVERITY, FIELD_PRIORITY, FIELD_RISK, FIELD_LOCATION,
-                                                   FIELD_STATUS, FIELD_RECOMMENDATION, FIELD_PROBLEM))
+            known = any(
+                rx.search(name)
+                for rx in (
+                    FIELD_SEVERITY,
+                    FIELD_PRIORITY,
+                    FIELD_RISK,
+                    FIELD_LOCATION,
+                    FIELD_STATUS,
+                    FIELD_RECOMMENDATION,
+                    FIELD_PROBLEM,
+                )
+            )
             if not m.group("bold") and not known:
                 continue
             value = text.split(":", 1)[1].strip() if ":" in text else ""
@@ -151,6 +164,7 @@ def field_severity(fields: list[Field]) -> Severity | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def title_severity(text: str) -> tuple[Severity | None, bool]:
     """A heading's own severity tag and whether it only comes from an ID such as ``P0-04``.
 
@@ -191,7 +205,9 @@ def leading_severity(text: str, *, tagged_only: bool = False) -> Severity | None
     if t[:1] in EMOJI:
         return EMOJI[t[:1]]
     t = re.sub(r"^[^\w\[(]+", "", t)
-    m = re.match(r"^(?P<open>[\[(])?\s*(?P<tok>[^\W_]+(?:[-/][^\W_]+)*)\s*(?P<close>[\])])?\s*(?P<sep>[:\-–—|]|$)?", t)
+    m = re.match(
+        r"^(?P<open>[\[(])?\s*(?P<tok>[^\W_]+(?:[-/][^\W_]+)*)\s*(?P<close>[\])])?\s*(?P<sep>[:\-–—|]|$)?", t
+    )
     if not m:
         return None
     token = m.group("tok")
@@ -218,8 +234,10 @@ def _tagged_severity(text: str) -> Severity | None:
 
 def _only_severity(text: str) -> bool:
     words = re.findall(r"[^\W_]+", fold(text))
-    return 0 < len(words) <= 3 and all(signals(w) or w in ("priority", "prioridad", "severity", "issues",
-                                                            "findings", "hallazgos", "risk") for w in words)
+    return 0 < len(words) <= 3 and all(
+        signals(w) or w in ("priority", "prioridad", "severity", "issues", "findings", "hallazgos", "risk")
+        for w in words
+    )
 
 
 def _severity_named_field(line: Line) -> bool:
@@ -232,7 +250,9 @@ def _severity_named_field(line: Line) -> bool:
 
 
 def trailing_severity(text: str) -> Severity | None:
-    m = re.search(r"[(\[]\s*([^()\[\]]{1,30})\s*[)\]]\W*$", text) or re.search(r"(?:\s[-–—|]\s|:\s)([^-–—|:]{1,25})$", text)
+    m = re.search(r"[(\[]\s*([^()\[\]]{1,30})\s*[)\]]\W*$", text) or re.search(
+        r"(?:\s[-–—|]\s|:\s)([^-–—|:]{1,25})$", text
+    )
     return value_severity(m.group(1)) if m else None
 
 
@@ -245,7 +265,7 @@ def clean_title(text: str) -> str:
     for part in parts:
         lead = re.match(r"^`?([^\s`]+?)`?\s*[:.]?(?:\s+|$)", part)
         if lead and find_refs(lead.group(1)) and find_refs(lead.group(1))[0].path in lead.group(1):
-            part = part[lead.end():].strip()
+            part = part[lead.end() :].strip()
         bare = re.sub(r"[\[\]():]", " ", part).strip()
         if not bare:
             continue
@@ -257,15 +277,19 @@ def clean_title(text: str) -> str:
     t = re.sub(r"^\s*(?:\[[^\]]{1,20}\]\s*)+", "", t)
     lead = re.match(r"^\s*([^\W_]+(?:[-/][^\W_]+)?)\s*[:\-–—|]\s+", t)
     if lead and value_severity(lead.group(1)) is not None and len(t) > lead.end() + 2:
-        t = t[lead.end():]
+        t = t[lead.end() :]
     refs = find_refs(t)
     if refs:
         lead = re.match(r"^\s*`?(\S+?)`?\s*(?:[:\-–—|]\s+|\s+)", t)
         if lead and find_refs(lead.group(1)) and len(t) > len(lead.group(0)) + 3:
-            t = t[lead.end():]
+            t = t[lead.end() :]
     t = re.sub(r"^\s*[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*-?\d{1,4}\s*[:.]\s+", "", t)
-    t = re.sub(r"\s*[(\[]\s*(?:p[0-4]|[A-Za-z]+)(?:\s*[-/]\s*[A-Za-z0-9]+)?\s*[)\]]\s*$",
-               lambda m: "" if value_severity(m.group(0).strip(" ()[]")) else m.group(0), t, flags=re.I)
+    t = re.sub(
+        r"\s*[(\[]\s*(?:p[0-4]|[A-Za-z]+)(?:\s*[-/]\s*[A-Za-z0-9]+)?\s*[)\]]\s*$",
+        lambda m: "" if value_severity(m.group(0).strip(" ()[]")) else m.group(0),
+        t,
+        flags=re.I,
+    )
     return t.strip(" :-–—*_`") or text.strip()
 
 
@@ -276,7 +300,9 @@ def item_ids(text: str) -> set[str]:
         for tok in re.split(r"[/,\s]+", m.group(1)):
             if _ID.match(tok) and re.search(r"[A-Za-z]", tok):
                 out.add(tok.upper())
-    m = re.match(r"^\s*(?:\d+(?:\.\d+)*\.?\s+)?([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*-?\d{1,4})\s*[:.\-–]\s", text)
+    m = re.match(
+        r"^\s*(?:\d+(?:\.\d+)*\.?\s+)?([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*-?\d{1,4})\s*[:.\-–]\s", text
+    )
     if m and re.search(r"[A-Za-z]", m.group(1)):
         out.add(m.group(1).upper())
     return out
@@ -312,7 +338,10 @@ class Walker:
         """Whether a heading below this one is an item or a group of its own (so this is a topic)."""
         return any(
             self.own_severity(d) or (is_group_title(d.title.text) and signals(d.title.text))
-            for c in section.children if not _field_heading(c) for d in c.walk() if not _field_heading(d)
+            for c in section.children
+            if not _field_heading(c)
+            for d in c.walk()
+            if not _field_heading(d)
         )
 
     def visit(self, section: Section, ctx: Ctx) -> None:
@@ -323,10 +352,14 @@ class Walker:
         tsev, tsev_id = title_severity(title)
         fsev = field_severity(fields_of(_direct_lines(section)))
         own_kind = section_kind(title)
-        if own_kind in ("remediation", "summary", "metrics", "legend", "resolved") and not group and ctx.under_group:
-            # an item's title that happens to say "summary", "plan" or "closed"
-            if own_kind != "resolved" or not _RESOLVED_TITLE.search(fold(title)):
-                own_kind = None
+        item_like = own_kind in ("remediation", "summary", "metrics", "legend", "resolved") and not group
+        # an item's title that happens to say "summary", "plan" or "closed"
+        if (
+            item_like
+            and ctx.under_group
+            and (own_kind != "resolved" or not _RESOLVED_TITLE.search(fold(title)))
+        ):
+            own_kind = None
         if ctx.kind in STICKY_KINDS:
             kind = ctx.kind
         elif ctx.kind in ("metrics", "legend") and (group or tsev or fsev):
@@ -445,8 +478,10 @@ class Walker:
                 continue
             if _is_field_line(entry.lines[0]) and lead is None:
                 continue  # "**Total:** 33" is a fact about the section, not an item
-            if _is_field_line(entry.lines[0]) and not _severity_named_field(entry.lines[0]) and not (
-                re.match(r"^\W*[\[(]", first)
+            if (
+                _is_field_line(entry.lines[0])
+                and not _severity_named_field(entry.lines[0])
+                and not (re.match(r"^\W*[\[(]", first))
             ):
                 continue  # "**Severity:** High" alone is a field of the section, not an item
             self.list_item(entry, severity, ctx, block.line)
@@ -513,14 +548,20 @@ class Walker:
                 line=block.line,
                 lines=list(row),
                 ids={
-                    cells[i].strip(" *`[]").upper() for i in id_cols
-                    if i < len(cells) and _ID.match(cells[i].strip(" *`[]")) and re.search(r"[A-Za-z]", cells[i])
+                    cells[i].strip(" *`[]").upper()
+                    for i in id_cols
+                    if i < len(cells)
+                    and _ID.match(cells[i].strip(" *`[]"))
+                    and re.search(r"[A-Za-z]", cells[i])
                 },
             )
             item.location_lines = [row[i] for i in loc_cols if i < len(row)]
             for i in loc_cols:
-                if i != line_col and i < len(cells) and re.fullmatch(r"[\w./@~+-]+/?", cells[i].strip("`")) and (
-                    "/" in cells[i] or "." in cells[i]
+                if (
+                    i != line_col
+                    and i < len(cells)
+                    and re.fullmatch(r"[\w./@~+-]+/?", cells[i].strip("`"))
+                    and ("/" in cells[i] or "." in cells[i])
                 ):
                     item.raw_location = cells[i].strip("`")
                     break
@@ -545,7 +586,15 @@ class Walker:
         for i, h in enumerate(headers):
             if i in id_cols:
                 continue
-            rank = 3 if FIELD_SEVERITY.search(h) else 2 if FIELD_PRIORITY.search(h) else 1 if FIELD_RISK.search(h) else 0
+            rank = (
+                3
+                if FIELD_SEVERITY.search(h)
+                else 2
+                if FIELD_PRIORITY.search(h)
+                else 1
+                if FIELD_RISK.search(h)
+                else 0
+            )
             if not rank:
                 continue
             values = [row[i].text for row in block.rows if i < len(row) and row[i].text.strip()]
@@ -561,9 +610,9 @@ class Walker:
     def _finish(self, item: Item, blocks: list[Block]) -> None:
         title = item.title
         folded = fold(title)
-        if item.kind != "resolved":
-            if any(m in title for m in POSITIVE_MARKS) and not any(m in title for m in NEGATIVE_MARKS):
-                item.nonfinding = True
+        positive = any(m in title for m in POSITIVE_MARKS) and not any(m in title for m in NEGATIVE_MARKS)
+        if positive and item.kind != "resolved":
+            item.nonfinding = True
         if is_none_found(title) or not folded.strip(" -*_") or _POSITIVE_TITLE.match(title):
             item.nonfinding = True
         elif is_none_found(clean_title(title)):
@@ -602,7 +651,9 @@ def _field_heading(section: Section) -> bool:
     if not m:
         return False
     name = fold(m.group(1)).strip()
-    return bool(FIELD_SEVERITY.fullmatch(name) or FIELD_PRIORITY.fullmatch(name) or FIELD_RISK.fullmatch(name))
+    return bool(
+        FIELD_SEVERITY.fullmatch(name) or FIELD_PRIORITY.fullmatch(name) or FIELD_RISK.fullmatch(name)
+    )
 
 
 def _field_lines(block: Block) -> list[Line]:
@@ -613,7 +664,9 @@ def _field_lines(block: Block) -> list[Line]:
 
 def _is_field_line(line: Line) -> bool:
     """``**Name:** value`` or ``**Name**: value``."""
-    return bool(re.match(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)[^*_]{1,40}?(?::(?:\*\*|__)|(?:\*\*|__)\s*:)", line.raw))
+    return bool(
+        re.match(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)[^*_]{1,40}?(?::(?:\*\*|__)|(?:\*\*|__)\s*:)", line.raw)
+    )
 
 
 def _column(headers: list[str], rx: re.Pattern[str], taken: set[int]) -> int | None:
@@ -625,7 +678,10 @@ def _column(headers: list[str], rx: re.Pattern[str], taken: set[int]) -> int | N
 
 def _mostly_numbers(block: Block, col: int) -> bool:
     values = [row[col].text.strip(" *") for row in block.rows if col < len(row) and row[col].text.strip()]
-    return bool(values) and sum(1 for v in values if re.fullmatch(r"[~≈]?\d+\+?(?:\s*\(.*\))?", v)) >= len(values) * 0.6
+    return (
+        bool(values)
+        and sum(1 for v in values if re.fullmatch(r"[~≈]?\d+\+?(?:\s*\(.*\))?", v)) >= len(values) * 0.6
+    )
 
 
 def _describe(item: Item) -> str:
@@ -643,12 +699,14 @@ def _recommendation(item: Item, blocks: list[Block]) -> str | None:
                 return f.value[:1000]
             # the value is the next block ("**Fix:**" followed by a code block or a list)
             for i, block in enumerate(blocks):
-                if block.kind == "para" and any(ln.raw == f.line.raw or ln.text.endswith(":") and
-                                                fold(ln.text).startswith(f.name) for ln in block.lines):
-                    if i + 1 < len(blocks):
-                        nxt = blocks[i + 1]
-                        text = nxt.code if nxt.kind == "code" else "\n".join(ln.text for ln in nxt.all_lines())
-                        return text.strip()[:1000] or None
+                holds_field = block.kind == "para" and any(
+                    ln.raw == f.line.raw or ln.text.endswith(":") and fold(ln.text).startswith(f.name)
+                    for ln in block.lines
+                )
+                if holds_field and i + 1 < len(blocks):
+                    nxt = blocks[i + 1]
+                    text = nxt.code if nxt.kind == "code" else "\n".join(ln.text for ln in nxt.all_lines())
+                    return text.strip()[:1000] or None
             return None
     return None
 
@@ -662,7 +720,9 @@ def choose_ref(item: Item) -> Ref | None:
     for ref in loc_refs:
         if ref.line is not None:
             return ref
-    line_field = next((f for f in item.fields if FIELD_LINE.fullmatch(f.name) and re.match(r"\d+", f.value)), None)
+    line_field = next(
+        (f for f in item.fields if FIELD_LINE.fullmatch(f.name) and re.match(r"\d+", f.value)), None
+    )
     if loc_refs and line_field is not None:
         n = int(re.match(r"\d+", line_field.value).group(0))
         return Ref(loc_refs[0].path, n)

@@ -11,10 +11,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gitorch.models import SEVERITY_WORDS, Severity
 
 
+@lru_cache(maxsize=16384)
 def fold(text: str) -> str:
     """Lower-case and strip accents: ``CRÍTICO`` → ``critico``."""
     text = unicodedata.normalize("NFKD", text.lower())
@@ -26,6 +28,8 @@ def fold(text: str) -> str:
 # NOTE: weights decide conflicts such as "HALLAZGOS IMPORTANTES (🟡 MEDIA PRIORIDAD)": a P-label
 # outweighs a plain severity word, which outweighs a vague word ("important") or a colour emoji.
 W_LABEL, W_WORD, W_WEAK = 3, 2, 1
+
+# fmt: off
 
 _WEAK_WORDS = {
     "important", "importante", "major", "minor", "menor", "blocker", "bloqueante", "urgent", "urgente",
@@ -58,11 +62,13 @@ CJK_WORDS = {
     "低风险": Severity.P3, "低風險": Severity.P3, "低": Severity.P3, "信息": Severity.P4, "情報": Severity.P4,
     "提示": Severity.P4,
 }
-_CJK_SINGLE_OK = ("危", "风险", "風險", "优先", "優先", "级", "級", "等级", "リスク", "重要度", "問題", "问题", "")
+_CJK_SINGLE_OK = (
+    "危", "风险", "風險", "优先", "優先", "级", "級", "等级", "リスク", "重要度", "問題", "问题", "",
+)
 
 
 def cjk_severity(token: str) -> Severity | None:
-    """``高危`` → P1, ``重大な問題`` → P0, ``中`` → P2; ``中文`` → None (a one-character prefix needs a hint)."""
+    """``高危`` → P1, ``重大な問題`` → P0, ``中`` → P2; ``中文`` → None (one character needs a hint)."""
     for key in sorted(CJK_WORDS, key=len, reverse=True):
         if token.startswith(key):
             rest = token[len(key):]
@@ -73,6 +79,8 @@ def cjk_severity(token: str) -> Severity | None:
 EMOJI = {"🔴": Severity.P0, "🟠": Severity.P1, "🟡": Severity.P2, "🟢": Severity.P3, "🔵": Severity.P4}
 POSITIVE_MARKS = ("✅", "✔", "☑", "👍")
 NEGATIVE_MARKS = ("❌", "⚠", "🔴", "🟠", "⛔", "🚨", "✗")
+
+# fmt: on
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-/][^\W_]+)*|[\U0001F534-\U0001F7EB]", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
@@ -96,7 +104,11 @@ def word_severity(word: str, *, strict: bool = True) -> tuple[Severity, int] | N
     if strict and word in _EXCLUDED_WORDS:
         # "media" is both Spanish "medium" and "media files"; only trust it as a word signal
         return (Severity.P2, W_WORD) if word == "media" else None
-    for candidate in (word, word[:-1] if word.endswith("s") else None, word[:-2] if word.endswith("es") else None):
+    for candidate in (
+        word,
+        word[:-1] if word.endswith("s") else None,
+        word[:-2] if word.endswith("es") else None,
+    ):
         if not candidate:
             continue
         sev = SEVERITY_WORDS.get(candidate) or _EXTRA_WORDS.get(candidate)
@@ -112,8 +124,13 @@ class Signal:
     form: str  # "label", "id" (P-label inside an ID such as P0-01), "word", "emoji"
 
 
-def signals(text: str, *, strict: bool = True) -> list[Signal]:
+@lru_cache(maxsize=16384)
+def signals(text: str, *, strict: bool = True) -> tuple[Signal, ...]:
     """Every severity signal in a piece of text, in order."""
+    return tuple(_signals(text, strict))
+
+
+def _signals(text: str, strict: bool) -> list[Signal]:
     out: list[Signal] = []
     for match in _TOKEN.finditer(fold(text)):
         token = match.group(0)
@@ -154,6 +171,7 @@ def decide(found: Iterable[Signal], *, mixed_labels_ambiguous: bool = False) -> 
     return min(sev for sev, total in totals.items() if total == best)
 
 
+@lru_cache(maxsize=16384)
 def value_severity(text: str) -> Severity | None:
     """Severity of a field value or table cell: it must *start* with the severity (``High — …``).
 
@@ -162,8 +180,12 @@ def value_severity(text: str) -> Severity | None:
     head = fold(text).strip()
     head = re.sub(r"^[\s*_`\[\](){}:|•·-]+", "", head)
     # "(severity: high)", "Priority - P1": a field name written inside the value
-    head = re.sub(r"^(?:severity|severidad|severidade|sev|priority|prioridad|prioridade|risk|riesgo|level|nivel)"
-                  r"\s*[:=\-]\s*", "", head)
+    head = re.sub(
+        r"^(?:severity|severidad|severidade|sev|priority|prioridad|prioridade|risk|riesgo|level|nivel)"
+        r"\s*[:=\-]\s*",
+        "",
+        head,
+    )
     found: list[Signal] = []
     head = re.sub(r"^(?:cvss\s*[:=]?\s*)?\d+(?:[.,]\d+)?\s*(?=[(\[/-])", "", head)  # "9.8 (Critical)"
     for match in _TOKEN.finditer(head[:40]):
@@ -181,13 +203,18 @@ def value_severity(text: str) -> Severity | None:
 
 # --- section kinds ------------------------------------------------------------------------------
 
+
 def _rx(*words: str) -> re.Pattern[str]:
     return re.compile(r"(?<![a-z])(?:" + "|".join(words) + r")(?![a-z])")
 
 
+# fmt: off
+
+
 KIND_RESOLVED = _rx(
     r"resolved", r"resuelt[oa]s?", r"fixed", r"fixes (?:validad|aplicad|applied|verified|done)\w*",
-    r"fix validado", r"fix(?:es)? .*validad[oa]s?", r"corregid[oa]s?", r"solucionad[oa]s?", r"closed", r"cerrad[oa]s?", r"remediated",
+    r"fix validado", r"fix(?:es)? .*validad[oa]s?", r"corregid[oa]s?", r"solucionad[oa]s?", r"closed",
+    r"cerrad[oa]s?", r"remediated",
     r"resolvid[oa]s?", r"corrigid[oa]s?", r"corrige[es]?", r"behoben", r"risolt[io]", r"already fixed",
     r"issues addressed", r"addressed",
 )
@@ -233,7 +260,8 @@ GROUP_NOUNS = {
     "weaknesses", "constatacoes", "befunde", "schwachstellen", "constats", "failles", "fixes",
     "pendientes", "pending", "open", "abiertos", "ouverts", "resueltos", "resolved", "fixed",
     "corregidos", "validados", "validado", "detectados", "detected", "encontrados", "found", "identified",
-    "identificados", "criticos", "secundarios", "anti", "problemi", "priorita", "rischi", "проблемы", "уязвимости", "замечания", "bevindingen", "problemen",
+    "identificados", "criticos", "secundarios", "anti", "problemi", "priorita", "rischi", "проблемы",
+    "уязвимости", "замечания", "bevindingen", "problemen",
     "problemy", "bulgular", "sorunlar", "brister", "приоритет", "prioriteit", "priorytet", "oncelik",
     "vulnerabilita", "risultati", "priority", "prioridad", "prioridade", "priorite",
     "severity", "severidad", "severidade", "level", "nivel", "risk", "riesgo", "priorities",
@@ -246,7 +274,8 @@ _FILLER = {
 }
 FINDING_NOUNS = GROUP_NOUNS - {"priority", "prioridad", "prioridade", "priorite", "severity", "severidad",
                                "severidade", "level", "nivel", "open", "found", "identified", "identificados",
-                               "detected", "detectados", "encontrados", "criticos", "secundarios", "priorities"}
+                               "detected", "detectados", "encontrados", "criticos", "secundarios",
+                               "priorities"}
 
 GENERIC_DETAIL = {
     "evidence", "evidencia", "fix", "fixes", "solution", "solucion", "solucao", "recommendation",
@@ -269,20 +298,27 @@ STOPWORDS = {
 }
 
 
+# fmt: on
+
+
 def significant_words(text: str) -> list[str]:
     return [t for t in re.findall(r"[^\W_]+", fold(text)) if not t.isdigit()]
 
 
+@lru_cache(maxsize=4096)
 def is_group_title(text: str) -> bool:
-    """"Critical Issues (Fix Immediately)", "HALLAZGOS P1 - UX", "P2 - Media Prioridad" → True."""
+    """ "Critical Issues (Fix Immediately)", "HALLAZGOS P1 - UX", "P2 - Media Prioridad" → True."""
     outside = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text)
     words = [w for w in significant_words(outside) if not re.fullmatch(r"\d+(?:\.\d+)*", w)]
     if not words:
         return False
     if words[0] in FINDING_NOUNS:
         return True
-    rest = [w for w in words if w not in GROUP_NOUNS and w not in _FILLER and not word_severity(w)
-            and not _PLABEL.fullmatch(w)]
+    rest = [
+        w
+        for w in words
+        if w not in GROUP_NOUNS and w not in _FILLER and not word_severity(w) and not _PLABEL.fullmatch(w)
+    ]
     has_sev = any(word_severity(w) or _PLABEL.fullmatch(w) for w in words)
     return not rest and (has_sev or any(w in FINDING_NOUNS for w in words))
 
@@ -300,6 +336,7 @@ def is_generic_title(text: str) -> bool:
     )
 
 
+@lru_cache(maxsize=4096)
 def section_kind(title: str) -> str | None:
     """What a heading announces: resolved, remediation, summary, legend, positive, metrics or None."""
     folded = fold(title)
@@ -307,7 +344,8 @@ def section_kind(title: str) -> str | None:
     findingish = has_finding_noun(title) or any(s.form == "label" for s in sevs)
     if KIND_RESOLVED.search(folded) and not re.search(
         r"\b(?:un|not|no|sin|never|nunca|still|aun|todavia|partial\w*|parcial\w*)\s+(?:\w+\s+)?"
-        r"(?:resolved|fixed|resuelt|closed|cerrad)", folded
+        r"(?:resolved|fixed|resuelt|closed|cerrad)",
+        folded,
     ):
         return "resolved"
     if KIND_REMEDIATION.search(folded):
@@ -329,6 +367,7 @@ def section_kind(title: str) -> str | None:
 
 # --- field and column names ---------------------------------------------------------------------
 
+# fmt: off
 FIELD_SEVERITY = _rx(
     r"severity", r"severidad", r"severidade", r"severite", r"schweregrad", r"gravita", r"gravedad",
     r"criticidad", r"criticality", r"criticidade", r"criticite", r"risk level", r"nivel de riesgo",
@@ -378,11 +417,15 @@ RESOLVED_VALUE = re.compile(
     r"resolvid[oa]|corrigid[oa]|remediated|mitigad[oa]|behoben)\b"
 )
 NONE_FOUND = re.compile(
-    r"^\W*(?:none(?: found| identified| detected)?|n/?a|nothing(?: to report| found)?|ningun[oa]?|nenhum|aucun|"
+    r"^\W*(?:none(?: found| identified| detected)?|n/?a|nothing(?: to report| found)?|ningun[oa]?|nenhum|"
+    r"aucun|"
     r"keine?|sin hallazgos\b.*|no se (?:encontr|detect|identific)\w*\b.*|"
     r"no (?:\w+ ){0,2}(?:issues|findings|vulnerabilities|problems|hallazgos|vulnerabilidades|problemas)"
     r"(?: (?:were )?(?:found|detected|identified|encontrad\w*|detectad\w*|identificad\w*))?\b.*)\W*$"
 )
+
+
+# fmt: on
 
 
 def is_positive_value(text: str) -> bool:
@@ -391,7 +434,9 @@ def is_positive_value(text: str) -> bool:
 
 def is_resolved_value(text: str) -> bool:
     folded = fold(text)
-    return bool(RESOLVED_VALUE.match(folded)) and not re.search(r"parcial|partial|not |no |pendiente|pending", folded)
+    return bool(RESOLVED_VALUE.match(folded)) and not re.search(
+        r"parcial|partial|not |no |pendiente|pending", folded
+    )
 
 
 def is_none_found(text: str) -> bool:

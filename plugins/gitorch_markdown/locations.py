@@ -12,12 +12,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_EXTENSIONS = ["py", "pyi", "pyx", "ipynb", "js", "jsx", "mjs", "cjs", "ts", "tsx", "vue", "svelte", "swift", "m", "mm", "h", "hpp", "hh", "c", "cc", "cpp", "cxx", "cs", "java", "kt", "kts", "scala", "groovy", "gradle", "go", "rs", "rb", "erb", "php", "phtml", "pl", "pm", "lua", "r", "dart", "ex", "exs", "erl", "hs", "ml", "fs", "fsx", "vb", "sol", "zig", "nim", "sh", "bash", "zsh", "fish", "ps1", "bat", "cmd", "xml", "xsd", "xsl", "html", "htm", "xhtml", "css", "scss", "sass", "less", "json", "jsonc", "yaml", "yml", "toml", "ini", "cfg", "conf", "env", "properties", "md", "rst", "txt", "sql", "proto", "graphql", "gql", "tf", "hcl", "jinja", "j2", "twig", "hbs", "mustache", "ejs", "haml", "tpl", "csv", "lock", "mk", "cmake", "dockerfile", "plist", "storyboard", "xib", "pbxproj", "cshtml", "razor", "asp", "aspx", "jsp", "clj", "cljs", "elm", "jl", "sv", "vhd", "v", "cu"]
+# fmt: off
+_EXTENSIONS = [
+    "py", "pyi", "pyx", "ipynb", "js", "jsx", "mjs", "cjs", "ts", "tsx", "vue", "svelte", "swift", "m",
+    "mm", "h", "hpp", "hh", "c", "cc", "cpp", "cxx", "cs", "java", "kt", "kts", "scala", "groovy",
+    "gradle", "go", "rs", "rb", "erb", "php", "phtml", "pl", "pm", "lua", "r", "dart", "ex", "exs", "erl",
+    "hs", "ml", "fs", "fsx", "vb", "sol", "zig", "nim", "sh", "bash", "zsh", "fish", "ps1", "bat", "cmd",
+    "xml", "xsd", "xsl", "html", "htm", "xhtml", "css", "scss", "sass", "less", "json", "jsonc", "yaml",
+    "yml", "toml", "ini", "cfg", "conf", "env", "properties", "md", "rst", "txt", "sql", "proto",
+    "graphql", "gql", "tf", "hcl", "jinja", "j2", "twig", "hbs", "mustache", "ejs", "haml", "tpl", "csv",
+    "lock", "mk", "cmake", "dockerfile", "plist", "storyboard", "xib", "pbxproj", "cshtml", "razor", "asp",
+    "aspx", "jsp", "clj", "cljs", "elm", "jl", "sv", "vhd", "v", "cu",
+]
 _NAMES = r"Dockerfile|Makefile|Gemfile|Rakefile|Procfile|Jenkinsfile|Vagrantfile|Containerfile"
 _EXT = r"(?:" + "|".join(sorted(_EXTENSIONS, key=len, reverse=True)) + r")"
-_PATH = (
-    r"(?P<path>(?:\.{0,2}/)?(?:[\w@~+-][\w.@~+-]*/)*(?:[\w@+-][\w.@+-]*\." + _EXT + r"|" + _NAMES + r"))"
-)
+_PATH = r"(?P<path>(?:\.{0,2}/)?(?:[\w@~+-][\w.@~+-]*/)*(?:[\w@+-][\w.@+-]*\." + _EXT + r"|" + _NAMES + r"))"
 _LINE_WORD = r"(?:lines?|l[ií]neas?|linhas?|lignes?|zeilen?|righe|riga|ln\.?|l\.)"
 
 
@@ -32,6 +41,7 @@ _REF = re.compile(
 )
 _CODE_PATH = re.compile(r"^\s*(?P<path>[^\s`:][^`:]*?\.(?:" + _EXT + r")):" + _nums("a"), re.IGNORECASE)
 _URL = re.compile(r"https?://\S+")
+# fmt: on
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ _STATED_SECTIONS = re.compile(
 
 
 class MarkdownParser(Parser):
-    """Reads tables, severity headings, ``**Severity:**`` fields, ``[P1]`` bullets and emoji, in any language."""
+    """Reads tables, severity headings, ``**Severity:**`` fields, ``[P1]`` bullets and emoji."""
 
     name = "markdown"
     description = "Markdown audit reports written by AI agents (tables, severity headings, fields, bullets)"
@@ -41,19 +41,30 @@ class MarkdownParser(Parser):
             if summary:
                 open_items = summary
                 notes.append("findings taken from the summary: the report itemizes them nowhere else")
-        resolved = [i for i in rated if (i.kind == "resolved" or i.resolved) and i.kind not in
-                    ("remediation", "summary", "positive", "legend", "metrics")]
-        unrated = [i for i in items if i.severity is None and not i.nonfinding and not i.resolved
-                   and i.kind not in SKIPPED_KINDS]
+        resolved = [
+            i
+            for i in rated
+            if (i.kind == "resolved" or i.resolved)
+            and i.kind not in ("remediation", "summary", "positive", "legend", "metrics")
+        ]
+        unrated = [
+            i
+            for i in items
+            if i.severity is None and not i.nonfinding and not i.resolved and i.kind not in SKIPPED_KINDS
+        ]
 
         open_items = _merge_restated(open_items)
         resolved = _merge_restated(resolved)
         if unrated:
-            notes.append(f"{len(unrated)} itemized problem(s) without a severity were not counted as findings")
+            notes.append(
+                f"{len(unrated)} itemized problem(s) without a severity were not counted as findings"
+            )
 
         score, scale = find_score(root)
         stated_sections = [
-            s for top in root.children for s in top.walk()
+            s
+            for top in root.children
+            for s in top.walk()
             if _STATED_SECTIONS.search(fold(s.title.text)) and "conclu" not in fold(s.title.text)
         ]
         stated = stated_counts([root, *stated_sections])
@@ -126,7 +137,9 @@ def _merge_restated(items: list[Item]) -> list[Item]:
                 break
             # NOTE: a restatement lives in another kind of structure (a table row retold as a heading,
             # an aside retold under "Findings by severity"); two headings of one kind are two findings.
-            if other.severity != item.severity or (other.origin == item.origin and other.grouped == item.grouped):
+            if other.severity != item.severity or (
+                other.origin == item.origin and other.grouped == item.grouped
+            ):
                 continue
             if k and keys[j] and k & keys[j]:
                 duplicate = j
@@ -149,8 +162,13 @@ def _merge_restated(items: list[Item]) -> list[Item]:
             words[duplicate] = w
         else:
             other = kept[duplicate]
-            if (other.ref is not None and other.ref.line is None and item.ref is not None
-                    and item.ref.line is not None and other.ref.key[0] == item.ref.key[0]):
+            if (
+                other.ref is not None
+                and other.ref.line is None
+                and item.ref is not None
+                and item.ref.line is not None
+                and other.ref.key[0] == item.ref.key[0]
+            ):
                 other.ref = item.ref  # the restatement gives the line of the same file
             keys[duplicate] |= k
     return kept

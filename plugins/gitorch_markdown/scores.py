@@ -36,7 +36,9 @@ _NOT_SCORE = re.compile(
     r"required|requerid[oa]|minimum|minimo|max|min|after fixes|if fixed|si se resuelve|ciclo 1|cycle 1|"
     r"coverage|cobertura|compliance|cumplimiento|rate|tasa|sp|pv)(?![a-z])"
 )
-_UNIT_OK = re.compile(r"^\s*(?:$|[^\w\s]|pts?\b|points?\b|puntos?\b|pontos?\b|stars?\b|estrellas?\b)", re.IGNORECASE)
+_UNIT_OK = re.compile(
+    r"^\s*(?:$|[^\w\s]|pts?\b|points?\b|puntos?\b|pontos?\b|stars?\b|estrellas?\b)", re.IGNORECASE
+)
 _GRADE = re.compile(
     r"(?<![a-z])(?:grade|calificacion|rating|letter grade|clasificacion|nota final|note finale|bewertung)"
     r"(?![a-z])[^:\n]{0,30}?[:=\-]?\s*[*_`\"']*\s*(?P<grade>[a-f][+-]?)(?=$|[\s*_`\"').,;|]|\s*[(\-–—])"
@@ -83,7 +85,7 @@ def _segments(root: Section) -> list[tuple[str, str]]:
 
 
 def _split_fields(text: str) -> list[str]:
-    """"**Baseline:** 72/100 | **Target:** 90/100" → one piece per label."""
+    """ "**Baseline:** 72/100 | **Target:** 90/100" → one piece per label."""
     return [p for p in re.split(r"\s[|·•]\s|(?<=\d)\s*[,;]\s+(?=[^\d\s])", text) if p.strip()]
 
 
@@ -122,7 +124,9 @@ def _candidates(context: str, piece: str, order: int):
                 value = float(m.group("num").replace(",", "."))
                 if value <= 100:
                     yield ScoreCandidate(value, 100, 1, order)
-        elif (m := re.search(r"[:=]\s*[*_]*\s*(?P<num>\d{1,3}(?:[.,]\d{1,2})?)[*_]*\s*$", piece)) and not _SCORE.search(piece):
+        elif (
+            m := re.search(r"[:=]\s*[*_]*\s*(?P<num>\d{1,3}(?:[.,]\d{1,2})?)[*_]*\s*$", piece)
+        ) and not _SCORE.search(piece):
             value = float(m.group("num").replace(",", "."))
             if value <= 100:
                 yield ScoreCandidate(value, None, 0, order)
@@ -148,7 +152,7 @@ def find_grade(root: Section) -> str | None:
         folded = fold(text)
         for m in _GRADE.finditer(folded):
             grade = m.group("grade")
-            original = text[m.start("grade"): m.end("grade")] if len(folded) == len(text) else grade.upper()
+            original = text[m.start("grade") : m.end("grade")] if len(folded) == len(text) else grade.upper()
             if original[:1].isupper():
                 return original.upper()
     return None
@@ -157,9 +161,13 @@ def find_grade(root: Section) -> str | None:
 # --- stated totals ------------------------------------------------------------------------------
 
 _SEV_TOKEN = r"(?:p[0-4]|[a-z]+)"
-_SEV_COUNT = re.compile(r"(?<![\w-])(?P<sev>" + _SEV_TOKEN + r")(?:\s*\([^)]{0,30}\))?\s*[:=]\s*(?P<n>\d{1,4})(?![\d%/.,]\d)")
+_SEV_COUNT = re.compile(
+    r"(?<![\w-])(?P<sev>" + _SEV_TOKEN + r")(?:\s*\([^)]{0,30}\))?\s*[:=]\s*(?P<n>\d{1,4})(?![\d%/.,]\d)"
+)
 _COUNT_SEV = re.compile(r"(?<![\w.,/-])(?P<n>\d{1,4})(?P<words>(?:\s+[a-z][a-z0-9]*){1,3})")
-_COUNT_COLUMN = re.compile(r"(?<![a-z])(?:count|cantidad|total|numero|number|hallazgos|findings|issues|#|qty|anzahl|nombre)(?![a-z])")
+_COUNT_COLUMN = re.compile(
+    r"(?<![a-z])(?:count|cantidad|total|numero|number|hallazgos|findings|issues|#|qty|anzahl|nombre)(?![a-z])"
+)
 
 
 def _sev_of(token: str) -> Severity | None:

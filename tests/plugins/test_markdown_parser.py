@@ -59,8 +59,10 @@ def test_markdown_parser_is_registered_through_the_entry_point():
 
 
 def test_result_carries_dimension_agent_source_and_score_provenance():
-    result = parse("# Audit\n\n**Score:** 78/100\n\n## High\n\n- `app/db.py:12` SQL built with f-strings\n",
-                   dimension="security")
+    result = parse(
+        "# Audit\n\n**Score:** 78/100\n\n## High\n\n- `app/db.py:12` SQL built with f-strings\n",
+        dimension="security",
+    )
     assert result.dimension == "security"
     assert result.agent == "unknown"
     assert (result.score, result.score_scale, result.score_source) == (78, 100, "reported")
@@ -84,78 +86,171 @@ def test_empty_report_has_no_score_and_no_findings():
 
 EXPECTED = {
     "en_table_grade_traps.md": dict(
-        counts={"P0": 2, "P1": 1, "P2": 2}, score=(82, 100), grade="B+", resolved={"P1": 1},
+        counts={"P0": 2, "P1": 1, "P2": 2},
+        score=(82, 100),
+        grade="B+",
+        resolved={"P1": 1},
         stated={"P0": 2, "P1": 1, "P2": 3},
-        locations=[("payments/db.py", 120), ("payments/auth.py", 45), ("payments/log.py", 17),
-                   ("payments/routes.py", None), ("payments/app.py", 230)],
+        locations=[
+            ("payments/db.py", 120),
+            ("payments/auth.py", 45),
+            ("payments/log.py", 17),
+            ("payments/routes.py", None),
+            ("payments/app.py", 230),
+        ],
     ),
     "es_headings_fields_sobre.md": dict(
-        counts={"P1": 2, "P2": 1, "P3": 1}, score=(68, 100), grade=None, resolved={},
+        counts={"P1": 2, "P2": 1, "P3": 1},
+        score=(68, 100),
+        grade=None,
+        resolved={},
         stated={"P1": 3, "P2": 1},
-        locations=[("facturas/repositorio.py", 40), ("facturas/servicio.py", 133), ("facturas/modelos.py", None),
-                   ("facturas/cliente_sii.py", 77)],
+        locations=[
+            ("facturas/repositorio.py", 40),
+            ("facturas/servicio.py", 133),
+            ("facturas/modelos.py", None),
+            ("facturas/cliente_sii.py", 77),
+        ],
     ),
     "pt_emoji_bullets.md": dict(
-        counts={"P0": 2, "P1": 1, "P2": 1, "P3": 1}, score=(3.75, 5), grade=None, resolved={"P0": 1},
+        counts={"P0": 2, "P1": 1, "P2": 1, "P3": 1},
+        score=(3.75, 5),
+        grade=None,
+        resolved={"P0": 1},
         stated={"P0": 2, "P1": 1},
-        locations=[("src/auth/token.ts", 42), ("src/api/client.ts", 88), ("src/screens/Login.tsx", 120),
-                   ("src/utils/date.ts", None), ("src/components/Button.tsx", 15)],
+        locations=[
+            ("src/auth/token.ts", 42),
+            ("src/api/client.ts", 88),
+            ("src/screens/Login.tsx", 120),
+            ("src/utils/date.ts", None),
+            ("src/components/Button.tsx", 15),
+        ],
     ),
     "en_bracket_bullets_no_headings.md": dict(
-        counts={"P0": 1, "P1": 1, "P2": 1, "P3": 1}, score=(65, 100), grade=None, resolved={}, stated=None,
+        counts={"P0": 1, "P1": 1, "P2": 1, "P3": 1},
+        score=(65, 100),
+        grade=None,
+        resolved={},
+        stated=None,
         locations=[("cli/run.py", 33), ("cli/config.py", 12), ("cli/main.py", 5), ("cli/tmp.py", 61)],
     ),
     "fr_sections_note.md": dict(
-        counts={"P0": 1, "P1": 2, "P2": 1}, score=(6, 10), grade=None, resolved={}, stated=None,
-        locations=[("portail/settings.py", 14), ("portail/middleware.py", 55), ("portail/logs.py", None),
-                   ("requirements.txt", 3)],
+        counts={"P0": 1, "P1": 2, "P2": 1},
+        score=(6, 10),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[
+            ("portail/settings.py", 14),
+            ("portail/middleware.py", 55),
+            ("portail/logs.py", None),
+            ("requirements.txt", 3),
+        ],
     ),
     "en_none_found_good.md": dict(
-        counts={"P2": 2, "P3": 1}, score=(None, None), grade="A-", resolved={}, stated=None,
+        counts={"P2": 2, "P3": 1},
+        score=(None, None),
+        grade="A-",
+        resolved={},
+        stated=None,
         locations=[("importer/core.py", 100), ("forms/user.py", 30), ("utils/strings.py", 7)],
     ),
     "en_severity_field_lists.md": dict(
-        counts={"P0": 1, "P2": 1, "P4": 1}, score=(72, 100), grade=None, resolved={"P1": 1}, stated=None,
+        counts={"P0": 1, "P2": 1, "P4": 1},
+        score=(72, 100),
+        grade=None,
+        resolved={"P1": 1},
+        stated=None,
         locations=[("api/views.py", 88), ("api/redirect.py", 12), ("deploy/nginx.conf", 40)],
     ),
     "de_table_zeile.md": dict(
-        counts={"P0": 1, "P1": 1, "P2": 1, "P3": 1}, score=(7, 10), grade=None, resolved={}, stated=None,
-        locations=[("lager/auth.py", 31), ("lager/api.py", 102), ("lager/export.py", 7), ("lager/ui.py", None)],
+        counts={"P0": 1, "P1": 1, "P2": 1, "P3": 1},
+        score=(7, 10),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[
+            ("lager/auth.py", 31),
+            ("lager/api.py", 102),
+            ("lager/export.py", 7),
+            ("lager/ui.py", None),
+        ],
     ),
     "en_id_trap_mixed.md": dict(
-        counts={"P1": 1, "P2": 1, "P3": 1}, score=(3.75, 5), grade=None, resolved={}, stated=None,
+        counts={"P1": 1, "P2": 1, "P3": 1},
+        score=(3.75, 5),
+        grade=None,
+        resolved={},
+        stated=None,
         locations=[("worker/queue.py", 77), ("worker/db.py", 12), ("worker/cache.py", 5)],
     ),
     "en_codex_numbered_bold_tags.md": dict(
-        counts={"P1": 1, "P2": 1, "P3": 1}, score=(6, 10), grade=None, resolved={}, stated=None,
+        counts={"P1": 1, "P2": 1, "P3": 1},
+        score=(6, 10),
+        grade=None,
+        resolved={},
+        stated=None,
         locations=[("app/search.py", 42), ("app/forms.py", 10), ("app/util.py", 1)],
     ),
     "en_gemini_emoji_headings.md": dict(
-        counts={"P0": 1, "P1": 1, "P2": 1, "P3": 1}, score=(72, 100), grade=None, resolved={}, stated=None,
+        counts={"P0": 1, "P1": 1, "P2": 1, "P3": 1},
+        score=(72, 100),
+        grade=None,
+        resolved={},
+        stated=None,
         locations=[("config.py", 10), ("routes/admin.py", 5), ("logging.py", None), ("README.md", 3)],
     ),
     "en_nested_severity_bullets.md": dict(
-        counts={"P0": 2, "P1": 1}, score=(81, 100), grade=None, resolved={}, stated=None,
+        counts={"P0": 2, "P1": 1},
+        score=(81, 100),
+        grade=None,
+        resolved={},
+        stated=None,
         locations=[("auth.py", 12), ("auth.py", 40), ("api.py", 7)],
     ),
     "en_paragraph_tags.md": dict(
-        counts={"P1": 1, "P3": 1}, score=(None, None), grade=None, resolved={}, stated=None,
+        counts={"P1": 1, "P3": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
         locations=[("db.py", 4), ("README.md", 2)],
     ),
     "zh_table_cjk.md": dict(
-        counts={"P0": 1, "P1": 1, "P2": 1, "P3": 1}, score=(78, 100), grade=None, resolved={}, stated=None,
-        locations=[("app/db.py", 12), ("app/views.py", 30), ("app/utils.py", None), ("config/settings.py", 5)],
+        counts={"P0": 1, "P1": 1, "P2": 1, "P3": 1},
+        score=(78, 100),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[
+            ("app/db.py", 12),
+            ("app/views.py", 30),
+            ("app/utils.py", None),
+            ("config/settings.py", 5),
+        ],
     ),
     "ru_headings.md": dict(
-        counts={"P0": 1, "P2": 1}, score=(6.5, 10), grade=None, resolved={}, stated=None,
+        counts={"P0": 1, "P2": 1},
+        score=(6.5, 10),
+        grade=None,
+        resolved={},
+        stated=None,
         locations=[("auth/models.py", 22), ("api/views.py", 80)],
     ),
     "en_table_and_details_restated.md": dict(
-        counts={"P1": 1, "P2": 1}, score=(70, 100), grade=None, resolved={}, stated=None,
+        counts={"P1": 1, "P2": 1},
+        score=(70, 100),
+        grade=None,
+        resolved={},
+        stated=None,
         locations=[("web/comments.js", 55), ("auth/policy.py", 8)],
     ),
     "it_comma_decimal.md": dict(
-        counts={"P0": 1, "P2": 1}, score=(7.5, 10), grade=None, resolved={"P1": 1}, stated=None,
+        counts={"P0": 1, "P2": 1},
+        score=(7.5, 10),
+        grade=None,
+        resolved={"P1": 1},
+        stated=None,
         locations=[("core/pagamenti.py", 19), ("core/utils.py", 8)],
     ),
 }
@@ -336,14 +431,17 @@ def test_executive_summary_bullets_do_not_double_count_itemized_findings():
 
 
 def test_summary_is_used_when_it_is_the_only_itemization():
-    text = "# R\n\n## Summary of findings\n\n| ID | Severity | Title |\n|---|---|---|\n| 1 | High | XSS in search |\n"
+    text = "# R\n\n## Summary of findings\n\n| ID | Severity | Title |\n|---|---|---|\n| 1 | High | XSS |\n"
     result = parse(text)
     assert counts(result) == {"P1": 1}
     assert any("summary" in note for note in result.notes)
 
 
 def test_unrated_items_are_noted_not_counted():
-    text = "## Issues found\n\n1. ⚠️ Singleton without lock (main.py:1310)\n2. ⚠️ JSON in hot path (main.py:870)\n3. ✅ No N+1 queries\n"
+    text = (
+        "## Issues found\n\n1. ⚠️ Singleton without lock (main.py:1310)\n"
+        "2. ⚠️ JSON in hot path (main.py:870)\n3. ✅ No N+1 queries\n"
+    )
     result = parse(text)
     assert result.findings == []
     assert any(note.startswith("2 itemized problem(s) without a severity") for note in result.notes)
@@ -411,8 +509,13 @@ def test_score_formats(text, score, scale):
 
 @pytest.mark.parametrize(
     ("text", "grade"),
-    [("Grade: B+", "B+"), ("Error Handling Grade: **D+**", "D+"), ("**Calificación:** A-", "A-"),
-     ("**Nota:** Análisis estático", None), ("**Calificación**: ✅ EXCELENTE", None)],
+    [
+        ("Grade: B+", "B+"),
+        ("Error Handling Grade: **D+**", "D+"),
+        ("**Calificación:** A-", "A-"),
+        ("**Nota:** Análisis estático", None),
+        ("**Calificación**: ✅ EXCELENTE", None),
+    ],
 )
 def test_grade_formats(text, grade):
     assert parse(f"# Report\n\n{text}\n").grade == grade
@@ -448,7 +551,10 @@ def test_paths_with_spaces_in_code_spans_and_non_paths():
 
 
 def test_line_numbers_inside_code_comments_count():
-    text = "## HALLAZGOS CRÍTICOS (P0)\n\n### [H-1] Falta rate limiting\n**Archivo:** `main.py`\n\n```python\n# ai-service/config.py:43\nx = 1\n```\n"
+    text = (
+        "## HALLAZGOS CRÍTICOS (P0)\n\n### [H-1] Falta rate limiting\n**Archivo:** `main.py`\n\n"
+        "```python\n# ai-service/config.py:43\nx = 1\n```\n"
+    )
     [finding] = parse(text).findings
     assert (finding.file, finding.line) == ("ai-service/config.py", 43)
 
@@ -469,7 +575,9 @@ Some explanation of the problem with `code` and **bold** words.
 | 1 | 2 |
 
 """
-    text = "# Big report\n\n**Score:** 50/100\n\n## Findings\n\n" + "".join(block.format(n=n) for n in range(1, 101))
+    text = "# Big report\n\n**Score:** 50/100\n\n## Findings\n\n" + "".join(
+        block.format(n=n) for n in range(1, 101)
+    )
     assert len(text.splitlines()) >= 1000
     MarkdownParser().parse("# warm-up\n")
     start = time.perf_counter()
@@ -521,7 +629,10 @@ Use parameters.
 `auth.py:3`
 """
     result = parse(text)
-    assert [(f.severity.value, f.file, f.line) for f in result.findings] == [("P1", "db.py", 12), ("P0", "auth.py", 3)]
+    assert [(f.severity.value, f.file, f.line) for f in result.findings] == [
+        ("P1", "db.py", 12),
+        ("P0", "auth.py", 3),
+    ]
 
 
 def test_rows_numbered_alike_in_two_tables_are_two_findings():
