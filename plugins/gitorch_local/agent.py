@@ -242,7 +242,12 @@ class LocalAgent(Agent):
                 continue
             if any(codemods.matches(change, f, by_line=fresh) for f in audit.findings):
                 continue
-            out.append(change.as_finding(lines.line(change.path, change.first_line)))
+            if not fresh and not codemods.apply(root, change, check=True)[0]:
+                continue  # a report from an earlier commit: this change is applied already (or moot)
+            finding = change.as_finding(lines.line(change.path, change.first_line))
+            if not fresh:
+                finding = finding.model_copy(update={"line": _current_line(root, finding)})
+            out.append(finding)
         return out
 
     def _extra_ruff(self, request: AuditRequest, root: Path) -> list[Finding]:
@@ -278,6 +283,17 @@ class LocalAgent(Agent):
         if done.returncode not in (0, 1):
             raise AgentError(f"ruff exited {done.returncode}: {(done.stderr or done.stdout).strip()[-500:]}")
         return parse_json(done, "ruff")
+
+
+def _current_line(root: Path, finding: Finding) -> int | None:
+    """Where the finding's snippet is now (nearest its old line), after earlier fixes moved lines."""
+    try:
+        text = (root / (finding.file or "")).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return finding.line
+    want = " ".join((finding.snippet or "").split())
+    hits = [n for n, line in enumerate(text, 1) if " ".join(line.split()) == want]
+    return min(hits, key=lambda n: abs(n - (finding.line or 0))) if hits else finding.line
 
 
 __all__ = ["LocalAgent"]

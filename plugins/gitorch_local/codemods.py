@@ -322,26 +322,26 @@ def produce(root: Path, codemods: list[str], excludes: list[str], timeout: float
         return output.read_text(encoding="utf-8")
 
 
-def apply(root: Path, change: Change) -> tuple[bool, str]:
+def apply(root: Path, change: Change, *, check: bool = False) -> tuple[bool, str]:
     """Apply one change: ``git apply`` first (it tolerates hunks that moved), else each hunk at the
     occurrence of its old lines nearest to where it was (a hunk anchored at line 1 no longer is once
-    an earlier fix added an import). Returns (ok, message)."""
+    an earlier fix added an import). ``check`` only tells whether it would apply. Returns (ok, message)."""
     with tempfile.NamedTemporaryFile("w", suffix=".patch", delete=False, encoding="utf-8") as handle:
         handle.write(change.patch if change.patch.endswith("\n") else change.patch + "\n")
         patch = handle.name
     try:
-        done = subprocess.run(["git", "apply", "--whitespace=nowarn", patch], cwd=root,
-                              capture_output=True, text=True, check=False)
+        argv = ["git", "apply", "--whitespace=nowarn", *(["--check"] if check else []), patch]
+        done = subprocess.run(argv, cwd=root, capture_output=True, text=True, check=False)
         if done.returncode == 0:
             return True, ""
-        if _relocate(root, change):
+        if _relocate(root, change, write=not check):
             return True, "applied at moved lines"
         return False, done.stderr.strip()[:300]
     finally:
         Path(patch).unlink(missing_ok=True)
 
 
-def _relocate(root: Path, change: Change) -> bool:
+def _relocate(root: Path, change: Change, *, write: bool) -> bool:
     path = root / change.path
     try:
         with open(path, encoding="utf-8", newline="") as handle:
@@ -358,8 +358,9 @@ def _relocate(root: Path, change: Change) -> bool:
             return False
         at = min(found, key=lambda i: abs(i - (hunk.source_start - 1)))
         lines[at:at + len(old)] = new
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        handle.write("".join(lines))
+    if write:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write("".join(lines))
     return True
 
 

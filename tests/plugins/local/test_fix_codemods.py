@@ -87,6 +87,12 @@ def test_deterministic_fixes_are_the_changes_no_audit_finding_covers(project, fi
     assert changed[0] == '-    response.set_cookie("name", "value")'
     assert "secure=True" in changed[1] and len(changed) == 2
 
+    # Next iteration, after the loop committed it (and a line moved): only the jwt change is left.
+    git(root, "commit", "-qam", "secure cookie")
+    project({"app.py": "# moved\n" + Path(root, "app.py").read_text()})
+    left = agent.deterministic_fixes(request)
+    assert [(f.rule_id, f.line) for f in left] == [("codemod:pixee:python/jwt-decode-verify", 20)]
+
 
 def test_a_change_that_no_longer_applies_reruns_codemodder_on_that_file(project, audit, fix):
     root = project({"app.py": SOURCE})
