@@ -9,6 +9,7 @@ can be read as a field).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -212,6 +213,36 @@ class _Reader:
         return Block("table", line, header=header, rows=rows)
 
 
+# "**1. Hardcoded key** (Critical)", "**[HIGH] SQL injection**": a bold line used as a heading.
+_BOLD_TITLE = re.compile(
+    r"^(?:\*\*|__)\s*(?:\d{1,3}[.)]|#\d{1,3}|\[[^\]]{1,20}\])\s*[^*_]{2,}?(?:\*\*|__)"
+    r"(?:\s*[(\[][^)\]]{1,30}[)\]])?\s*:?$"
+)
+
+
+def _promote_bold_titles(section: Section) -> None:
+    """Turn paragraphs that open with a numbered or tagged bold line into sub-sections."""
+    starts = [
+        i
+        for i, block in enumerate(section.blocks)
+        if block.kind == "para" and block.lines and _BOLD_TITLE.match(block.lines[0].raw)
+    ]
+    if len(starts) < 2:
+        return
+    head, promoted = section.blocks[: starts[0]], []
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(section.blocks)
+        first = section.blocks[start]
+        child = Section(section.level + 1, first.lines[0], first.line, parent=section)
+        rest = first.lines[1:]
+        child.blocks = ([Block("para", first.line, lines=rest)] if rest else []) + section.blocks[
+            start + 1 : end
+        ]
+        promoted.append(child)
+    section.blocks = head
+    section.children = promoted + section.children
+
+
 def parse_document(text: str) -> Section:
     """Parse Markdown into a section tree (root level 0 holds the text before the first heading)."""
     from markdown_it import MarkdownIt  # imported here so loading the plugin stays cheap
@@ -242,4 +273,6 @@ def parse_document(text: str) -> Section:
         block = reader.block()
         if block is not None:
             stack[-1].blocks.append(block)
+    for section in list(root.walk()):
+        _promote_bold_titles(section)
     return root

@@ -63,7 +63,12 @@ CJK_WORDS = {
     "提示": Severity.P4,
 }
 _CJK_SINGLE_OK = (
-    "危", "风险", "風險", "优先", "優先", "级", "級", "等级", "リスク", "重要度", "問題", "问题", "",
+    "危", "风险", "風險", "优先", "優先", "级", "級", "等级", "リスク", "重要度", "問題", "问题", "程度", "",
+)
+
+
+CJK_NOUNS = (
+    "问题", "問題", "漏洞", "脆弱性", "指摘", "发现", "発見", "缺陷", "风险", "リスク", "事項", "事项",
 )
 
 
@@ -312,7 +317,7 @@ def is_group_title(text: str) -> bool:
     words = [w for w in significant_words(outside) if not re.fullmatch(r"\d+(?:\.\d+)*", w)]
     if not words:
         return False
-    if words[0] in FINDING_NOUNS:
+    if words[0] in FINDING_NOUNS or (_CJK.match(words[0]) and any(n in words[0] for n in CJK_NOUNS)):
         return True
     rest = [
         w

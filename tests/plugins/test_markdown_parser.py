@@ -245,6 +245,22 @@ EXPECTED = {
         stated=None,
         locations=[("web/comments.js", 55), ("auth/policy.py", 8)],
     ),
+    "en_bold_numbered_paragraphs.md": dict(
+        counts={"P0": 1, "P2": 1},
+        score=(7, 10),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[("config.py", 12), ("api/handlers.py", 40)],
+    ),
+    "ja_headings.md": dict(
+        counts={"P0": 1, "P2": 1},
+        score=(7, 10),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[("app/db.py", 12), ("app/views.py", 30)],
+    ),
     "it_comma_decimal.md": dict(
         counts={"P0": 1, "P2": 1},
         score=(7.5, 10),
