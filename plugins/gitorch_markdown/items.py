@@ -116,6 +116,7 @@ class Ctx:
     under_group: bool = False
     findingish: bool = False
     group: int = 0
+    topic: bool = False  # inside a heading that already holds a rated finding: its sub-points are detail
 
 
 def fields_of(lines: list[Line]) -> list[Field]:
@@ -370,7 +371,8 @@ class Walker:
         if group:
             sigs = signals(title)
             inherited = decide(sigs, mixed_labels_ambiguous=True) if sigs else ctx.inherited
-            new = Ctx(kind, inherited, True, has_finding_noun(title) or ctx.findingish, self._group())
+            findingish = (has_finding_noun(title) or ctx.findingish) and not ctx.topic
+            new = Ctx(kind, inherited, True, findingish, self._group(), ctx.topic)
             self.blocks(section.blocks, new)
             for child in section.children:
                 self.visit(child, new)
@@ -384,7 +386,7 @@ class Walker:
                     own = ctx.inherited if (ctx.under_group and ctx.inherited) else id_sev
                 self.heading_item(section, own, kind, ctx)
                 return
-            new = Ctx(kind, None, False, False, self._group())
+            new = Ctx(kind, None, False, False, self._group(), True)
             self.blocks(section.blocks, new)
             for child in section.children:
                 self.visit(child, new)
@@ -392,7 +394,7 @@ class Walker:
 
         if ctx.under_group and (ctx.inherited or ctx.findingish):
             if section.children and not all(is_generic_title(c.title.text) for c in section.children):
-                new = Ctx(kind, ctx.inherited, True, ctx.findingish, self._group())
+                new = Ctx(kind, ctx.inherited, True, ctx.findingish, self._group(), ctx.topic)
                 self.blocks(section.blocks, new)
                 for child in section.children:
                     self.visit(child, new)
@@ -402,7 +404,7 @@ class Walker:
             self.heading_item(section, ctx.inherited, kind, ctx)
             return
 
-        new = Ctx(kind, None, False, has_finding_noun(title), self._group())
+        new = Ctx(kind, None, False, has_finding_noun(title) and not ctx.topic, self._group(), ctx.topic)
         self.blocks(section.blocks, new)
         for child in section.children:
             self.visit(child, new)
@@ -468,7 +470,7 @@ class Walker:
             nested = [b for b in entry.blocks if b.kind == "list"]
             if lead is not None and nested and _only_severity(first):
                 # "- **High**" with the findings as sub-bullets
-                self.list(nested[0], Ctx(ctx.kind, lead, True, ctx.findingish, self._group()))
+                self.list(nested[0], Ctx(ctx.kind, lead, True, ctx.findingish, self._group(), ctx.topic))
                 continue
             trail = None
             if ctx.findingish or ctx.under_group:
