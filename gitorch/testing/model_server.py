@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import threading
 import time
 import uuid
@@ -45,6 +46,7 @@ from urllib.parse import parse_qs, urlsplit
 
 __all__ = [
     "AGENT_EDIT_TOOLS",
+    "Dynamic",
     "Fail",
     "ModelServer",
     "RecordedRequest",
@@ -146,7 +148,20 @@ class Stall:
     after_text: str | None = None
 
 
-Turn = Reply | ToolCall | Fail | Stall
+@dataclass(frozen=True)
+class Dynamic:
+    """A turn computed from the request it answers.
+
+    ``build(request)`` returns a turn, or a list of turns: the first answers this request and the
+    others go to the front of the queue. Use it when the answer depends on what the CLI sent, for
+    example a file path inside a working directory only known at run time
+    (:meth:`RecordedRequest.paths_under`).
+    """
+
+    build: Callable[[RecordedRequest], Any]
+
+
+Turn = Reply | ToolCall | Fail | Stall | Dynamic
 
 
 @dataclass
@@ -189,6 +204,17 @@ class RecordedRequest:
             model = self.body.get("model")
             return str(model) if model is not None else None
         return None
+
+    def paths_under(self, directory: str | Path) -> list[str]:
+        """Absolute paths inside ``directory`` mentioned anywhere in the request, in order, unique.
+
+        Every CLI states its working directory in its first request (system prompt or environment
+        context), so ``paths_under(worktrees_dir)[0]`` finds a working directory made at run time.
+        """
+        prefix = str(directory).rstrip("/")
+        pattern = re.escape(prefix) + r"/[^\s\"'<>`()\[\]{},;:|]+"
+        found = re.findall(pattern, _all_strings(self.body) + "\n" + self.raw)
+        return list(dict.fromkeys(path.rstrip(".") for path in found))
 
     def text_contains(self, needle: str) -> bool:
         """True when ``needle`` occurs anywhere in the request body (JSON escapes decoded)."""
@@ -346,7 +372,14 @@ class ModelServer:
         with self._lock:
             request.agent = agent
             if agent:
-                request.turn = self._turns.pop(0) if self._turns else self.default
+                turn = self._turns.pop(0) if self._turns else self.default
+                while isinstance(turn, Dynamic):
+                    built = turn.build(request)
+                    turns = list(built) if isinstance(built, list | tuple) else [built]
+                    if not turns:
+                        raise ValueError("a Dynamic turn built no turn")
+                    turn, self._turns[:0] = turns[0], turns[1:]
+                request.turn = turn
             self._requests.append(request)
         return request
 

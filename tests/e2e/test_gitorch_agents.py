@@ -16,7 +16,17 @@ from typing import Any
 
 import pytest
 
-from gitorch.testing.model_server import Fail, ModelServer, Redirect, Reply, Stall, Usage, structured_answer
+from gitorch.testing.model_server import (
+    Dynamic,
+    Fail,
+    ModelServer,
+    Redirect,
+    Reply,
+    Stall,
+    Usage,
+    edit_file_turns,
+    structured_answer,
+)
 
 from .conftest import CLIS, Sandbox, leftover_processes, require_cli
 
@@ -80,11 +90,12 @@ def _toml_value(value: Any) -> str:
     raise TypeError(type(value))
 
 
-def write_config(path: Path, cli: str, redirect: Redirect) -> Path:
+def write_config(path: Path, cli: str, redirect: Redirect, **extra_options: Any) -> Path:
     """A gitorch configuration pointing agent ``cli`` at the server (and pricing its model)."""
     lines = [f"[agents.{cli}]"]
     options = redirect.agent_options()
     options["timeout_s"] = 60
+    options.update(extra_options)
     lines += [f"{key} = {_toml_value(value)}" for key, value in options.items()]
     for model, price in EXTRA_PRICES.items():
         lines.append(f"[pricing.{json.dumps(model)}]")
@@ -233,3 +244,121 @@ def test_gitorch_audit_times_out_a_stalled_model_and_kills_the_cli(
     assert model_server.agent_requests
     # gitorch killed the CLI's whole process group: nothing of the run is left.
     assert leftover_processes(run.marker) == []
+
+
+# -- gitorch fix -----------------------------------------------------------------------------------
+
+VULNERABLE = "import subprocess\n\n\ndef run(name):\n    return subprocess.run('ls ' + name, shell=True)\n"
+FIXED_LINE = "    return subprocess.run(['ls', name])"
+VULNERABLE_LINE = "    return subprocess.run('ls ' + name, shell=True)"
+APP_TEST = "import app\n\n\ndef test_run_lists_a_directory():\n    assert app.run('.').returncode == 0\n"
+
+
+@pytest.fixture
+def fixable(sandbox: Sandbox) -> Sandbox:
+    """A repository whose one security finding (bandit B602, shell=True) a one-line edit fixes."""
+    (sandbox.repo / "app.py").write_text(VULNERABLE)
+    (sandbox.repo / "tests" / "test_app.py").write_text(APP_TEST)
+    sandbox.git("add", "-A")
+    sandbox.git(
+        "-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "vulnerable"
+    )
+    return sandbox
+
+
+def edit_in_worktree(cli: str, repo: Path, old: str, new: str, usage: Usage, file: str = "app.py"):
+    """A Dynamic turn: edit ``file`` inside the worktree gitorch made for the run (found in the request)."""
+    worktrees = repo / ".git" / "gitorch" / "worktrees"
+
+    def build(request):
+        if cli == "codex":  # codex's patch paths are relative to its -C root
+            return [*edit_file_turns(cli, file, old, new, usage=usage), Reply("Fixed.", usage=usage)]
+        paths = request.paths_under(worktrees)
+        assert paths, "the fix request never named the worktree"
+        root = str(worktrees / Path(paths[0]).relative_to(worktrees).parts[0])
+        return [*edit_file_turns(cli, f"{root}/{file}", old, new, usage=usage), Reply("Fixed.", usage=usage)]
+
+    return Dynamic(build)
+
+
+# Claude Code refuses, in acceptEdits mode, to edit any file under a ``.git/`` directory ("a sensitive
+# file"), and gitorch's worktrees live in ``.git/gitorch/worktrees``: bypassPermissions is needed there
+# (see test_claude_accept_edits_cannot_edit_in_gitorchs_worktree).
+FIX_OPTIONS: dict[str, dict[str, Any]] = {"claude": {"fix_permission_mode": "bypassPermissions"}}
+
+
+def run_fix(
+    sandbox: Sandbox, cli: str, redirect: Redirect, *extra: str, options: dict[str, Any] | None = None
+):
+    options = FIX_OPTIONS.get(cli, {}) if options is None else options
+    config = write_config(sandbox.root / "gitorch.toml", cli, redirect, **options)
+    return run_gitorch(
+        sandbox, redirect, "fix", "--dim", "security", "--agent", cli, "--yes", "--max-iterations", "1",
+        "--until", "95",
+        "--test-cmd", "python -m pytest -q -p no:cacheprovider", "--config", str(config),
+        "--repo", str(sandbox.repo), *extra, timeout=240,
+    )  # fmt: skip
+
+
+def server_story(server: ModelServer) -> str:
+    """What the server answered and which tool results came back, for failure messages."""
+    lines = []
+    for request in server.agent_requests:
+        lines.append(f"{request.path} -> {request.turn!r:.300} results={request.tool_results!r:.500}")
+    return "\n".join(lines)
+
+
+def run_branches(sandbox: Sandbox) -> list[str]:
+    return sandbox.git("for-each-ref", "--format=%(refname:short)", "refs/heads/gitorch/").split()
+
+
+@pytest.mark.parametrize("cli", CLIS)
+def test_gitorch_fix_commits_the_clis_real_edit(
+    cli: str, fixable: Sandbox, model_server: ModelServer, point
+) -> None:
+    require_cli(cli)
+    _agents_plugin_present()
+    model_server.script(
+        edit_in_worktree(cli, fixable.repo, VULNERABLE_LINE, FIXED_LINE, Usage(3000, 1000, 200))
+    )
+    redirect = point(cli)
+
+    run = run_fix(fixable, cli, redirect)
+
+    detail = f"{run.returncode}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}\n" + server_story(model_server)
+    assert run.returncode == 0, detail
+    (branch,) = run_branches(fixable)
+    shown = fixable.git("show", f"{branch}:app.py")
+    assert FIXED_LINE in shown and "shell=True" not in shown, detail
+    message = fixable.git("log", "-1", "--format=%B", branch)
+    assert f"Gitorch-Agent: {cli}" in message and "Gitorch-Dimension: security" in message
+    assert "Gitorch-Finding: " in message and "Gitorch-Cost-USD: " in message
+    # The user's checkout is untouched; the edit came from the CLI's own tool, through the server.
+    assert (fixable.repo / "app.py").read_text() == VULNERABLE
+    assert fixable.git("status", "--porcelain").strip() == ""
+    results = [r for request in model_server.agent_requests for r in request.tool_results]
+    assert results, "the CLI never sent its edit tool's result back"
+    assert not run.leftovers
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Claude Code 2.1.197 refuses acceptEdits edits under .git/, where gitorch puts its worktrees",
+)
+def test_claude_accept_edits_cannot_edit_in_gitorchs_worktree(
+    fixable: Sandbox, model_server: ModelServer, point
+) -> None:
+    """gitorch's default claude fix mode (acceptEdits) against its own worktree location.
+
+    Strict xfail: when gitorch moves its worktrees out of ``.git/`` (or changes the default mode) this
+    starts passing and fails the suite, so FIX_OPTIONS above can go.
+    """
+    require_cli("claude")
+    _agents_plugin_present()
+    model_server.script(
+        edit_in_worktree("claude", fixable.repo, VULNERABLE_LINE, FIXED_LINE, Usage(3000, 1000, 200))
+    )
+    run = run_fix(fixable, "claude", point("claude"), options={})
+    results = [r for request in model_server.agent_requests for r in request.tool_results]
+    assert not any("sensitive file" in r for r in results), results
+    assert run.returncode == 0
