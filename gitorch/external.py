@@ -424,6 +424,13 @@ class ExternalCliAgent(Agent):
         """True when the CLI's executable is on PATH (cheap; never runs it)."""
         return bool(cls.availability())
 
+    def ready(self) -> Availability:
+        """Like :meth:`availability`, for this instance: honours ``Options.binary``."""
+        exe = self.executable()
+        if exe and shutil.which(exe):
+            return Availability(True)
+        return Availability(False, f"{exe!r} is not on PATH" if exe else "no executable configured")
+
     def executable(self) -> str:
         return self.options.binary or self.binary
 

@@ -85,7 +85,9 @@ def call_with_fallback(
     last: BaseException | None = None
     for name in chain:
         agent = make(name)
-        availability = type(agent).availability()
+        # An instance knows its configured executable (Options.binary); a bare Agent only its class.
+        ready = getattr(agent, "ready", None)
+        availability = ready() if callable(ready) else type(agent).availability()
         if not availability:
             factor = getattr(agent, "timeout_factor", 1.0)
             note(Try(name, 0, factor, False, f"unavailable: {availability.reason}"))

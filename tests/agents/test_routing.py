@@ -130,3 +130,17 @@ def test_a_bug_is_not_retried():
     with pytest.raises(ValueError):
         call_with_fallback(["a", "b"], lambda n: Agent(), fn)
     assert calls == [1]
+
+
+def test_a_configured_binary_outside_path_counts_as_available(fakes, harness, monkeypatch, tmp_path):
+    exe = str(fakes.bin / "gemini")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    tries: list[Try] = []
+    result = call_with_fallback(
+        ["codex", "gemini"],
+        lambda n: harness.agent(n, binary=exe) if n == "gemini" else harness.agent(n),
+        lambda a: a.fix(harness.fix_request()),
+        tries=tries,
+    )
+    assert result.status == "unchanged"
+    assert [(t.agent, t.ok) for t in tries] == [("codex", False), ("gemini", True)]
