@@ -550,6 +550,21 @@ class ExternalCliAgent(Agent):
                     timeout=self.timeout_s(config),
                     silence_timeout=self.options.silence_timeout_s,
                 )
+            except KeyboardInterrupt:
+                # The group is dead; keep what the call cost (unknown: its estimate) and re-raise.
+                usage = Usage(calls=1, cost_usd=round(estimate or 0.0, 6),
+                              cost_source="priced" if estimate else "none")
+                if budget is not None:
+                    budget.charge(usage, what=f"{self.name} {task} (interrupted)")
+                if recorder is not None:
+                    from gitorch.calls import AgentCall
+
+                    recorder.record(AgentCall(
+                        agent=self.name, task=task, argv=[self._mask(a) for a in invocation.argv],
+                        cwd=str(cwd), prompt=prompt, model=self.options.model, usage=usage,
+                        error="interrupted (Ctrl-C)", started_at=started_at,
+                    ))
+                raise
             except FileNotFoundError:
                 raise AgentError(f"agent {self.name!r}: {invocation.argv[0]!r} is not on PATH") from None
             except PermissionError:

@@ -496,3 +496,27 @@ def test_a_markdown_report_goes_through_the_real_markdown_parser(fakes, harness)
     assert all(f.source == "gemini" and f.dimension == "security" for f in result.findings)
     assert (result.claimed_score, result.claimed_score_scale) == (72, 100)
     assert result.score is None
+
+
+def test_ctrl_c_kills_the_cli_records_the_call_and_re_raises(fakes, harness):
+    import signal
+
+    fakes.scenario("hang")
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 1.5)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            harness.agent("codex", model="gpt-5").audit(harness.audit_request())
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    dump = fakes.dump()
+    assert not process_alive(dump["pid"])
+    assert not any(process_alive(pid) for pid in dump.get("children", []))
+    [call] = harness.recorder.calls
+    assert call.error == "interrupted (Ctrl-C)"
+    assert harness.budget.spent_usd > 0
