@@ -163,6 +163,9 @@ def run_process(
                 timed_out, reason = True, f"no output for {silence_timeout:g}s"
                 break
         selector.close()
+        if not timed_out and proc.poll() is None:
+            # Both pipes closed but the CLI is still finishing (flushing, cleanup): let it, within limits.
+            timed_out, reason = _wait_quietly(proc, started, timeout, last_output, silence_timeout)
         _kill_group(proc, grace_s if proc.poll() is None else 0.0)
     except BaseException:
         _kill_group(proc, grace_s)
@@ -180,6 +183,24 @@ def run_process(
         timed_out=timed_out,
         reason=reason,
     )
+
+
+def _wait_quietly(
+    proc: subprocess.Popen[bytes], started: float, timeout: float | None, last_output: float,
+    silence_timeout: float | None,
+) -> tuple[bool, str]:
+    """Wait for a CLI that closed its output; ``(timed_out, reason)``."""
+    limits = []
+    if timeout is not None:
+        limits.append((started + timeout, f"timeout after {timeout:g}s"))
+    if silence_timeout is not None:
+        limits.append((last_output + silence_timeout, f"no output for {silence_timeout:g}s"))
+    deadline, reason = min(limits, default=(None, ""))
+    try:
+        proc.wait(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        return True, reason
+    return False, ""
 
 
 def _feed(pipe: Any, data: bytes) -> None:

@@ -121,3 +121,21 @@ def _wait_for(fakes, key: str, timeout: float = 5.0) -> dict:
 
 
 del Path
+
+
+def test_a_cli_still_finishing_after_closing_its_output_is_not_killed(tmp_path):
+    script = (
+        "import os, sys, time\n"
+        "print('answer', flush=True)\n"
+        "os.close(1); os.close(2)\n"
+        "time.sleep(1.0)\n"  # cleanup after the output is closed
+        "sys.exit(3)\n"
+    )
+    done = run_process([sys.executable, "-c", script], cwd=tmp_path, timeout=30, grace_s=0.2)
+    assert (done.exit_code, done.stdout, done.timed_out) == (3, "answer\n", False)
+
+
+def test_a_cli_that_closes_its_output_and_never_exits_still_times_out(tmp_path):
+    script = "import os, time\nos.close(1); os.close(2)\ntime.sleep(1000)\n"
+    done = run_process([sys.executable, "-c", script], cwd=tmp_path, timeout=1.0, grace_s=0.2)
+    assert done.timed_out and done.reason == "timeout after 1s"
