@@ -153,10 +153,14 @@ def fields_of(lines: list[Line]) -> list[Field]:
     return out
 
 
-def field_severity(fields: list[Field]) -> Severity | None:
-    """Severity from fields: severity-like names first, then priority, then risk/impact/level."""
+def field_severity(fields: list[Field], *, weak: bool = True) -> Severity | None:
+    """Severity from fields: severity-like names first, then priority, then (``weak``) risk/impact/level.
+
+    An impact or risk field is the weakest evidence: "**Impacto:** Alto - …" under a P0 heading
+    describes the damage, not the finding's rank, so callers try the headings first.
+    """
     fields = [f for f in fields if not _REPORT_LEVEL.search(f.name)]
-    for rx in (FIELD_SEVERITY, FIELD_PRIORITY, FIELD_RISK):
+    for rx in (FIELD_SEVERITY, FIELD_PRIORITY, FIELD_RISK) if weak else (FIELD_SEVERITY, FIELD_PRIORITY):
         for f in fields:
             if rx.fullmatch(f.name) or (rx is FIELD_SEVERITY and rx.search(f.name)):
                 sev = value_severity(f.value)
@@ -264,9 +268,7 @@ def clean_title(text: str) -> str:
     parts = [p.strip(" *_`") for p in re.split(r"\s+[-–—|]\s+", t)]
     keep = []
     for part in parts:
-        lead = re.match(r"^`?([^\s`]+?)`?\s*[:.]?(?:\s+|$)", part)
-        if lead and find_refs(lead.group(1)) and find_refs(lead.group(1))[0].path in lead.group(1):
-            part = part[lead.end() :].strip()
+        part = _drop_leading_location(part)
         bare = re.sub(r"[\[\]():]", " ", part).strip()
         if not bare:
             continue
@@ -279,11 +281,7 @@ def clean_title(text: str) -> str:
     lead = re.match(r"^\s*([^\W_]+(?:[-/][^\W_]+)?)\s*[:\-–—|]\s+", t)
     if lead and value_severity(lead.group(1)) is not None and len(t) > lead.end() + 2:
         t = t[lead.end() :]
-    refs = find_refs(t)
-    if refs:
-        lead = re.match(r"^\s*`?(\S+?)`?\s*(?:[:\-–—|]\s+|\s+)", t)
-        if lead and find_refs(lead.group(1)) and len(t) > len(lead.group(0)) + 3:
-            t = t[lead.end() :]
+    t = _drop_leading_location(t)
     t = re.sub(r"^\s*[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*-?\d{1,4}\s*[:.]\s+", "", t)
     t = re.sub(
         r"\s*[(\[]\s*(?:p[0-4]|[A-Za-z]+)(?:\s*[-/]\s*[A-Za-z0-9]+)?\s*[)\]]\s*$",
@@ -292,6 +290,17 @@ def clean_title(text: str) -> str:
         flags=re.I,
     )
     return t.strip(" :-–—*_`") or text.strip()
+
+
+def _drop_leading_location(text: str) -> str:
+    """``a.py:3 SQL injection`` / ``a.py: typo`` → the text after the location; ``config.py sin tests`` stays."""
+    lead = re.match(r"^\s*`?([^\s`]+?)`?\s*([:\-–—|.]?)(?:\s+|$)", text)
+    if not lead or len(text) <= lead.end() + 3:
+        return text
+    refs = find_refs(lead.group(1))
+    if refs and refs[0].path in lead.group(1) and (refs[0].line is not None or lead.group(2)):
+        return text[lead.end() :].strip()
+    return text
 
 
 def item_ids(text: str) -> set[str]:
@@ -333,7 +342,7 @@ class Walker:
         sev, _ = title_severity(section.title.text)
         if sev is not None and not is_group_title(section.title.text):
             return True
-        return field_severity(fields_of(_direct_lines(section))) is not None
+        return field_severity(fields_of(_direct_lines(section)), weak=False) is not None
 
     def holds_items(self, section: Section) -> bool:
         """Whether a heading below this one is an item or a group of its own (so this is a topic)."""
@@ -351,7 +360,9 @@ class Walker:
         title = section.title.text
         group = is_group_title(title)
         tsev, tsev_id = title_severity(title)
-        fsev = field_severity(fields_of(_direct_lines(section)))
+        direct_fields = fields_of(_direct_lines(section))
+        fsev = field_severity(direct_fields, weak=False)
+        weak_sev = field_severity(direct_fields) if fsev is None else None
         own_kind = section_kind(title)
         item_like = own_kind in ("remediation", "summary", "metrics", "legend", "resolved") and not group
         # an item's title that happens to say "summary", "plan" or "closed"
@@ -380,6 +391,13 @@ class Walker:
 
         own = fsev or (tsev if not tsev_id else None)
         id_sev = tsev if tsev_id else None
+        if (
+            own is None
+            and id_sev is None
+            and weak_sev is not None
+            and not (ctx.under_group and ctx.inherited)
+        ):
+            own = weak_sev  # only an impact/risk field says how severe it is
         if own or id_sev:
             if not self.holds_items(section):
                 if own is None:
@@ -741,4 +759,8 @@ def choose_ref(item: Item) -> Ref | None:
         return ref
     if item.raw_location:
         return Ref(item.raw_location.lstrip("./"))
+    for ln in item.location_lines:  # "**Ubicación:** `pagos/utils/`": a directory
+        for code in ln.codes:
+            if re.fullmatch(r"[\w.@~+-]+(?:/[\w.@~+-]+)*/", code.strip()):
+                return Ref(code.strip().lstrip("./"))
     return None

@@ -261,6 +261,20 @@ EXPECTED = {
         stated=None,
         locations=[("app/db.py", 12), ("app/views.py", 30)],
     ),
+    "es_impacto_field_trap.md": dict(
+        counts={"P0": 2, "P1": 2, "P2": 1},
+        score=(62, 100),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[
+            ("pagos/utils/", None),
+            (None, None),
+            ("pagos/config.py", None),
+            ("tests/integration/test_health.py", 40),
+            (None, None),
+        ],
+    ),
     "it_comma_decimal.md": dict(
         counts={"P0": 1, "P2": 1},
         score=(7.5, 10),
