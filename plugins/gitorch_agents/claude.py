@@ -35,7 +35,7 @@ class Claude(ExternalCliAgent):
     """Anthropic's Claude Code CLI."""
 
     name = "claude"
-    description = "Claude Code CLI (claude -p, JSON output, acceptEdits in the worktree)"
+    description = "Claude Code CLI (claude -p, stream-json, acceptEdits for fixes, --json-schema audits)"
     binary = "claude"
     supports_schema = True
     default_env: ClassVar[dict[str, str]] = {

@@ -21,7 +21,7 @@ class Codex(ExternalCliAgent):
     """OpenAI's Codex CLI."""
 
     name = "codex"
-    description = "OpenAI Codex CLI (codex exec --json, workspace-write sandbox)"
+    description = "OpenAI Codex CLI (codex exec --json, workspace-write for fixes, --output-schema audits)"
     binary = "codex"
     supports_schema = True
 

@@ -45,7 +45,7 @@ class Gemini(ExternalCliAgent):
     """Google's Gemini CLI."""
 
     name = "gemini"
-    description = "Gemini CLI (gemini -p, JSON output, auto_edit approval)"
+    description = "Gemini CLI (gemini -p, stream-json, auto_edit approval for fixes)"
     binary = "gemini"
 
     class Options(ExternalCliAgent.Options):

@@ -33,7 +33,7 @@ class Qwen(ExternalCliAgent):
     """Alibaba's Qwen Code CLI (a Gemini CLI fork)."""
 
     name = "qwen"
-    description = "Qwen Code (qwen PROMPT -o json, auto-edit approval)"
+    description = "Qwen Code (qwen PROMPT, stream-json, auto-edit approval for fixes)"
     binary = "qwen"
 
     class Options(ExternalCliAgent.Options):
