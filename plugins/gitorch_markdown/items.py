@@ -270,7 +270,7 @@ def clean_title(text: str) -> str:
     for part in parts:
         part = _drop_leading_location(part)
         bare = re.sub(r"[\[\]():]", " ", part).strip()
-        if not bare:
+        if not bare or _only_location(part):
             continue
         words = bare.split()
         if all(_ID.match(w) or value_severity(w) or find_refs(w) for w in words) and len(words) <= 3:
@@ -292,8 +292,15 @@ def clean_title(text: str) -> str:
     return t.strip(" :-–—*_`") or text.strip()
 
 
+def _only_location(text: str) -> bool:
+    """``a.py:10.``, ```src/x.ts:3``` → True: the text is nothing but a location."""
+    core = text.strip(" `*_.,;:")
+    refs = find_refs(core)
+    return bool(refs) and " " not in core and refs[0].path in core
+
+
 def _drop_leading_location(text: str) -> str:
-    """``a.py:3 SQL injection`` / ``a.py: typo`` → the text after the location; ``config.py sin tests`` stays."""
+    """``a.py:3 SQL injection`` and ``a.py: typo`` lose the location; ``config.py sin tests`` keeps it."""
     lead = re.match(r"^\s*`?([^\s`]+?)`?\s*([:\-–—|.]?)(?:\s+|$)", text)
     if not lead or len(text) <= lead.end() + 3:
         return text
