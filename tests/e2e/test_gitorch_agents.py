@@ -362,3 +362,67 @@ def test_claude_accept_edits_cannot_edit_in_gitorchs_worktree(
     results = [r for request in model_server.agent_requests for r in request.tool_results]
     assert not any("sensitive file" in r for r in results), results
     assert run.returncode == 0
+
+
+def session_events(sandbox: Sandbox) -> list[dict[str, Any]]:
+    """The events of the (only) gitorch session of the repository."""
+    (events,) = (sandbox.repo / ".git" / "gitorch").rglob("events.jsonl")
+    return [json.loads(line) for line in events.read_text().splitlines() if line.strip()]
+
+
+BROKEN_LINE = "    return subprocess.run(['ls', name, '--no-such-option'])"
+TEST_BODY = "def test_run_lists_a_directory():\n    assert app.run('.').returncode == 0\n"
+
+
+@pytest.mark.parametrize("cli", CLIS)
+def test_gitorch_fix_rolls_back_an_edit_that_breaks_a_test(
+    cli: str, fixable: Sandbox, model_server: ModelServer, point
+) -> None:
+    require_cli(cli)
+    _agents_plugin_present()
+    model_server.script(
+        edit_in_worktree(cli, fixable.repo, VULNERABLE_LINE, BROKEN_LINE, Usage(3000, 1000, 200))
+    )
+    base = fixable.git("rev-parse", "HEAD").strip()
+
+    run = run_fix(fixable, cli, point(cli))
+
+    detail = f"{run.returncode}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}\n" + server_story(model_server)
+    edited = [r for request in model_server.agent_requests for r in request.tool_results]
+    assert edited, detail
+    (branch,) = run_branches(fixable)
+    assert fixable.git("rev-list", f"{base}..{branch}").strip() == "", detail  # nothing committed
+    assert "shell=True" in fixable.git("show", f"{branch}:app.py")
+    events = session_events(fixable)
+    rollbacks = [e for e in events if e.get("type") == "rollback_attempt"]
+    assert rollbacks and rollbacks[0]["reason"] == "tests failed", ([e.get("type") for e in events], detail)
+    assert [e["passed"] for e in events if e.get("type") == "tests" and e.get("kind") == "attempt"] == [False]
+    assert (fixable.repo / "app.py").read_text() == VULNERABLE
+    assert not run.leftovers
+
+
+@pytest.mark.parametrize("cli", CLIS)
+def test_gitorch_fix_rejects_an_edit_that_deletes_a_test(
+    cli: str, fixable: Sandbox, model_server: ModelServer, point
+) -> None:
+    require_cli(cli)
+    _agents_plugin_present()
+    model_server.script(
+        edit_in_worktree(cli, fixable.repo, TEST_BODY, "", Usage(3000, 1000, 200), file="tests/test_app.py")
+    )
+    base = fixable.git("rev-parse", "HEAD").strip()
+
+    run = run_fix(fixable, cli, point(cli))
+
+    detail = f"{run.returncode}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}\n" + server_story(model_server)
+    (branch,) = run_branches(fixable)
+    assert fixable.git("rev-list", f"{base}..{branch}").strip() == "", detail
+    assert TEST_BODY in fixable.git("show", f"{branch}:tests/test_app.py")
+    events = session_events(fixable)
+    rollbacks = [e for e in events if e.get("type") == "rollback_attempt"]
+    assert rollbacks and rollbacks[0]["reason"] == "rejected", ([e.get("type") for e in events], detail)
+    gates = [e for e in events if e.get("type") == "gate" and e.get("decision") == "reject"]
+    assert gates and "test" in json.dumps(gates[0]["hits"]).lower(), (gates, detail)
+    # The rejected edit never reached the test command.
+    assert not [e for e in events if e.get("type") == "tests" and e.get("kind") == "attempt"]
+    assert not run.leftovers

@@ -275,6 +275,18 @@ EXPECTED = {
             (None, None),
         ],
     ),
+    "es_cli_transcript_tail.md": dict(
+        counts={"P0": 1, "P1": 2},
+        score=(74, 100),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[
+            ("billing-service/config.py", 31),
+            ("billing-service/clients/bank.py", None),
+            (None, None),
+        ],
+    ),
     "it_comma_decimal.md": dict(
         counts={"P0": 1, "P2": 1},
         score=(7.5, 10),
