@@ -41,6 +41,15 @@ _REF = re.compile(
 )
 _CODE_PATH = re.compile(r"^\s*(?P<path>[^\s`:][^`:]*?\.(?:" + _EXT + r")):" + _nums("a"), re.IGNORECASE)
 _URL = re.compile(r"https?://\S+")
+# Any extension will do when a line number follows ("schema.prisma:416"), unless it is a host name.
+_ANY_EXT_LINE = re.compile(
+    r"(?<![\w./@-])(?P<path>(?:\.{0,2}/)?(?:[\w@~+-][\w.@~+-]*/)*[\w@+-][\w.@+-]*\.(?P<ext>[A-Za-z][A-Za-z0-9]{1,9}))"
+    r":(?P<line>\d{1,6})(?:\s*[-–]\s*(?P<end>\d{1,6}))?(?![\d.])"
+)
+_HOST_SUFFIXES = {
+    "com", "org", "net", "io", "dev", "app", "co", "ai", "cloud", "local", "internal", "lan", "host",
+    "cl", "es", "br", "ar", "mx", "uk", "de", "fr", "it", "nl", "eu", "us", "info", "biz", "me", "xyz",
+}
 # fmt: on
 
 
@@ -78,8 +87,14 @@ def find_refs(text: str, codes: list[str] | tuple[str, ...] = ()) -> list[Ref]:
             out.append(_ref(m.group("path"), m.group("linea"), m.group("enda")))
     seen = {r.key for r in out}
     text = _URL.sub(" ", text)
+    found: list[tuple[int, Ref]] = []
     for m in _REF.finditer(text):
         ref = _ref(m.group("path"), m.group("linea") or m.group("lineb"), m.group("enda") or m.group("endb"))
+        found.append((m.start(), ref))
+    for m in _ANY_EXT_LINE.finditer(text):
+        if m.group("ext").lower() not in _HOST_SUFFIXES:
+            found.append((m.start(), _ref(m.group("path"), m.group("line"), m.group("end"))))
+    for _, ref in sorted(found, key=lambda pair: pair[0]):
         if ref.key in seen:
             continue
         seen.add(ref.key)

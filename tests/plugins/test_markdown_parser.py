@@ -577,6 +577,7 @@ def test_grade_formats(text, grade):
         ("src/app.ts#L12-L20", ("src/app.ts", 12, 20)),
         ("main.py:1800+", ("main.py", 1800, None)),
         ("`main.py` (2015 líneas)", ("main.py", None, None)),
+        ("prisma/schema.prisma:416", ("prisma/schema.prisma", 416, None)),
     ],
 )
 def test_file_line_references(text, expected):
@@ -590,6 +591,7 @@ def test_paths_with_spaces_in_code_spans_and_non_paths():
     assert (ref.path, ref.line) == ("apps/Operations Center/Supabase.swift", 71)
     assert find_refs("TaskRepositoryClient.deleteTask(taskId) and A07:2021 and v1.3.0 and e.g. this") == []
     assert find_refs("see https://example.com/a.py:12") == []
+    assert find_refs("api.example.com:443 and e.g.:5") == []
 
 
 def test_line_numbers_inside_code_comments_count():
