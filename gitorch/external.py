@@ -31,6 +31,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -543,12 +544,15 @@ class ExternalCliAgent(Agent):
         *,
         config: Config | None = None,
         schema: dict[str, Any] | None = None,
+        capture: Callable[[], dict[str, str]] | None = None,
     ) -> CallOutcome:
         """Run the CLI once (or replay a recorded call) and return its text; AgentError on failure.
 
         Order: mask the prompt, check the budget with a worst-case estimate, run (or take the next
         recorded call), parse the masked output, price it, charge the budget (failed calls too),
         record it, and raise :class:`AgentError` (:class:`AgentTimeout` when killed) if it failed.
+        ``capture()`` adds side outputs to the record after the run (a fix's worktree patch); a
+        replayed ``worktree_patch`` is applied to ``cwd``.
         """
         prompt = self._mask(prompt)
         budget, recorder = self.context.budget, self.context.recorder
@@ -591,6 +595,8 @@ class ExternalCliAgent(Agent):
             except PermissionError:
                 raise AgentError(f"agent {self.name!r}: {invocation.argv[0]!r} is not executable") from None
             extra = {role: self._mask(_read(path)) for role, path in invocation.files.items()}
+        if capture is not None:
+            extra.update({key: self._mask(value) for key, value in capture().items() if value})
         # Parse the masked text: it is what the ledger keeps, so a replay reads exactly the same.
         stdout, stderr = self._mask(completed.stdout), self._mask(completed.stderr)
         parsed = self._parse(stdout, stderr, completed.exit_code, extra, task)
@@ -654,6 +660,8 @@ class ExternalCliAgent(Agent):
             self.context.budget.charge(recorded.usage, what=f"{self.name} {task} (replay)")
         if recorded.error:
             raise (AgentTimeout if recorded.timed_out else AgentError)(recorded.error)
+        if recorded.extra.get("worktree_patch"):
+            apply_patch(cwd, recorded.extra["worktree_patch"])
         parsed = self._parse(recorded.stdout, recorded.stderr, recorded.exit_code, recorded.extra, task)
         return CallOutcome(text=parsed.text, usage=recorded.usage, structured=parsed.structured,
                            call_id=recorded.id, notes=parsed.notes)
@@ -752,9 +760,12 @@ class ExternalCliAgent(Agent):
                 invocation.with_extra(self.options.extra_args)
                 line = self.command_line(invocation, cwd)
             return FixResult(status="unchanged", summary=f"dry run: {self._mask(line)}")
-        before = _tree_state(cwd)
-        outcome = self.call("fix", prompt, cwd, config=request.config)
-        status = "changed" if _tree_state(cwd) != before else "unchanged"
+        before = worktree_patch(cwd)
+        # NOTE: keep what the CLI changed with the call, so that a replay re-applies it with no agent.
+        # Only from a clean worktree: otherwise the patch would also hold changes made before.
+        capture = (lambda: {"worktree_patch": worktree_patch(cwd)}) if before == "" else None
+        outcome = self.call("fix", prompt, cwd, config=request.config, capture=capture)
+        status = "changed" if worktree_patch(cwd) != before else "unchanged"
         return FixResult(status=status, summary=outcome.text.strip()[:2000], usage=outcome.usage,
                          call_id=outcome.call_id)
 
@@ -781,16 +792,30 @@ def _read(path: Path) -> str:
         return ""
 
 
-def _tree_state(root: Path) -> str:
-    """A fingerprint of the worktree's uncommitted state (``git status`` plus the diff)."""
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, errors="replace",
+                          check=False, stdin=subprocess.DEVNULL)
+
+
+def worktree_patch(root: Path) -> str:
+    """The worktree's uncommitted changes as one ``git apply``-able patch, new files included."""
     try:
-        status = subprocess.run(["git", "status", "--porcelain", "-uall"], cwd=root, capture_output=True,
-                                text=True, check=False, stdin=subprocess.DEVNULL)
-        diff = subprocess.run(["git", "diff", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=False, stdin=subprocess.DEVNULL)
+        parts = [_git(root, "diff", "HEAD", "--binary").stdout]
+        untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z").stdout
+        for name in filter(None, untracked.split("\0")):
+            # --no-index exits 1 when the files differ, which they always do here.
+            parts.append(_git(root, "diff", "--no-index", "--binary", "--", "/dev/null", name).stdout)
     except OSError:
         return ""
-    return status.stdout + "\x00" + diff.stdout
+    return "".join(parts)
+
+
+def apply_patch(root: Path, patch: str) -> None:
+    """Apply a :func:`worktree_patch` to ``root``; AgentError when it does not apply."""
+    done = subprocess.run(["git", "apply", "--binary", "--whitespace=nowarn", "-"], cwd=root, input=patch,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise AgentError(f"replay: the recorded change does not apply: {done.stderr.strip()[:300]}")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fakes:
     for name in (
         "FAKE_TEXT",
         "FAKE_EDIT",
+        "FAKE_CREATE",
         "FAKE_STRUCTURED",
         "IS_SANDBOX",
         *(f"FAKE_SCENARIO_{c.upper()}" for c in CLIS),

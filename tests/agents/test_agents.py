@@ -520,3 +520,31 @@ def test_ctrl_c_kills_the_cli_records_the_call_and_re_raises(fakes, harness):
     [call] = harness.recorder.calls
     assert call.error == "interrupted (Ctrl-C)"
     assert harness.budget.spent_usd > 0
+
+
+def test_a_replayed_fix_re_applies_the_recorded_change_with_no_agent(fakes, harness, tmp_path, monkeypatch):
+    fakes.scenario(
+        "success",
+        FAKE_EDIT="app/util.py::41::42",
+        FAKE_CREATE="app/new_helper.py::def helper():\n    return 1\n",
+        FAKE_TEXT="Fixed.",
+    )
+    first = harness.agent("claude").fix(harness.fix_request())
+    assert first.status == "changed"
+    changed = {p: (harness.root / p).read_text() for p in ("app/util.py", "app/new_helper.py")}
+    [call] = harness.recorder.calls
+    assert "+    return 42" in call.extra["worktree_patch"]
+    assert "app/new_helper.py" in call.extra["worktree_patch"]
+
+    # back to the commit, no CLI anywhere: the replay reproduces the edit from the ledger
+    import subprocess
+
+    subprocess.run(["git", "checkout", "-q", "--", "."], cwd=harness.root, check=True)
+    (harness.root / "app/new_helper.py").unlink()
+    fakes.dump_file.unlink()
+    monkeypatch.setenv("PATH", f"{tmp_path / 'empty'}:/usr/bin:/bin")
+    harness.recorder = Recorder(harness.calls, "replay")
+    again = harness.agent("claude").fix(harness.fix_request())
+    assert again.status == "changed" and again.summary == "Fixed."
+    assert {p: (harness.root / p).read_text() for p in changed} == changed
+    assert not fakes.ran

@@ -303,6 +303,11 @@ def main() -> None:
         rel, old, new = edit.split("::")
         path = Path(os.getcwd()) / rel
         path.write_text(path.read_text().replace(old, new))
+    create = os.environ.get("FAKE_CREATE")
+    if create and SCENARIO == "success":
+        rel, content = create.split("::")
+        (Path(os.getcwd()) / rel).parent.mkdir(parents=True, exist_ok=True)
+        (Path(os.getcwd()) / rel).write_text(content)
     misbehave()
     handler = {"claude": claude, "codex": codex, "gemini": gemini, "copilot": copilot, "opencode": opencode,
                "qwen": qwen, "aider": aider}[CLI]
