@@ -135,27 +135,45 @@ def signals(text: str, *, strict: bool = True) -> tuple[Signal, ...]:
     return tuple(_signals(text, strict))
 
 
+_SEVERITY_NOUNS = {"severity", "severidad", "severidade", "severite", "schweregrad", "gravita", "sev"}
+
+
 def _signals(text: str, strict: bool) -> list[Signal]:
     out: list[Signal] = []
-    for match in _TOKEN.finditer(fold(text)):
-        token = match.group(0)
-        if token in EMOJI:
-            out.append(Signal(EMOJI[token], W_WEAK, "emoji"))
-            continue
-        for part in token.split("/"):
-            if _PLABEL.fullmatch(part):
-                out.append(Signal(Severity(f"P{part[1]}"), W_LABEL, "label"))
-            elif (sev := _id_label(part)) is not None:
-                out.append(Signal(sev, W_WEAK, "id"))
-            elif _CJK.match(part):
-                if (sev := cjk_severity(part)) is not None:
-                    out.append(Signal(sev, W_WORD, "word"))
-            else:
-                for sub in part.split("-"):
-                    found = word_severity(sub, strict=strict)
-                    if found:
-                        out.append(Signal(found[0], found[1], "word"))
+    tokens = [m.group(0) for m in _TOKEN.finditer(fold(text))]
+    for i, token in enumerate(tokens):
+        # NOTE: "High Severity" / "Severity: High" names the classification itself, so it outweighs
+        # a neighbouring adjective ("Critical Vulnerabilities (High Severity)" is P1). "Alta
+        # prioridad" is about urgency and gets no such weight.
+        qualified = (i + 1 < len(tokens) and tokens[i + 1] in _SEVERITY_NOUNS) or (
+            i > 0 and tokens[i - 1] in _SEVERITY_NOUNS
+        )
+        start = len(out)
+        _token_signals(token, strict, out)
+        if qualified:
+            out[start:] = [
+                Signal(s.severity, s.weight + 2, s.form) if s.form == "word" else s for s in out[start:]
+            ]
     return out
+
+
+def _token_signals(token: str, strict: bool, out: list[Signal]) -> None:
+    if token in EMOJI:
+        out.append(Signal(EMOJI[token], W_WEAK, "emoji"))
+        return
+    for part in token.split("/"):
+        if _PLABEL.fullmatch(part):
+            out.append(Signal(Severity(f"P{part[1]}"), W_LABEL, "label"))
+        elif (sev := _id_label(part)) is not None:
+            out.append(Signal(sev, W_WEAK, "id"))
+        elif _CJK.match(part):
+            if (sev := cjk_severity(part)) is not None:
+                out.append(Signal(sev, W_WORD, "word"))
+        else:
+            for sub in part.split("-"):
+                found = word_severity(sub, strict=strict)
+                if found:
+                    out.append(Signal(found[0], found[1], "word"))
 
 
 def decide(found: Iterable[Signal], *, mixed_labels_ambiguous: bool = False) -> Severity | None:

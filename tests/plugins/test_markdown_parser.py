@@ -287,6 +287,20 @@ EXPECTED = {
             (None, None),
         ],
     ),
+    "en_vuln_scan_high_severity_heading.md": dict(
+        counts={"P1": 2, "P2": 2, "P3": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[
+            ("internal/core/stream.go", 89),
+            ("internal/templates/loader.go", 85),
+            ("internal/tools/fetch.go", 72),
+            ("internal/tools/task.go", 425),
+            (None, None),
+        ],
+    ),
     "it_comma_decimal.md": dict(
         counts={"P0": 1, "P2": 1},
         score=(7.5, 10),
@@ -487,6 +501,13 @@ def test_unrated_items_are_noted_not_counted():
     result = parse(text)
     assert result.findings == []
     assert any(note.startswith("2 itemized problem(s) without a severity") for note in result.notes)
+
+
+def test_a_word_qualified_by_severity_beats_a_neighbouring_adjective():
+    text = "## Critical Vulnerabilities (High Severity)\n\n### 1. Cookie parsing\n`a.go:3`\n"
+    assert counts(parse(text)) == {"P1": 1}
+    text = "## HALLAZGOS CRÍTICOS (🔴 ALTA PRIORIDAD)\n\n### 1. Tamaño de archivo\n`a.py:3`\n"
+    assert counts(parse(text)) == {"P0": 1}
 
 
 def test_severity_section_weights_words_over_emoji():

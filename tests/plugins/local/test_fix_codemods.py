@@ -68,6 +68,16 @@ def test_a_finding_no_codemod_fixes_is_left_for_an_ai_agent(project, audit, fix)
     assert git(root, "status", "--porcelain") == ""
 
 
+def test_untargeted_rules_and_test_files_never_start_a_codemodder_run(project, audit, fix):
+    root = project({"app.py": SOURCE, "tests/test_app.py": "def test_x():\n    assert 1\n"})
+    result = audit(root, "security")  # no report cached, and codemodder "missing": a run would raise
+    for finding in by_rule(result, "B404") + by_rule(result, "B101"):
+        assert fix(root, finding, options=NO_CODEMODDER).status == "cannot_fix"
+    assert by_rule(result, "B101")[0].file == "tests/test_app.py"
+    with pytest.raises(AnalyzerMissingError):
+        fix(root, by_rule(result, "B602")[0], options=NO_CODEMODDER)  # targeted: worth a run
+
+
 def test_deterministic_fixes_are_the_changes_no_audit_finding_covers(project, fix):
     root = project({"app.py": SOURCE})
     seed(root)
