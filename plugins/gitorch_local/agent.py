@@ -195,19 +195,27 @@ class LocalAgent(Agent):
         rule = finding.rule_id or ""
         if rule.startswith("codemod:") and rule.removeprefix("codemod:") not in selected:
             return FixResult(status="cannot_fix", summary=f"{rule} is not among the enabled codemods")
+        nothing = FixResult(status="cannot_fix",
+                            summary=f"no security codemod fixes {rule} at {finding.location}; {LEFT_FOR_AI}")
+        if codemods.outside_scope(finding.file or "", excludes):
+            return nothing  # codemodder never looks there (tests, vendored code)
         if request.dry_run:
             return FixResult(status="unchanged", summary="dry run: would apply a codemodder change")
-        changes, fresh = codemods.load_or_produce(root, selected, excludes, request.path,
-                                                  opts.codemod_timeout_s, opts.codemodder)
+        # NOTE: a codemodder run costs minutes; only rules some codemod targets are worth one.
+        targeted = codemods.targeted(rule)
+        changes, fresh = codemods.load_or_produce(
+            root, selected, excludes, request.path, opts.codemod_timeout_s, opts.codemodder,
+            produce_missing=targeted,
+        )
         for attempt in range(2):
             candidates = [c for c in changes if codemods.matches(c, finding, by_line=fresh)]
             for change in candidates:
-                ok, message = codemods.apply(root, change)
+                ok, _ = codemods.apply(root, change)
                 if ok:
                     return FixResult(status="changed",
                                      summary=f"codemodder {change.codemod}: {change.description} "
                                              f"({change.path}:{change.first_line})")
-            if fresh or attempt:
+            if fresh or attempt or not (targeted or candidates):
                 break
             # A report made before earlier fixes: run codemodder again on this one file.
             changes, fresh = codemods.load_or_produce(root, selected, excludes, request.path,

@@ -9,6 +9,7 @@ hunks that moved). A change that no longer applies triggers a fresh run on that 
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import re
@@ -364,6 +365,16 @@ def _relocate(root: Path, change: Change, *, write: bool) -> bool:
     return True
 
 
+def targeted(rule: str) -> bool:
+    """Is there a codemod aimed at this rule (worth a codemodder run)?"""
+    return rule.startswith("codemod:") or rule in BANDIT_CODEMODS
+
+
+def outside_scope(file: str, excludes: list[str]) -> bool:
+    """True for files codemodder skips (its default excludes: tests, build, venvs; and ours)."""
+    return any(fnmatch.fnmatch(file, pattern) for pattern in path_excludes(excludes))
+
+
 def scope_key(codemods: list[str], excludes: list[str], path: str) -> str:
     return hashlib.sha1(json.dumps([sorted(codemods), sorted(excludes), path]).encode()).hexdigest()[:10]
 
@@ -375,7 +386,7 @@ def path_include_for(path: str) -> str | None:
 
 def load_or_produce(root: Path, codemods: list[str], excludes: list[str], path: str, timeout: float,
                     exe: str | None, *, file: str | None = None, fresh_only: bool = False,
-                    report=None) -> tuple[list[Change], bool]:  # noqa: ANN001
+                    produce_missing: bool = True, report=None) -> tuple[list[Change], bool]:  # noqa: ANN001
     """The changes codemodder proposes for ``root`` at its current commit, from cache when possible.
 
     ``file`` restricts a fresh run to one file (used when a cached change no longer applies).
@@ -385,6 +396,8 @@ def load_or_produce(root: Path, codemods: list[str], excludes: list[str], path: 
     found = cache.load(file)
     if found is not None and (found[1] or not fresh_only):
         return changes_of(found[0]), found[1]
+    if not produce_missing:
+        return [], False
     if report is not None:
         report(f"running codemodder ({len(codemods)} security codemods, dry run)…")
     text = produce(root, codemods, excludes, timeout, file or path_include_for(path), exe)
