@@ -581,14 +581,7 @@ class ExternalCliAgent(Agent):
                               cost_source="priced" if estimate else "none")
                 if budget is not None:
                     budget.charge(usage, what=f"{self.name} {task} (interrupted)")
-                if recorder is not None:
-                    from gitorch.calls import AgentCall
-
-                    recorder.record(AgentCall(
-                        agent=self.name, task=task, argv=[self._mask(a) for a in invocation.argv],
-                        cwd=str(cwd), prompt=prompt, model=self.options.model, usage=usage,
-                        error="interrupted (Ctrl-C)", started_at=started_at,
-                    ))
+                self._keep(task, prompt, cwd, invocation.argv, started_at, usage, "interrupted (Ctrl-C)")
                 raise
             except FileNotFoundError:
                 raise AgentError(f"agent {self.name!r}: {invocation.argv[0]!r} is not on PATH") from None
@@ -613,32 +606,32 @@ class ExternalCliAgent(Agent):
         if budget is not None:
             budget.charge(usage, what=f"{self.name} {task}")  # NOTE: a failed call was paid for too
         error = None if parsed.ok else self._error_text(parsed.error, completed.exit_code, stderr)
-        call_id = None
-        if recorder is not None:
-            from gitorch.calls import AgentCall
-
-            call = recorder.record(AgentCall(
-                agent=self.name,
-                task=task,
-                argv=[self._mask(a) for a in invocation.argv],
-                cwd=str(cwd),
-                prompt=prompt,
-                model=parsed.model or self.options.model,
-                stdout=stdout,
-                stderr=stderr,
-                extra=extra,
-                exit_code=completed.exit_code,
-                duration_s=completed.duration_s,
-                usage=usage,
-                error=error,
-                timed_out=completed.timed_out,
-                started_at=started_at,
-            ))
-            call_id = call.id
+        call_id = self._keep(
+            task, prompt, cwd, invocation.argv, started_at, usage, error, model=parsed.model, stdout=stdout,
+            stderr=stderr, extra=extra, exit_code=completed.exit_code, duration_s=completed.duration_s,
+            timed_out=completed.timed_out,
+        )
         if error is not None:
             raise (AgentTimeout if completed.timed_out else AgentError)(error)
         return CallOutcome(text=parsed.text, usage=usage, structured=parsed.structured, call_id=call_id,
                            notes=parsed.notes)
+
+    def _keep(
+        self, task: str, prompt: str, cwd: Path, argv: list[str], started_at: datetime, usage: Usage,
+        error: str | None, **fields: Any,
+    ) -> str | None:
+        """Record one call (masked) with the context's recorder; its id, or None without a recorder."""
+        recorder = self.context.recorder
+        if recorder is None:
+            return None
+        from gitorch.calls import AgentCall
+
+        fields["model"] = fields.get("model") or self.options.model
+        call = recorder.record(AgentCall(
+            agent=self.name, task=task, argv=[self._mask(a) for a in argv], cwd=str(cwd), prompt=prompt,
+            usage=usage, error=error, started_at=started_at, **fields,
+        ))
+        return call.id
 
     def _parse(
         self, stdout: str, stderr: str, exit_code: int | None, extra: dict[str, str], task: Task
