@@ -770,4 +770,4 @@ def choose_ref(item: Item) -> Ref | None:
         for code in ln.codes:
             if re.fullmatch(r"[\w.@~+-]+(?:/[\w.@~+-]+)*/", code.strip()):
                 return Ref(code.strip().lstrip("./"))
-    return None
+    return body_refs[0] if body_refs else None

@@ -426,3 +426,26 @@ def test_gitorch_fix_rejects_an_edit_that_deletes_a_test(
     # The rejected edit never reached the test command.
     assert not [e for e in events if e.get("type") == "tests" and e.get("kind") == "attempt"]
     assert not run.leftovers
+
+
+@pytest.mark.parametrize("cli", CLIS)
+def test_gitorch_fix_stops_when_the_budget_runs_out_mid_run(
+    cli: str, fixable: Sandbox, model_server: ModelServer, point
+) -> None:
+    require_cli(cli)
+    _agents_plugin_present()
+    expensive = Usage(input=500_000, cached=0, output=10_000)  # well over $0.30 at any listed price
+    model_server.script(edit_in_worktree(cli, fixable.repo, VULNERABLE_LINE, FIXED_LINE, expensive))
+    model_server.script(Reply("a turn that must never be asked for"))
+
+    run = run_fix(fixable, cli, point(cli), "--budget", "0.30", "--max-iterations", "3", "--until", "100")
+
+    detail = f"{run.returncode}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}\n" + server_story(model_server)
+    events = session_events(fixable)
+    (stop,) = [e for e in events if e.get("type") == "stop"]
+    assert stop["reason"] == "budget", (stop, detail)
+    # The expensive call was charged in full and nothing was called after it.
+    attempts = [e for e in events if e.get("type") == "attempt"]
+    assert len(attempts) == 1 and attempts[0]["cost_usd"] > 0.30, (attempts, detail)
+    assert model_server.pending == [Reply("a turn that must never be asked for")], detail
+    assert not run.leftovers
