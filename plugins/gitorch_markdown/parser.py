@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 
 from gitorch.models import AuditResult, Finding, Parser
+from gitorch_markdown.describe import choose_ref
 from gitorch_markdown.document import parse_document
-from gitorch_markdown.items import SKIPPED_KINDS, Item, Walker, choose_ref
+from gitorch_markdown.items import SKIPPED_KINDS, Item, Walker
 from gitorch_markdown.lexicon import STOPWORDS, fold, signals
 from gitorch_markdown.scores import find_grade, find_score, stated_counts
 

@@ -1,0 +1,92 @@
+"""Severity tags written in titles and bullets: ``[P1]``, ``(High)``, ``Critical: …``, ``🔴 …``."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from gitorch.models import Severity
+from gitorch_markdown.lexicon import EMOJI, decide, fold, signals, value_severity
+
+
+@lru_cache(maxsize=4096)
+def title_severity(text: str) -> tuple[Severity | None, bool]:
+    """A heading's own severity tag and whether it only comes from an ID such as ``P0-04``.
+
+    P-labels count anywhere; words count in brackets/parentheses, as a ``High:``/``High -`` prefix,
+    as a ``- High`` suffix or as a leading colour emoji. "High CPU usage" has no severity tag.
+    """
+    sigs = signals(text)
+    labels = [s for s in sigs if s.form == "label"]
+    if labels:
+        return decide(labels), False
+    for m in re.finditer(r"\(([^()]*)\)|\[([^\[\]]*)\]", text):
+        sev = value_severity(m.group(1) or m.group(2) or "")
+        if sev is not None:
+            return sev, False
+    stripped = re.sub(r"^[\s#*_`]*(?:\d+(?:\.\d+)*\.?\s+)?", "", text)
+    if stripped[:1] in EMOJI:
+        return EMOJI[stripped[:1]], False
+    parts = [p for p in re.split(r"\s*(?::|\s[-–—|]\s)\s*", stripped) if p.strip()]
+    if len(parts) > 1:
+        for part in [parts[0], parts[-1], *parts[1:-1]]:
+            if len(part.split()) <= 3:
+                sev = value_severity(part)
+                if sev is not None:
+                    return sev, False
+    ids = [s for s in sigs if s.form == "id"]
+    if ids:
+        return decide(ids), True
+    return None, False
+
+
+def leading_severity(text: str, *, tagged_only: bool = False) -> Severity | None:
+    """``[P0] …``, ``**High**: …``, ``🔴 …``, ``Critical - …``, ``P1 …`` → the severity; else None.
+
+    ``tagged_only`` accepts only bracketed tags and ``Word:`` prefixes (for paragraphs).
+    """
+    t = re.sub(r"^[\s*_`~]+", "", text)
+    t = re.sub(r"^\[[ xX]\]\s+", "", t)  # task-list checkbox
+    if t[:1] in EMOJI:
+        return EMOJI[t[:1]]
+    t = re.sub(r"^[^\w\[(]+", "", t)
+    m = re.match(
+        r"^(?P<open>[\[(])?\s*(?P<tok>[^\W_]+(?:[-/][^\W_]+)*)\s*(?P<close>[\])])?\s*(?P<sep>[:\-–—|]|$)?", t
+    )
+    if not m:
+        return None
+    token = m.group("tok")
+    sigs = [s for s in signals(token) if s.form != "id"]
+    if not sigs:
+        return None
+    if tagged_only:
+        if m.group("open") or (m.group("sep") or "") in (":", "|", "-", "–", "—"):
+            return decide(sigs)
+        return None
+    if any(s.form == "label" for s in sigs) or m.group("open") or m.group("sep") is not None:
+        return decide(sigs)
+    return None
+
+
+def tagged_severity(text: str) -> Severity | None:
+    """A bracketed or parenthesised tag anywhere: ``SQL injection (severity: high) in db.py``."""
+    for m in re.finditer(r"\(([^()]{1,30})\)|\[([^\[\]]{1,30})\]", text):
+        sev = value_severity(m.group(1) or m.group(2) or "")
+        if sev is not None:
+            return sev
+    return None
+
+
+def only_severity(text: str) -> bool:
+    words = re.findall(r"[^\W_]+", fold(text))
+    return 0 < len(words) <= 3 and all(
+        signals(w) or w in ("priority", "prioridad", "severity", "issues", "findings", "hallazgos", "risk")
+        for w in words
+    )
+
+
+def trailing_severity(text: str) -> Severity | None:
+    m = re.search(r"[(\[]\s*([^()\[\]]{1,30})\s*[)\]]\W*$", text) or re.search(
+        r"(?:\s[-–—|]\s|:\s)([^-–—|:]{1,25})$", text
+    )
+    return value_severity(m.group(1)) if m else None
