@@ -816,10 +816,21 @@ def apply_patch(root: Path, patch: str) -> None:
 
 
 def constraints_of(config: Config | None) -> list[str]:
-    rules = ["Do not commit, branch or push: gitorch reviews, tests and commits the change."]
+    """Rules of the built-in fallback prompts (the templates state them in ``_constraints``)."""
+    rules = [
+        "Work only inside this repository; never open or modify secret files such as .env.",
+        "Do not commit, branch or push: gitorch reviews, tests and commits the change.",
+    ]
     if config is not None and config.command_prefix:
         rules.append(f"Run project commands through this prefix: {config.command_prefix}")
     return rules
+
+
+def _project(config: Config | None) -> dict[str, Any]:
+    """Template variables from the configuration."""
+    if config is None:
+        return {"command_prefix": "", "test_command": ""}
+    return {"command_prefix": config.command_prefix, "test_command": config.tests.command}
 
 
 def audit_variables(request: AuditRequest, schema: dict[str, Any] | None) -> dict[str, Any]:
@@ -831,8 +842,7 @@ def audit_variables(request: AuditRequest, schema: dict[str, Any] | None) -> dic
         "module_path": request.path,
         "path": request.path,
         "root": str(request.root),
-        "command_prefix": request.config.command_prefix if request.config is not None else "",
-        "constraints": constraints_of(request.config),
+        **_project(request.config),
         "output_format": "json" if schema is not None else "markdown",
         "json_schema": schema,
         "findings": [],
@@ -848,8 +858,7 @@ def fix_variables(request: FixRequest, excerpt: str) -> dict[str, Any]:
         "path": request.path,
         "file_excerpt": excerpt,
         "excerpt": excerpt,
-        "command_prefix": request.config.command_prefix if request.config is not None else "",
-        "constraints": constraints_of(request.config),
+        **_project(request.config),
         "attempt": request.attempt,
         "failure": request.failure or "",
         "test_output": request.failure or "",
@@ -860,8 +869,9 @@ def _minimal_audit_prompt(dimension: Any, path: str, structured: bool) -> str:
     answer = (
         "Answer with JSON following the given schema: a score out of 100, a summary and the findings."
         if structured
-        else "Write a Markdown report: a score line `Score: N/100`, then one `### [P0-P4] title` section per "
-        "finding with `File: path:line`, a description and a recommendation."
+        else "Write a Markdown report: a line `**Score:** N/100`, then one `## P<n>` heading per severity "
+        "and one bullet per finding, `- [P<n>] description (path/to/file.py:LINE)`, followed by an indented "
+        "`- Recommendation: ...` bullet."
     )
     return (
         f"Audit the {dimension.title or dimension.name} of the code under `{path}` in this repository.\n"
@@ -882,7 +892,6 @@ def _minimal_fix_prompt(request: FixRequest, excerpt: str) -> str:
         parts.append(f"Recommendation: {finding.recommendation}")
     if excerpt:
         parts.append(f"Relevant lines:\n```\n{excerpt}\n```")
-    parts.append("- Work only inside this repository; never open or modify secret files such as .env.")
     parts.extend(f"- {rule}" for rule in constraints_of(request.config))
     if request.failure:
         parts.append(f"The previous attempt failed the tests:\n```\n{request.failure[-4000:]}\n```")
