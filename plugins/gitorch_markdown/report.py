@@ -1,4 +1,4 @@
-"""The ``markdown`` parser: a Markdown audit report → :class:`~gitorch.models.AuditResult`.
+"""A Markdown audit report → :class:`~gitorch.models.AuditResult` (the ``markdown`` parser's engine).
 
 The report is walked as a markdown-it token tree (:mod:`gitorch_markdown.document`), its
 itemized entries collected (:mod:`gitorch_markdown.items`), and only the open, rated ones in
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from gitorch.models import AuditResult, Finding, Parser
+from gitorch.models import AuditResult, Finding
 from gitorch_markdown.describe import choose_ref
 from gitorch_markdown.document import parse_document
 from gitorch_markdown.items import SKIPPED_KINDS, Item, Walker
@@ -24,65 +24,58 @@ _STATED_SECTIONS = re.compile(
 )
 
 
-class MarkdownParser(Parser):
-    """Reads tables, severity headings, ``**Severity:**`` fields, ``[P1]`` bullets and emoji."""
+def parse_report(text: str, *, dimension: str = "general") -> AuditResult:
+    """Parse one Markdown audit report (see :class:`gitorch_markdown.parser.MarkdownParser`)."""
+    root = parse_document(text)
+    items = Walker().run(root)
+    notes: list[str] = []
 
-    name = "markdown"
-    description = "Markdown audit reports written by AI agents (tables, severity headings, fields, bullets)"
+    rated = [i for i in items if i.severity is not None and not i.nonfinding]
+    open_items = [i for i in rated if i.kind not in SKIPPED_KINDS and not i.resolved]
+    if not open_items:
+        summary = [i for i in rated if i.kind == "summary" and not i.resolved]
+        if summary:
+            open_items = summary
+            notes.append("findings taken from the summary: the report itemizes them nowhere else")
+    resolved = [
+        i
+        for i in rated
+        if (i.kind == "resolved" or i.resolved)
+        and i.kind not in ("remediation", "summary", "positive", "legend", "metrics")
+    ]
+    unrated = [
+        i
+        for i in items
+        if i.severity is None and not i.nonfinding and not i.resolved and i.kind not in SKIPPED_KINDS
+    ]
 
-    def parse(self, text: str, *, dimension: str = "general") -> AuditResult:
-        root = parse_document(text)
-        items = Walker().run(root)
-        notes: list[str] = []
+    open_items = _merge_restated(open_items)
+    resolved = _merge_restated(resolved)
+    if unrated:
+        notes.append(f"{len(unrated)} itemized problem(s) without a severity were not counted as findings")
 
-        rated = [i for i in items if i.severity is not None and not i.nonfinding]
-        open_items = [i for i in rated if i.kind not in SKIPPED_KINDS and not i.resolved]
-        if not open_items:
-            summary = [i for i in rated if i.kind == "summary" and not i.resolved]
-            if summary:
-                open_items = summary
-                notes.append("findings taken from the summary: the report itemizes them nowhere else")
-        resolved = [
-            i
-            for i in rated
-            if (i.kind == "resolved" or i.resolved)
-            and i.kind not in ("remediation", "summary", "positive", "legend", "metrics")
-        ]
-        unrated = [
-            i
-            for i in items
-            if i.severity is None and not i.nonfinding and not i.resolved and i.kind not in SKIPPED_KINDS
-        ]
-
-        open_items = _merge_restated(open_items)
-        resolved = _merge_restated(resolved)
-        if unrated:
-            notes.append(
-                f"{len(unrated)} itemized problem(s) without a severity were not counted as findings"
-            )
-
-        score, scale = find_score(root)
-        stated_sections = [
-            s
-            for top in root.children
-            for s in top.walk()
-            if _STATED_SECTIONS.search(fold(s.title.text)) and "conclu" not in fold(s.title.text)
-        ]
-        stated = stated_counts([root, *stated_sections])
-        return AuditResult(
-            dimension=dimension,
-            agent="unknown",
-            score=score,
-            score_scale=scale,
-            score_source="reported" if score is not None else "none",
-            claimed_score=score,
-            claimed_score_scale=scale,
-            grade=find_grade(root),
-            findings=[_finding(i, dimension) for i in open_items],
-            resolved=[_finding(i, dimension) for i in resolved],
-            stated_counts=stated,
-            notes=notes,
-        )
+    score, scale = find_score(root)
+    stated_sections = [
+        s
+        for top in root.children
+        for s in top.walk()
+        if _STATED_SECTIONS.search(fold(s.title.text)) and "conclu" not in fold(s.title.text)
+    ]
+    stated = stated_counts([root, *stated_sections])
+    return AuditResult(
+        dimension=dimension,
+        agent="unknown",
+        score=score,
+        score_scale=scale,
+        score_source="reported" if score is not None else "none",
+        claimed_score=score,
+        claimed_score_scale=scale,
+        grade=find_grade(root),
+        findings=[_finding(i, dimension) for i in open_items],
+        resolved=[_finding(i, dimension) for i in resolved],
+        stated_counts=stated,
+        notes=notes,
+    )
 
 
 def _finding(item: Item, dimension: str) -> Finding:

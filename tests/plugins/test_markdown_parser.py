@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -56,6 +57,16 @@ def test_markdown_parser_is_registered_through_the_entry_point():
     assert plugins.parsers()["markdown"] is MarkdownParser
     assert plugins.provider("gitorch_parsers", "markdown") == "markdown"
     assert isinstance(plugins.parser("markdown"), MarkdownParser)
+
+
+def test_loading_the_plugin_does_not_load_the_engine():
+    code = (
+        "import sys, gitorch_markdown\n"
+        "heavy = [m for m in ('markdown_it', 'gitorch_markdown.report', 'gitorch_markdown.lexicon') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
 
 
 def test_result_carries_dimension_agent_source_and_score_provenance():
