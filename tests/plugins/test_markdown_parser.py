@@ -62,7 +62,8 @@ def test_markdown_parser_is_registered_through_the_entry_point():
 def test_loading_the_plugin_does_not_load_the_engine():
     code = (
         "import sys, gitorch_markdown\n"
-        "heavy = [m for m in ('markdown_it', 'gitorch_markdown.report', 'gitorch_markdown.lexicon') if m in sys.modules]\n"
+        "names = ('markdown_it', 'gitorch_markdown.report', 'gitorch_markdown.lexicon')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
