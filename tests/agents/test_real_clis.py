@@ -136,13 +136,17 @@ def audit_turns(cli: str) -> list:
     return [Reply(MARKDOWN, usage=USAGE)]  # gemini, qwen: a Markdown report
 
 
-@pytest.mark.parametrize("cli", SERVED)
-def test_real_audit_argv_is_accepted_and_its_output_read(harness, model_server, home, cli):
+@pytest.mark.parametrize(
+    ("cli", "stream"),
+    [(cli, None) for cli in SERVED] + [(cli, False) for cli in ("claude", "gemini", "qwen")],
+)
+def test_real_audit_argv_is_accepted_and_its_output_read(harness, model_server, home, cli, stream):
     from gitorch_markdown.parser import MarkdownParser
 
     harness.parser = MarkdownParser()
     model_server.script(*audit_turns(cli))
-    agent = real_agent(harness, cli, model_server, home)
+    options = {} if stream is None else {"stream": stream}  # False: the one-object -o json formats
+    agent = real_agent(harness, cli, model_server, home, **options)
     result = agent.audit(harness.audit_request())
 
     call = harness.recorder.calls[-1]
