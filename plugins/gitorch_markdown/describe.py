@@ -50,6 +50,10 @@ def clean_title(text: str) -> str:
         t,
         flags=re.I,
     )
+    # "… (app/models/query.py:128)": the location is in file/line already
+    t = re.sub(
+        r"\s*[(\[]\s*([^()\[\]]+?)\s*[)\]]\W*$", lambda m: "" if _only_location(m.group(1)) else m.group(0), t
+    )
     return t.strip(" :-–—*_`") or text.strip()
 
 

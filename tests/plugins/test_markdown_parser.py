@@ -756,3 +756,35 @@ def test_similar_titles_in_sibling_sections_are_not_merged():
 ### Missing input validation on signup form (Medium)
 """
     assert counts(parse(text)) == {"P2": 2}
+
+
+def test_the_format_gitorch_audit_prompts_ask_for():
+    """templates/_audit_format.md.j2 asks agents for exactly this shape."""
+    text = """# Security audit: app
+
+**Score:** 72/100
+
+## P0 Critical
+- [P0] SQL query built from user input (app/models/query.py:128)
+  - Recommendation: use a parameterised query.
+
+## P1 High
+- [P1] No rate limiting on the login endpoint (app/controllers/auth.py:67)
+  - Recommendation: add a rate-limiting middleware.
+- [P1] No rate limiting on the admin endpoint (app/controllers/admin.py:12-30)
+  - Recommendation: add a rate-limiting middleware.
+
+## P2 Medium
+## P3 Low
+## P4 Info
+"""
+    result = parse(text, dimension="security")
+    assert (result.score, result.score_scale) == (72, 100)
+    assert [(f.severity.value, f.file, f.line, f.end_line) for f in result.findings] == [
+        ("P0", "app/models/query.py", 128, None),
+        ("P1", "app/controllers/auth.py", 67, None),
+        ("P1", "app/controllers/admin.py", 12, 30),
+    ]
+    assert result.findings[0].description == "SQL query built from user input"
+    assert result.findings[0].recommendation == "use a parameterised query."
+    assert result.notes == []
