@@ -243,6 +243,28 @@ def _promote_bold_titles(section: Section) -> None:
     section.children = promoted + section.children
 
 
+def _unwrap_markdown_fences(text: str, tokens: list[Any]) -> str | None:
+    """The text with each top-level ```` ```markdown ```` fence replaced by its content, or None.
+
+    Agents often wrap their whole answer in such a fence; read as code it would hide every finding.
+    """
+    fences = [
+        t
+        for t in tokens
+        if t.type == "fence"
+        and t.level == 0
+        and t.map
+        and t.info.strip().lower() in ("markdown", "md", "gfm")
+    ]
+    if not fences:
+        return None
+    lines = text.splitlines()
+    for fence in reversed(fences):
+        start, end = fence.map
+        lines[start:end] = fence.content.splitlines()
+    return "\n".join(lines)
+
+
 def parse_document(text: str) -> Section:
     """Parse Markdown into a section tree (root level 0 holds the text before the first heading)."""
     from markdown_it import MarkdownIt  # imported here so loading the plugin stays cheap
@@ -252,6 +274,9 @@ def parse_document(text: str) -> Section:
     md.normalizeLink = md.normalizeLinkText = lambda url: url  # type: ignore[method-assign]
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     tokens = md.parse(text)
+    unwrapped = _unwrap_markdown_fences(text, tokens)
+    if unwrapped is not None:
+        tokens = md.parse(unwrapped)
     root = Section(0, Line("", ""), 0)
     stack = [root]
     reader = _Reader(tokens)

@@ -788,3 +788,17 @@ def test_the_format_gitorch_audit_prompts_ask_for():
     assert result.findings[0].description == "SQL query built from user input"
     assert result.findings[0].recommendation == "use a parameterised query."
     assert result.notes == []
+
+
+def test_a_report_wrapped_in_a_markdown_fence_is_unwrapped():
+    text = (
+        "Here is the audit:\n\n```markdown\n# Audit\n\n**Score:** 72/100\n\n## P0 Critical\n"
+        "- [P0] SQL built from input (app/q.py:128)\n```\n\nLet me know.\n"
+    )
+    result = parse(text)
+    assert (result.score, [(f.severity.value, f.file, f.line) for f in result.findings]) == (
+        72,
+        [("P0", "app/q.py", 128)],
+    )
+    # code of another language stays code
+    assert parse("```python\n# [P0] not a finding (a.py:1)\n```\n").findings == []
