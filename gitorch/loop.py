@@ -465,30 +465,45 @@ class FixLoop:
     # one attempt ---------------------------------------------------------------------------------
 
     def _attempt(self, finding: Finding, agent_name: str, phase: str, *, force_confirm: str | None = None) -> str:
-        st = self.state
+        """Attempts at one finding with one agent: the first, then retries with the failure output."""
         failure: str | None = None
         outcome = "failed"
         for attempt_no in range(1, self.config.tests.retries + 2):
-            if self.budget.left_usd <= 0 and self.budget.spent_usd > 0:
-                raise _Stop("budget", f"budget spent (${self.budget.spent_usd:.4f} of ${self.options.budget_usd:.2f})")
-            st.attempts += 1
+            outcome, failure = self._one_attempt(finding, agent_name, phase, attempt_no, failure, force_confirm)
+            if outcome != "failed_tests":
+                return outcome
+        return outcome
+
+    def _one_attempt(self, finding: Finding, agent_name: str, phase: str, attempt_no: int, failure: str | None,
+                     force_confirm: str | None) -> tuple[str, str | None]:
+        """Agent → staged diff → analysis → gates → tests → commit or roll back. Times spent waiting on the
+        agent, the tests and a human are measured apart; the rest is gitorch's own overhead."""
+        st = self.state
+        if self.budget.left_usd <= 0 and self.budget.spent_usd > 0:
+            raise _Stop("budget", f"budget spent (${self.budget.spent_usd:.4f} of ${self.options.budget_usd:.2f})")
+        st.attempts += 1
+        started = time.monotonic()
+        waited = {"agent": 0.0, "tests": 0.0, "human": 0.0}
+        outcome = "failed"
+        try:
             label = f"iter{st.iteration}-{finding.fingerprint[:10]}-{agent_name}-{attempt_no}"
             self.ui.progress(f"  {finding.severity} {finding.location}: {agent_name} attempt {attempt_no}")
             sentinels = git_sentinels(self.common_dir, self.wt.path)
             spent_before = self.budget.spent_usd
+            t = time.monotonic()
             result = self._call_fix(finding, agent_name, attempt_no, failure, phase)
+            waited["agent"] = time.monotonic() - t
             cost = round(max(self.budget.spent_usd - spent_before, 0.0), 6)
             self.event("attempt", iteration=st.iteration, phase=phase, finding=_finding_brief(finding),
                        agent=agent_name, attempt=attempt_no, status=result.status, summary=result.summary[:500],
                        cost_usd=cost, call_id=result.call_id)
-            t0 = time.monotonic()
             moved = self._bring_back_head()
             self.wt.stage_all()
             patch = self.wt.staged_patch(st.green_commit)
             if not patch.strip():
                 self.wt.restore(st.green_commit)
-                self._add_time("overhead", time.monotonic() - t0)
-                return "cannot_fix" if result.status in ("cannot_fix", "unchanged") else "unchanged"
+                outcome = "cannot_fix" if result.status in ("cannot_fix", "unchanged") else "unchanged"
+                return outcome, None
             stats = analyze(patch)
             changed = compare_sentinels(sentinels, git_sentinels(self.common_dir, self.wt.path))
             if moved:
@@ -500,48 +515,61 @@ class FixLoop:
             decision = "reject" if verdict.decision == "reject" else "confirm" if any(h.decision == "confirm" for h in hits) else "pass"
             self.event("gate", iteration=st.iteration, finding=finding.fingerprint, agent=agent_name,
                        decision=decision, hits=[h.__dict__ for h in hits], diff=stats.summary())
-            self._add_time("overhead", time.monotonic() - t0)
             if decision == "reject":
                 self._roll_back(label + "-rejected", patch, "rejected", verdict.describe("reject"))
-                return "rejected"
+                outcome = "rejected"
+                return outcome, None
             if decision == "confirm":
                 question = (f"Accept {agent_name}'s fix of {finding.severity} {finding.location} "
                             f"({len(stats.files)} files, +{stats.added} -{stats.removed})?")
-                if not self._confirm(question, [h for h in hits if h.decision == "confirm"], stats.summary()):
+                t = time.monotonic()
+                approved = self._confirm(question, [h for h in hits if h.decision == "confirm"], stats.summary())
+                waited["human"] = time.monotonic() - t
+                if not approved:
                     self._roll_back(label + "-declined", patch, "declined", "needs a human decision")
-                    return "declined"
+                    outcome = "declined"
+                    return outcome, None
             touches_tests = st.tests_collected is not None and any(is_test_file(p, self.config) for p in stats.touched)
+            after = None
             if touches_tests:
-                t1 = time.monotonic()
+                t = time.monotonic()
                 after = collect_count(self.wt.path, self.options.test_command, self.config.command_prefix,
                                       self.config.tests.timeout_s)
-                self._add_time("test", time.monotonic() - t1)
+                waited["tests"] += time.monotonic() - t
                 if after is not None and after < st.tests_collected:
                     self.event("gate", iteration=st.iteration, finding=finding.fingerprint, agent=agent_name,
                                decision="reject", hits=[{"gate": "fewer-tests", "decision": "reject",
                                                          "detail": f"{st.tests_collected} → {after}"}])
-                    self._roll_back(label + "-rejected", patch, "rejected", f"fewer tests collected ({st.tests_collected} → {after})")
-                    return "rejected"
+                    self._roll_back(label + "-rejected", patch, "rejected",
+                                    f"fewer tests collected ({st.tests_collected} → {after})")
+                    outcome = "rejected"
+                    return outcome, None
+            t = time.monotonic()
             tests = run_tests(self.wt.path, self.options.test_command, self.config.command_prefix,
                               self.config.tests.timeout_s)
-            self._add_time("test", tests.duration_s)
+            waited["tests"] += time.monotonic() - t
             st.last_tests = tests.brief()
             self.event("tests", kind="attempt", iteration=st.iteration, finding=finding.fingerprint, agent=agent_name,
                        passed=tests.passed, brief=tests.brief(), counts=tests.counts, duration_s=tests.duration_s,
                        output=None if tests.passed else tests.output[-2000:])
             if not tests.passed:
                 self._roll_back(label + "-tests-failed", patch, "tests failed", tests.brief())
-                failure = tests.output
                 outcome = "failed_tests"
-                continue
-            t2 = time.monotonic()
+                return outcome, tests.output
             self._commit(finding, agent_name, phase, stats, cost, result)
-            self._add_time("overhead", time.monotonic() - t2)
             if touches_tests and after is not None:
                 st.tests_collected = after  # the new baseline: tests added by this fix count from now on
-                self.save()
-            return "committed"
-        return outcome
+            outcome = "committed"
+            return outcome, None
+        finally:
+            total = time.monotonic() - started
+            overhead = max(0.0, total - sum(waited.values()))
+            self._add_time("test", waited["tests"])
+            self._add_time("overhead", overhead)
+            self.event("attempt_end", iteration=st.iteration, finding=finding.fingerprint, agent=agent_name,
+                       attempt=attempt_no, outcome=outcome, overhead_s=round(overhead, 4),
+                       agent_s=round(waited["agent"], 3), tests_s=round(waited["tests"], 3),
+                       human_s=round(waited["human"], 3))
 
     def _call_fix(self, finding: Finding, agent_name: str, attempt_no: int, failure: str | None, phase: str) -> FixResult:
         request = FixRequest(root=self.wt.path, finding=finding, config=self.config, path=self.options.path,

@@ -12,6 +12,9 @@ import typer
 from gitorch.errors import UsageError
 
 
+SAMPLE_CODEMODS = ["pixee:python/secure-random", "pixee:python/secure-tempfile", "pixee:python/subprocess-shell-false"]
+
+
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
@@ -36,20 +39,48 @@ def make_sample_repo(target: Path) -> Path:
 
 def demo(
     directory: Annotated[Path | None, typer.Option("--dir", help="Where to create the throwaway repository.")] = None,
-    dims: Annotated[list[str] | None, typer.Option("--dim", "-d", help="Dimensions (default: security, backend).")] = None,
+    dims: Annotated[list[str] | None, typer.Option("--dim", "-d", help="Dimensions (default: backend, security).")] = None,
+    max_iterations: Annotated[int, typer.Option("--max-iterations", help="Iteration cap.")] = 5,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve every confirmation.")] = False,
+    audit_only: Annotated[bool, typer.Option("--audit-only", help="Only audit the sample; do not run the loop.")] = False,
 ) -> None:
-    """Audit a bundled sample project, in a throwaway git repository, with the embedded agent."""
-    from gitorch.audit import run_audit
+    """Run the fix loop end to end on a bundled sample project, in a throwaway git repository."""
+    import sys
+
     from gitorch.cli import get_app_plugins
+    from gitorch.cli.fix import loop_ui
     from gitorch.config import load_config
-    from gitorch.render import render
+    from gitorch.git import Git
 
     if directory is not None and directory.exists():
         raise UsageError(f"{directory} already exists; give a new directory")
     target = directory or Path(tempfile.mkdtemp(prefix="gitorch-demo-")) / "inventory"
     make_sample_repo(target)
     typer.echo(f"sample repository: {target}")
-    config = load_config(target)
+    # the sample's tests run with the Python gitorch runs on (pytest is one of gitorch's dependencies)
+    # NOTE: only the codemods that apply to the sample: codemodder starts semgrep once per codemod, and
+    # the demo should take a minute, not ten.
+    config = load_config(target, {"tests.command": f"{sys.executable} -m pytest -q", "max_iterations": max_iterations,
+                                  "agents.local.codemods": SAMPLE_CODEMODS})
     plugins = get_app_plugins()
-    results = [run_audit(target, d, config, plugins) for d in (dims or ["security", "backend"])]
-    typer.echo(render(results, "table"), nl=False)
+    dims = dims or ["backend", "security"]
+    if audit_only:
+        from gitorch.audit import run_audit
+        from gitorch.render import render
+
+        results = [run_audit(target, d, config, plugins) for d in dims]
+        typer.echo(render(results, "table"), nl=False)
+        return
+    from gitorch.loop import start_run
+    from gitorch.report import build_report, render_markdown
+    from gitorch.session import FixOptions, ledger_for
+
+    options = FixOptions(dimensions=dims, target_score=config.target_score, max_iterations=config.max_iterations,
+                         budget_usd=config.max_budget_usd, yes=yes, test_command=config.tests.command)
+    state = start_run(target, config, plugins, options, loop_ui(yes))
+    typer.echo(f"\nrun branch {state.branch} (your checkout of {target} was not touched):")
+    typer.echo(Git(target).run("log", "--oneline", "--no-decorate", f"{state.base_commit}..{state.branch}") or "(no commit)")
+    typer.echo(render_markdown(build_report(target, state, ledger_for(target, state.id))))
+    typer.echo(f"try: cd {target} && gitorch log && gitorch rollback 1 && gitorch rollback --undo")
+    if state.stop_reason in ("error", "interrupted"):
+        raise typer.Exit(state.exit_code or 4)

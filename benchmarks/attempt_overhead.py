@@ -1,0 +1,151 @@
+"""Per-attempt overhead of gitorch's fix loop, against a plain ``git add -A && git commit``.
+
+Builds a repository with tens of thousands of files, then times:
+
+- **plain**: edit one file in the checkout, ``git add -A && git commit -q -m …`` (two git processes,
+  as a shell runs them);
+- **gitorch, committed attempt**: the loop's real attempt code (``FixLoop._one_attempt``) with an
+  agent that edits one file and a test command that does nothing (``true``): sentinels, staging,
+  the diff against the last green commit, unidiff analysis, gates, the commit with trailers, the
+  post-commit cleanup of the worktree and the ledger writes. The loop itself measures the time spent
+  waiting on the agent and the tests and reports the rest as ``overhead_s``; that is what is compared;
+- **gitorch, rolled-back attempt**: the same with an agent whose change a gate rejects (patch kept,
+  worktree reset and cleaned).
+
+    python benchmarks/attempt_overhead.py [--files 30000] [--rounds 15]
+
+Prints a table and the ratio (target: committed-attempt overhead ≤ 1.5 × plain commit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def sh(cwd: Path, *args: str) -> None:
+    subprocess.run(args, cwd=cwd, check=True, capture_output=True)
+
+
+def build_repo(root: Path, files: int) -> None:
+    root.mkdir(parents=True)
+    sh(root, "git", "init", "-q", "-b", "main")
+    sh(root, "git", "config", "user.name", "bench")
+    sh(root, "git", "config", "user.email", "bench@example.com")
+    per_dir = 100
+    for i in range(files):
+        d = root / "src" / f"pkg{i // per_dir // per_dir:02d}" / f"mod{i // per_dir:04d}"
+        if i % per_dir == 0:
+            d.mkdir(parents=True, exist_ok=True)
+        (d / f"file{i:06d}.py").write_text(f"VALUE_{i} = {i}\n\n\ndef f_{i}():\n    return VALUE_{i}\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_ok.py").write_text("def test_ok():\n    assert True\n")
+    (root / "app.py").write_text("X = 0\n")
+    sh(root, "git", "add", "-A")
+    sh(root, "git", "commit", "-q", "-m", "initial")
+
+
+def plain(root: Path, rounds: int) -> list[float]:
+    times = []
+    target = root / "app.py"
+    for n in range(rounds):
+        target.write_text(f"X = {n + 1}\n")
+        start = time.perf_counter()
+        subprocess.run("git add -A && git commit -q -m edit", shell=True, cwd=root, check=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def gitorch_attempts(root: Path, rounds: int) -> tuple[list[float], list[float]]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from gitorch import hookimpl
+    from gitorch.config import load_config
+    from gitorch.git import Worktree, iteration_ref, run_branch, update_ref
+    from gitorch.loop import FixLoop, LoopUI, _excludes_file
+    from gitorch.models import Agent, Finding, FixResult
+    from gitorch.plugins import get_plugins
+    from gitorch.session import FixOptions, RunLock, SessionState, ledger_for, new_session_id, worktrees_dir
+
+    class Edit(Agent):
+        name = "bench-edit"
+        fixes = None
+
+        def fix(self, request):
+            target = request.root / "app.py"
+            if request.finding.rule_id == "reject":  # a CI file: the test-config gate rejects it
+                (request.root / "tox.ini").write_text("[tox]\n")
+            else:
+                target.write_text(target.read_text() + f"Y_{time.time_ns()} = 1\n")
+            return FixResult(status="changed", summary="edit")
+
+    class Plugin:
+        @hookimpl
+        def gitorch_agents(self):
+            return [Edit]
+
+    plugins = get_plugins([], modules={"dimensions": "gitorch_dimensions", "bench": Plugin()})
+    config = load_config(root, {"tests.command": "true", "routing.fix": ["bench-edit"]})
+    session_id = new_session_id()
+    lock = RunLock(root)
+    lock.acquire(session_id)
+    ledger = ledger_for(root, session_id).create()
+    base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+    branch = run_branch(session_id)
+    path = worktrees_dir(root) / session_id
+    wt = Worktree.create(root, path, branch, base, _excludes_file(root))
+    update_ref(root, iteration_ref(session_id, 0), base)
+    options = FixOptions(dimensions=["backend"], target_score=100, max_iterations=10, budget_usd=5,
+                         test_command="true")
+    state = SessionState(id=session_id, repo_root=str(root), worktree=str(path), branch=branch, base_commit=base,
+                         green_commit=base, options=options)
+    ledger.save(state)
+    loop = FixLoop(root, config, plugins, state, ledger, wt, LoopUI())
+    try:
+        for rule in ("good", "reject"):  # warm-up: first-time imports and caches
+            f = Finding(dimension="backend", severity="P2", description=f"warm {rule}", rule_id=rule, file="app.py")
+            loop._one_attempt(f, "bench-edit", "enhance", 1, None, None)
+        for n in range(rounds):
+            for rule in ("good", "reject"):
+                f = Finding(dimension="backend", severity="P2", description=f"edit {n} {rule}", rule_id=rule,
+                            file="app.py")
+                loop._one_attempt(f, "bench-edit", "enhance", 1, None, None)
+    finally:
+        lock.release(session_id)
+    ends = list(ledger.events("attempt_end"))[2:]
+    committed = [e["overhead_s"] for e in ends if e["outcome"] == "committed"]
+    rejected = [e["overhead_s"] for e in ends if e["outcome"] == "rejected"]
+    return committed, rejected
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=30000)
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="gitorch-bench-") as tmp:
+        os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
+        os.environ["GIT_CONFIG_GLOBAL"] = str(Path(tmp) / "gitconfig")
+        root = Path(tmp) / "repo"
+        t = time.perf_counter()
+        build_repo(root, args.files)
+        print(f"repository: {args.files} files + 3, built in {time.perf_counter() - t:.1f}s")
+        base = plain(root, args.rounds)
+        committed, rejected = gitorch_attempts(root, args.rounds)
+    med = statistics.median
+    print(f"{'':36} {'median':>9} {'min':>9} {'max':>9}")
+    for label, values in (("plain git add -A && git commit", base),
+                          ("gitorch committed attempt overhead", committed),
+                          ("gitorch rolled-back attempt overhead", rejected)):
+        print(f"{label:36} {med(values) * 1000:8.1f}ms {min(values) * 1000:8.1f}ms {max(values) * 1000:8.1f}ms")
+    print(f"ratio committed/plain (median): {med(committed) / med(base):.2f}x (target <= 1.5x)")
+    print(f"ratio rolled-back/plain (median): {med(rejected) / med(base):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
