@@ -220,14 +220,27 @@ _BOLD_TITLE = re.compile(
 )
 
 
+# "**SQL injection** (High)", "**Weak hashing** — Medium": a bold title with a severity after it.
+_BOLD_SEVERITY_TITLE = re.compile(
+    r"^(?:\*\*|__)[^*_]{3,}?(?:\*\*|__)\s*(?:[(\[]\s*(?P<a>[^)\]]{1,25}?)\s*[)\]]|[-–—|]\s*(?P<b>\S.{0,20}?))\s*:?$"
+)
+
+
 def _promote_bold_titles(section: Section) -> None:
-    """Turn paragraphs that open with a numbered or tagged bold line into sub-sections."""
-    starts = [
-        i
-        for i, block in enumerate(section.blocks)
-        if block.kind == "para" and block.lines and _BOLD_TITLE.match(block.lines[0].raw)
-    ]
-    if len(starts) < 2:
+    """Turn paragraphs that open with a numbered, tagged or severity-suffixed bold line into sub-sections."""
+    from gitorch_markdown.lexicon import value_severity
+
+    numbered, rated = [], []
+    for i, block in enumerate(section.blocks):
+        if block.kind != "para" or not block.lines:
+            continue
+        raw = block.lines[0].raw
+        if _BOLD_TITLE.match(raw):
+            numbered.append(i)
+        elif (m := _BOLD_SEVERITY_TITLE.match(raw)) and value_severity(m.group("a") or m.group("b") or ""):
+            rated.append(i)
+    starts = sorted(rated + (numbered if len(numbered) >= 2 else []))
+    if not starts:
         return
     head, promoted = section.blocks[: starts[0]], []
     for n, start in enumerate(starts):

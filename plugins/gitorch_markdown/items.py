@@ -295,7 +295,10 @@ class Walker:
             trail = None
             if ctx.findingish or ctx.under_group:
                 trail = trailing_severity(first) or tagged_severity(first)
-            severity = lead or trail or (ctx.inherited if ctx.under_group else None)
+            # "1. **SQL injection**" with "- Severity: High" as a sub-bullet
+            nested_fields = fields_of([ln for b in nested for ln in b.all_lines()]) if nested else []
+            field_sev = field_severity(nested_fields, weak=False)
+            severity = lead or field_sev or trail or (ctx.inherited if ctx.under_group else None)
             if severity is None and not ctx.findingish:
                 continue
             if is_field_line(entry.lines[0]) and lead is None:
@@ -408,16 +411,13 @@ class Walker:
         for i, h in enumerate(headers):
             if i in id_cols:
                 continue
-            rank = (
-                3
-                if FIELD_SEVERITY.search(h)
-                else 2
-                if FIELD_PRIORITY.search(h)
-                else 1
-                if FIELD_RISK.search(h)
-                else 0
-            )
-            if not rank:
+            if FIELD_SEVERITY.search(h):
+                rank = 3
+            elif FIELD_PRIORITY.search(h):
+                rank = 2
+            elif FIELD_RISK.search(h) or not h.strip(" *_`"):
+                rank = 1  # impact/risk/level, or an unlabelled column of "🔴" / "High" badges
+            else:
                 continue
             values = [row[i].text for row in block.rows if i < len(row) and row[i].text.strip()]
             if not values:
@@ -452,6 +452,8 @@ class Walker:
             item.resolved = True
         if re.match(r"^\[[xX]\]\s", item.title.strip()) and item.origin == "list":
             item.resolved = True
+        if item.resolved:
+            item.nonfinding = False  # "✅ … (fixed)" is a fixed finding, not praise
         if not item.description:
             item.description = describe(item)
         if item.recommendation is None:

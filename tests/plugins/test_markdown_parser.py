@@ -802,3 +802,32 @@ def test_a_report_wrapped_in_a_markdown_fence_is_unwrapped():
     )
     # code of another language stays code
     assert parse("```python\n# [P0] not a finding (a.py:1)\n```\n").findings == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # severity in a nested "- Severity: High" bullet
+            "## Findings\n\n1. **SQL injection in search**\n   - Severity: High\n   - File: `db.py:12`\n"
+            "2. **Weak hashing**\n   - Severity: Medium\n",
+            [("P1", "db.py", 12), ("P2", None, None)],
+        ),
+        (  # bold title lines with a severity after them
+            "# Review\n\n**SQL injection** (High)\nFound in `db.py:12`.\n\n**Weak hashing** — Medium\n`auth.py:3`\n",
+            [("P1", "db.py", 12), ("P2", "auth.py", 3)],
+        ),
+        (  # an unlabelled column of colour badges
+            "## Issues\n\n|   | Issue | File |\n|---|---|---|\n| 🔴 | Secret in repo | `cfg.py:1` |\n"
+            "| 🟡 | Long function | `big.py:10` |\n",
+            [("P0", "cfg.py", 1), ("P2", "big.py", 10)],
+        ),
+    ],
+)
+def test_more_finding_shapes(text, expected):
+    assert [(f.severity.value, f.file, f.line) for f in parse(text).findings] == expected
+
+
+def test_a_ticked_entry_marked_fixed_is_resolved_not_dropped():
+    result = parse("## Findings\n- ✅ [P1] Token leak in logs (fixed)\n- [P2] Missing index (`db.py:4`)\n")
+    assert counts(result) == {"P2": 1}
+    assert resolved_counts(result) == {"P1": 1}
