@@ -813,7 +813,8 @@ def test_a_report_wrapped_in_a_markdown_fence_is_unwrapped():
             [("P1", "db.py", 12), ("P2", None, None)],
         ),
         (  # bold title lines with a severity after them
-            "# Review\n\n**SQL injection** (High)\nFound in `db.py:12`.\n\n**Weak hashing** — Medium\n`auth.py:3`\n",
+            "# Review\n\n**SQL injection** (High)\nFound in `db.py:12`.\n\n"
+            "**Weak hashing** — Medium\n`auth.py:3`\n",
             [("P1", "db.py", 12), ("P2", "auth.py", 3)],
         ),
         (  # an unlabelled column of colour badges
