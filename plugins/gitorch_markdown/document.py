@@ -228,7 +228,7 @@ _BOLD_SEVERITY_TITLE = re.compile(
 
 def _promote_bold_titles(section: Section) -> None:
     """Turn paragraphs that open with a numbered, tagged or severity-suffixed bold line into sub-sections."""
-    from gitorch_markdown.lexicon import value_severity
+    from gitorch_markdown.lexicon import fold, signals, value_severity
 
     numbered, rated = [], []
     for i, block in enumerate(section.blocks):
@@ -238,7 +238,9 @@ def _promote_bold_titles(section: Section) -> None:
         if _BOLD_TITLE.match(raw):
             numbered.append(i)
         elif (m := _BOLD_SEVERITY_TITLE.match(raw)) and value_severity(m.group("a") or m.group("b") or ""):
-            rated.append(i)
+            tag = fold(m.group("a") or m.group("b") or "")
+            if not all(s.form == "word" and s.weight < 2 for s in signals(tag)):  # not "(Important)"
+                rated.append(i)
     starts = sorted(rated + (numbered if len(numbered) >= 2 else []))
     if not starts:
         return

@@ -273,7 +273,9 @@ class Walker:
     def paragraph(self, block: Block, ctx: Ctx) -> None:
         """Lines written as items without list markers: ``**[HIGH]** SQL injection in `db.py:4```."""
         for line in block.lines:
-            lead = leading_severity(line.text, tagged_only=True)
+            lead = leading_severity(
+                line.text, tagged_only=True, strong=not (ctx.under_group or ctx.findingish)
+            )
             if lead is None or is_field_line(line) and not severity_named_field(line):
                 continue
             if len(line.text.split()) < 3:
@@ -286,7 +288,7 @@ class Walker:
             if not entry.lines:
                 continue
             first = entry.lines[0].text
-            lead = leading_severity(first)
+            lead = leading_severity(first, strong=not (ctx.under_group or ctx.findingish))
             nested = [b for b in entry.blocks if b.kind == "list"]
             if lead is not None and nested and only_severity(first):
                 # "- **High**" with the findings as sub-bullets

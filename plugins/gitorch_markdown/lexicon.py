@@ -114,8 +114,8 @@ def word_severity(word: str, *, strict: bool = True) -> tuple[Severity, int] | N
         word[:-1] if word.endswith("s") else None,
         word[:-2] if word.endswith("es") else None,
     ):
-        if not candidate:
-            continue
+        if not candidate or strict and candidate in _EXCLUDED_WORDS and candidate != "media":
+            continue  # "Notes" is not "note" (info)
         sev = SEVERITY_WORDS.get(candidate) or _EXTRA_WORDS.get(candidate)
         if sev is not None:
             return sev, (W_WEAK if candidate in _WEAK_WORDS else W_WORD)

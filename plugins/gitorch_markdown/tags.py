@@ -40,10 +40,11 @@ def title_severity(text: str) -> tuple[Severity | None, bool]:
     return None, False
 
 
-def leading_severity(text: str, *, tagged_only: bool = False) -> Severity | None:
+def leading_severity(text: str, *, tagged_only: bool = False, strong: bool = False) -> Severity | None:
     """``[P0] …``, ``**High**: …``, ``🔴 …``, ``Critical - …``, ``P1 …`` → the severity; else None.
 
-    ``tagged_only`` accepts only bracketed tags and ``Word:`` prefixes (for paragraphs).
+    ``tagged_only`` accepts only bracketed tags and ``Word:`` prefixes (for paragraphs). ``strong``
+    refuses vague words alone: outside a findings section "**Important:** run migrations" is advice.
     """
     t = re.sub(r"^[\s*_`~]+", "", text)
     t = re.sub(r"^\[[ xX]\]\s+", "", t)  # task-list checkbox
@@ -57,7 +58,7 @@ def leading_severity(text: str, *, tagged_only: bool = False) -> Severity | None
         return None
     token = m.group("tok")
     sigs = [s for s in signals(token) if s.form != "id"]
-    if not sigs:
+    if not sigs or strong and all(s.form == "word" and s.weight < 2 for s in sigs):
         return None
     if tagged_only:
         if m.group("open") or (m.group("sep") or "") in (":", "|", "-", "–", "—"):

@@ -832,3 +832,18 @@ def test_a_ticked_entry_marked_fixed_is_resolved_not_dropped():
     result = parse("## Findings\n- ✅ [P1] Token leak in logs (fixed)\n- [P2] Missing index (`db.py:4`)\n")
     assert counts(result) == {"P2": 1}
     assert resolved_counts(result) == {"P1": 1}
+
+
+def test_vague_words_outside_findings_sections_are_advice_not_findings():
+    text = """# Notes
+
+**Important:** run migrations first.
+
+- **Important**: back up the database
+- **Minor**: typo in the README
+
+## Findings
+- **Minor**: typo in `README.md:3`
+"""
+    result = parse(text)
+    assert [(f.severity.value, f.file) for f in result.findings] == [("P3", "README.md")]
