@@ -92,8 +92,9 @@ def analyze(patch: str) -> DiffStats:
                 old_path=source,
                 added=pf.added,
                 removed=pf.removed,
-                is_new=pf.is_added_file,
-                is_deleted=pf.is_removed_file,
+                # from git's headers (/dev/null), not unidiff's hunk heuristic: an emptied file is not deleted
+                is_new=source is None,
+                is_deleted=target is None,
                 is_renamed=pf.is_rename,
                 is_binary=pf.is_binary_file,
                 is_symlink=pf.is_symlink,

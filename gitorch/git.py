@@ -64,7 +64,9 @@ class Git:
         self.cwd = Path(cwd)
         self.extra: tuple[str, ...] = ()
         if excludes_file is not None:
-            self.extra = ("-c", f"core.excludesFile={excludes_file}")
+            # a run worktree: artifacts excluded, and git's untracked cache on (kept in the worktree's own
+            # index, so the user's repository is not affected) to make the scans of big trees cheaper
+            self.extra = ("-c", f"core.excludesFile={excludes_file}", "-c", "core.untrackedCache=true")
 
     def run(
         self,
@@ -184,6 +186,19 @@ class Worktree:
             raise GitError(f"refusing to reset {resolved}: not a gitorch run worktree")
         if not (resolved / ".git").is_file():
             raise GitError(f"refusing to reset {resolved}: not a linked worktree")
+
+    def head_is(self, branch: str, commit: str) -> bool:
+        """Whether HEAD is the symbolic ref ``branch`` and the branch is at ``commit``, read from the files
+        (False when unsure, e.g. a packed ref: the caller then asks git)."""
+        try:
+            link = (self.path / ".git").read_text(encoding="utf-8").strip()
+            admin = Path(link.removeprefix("gitdir: "))
+            if (admin / "HEAD").read_text(encoding="utf-8").strip() != f"ref: refs/heads/{branch}":
+                return False
+            common = admin / (admin / "commondir").read_text(encoding="utf-8").strip()
+            return (common / "refs" / "heads" / branch).read_text(encoding="utf-8").strip() == commit
+        except OSError:
+            return False
 
     def head(self) -> str:
         return self.git.run("rev-parse", "HEAD").strip()

@@ -592,11 +592,11 @@ class FixLoop:
         """An agent that committed, switched branch or detached HEAD in the worktree: undo the move, keep
         its edits (staged), and say what happened (a gate reason)."""
         st = self.state
+        if self.wt.head_is(st.branch, st.green_commit):  # the usual case, read without running git
+            return None
         symbolic = self.wt.symbolic_head()
         head = self.wt.git.rev("HEAD")
         tip = self.wt.git.rev(f"refs/heads/{st.branch}")
-        if symbolic == f"refs/heads/{st.branch}" and head == st.green_commit and tip == st.green_commit:
-            return None
         self.wt.reattach(st.branch)
         if tip != st.green_commit:
             update_ref(self.root, f"refs/heads/{st.branch}", st.green_commit, message="gitorch: undo agent move")

@@ -1,0 +1,101 @@
+"""Diff analysis and gates on real git diffs (no loop, fast)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from loophelpers import git
+
+from gitorch.config import Config
+from gitorch.diff import analyze
+from gitorch.gates import compare_sentinels, evaluate, git_sentinels, matches
+
+
+@pytest.fixture
+def repo(tmp_path):
+    root = tmp_path / "r"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "a.txt").write_text("one\ntwo\nthree\n")
+    (root / "blob.bin").write_bytes(b"\x00\x01\x02")
+    (root / "gone.py").write_text("X = 1\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_x.py").write_text("def test_x():\n    assert 1 + 1 == 2\n    assert 2 * 2 == 4\n")
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    return root
+
+
+def staged_diff(root):
+    git(root, "add", "-A")
+    return git(root, "diff", "--cached", "--binary", "-M", "HEAD")
+
+
+def test_globs_match_like_gitignore():
+    assert matches("__init__.py", ["**/__init__.py"])
+    assert matches("pkg/sub/__init__.py", ["**/__init__.py"])
+    assert not matches("pkg/init.py", ["**/__init__.py"])
+    assert matches("sub/pyproject.toml", ["pyproject.toml"])
+    assert matches(".github/workflows/ci.yml", [".github/**"])
+    assert matches("app/models/user.py", ["**/models/**"])
+    assert not matches("app/modelsx/user.py", ["**/models/**"])
+
+
+def test_analysis_sees_renames_binaries_symlinks_new_and_deleted_files(repo):
+    os.rename(repo / "a.txt", repo / "b.txt")
+    (repo / "b.txt").write_text("one\ntwo\nthree\nfour\n")
+    (repo / "blob.bin").write_bytes(b"\x00\x09\x09\x09")
+    (repo / "gone.py").unlink()
+    (repo / "new.py").write_text("A = 1\nB = 2\n")
+    os.symlink("new.py", repo / "link.py")
+    stats = analyze(staged_diff(repo))
+    by = {f.path: f for f in stats.files}
+    assert by["b.txt"].is_renamed and by["b.txt"].old_path == "a.txt" and (by["b.txt"].added, by["b.txt"].removed) == (1, 0)
+    assert by["blob.bin"].is_binary
+    assert by["gone.py"].is_deleted and by["gone.py"].removed == 1
+    assert by["new.py"].is_new and by["new.py"].added == 2
+    assert by["link.py"].is_symlink and by["link.py"].added_lines == ("new.py",)
+    assert stats.touched == ["a.txt", "b.txt", "blob.bin", "gone.py", "link.py", "new.py"]
+    assert evaluate(stats, Config(), root=repo).decision == "confirm"  # a deleted file
+
+
+def test_removing_assertions_from_a_test_is_rejected_but_adding_one_is_fine(repo):
+    test = repo / "tests" / "test_x.py"
+    test.write_text("def test_x():\n    assert 1 + 1 == 2\n    assert 2 * 2 == 4\n    assert 3 * 3 == 9\n")
+    assert evaluate(analyze(staged_diff(repo)), Config(), root=repo).decision == "pass"
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "more")
+    test.write_text("def test_x():\n    assert 1 + 1 == 2\n    pass\n    pass\n")
+    verdict = evaluate(analyze(staged_diff(repo)), Config(), root=repo)
+    assert verdict.decision == "reject" and "2 assertion(s) removed" in verdict.describe()
+
+
+def test_a_trivial_assertion_swapped_in_is_a_weakening(repo):
+    (repo / "tests" / "test_x.py").write_text("def test_x():\n    assert True\n    assert 2 * 2 == 4\n")
+    verdict = evaluate(analyze(staged_diff(repo)), Config(), root=repo)
+    assert [h.gate for h in verdict.hits] == ["test-weakened", "test-weakened"]
+
+
+def test_fewer_tests_collected_is_a_rejection():
+    from gitorch.diff import DiffStats
+
+    assert evaluate(DiffStats(), Config(), collected=(5, 4)).decision == "reject"
+    assert evaluate(DiffStats(), Config(), collected=(5, 6)).decision == "pass"
+
+
+def test_thresholds_come_from_the_configuration(repo):
+    (repo / "a.txt").write_text("")
+    stats = analyze(staged_diff(repo))
+    assert evaluate(stats, Config()).decision == "pass"
+    strict = Config.model_validate({"confirm": {"deleted_lines": 2}})
+    assert [h.gate for h in evaluate(stats, strict).hits] == ["deleted-lines"]
+
+
+def test_sentinels_notice_hooks_config_and_the_stash(repo):
+    common = repo / ".git"
+    before = git_sentinels(common, repo)
+    (common / "hooks" / "pre-commit").write_text("#!/bin/sh\n")
+    (repo / "a.txt").write_text("stash me\n")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "stash", "-q")
+    changed = compare_sentinels(before, git_sentinels(common, repo))
+    assert "hooks/" in changed and ("refs/stash" in changed or "logs/refs/stash" in changed)
