@@ -34,7 +34,7 @@ W_LABEL, W_WORD, W_WEAK = 3, 2, 1
 _WEAK_WORDS = {
     "important", "importante", "major", "minor", "menor", "blocker", "bloqueante", "urgent", "urgente",
     "moderate", "moderado", "moderada", "trivial", "warning", "grave", "severe", "severo", "severa",
-    "elevee", "elevada", "elevado", "medium-high",
+    "elevee", "elevada", "elevado", "medium-high", "note", "nota", "information", "informacion", "hinweis",
 }
 _EXCLUDED_WORDS = {"none", "note", "nota", "hinweis", "information", "media"}
 _EXTRA_WORDS = {
@@ -170,10 +170,17 @@ def _token_signals(token: str, strict: bool, out: list[Signal]) -> None:
             if (sev := cjk_severity(part)) is not None:
                 out.append(Signal(sev, W_WORD, "word"))
         else:
-            for sub in part.split("-"):
-                found = word_severity(sub, strict=strict)
-                if found:
-                    out.append(Signal(found[0], found[1], "word"))
+            # "Medium-High" and "HIGH-01" are severities; "high-level", "critical-path" and
+            # "shared-mime-info" are not
+            subs = [sub for sub in part.split("-") if not sub.isdigit()]
+            found_subs = [
+                Signal(Severity(f"P{sub[1]}"), W_LABEL, "label")
+                if _PLABEL.fullmatch(sub)
+                else (Signal(w[0], w[1], "word") if (w := word_severity(sub, strict=strict)) else None)
+                for sub in subs
+            ]
+            if found_subs and all(found_subs):
+                out.extend(f for f in found_subs if f)
 
 
 def decide(found: Iterable[Signal], *, mixed_labels_ambiguous: bool = False) -> Severity | None:

@@ -6,7 +6,32 @@ import re
 from functools import lru_cache
 
 from gitorch.models import Severity
-from gitorch_markdown.lexicon import EMOJI, decide, fold, signals, value_severity
+from gitorch_markdown.lexicon import EMOJI, decide, fold, signals
+
+_TAG_NOUNS = {
+    "severity", "severidad", "severidade", "sev", "priority", "prioridad", "prioridade", "priorite",
+    "risk", "riesgo", "risco", "level", "nivel", "impact", "impacto",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def tag_severity(text: str) -> Severity | None:
+    """A tag made only of severity words: ``High``, ``P1 - High``, ``🔴 ALTA PRIORIDAD``, ``Severity: Low``.
+
+    ``High level approach``, ``BAJO RIESGO ACTUAL`` or a vague word alone (``Warning``, ``Note``,
+    ``Important``) are not tags.
+    """
+    tokens = re.findall(r"[^\W_]+|[\U0001F534-\U0001F7EB]", fold(text))
+    found = []
+    for token in tokens:
+        sigs = [s for s in signals(token) if s.form != "id"]
+        if sigs:
+            found.extend(sigs)
+        elif token not in _TAG_NOUNS and not token.isdigit():  # "HIGH-01" is a tag
+            return None
+    if not found or all(s.form == "word" and s.weight < 2 for s in found):
+        return None
+    return decide(found)
 
 
 @lru_cache(maxsize=4096)
@@ -21,7 +46,7 @@ def title_severity(text: str) -> tuple[Severity | None, bool]:
     if labels:
         return decide(labels), False
     for m in re.finditer(r"\(([^()]*)\)|\[([^\[\]]*)\]", text):
-        sev = value_severity(m.group(1) or m.group(2) or "")
+        sev = tag_severity(m.group(1) or m.group(2) or "")
         if sev is not None:
             return sev, False
     stripped = re.sub(r"^[\s#*_`]*(?:\d+(?:\.\d+)*\.?\s+)?", "", text)
@@ -30,10 +55,9 @@ def title_severity(text: str) -> tuple[Severity | None, bool]:
     parts = [p for p in re.split(r"\s*(?::|\s[-–—|]\s)\s*", stripped) if p.strip()]
     if len(parts) > 1:
         for part in [parts[0], parts[-1], *parts[1:-1]]:
-            if len(part.split()) <= 3:
-                sev = value_severity(part)
-                if sev is not None:
-                    return sev, False
+            sev = tag_severity(part)
+            if sev is not None:
+                return sev, False
     ids = [s for s in sigs if s.form == "id"]
     if ids:
         return decide(ids), True
@@ -72,7 +96,7 @@ def leading_severity(text: str, *, tagged_only: bool = False, strong: bool = Fal
 def tagged_severity(text: str) -> Severity | None:
     """A bracketed or parenthesised tag anywhere: ``SQL injection (severity: high) in db.py``."""
     for m in re.finditer(r"\(([^()]{1,30})\)|\[([^\[\]]{1,30})\]", text):
-        sev = value_severity(m.group(1) or m.group(2) or "")
+        sev = tag_severity(m.group(1) or m.group(2) or "")
         if sev is not None:
             return sev
     return None
@@ -90,4 +114,4 @@ def trailing_severity(text: str) -> Severity | None:
     m = re.search(r"[(\[]\s*([^()\[\]]{1,30})\s*[)\]]\W*$", text) or re.search(
         r"(?:\s[-–—|]\s|:\s)([^-–—|:]{1,25})$", text
     )
-    return value_severity(m.group(1)) if m else None
+    return tag_severity(m.group(1)) if m else None

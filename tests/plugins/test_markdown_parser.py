@@ -847,3 +847,30 @@ def test_vague_words_outside_findings_sections_are_advice_not_findings():
 """
     result = parse(text)
     assert [(f.severity.value, f.file) for f in result.findings] == [("P3", "README.md")]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Warning: binding to a public IP",
+        "Note on host headers",
+        "High level approach - types",
+        "shared-mime-info",
+        "Critical-path rendering",
+    ],
+)
+def test_documentation_headings_are_not_severity_tags(heading):
+    assert parse(f"# Guide\n\n## {heading}\n\nSee `a.py:3` for details.\n").findings == []
+
+
+@pytest.mark.parametrize(
+    ("text", "severity"),
+    [
+        ("Open bucket (Medium-High)", "P1"),
+        ("HIGH-01 — Open bucket", "P1"),
+        ("[P1-High] Open bucket", "P1"),
+        ("Open bucket — Severity: Low", "P3"),
+    ],
+)
+def test_compound_severity_tags(text, severity):
+    assert parse(f"## Findings\n\n### {text}\n`a.py:3`\n").findings[0].severity.value == severity
