@@ -21,7 +21,8 @@ def tag_severity(text: str) -> Severity | None:
     ``High level approach``, ``BAJO RIESGO ACTUAL`` or a vague word alone (``Warning``, ``Note``,
     ``Important``) are not tags.
     """
-    tokens = re.findall(r"[^\W_]+|[\U0001F534-\U0001F7EB]", fold(text))
+    # compounds stay whole: "P0-04" is an identifier, "HIGH-01" and "Medium-High" are severities
+    tokens = re.findall(r"[^\W_]+(?:[-/][^\W_]+)*|[\U0001F534-\U0001F7EB]", fold(text))
     found = []
     for token in tokens:
         sigs = [s for s in signals(token) if s.form != "id"]
