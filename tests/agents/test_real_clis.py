@@ -22,9 +22,11 @@ import pytest
 from gitorch.errors import AgentError
 from gitorch.testing.model_server import (
     Fail,
+    Redirect,
     Reply,
     ToolCall,
     Usage,
+    codex_apply_patch,
     edit_file_turns,
     minimal_env,
     model_server_fixture,
@@ -34,8 +36,8 @@ from gitorch.testing.model_server import (
 pytestmark = pytest.mark.integration
 
 NPM_BIN = Path(__file__).resolve().parents[2] / ".ci" / ".npm-agents" / "node_modules" / ".bin"
-SERVED = ("claude", "codex", "gemini", "qwen")  # the CLIs the loopback server has a redirect for
-OTHERS = ("copilot", "aider", "opencode")
+SERVED = ("claude", "codex", "gemini", "qwen", "copilot", "opencode")  # a loopback redirect is known
+OTHERS = ("aider",)
 USAGE = Usage(input=4321, cached=1200, output=77)
 ANSWER = {
     "score": 64,
@@ -65,11 +67,65 @@ MARKDOWN = """# Security audit: .
 model_server = model_server_fixture()
 
 
+def bin_dirs() -> list[Path]:
+    extra = os.environ.get("GITORCH_AGENT_CLIS_BIN")
+    return [*([Path(extra)] if extra else []), NPM_BIN]
+
+
 def find_cli(name: str) -> str | None:
-    candidate = NPM_BIN / name
-    if candidate.is_file() and os.access(candidate, os.X_OK):
-        return str(candidate)
+    for directory in bin_dirs():
+        candidate = directory / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
     return shutil.which(name)
+
+
+def redirect(cli: str, server, home: Path) -> Redirect:
+    """The model server's redirect, plus the two this module knows (copilot BYOK, opencode config)."""
+    if cli == "copilot":
+        env = {
+            "COPILOT_OFFLINE": "true",
+            "COPILOT_PROVIDER_BASE_URL": server.openai_base_url,
+            "COPILOT_PROVIDER_TYPE": "openai",
+            "COPILOT_PROVIDER_API_KEY": "sk-gitorch-loopback",
+            "COPILOT_MODEL": "gpt-4o",
+        }
+        return Redirect(env=env, model="gpt-4o")
+    if cli == "opencode":
+        provider = {
+            "npm": "@ai-sdk/openai-compatible",
+            "name": "loopback",
+            "options": {"baseURL": server.openai_base_url, "apiKey": "sk-gitorch-loopback"},
+            "models": {
+                "fake-model": {"name": "fake-model", "cost": {"input": 3, "output": 15, "cache_read": 0.3}}
+            },
+        }
+        env = {"OPENCODE_CONFIG_CONTENT": json.dumps({"provider": {"loopback": provider}})}
+        return Redirect(env=env, model="loopback/fake-model")
+    return redirect_for(cli, server, home)
+
+
+def title_turns(cli: str) -> list:
+    """opencode's first request names the session; it takes a scripted turn of its own."""
+    return [Reply("Session title", usage=Usage(input=10, output=2))] if cli == "opencode" else []
+
+
+def edit_turns(cli: str, root: Path) -> list:
+    """The tool calls that make ``cli`` change ``return 41`` into ``return 42`` in app/util.py."""
+    target = root / "app" / "util.py"
+    if cli == "copilot":  # gpt-4o gets copilot's freeform apply_patch tool
+        return [
+            ToolCall(
+                "apply_patch",
+                codex_apply_patch({str(target): ("    return 41", "    return 42")}),
+                usage=USAGE,
+            )
+        ]
+    if cli == "opencode":
+        arguments = {"filePath": str(target), "oldString": "    return 41", "newString": "    return 42"}
+        return [ToolCall("edit", arguments, usage=USAGE)]
+    path = "app/util.py" if cli == "codex" else target
+    return edit_file_turns(cli, path, "    return 41", "    return 42", usage=USAGE)
 
 
 def require(name: str) -> str:
@@ -111,12 +167,10 @@ def home(tmp_path: Path) -> Path:
 def real_agent(harness, cli: str, server, home: Path, **options):
     """The gitorch agent for ``cli``, its executable and environment pointed at the model server."""
     exe = require(cli)
-    redirect = redirect_for(cli, server, home)
-    env = {
-        **minimal_env(home, path=os.pathsep.join([str(NPM_BIN), "/usr/local/bin", "/usr/bin", "/bin"])),
-        **redirect.env,
-    }
-    extra = list(redirect.args)
+    point = redirect(cli, server, home)
+    path = os.pathsep.join([*map(str, bin_dirs()), "/usr/local/bin", "/usr/bin", "/bin"])
+    env = {**minimal_env(home, path=path), **point.env}
+    extra = list(point.args)
     for flag in ("-m", "--model"):  # the model goes through Options.model
         if flag in extra:
             i = extra.index(flag)
@@ -124,7 +178,7 @@ def real_agent(harness, cli: str, server, home: Path, **options):
     if "--skip-trust" in extra:
         extra.remove("--skip-trust")  # gitorch passes it already
     return harness.agent(
-        cli, binary=exe, model=redirect.model, env=env, extra_args=extra, timeout_s=120, **options
+        cli, binary=exe, model=point.model, env=env, extra_args=extra, timeout_s=120, **options
     )
 
 
@@ -133,7 +187,7 @@ def audit_turns(cli: str) -> list:
         return [ToolCall("StructuredOutput", ANSWER, usage=USAGE)]
     if cli == "codex":  # --output-schema: the final message is the JSON answer
         return [Reply(json.dumps(ANSWER), usage=USAGE)]
-    return [Reply(MARKDOWN, usage=USAGE)]  # gemini, qwen: a Markdown report
+    return [*title_turns(cli), Reply(MARKDOWN, usage=USAGE)]  # the others: a Markdown report
 
 
 @pytest.mark.parametrize(
@@ -159,15 +213,15 @@ def test_real_audit_argv_is_accepted_and_its_output_read(harness, model_server, 
     usage = result.usage
     assert (usage.input_tokens, usage.cached_input_tokens, usage.output_tokens) == (4321, 1200, 77)
     assert usage.cost_usd > 0 and not usage.unknown_price
-    assert usage.cost_source == ("reported" if cli == "claude" else "priced")
+    assert usage.cost_source == ("reported" if cli in ("claude", "opencode") else "priced")
 
 
 @pytest.mark.parametrize("cli", SERVED)
 def test_real_fix_edits_the_worktree(harness, model_server, home, cli):
     target = harness.root / "app" / "util.py"
-    path = "app/util.py" if cli == "codex" else target
     model_server.script(
-        *edit_file_turns(cli, path, "    return 41", "    return 42", usage=USAGE),
+        *title_turns(cli),
+        *edit_turns(cli, harness.root),
         Reply("Changed the return value to 42.", usage=USAGE),
     )
     agent = real_agent(harness, cli, model_server, home)
@@ -185,9 +239,8 @@ def test_real_fix_edits_the_worktree(harness, model_server, home, cli):
 def test_real_audit_cannot_edit_files(harness, model_server, home, cli):
     """Audits run read-only: a scripted edit is refused and the file stays as it was."""
     target = harness.root / "app" / "util.py"
-    path = "app/util.py" if cli == "codex" else target
     model_server.script(
-        *edit_file_turns(cli, path, "    return 41", "    return 42", usage=USAGE), *audit_turns(cli)
+        *title_turns(cli), *edit_turns(cli, harness.root), *audit_turns(cli)[len(title_turns(cli)) :]
     )
     agent = real_agent(harness, cli, model_server, home)
     # Refusing the tool may end the run with an error; either way nothing may change.
