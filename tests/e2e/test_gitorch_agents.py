@@ -434,7 +434,9 @@ def test_gitorch_fix_stops_when_the_budget_runs_out_mid_run(
 ) -> None:
     require_cli(cli)
     _agents_plugin_present()
-    expensive = Usage(input=500_000, cached=0, output=10_000)  # well over $0.30 at any listed price
+    # Well over $0.30 at any listed price. codex compacts its history (one more request) when a turn
+    # reports more than ~90% of the model's 272k context window, so it gets a smaller prompt.
+    expensive = Usage(150_000, 0, 20_000) if cli == "codex" else Usage(500_000, 0, 10_000)
     model_server.script(edit_in_worktree(cli, fixable.repo, VULNERABLE_LINE, FIXED_LINE, expensive))
     model_server.script(Reply("a turn that must never be asked for"))
 
