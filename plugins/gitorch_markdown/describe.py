@@ -13,6 +13,7 @@ from gitorch_markdown.lexicon import (
     value_severity,
 )
 from gitorch_markdown.locations import Ref, find_refs
+from gitorch_markdown.tags import tag_severity
 
 if TYPE_CHECKING:
     from gitorch_markdown.document import Block
@@ -26,12 +27,17 @@ def clean_title(text: str) -> str:
     """Drop numbering, IDs, severity tags, emoji and location-only segments from a title."""
     t = re.sub(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]", "", text)
     t = re.sub(r"^\s*(?:\d+(?:\.\d+)*\.?|#\d+)\s+", "", t)
+    # "(P1 - High)", "[CRITICAL]": severity tags go before splitting on " - "
+    t = re.sub(
+        r"\s*[(\[]([^()\[\]]{1,30})[)\]]", lambda m: " " if tag_severity(m.group(1)) else m.group(0), t
+    )
+    t = re.sub(r"\s{2,}", " ", t).strip()
     parts = [p.strip(" *_`") for p in re.split(r"\s+[-–—|]\s+", t)]
     keep = []
     for part in parts:
         part = _drop_leading_location(part)
         bare = re.sub(r"[\[\]():]", " ", part).strip()
-        if not bare or _only_location(part):
+        if not bare or only_location(part):
             continue
         words = bare.split()
         if all(ITEM_ID.match(w) or value_severity(w) or find_refs(w) for w in words) and len(words) <= 3:
@@ -43,7 +49,8 @@ def clean_title(text: str) -> str:
     if lead and value_severity(lead.group(1)) is not None and len(t) > lead.end() + 2:
         t = t[lead.end() :]
     t = _drop_leading_location(t)
-    t = re.sub(r"^\s*[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*-?\d{1,4}\s*[:.]\s+", "", t)
+    # a leading identifier: "Tests-1: …", "P0-02: …", "H-P0-SEC-01: …"
+    t = re.sub(r"^\s*(?=[A-Za-z][\w-]{0,15}\s*[:.]\s)(?=[^:.\s]*\d)[A-Za-z][\w-]{0,15}\s*[:.]\s+", "", t)
     t = re.sub(
         r"\s*[(\[]\s*(?:p[0-4]|[A-Za-z]+)(?:\s*[-/]\s*[A-Za-z0-9]+)?\s*[)\]]\s*$",
         lambda m: "" if value_severity(m.group(0).strip(" ()[]")) else m.group(0),
@@ -52,12 +59,12 @@ def clean_title(text: str) -> str:
     )
     # "… (app/models/query.py:128)": the location is in file/line already
     t = re.sub(
-        r"\s*[(\[]\s*([^()\[\]]+?)\s*[)\]]\W*$", lambda m: "" if _only_location(m.group(1)) else m.group(0), t
+        r"\s*[(\[]\s*([^()\[\]]+?)\s*[)\]]\W*$", lambda m: "" if only_location(m.group(1)) else m.group(0), t
     )
     return t.strip(" :-–—*_`") or text.strip()
 
 
-def _only_location(text: str) -> bool:
+def only_location(text: str) -> bool:
     """``a.py:10.``, ```src/x.ts:3``` → True: the text is nothing but a location."""
     core = text.strip(" `*_.,;:")
     refs = find_refs(core)

@@ -76,19 +76,29 @@ def fields_of(lines: list[Line]) -> list[Field]:
 
 
 def field_severity(fields: list[Field], *, weak: bool = True) -> Severity | None:
-    """Severity from fields: severity-like names first, then priority, then (``weak``) risk/impact/level.
+    """Severity from fields: ``Severity:`` first, then a ``Priority:`` given as a P-label.
 
-    An impact or risk field is the weakest evidence: "**Impacto:** Alto - …" under a P0 heading
-    describes the damage, not the finding's rank, so callers try the headings first.
+    With ``weak``, also a priority word and then risk/impact/level fields. They are the weakest
+    evidence: "**Prioridad:** ALTA (Fase 2)" is the urgency of the fix, and "**Impacto:** Alto - …"
+    under a P0 heading describes the damage, so callers try the headings first.
     """
     fields = [f for f in fields if not _REPORT_LEVEL.search(f.name)]
-    for rx in (FIELD_SEVERITY, FIELD_PRIORITY, FIELD_RISK) if weak else (FIELD_SEVERITY, FIELD_PRIORITY):
+    rules: list[tuple[re.Pattern[str], bool]] = [(FIELD_SEVERITY, False), (FIELD_PRIORITY, True)]
+    if weak:
+        rules += [(FIELD_PRIORITY, False), (FIELD_RISK, False)]
+    for rx, label_only in rules:
         for f in fields:
-            if rx.fullmatch(f.name) or (rx is FIELD_SEVERITY and rx.search(f.name)):
-                sev = value_severity(f.value)
-                if sev is not None:
-                    return sev
+            if not (rx.fullmatch(f.name) or (rx is FIELD_SEVERITY and rx.search(f.name))):
+                continue
+            if label_only and not _P_LABEL_VALUE.match(fold(f.value)):
+                continue
+            sev = value_severity(f.value)
+            if sev is not None:
+                return sev
     return None
+
+
+_P_LABEL_VALUE = re.compile(r"^\W*p[0-4]\b")
 
 
 _FIELD_HEADING = re.compile(r"^\W*([^\W\d_][^:\-–—]{0,30}?)\s*(?::|\s[-–—]\s)\s*\S")

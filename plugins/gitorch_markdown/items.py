@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from gitorch.models import Severity
-from gitorch_markdown.describe import ITEM_ID, clean_title, describe, item_ids, recommendation
+from gitorch_markdown.describe import ITEM_ID, clean_title, describe, item_ids, only_location, recommendation
 from gitorch_markdown.document import Block, Line, ListItem, Section
 from gitorch_markdown.fields import (
     Field,
@@ -71,6 +71,7 @@ from gitorch_markdown.tags import (
     trailing_severity,
 )
 
+_BRACKETED_ID = re.compile(r"\[[^\]]*\bP[0-4]-[^\]]*\]", re.IGNORECASE)
 STICKY_KINDS = {"resolved", "remediation", "summary", "positive", "legend"}
 SKIPPED_KINDS = {"remediation", "summary", "positive", "legend", "metrics", "resolved"}
 
@@ -193,13 +194,25 @@ class Walker:
 
         own = fsev or (tsev if not tsev_id else None)
         id_sev = tsev if tsev_id else None
+        if id_sev is not None and not (ctx.under_group and ctx.inherited) and not _BRACKETED_ID.search(title):
+            # "### P0-03: XML Views" in a per-pattern analysis names a check, not a finding;
+            # "#### [P0-1] …" (bracketed) or an ID under a severity group is one
+            id_sev = None
+        if own is None and only_location(clean_title(title)):
+            # "#### 1. `wizards/views.xml`": findings regrouped by file, restated elsewhere
+            new = Ctx(kind, ctx.inherited, ctx.under_group, False, self._group(), ctx.topic)
+            self.blocks(section.blocks, new)
+            for child in section.children:
+                self.visit(child, new)
+            return
         if (
             own is None
             and id_sev is None
             and weak_sev is not None
             and not (ctx.under_group and ctx.inherited)
+            and (ctx.under_group or ctx.findingish)
         ):
-            own = weak_sev  # only an impact/risk field says how severe it is
+            own = weak_sev  # in a findings section, only a priority word or an impact says how severe
         if own or id_sev:
             if not self.holds_items(section):
                 if own is None:

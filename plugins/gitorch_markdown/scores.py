@@ -170,6 +170,12 @@ _COUNT_COLUMN = re.compile(
 )
 
 
+_NOT_FINDINGS = re.compile(
+    r"(?<![a-z])(?:patron\w*|patterns?|checks?|reglas?|rules?|validad\w*|validated|verificad\w*|"
+    r"compliance|cumplimiento|tests?|pruebas?)(?![a-z])"
+)
+
+
 def _sev_of(token: str) -> Severity | None:
     if re.fullmatch(r"p[0-4]", token):
         return Severity(token.upper())
@@ -188,6 +194,8 @@ def stated_counts(sections: list[Section]) -> dict[Severity, int] | None:
                 continue
             for line in block.all_lines():
                 text = fold(line.text)
+                if _NOT_FINDINGS.search(text):
+                    continue  # "Patrones validados: 8 (P0: 5, P1: 2)" counts checks, not findings
                 for m in _SEV_COUNT.finditer(text):
                     sev = _sev_of(m.group("sev"))
                     if sev is not None:

@@ -334,6 +334,14 @@ EXPECTED = {
             (None, None),
         ],
     ),
+    "es_compliance_patterns.md": dict(
+        counts={"P0": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[("nomina/wizards/validacion_views.xml", 13)],
+    ),
     "it_comma_decimal.md": dict(
         counts={"P0": 1, "P2": 1},
         score=(7.5, 10),
