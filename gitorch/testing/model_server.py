@@ -212,7 +212,7 @@ class RecordedRequest:
         context), so ``paths_under(worktrees_dir)[0]`` finds a working directory made at run time.
         """
         prefix = str(directory).rstrip("/")
-        pattern = re.escape(prefix) + r"/[^\s\"'<>`()\[\]{},;:|]+"
+        pattern = re.escape(prefix) + r"/[^\s\"'<>`()\[\]{},;:|\\]+"
         found = re.findall(pattern, _all_strings(self.body) + "\n" + self.raw)
         return list(dict.fromkeys(path.rstrip(".") for path in found))
 
@@ -256,6 +256,8 @@ class ModelServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._ids = 0
+        #: Errors raised while building :class:`Dynamic` turns (each was answered with HTTP 500).
+        self.errors: list[str] = []
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -374,10 +376,14 @@ class ModelServer:
             if agent:
                 turn = self._turns.pop(0) if self._turns else self.default
                 while isinstance(turn, Dynamic):
-                    built = turn.build(request)
-                    turns = list(built) if isinstance(built, list | tuple) else [built]
-                    if not turns:
-                        raise ValueError("a Dynamic turn built no turn")
+                    try:
+                        built = turn.build(request)
+                        turns = list(built) if isinstance(built, list | tuple) else [built]
+                        if not turns:
+                            raise ValueError("the Dynamic turn built no turn")
+                    except Exception as exc:  # answer 500 and keep the error for the test to see
+                        self.errors.append(f"Dynamic turn failed: {exc!r}")
+                        turns = [Fail(500, self.errors[-1])]
                     turn, self._turns[:0] = turns[0], turns[1:]
                 request.turn = turn
             self._requests.append(request)

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from gitorch.testing.model_server import (
+    Dynamic,
     Fail,
     ModelServer,
     Reply,
@@ -448,3 +449,36 @@ def test_leftover_probe_finds_a_process_that_escaped_its_group() -> None:
         escaped.kill()
         escaped.wait()
     assert leftover_processes(marker) == []
+
+
+def test_dynamic_turn_sees_the_request_and_queues_the_rest(model_server: ModelServer) -> None:
+    def build(request):
+        (workdir,) = [p for p in request.paths_under("/work/trees") if p.count("/") == 3]
+        return [ToolCall("Read", {"file_path": f"{workdir}/a.py"}), Reply(f"done in {workdir}")]
+
+    model_server.script(Dynamic(build), Reply("last"))
+    body = {
+        "model": "m",
+        "messages": [{"role": "user", "content": "cwd: /work/trees/s-42\nsee /work/trees/s-42/a.py."}],
+    }
+    first = json.loads(post(model_server, "/v1/messages", body)[2])
+    assert first["content"][0] == {
+        "type": "tool_use",
+        "id": first["content"][0]["id"],
+        "name": "Read",
+        "input": {"file_path": "/work/trees/s-42/a.py"},
+    }
+    second = json.loads(post(model_server, "/v1/messages", body)[2])
+    assert second["content"][0]["text"] == "done in /work/trees/s-42"
+    assert model_server.pending == [Reply("last")]
+    assert model_server.requests[0].paths_under("/work/trees") == [
+        "/work/trees/s-42",
+        "/work/trees/s-42/a.py",
+    ]
+
+
+def test_a_failing_dynamic_turn_answers_500_and_is_kept(model_server: ModelServer) -> None:
+    model_server.script(Dynamic(lambda request: 1 / 0))
+    status, _, text = post(model_server, "/v1/responses", {"model": "m"})
+    assert status == 500 and "ZeroDivisionError" in text
+    assert model_server.errors and "ZeroDivisionError" in model_server.errors[0]
