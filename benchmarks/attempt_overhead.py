@@ -95,25 +95,42 @@ def gitorch_attempts(root: Path, rounds: int) -> tuple[list[float], list[float]]
     lock = RunLock(root)
     lock.acquire(session_id)
     ledger = ledger_for(root, session_id).create()
-    base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+    base = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True
+    ).stdout.strip()
     branch = run_branch(session_id)
     path = worktrees_dir(root) / session_id
     wt = Worktree.create(root, path, branch, base, _excludes_file(root))
     update_ref(root, iteration_ref(session_id, 0), base)
-    options = FixOptions(dimensions=["backend"], target_score=100, max_iterations=10, budget_usd=5,
-                         test_command="true")
-    state = SessionState(id=session_id, repo_root=str(root), worktree=str(path), branch=branch, base_commit=base,
-                         green_commit=base, options=options)
+    options = FixOptions(
+        dimensions=["backend"], target_score=100, max_iterations=10, budget_usd=5, test_command="true"
+    )
+    state = SessionState(
+        id=session_id,
+        repo_root=str(root),
+        worktree=str(path),
+        branch=branch,
+        base_commit=base,
+        green_commit=base,
+        options=options,
+    )
     ledger.save(state)
     loop = FixLoop(root, config, plugins, state, ledger, wt, LoopUI())
     try:
         for rule in ("good", "reject"):  # warm-up: first-time imports and caches
-            f = Finding(dimension="backend", severity="P2", description=f"warm {rule}", rule_id=rule, file="app.py")
+            f = Finding(
+                dimension="backend", severity="P2", description=f"warm {rule}", rule_id=rule, file="app.py"
+            )
             loop._one_attempt(f, "bench-edit", "enhance", 1, None, None)
         for n in range(rounds):
             for rule in ("good", "reject"):
-                f = Finding(dimension="backend", severity="P2", description=f"edit {n} {rule}", rule_id=rule,
-                            file="app.py")
+                f = Finding(
+                    dimension="backend",
+                    severity="P2",
+                    description=f"edit {n} {rule}",
+                    rule_id=rule,
+                    file="app.py",
+                )
                 loop._one_attempt(f, "bench-edit", "enhance", 1, None, None)
     finally:
         lock.release(session_id)
@@ -124,7 +141,9 @@ def gitorch_attempts(root: Path, rounds: int) -> tuple[list[float], list[float]]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--files", type=int, default=30000)
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
@@ -139,10 +158,14 @@ def main() -> None:
         committed, rejected = gitorch_attempts(root, args.rounds)
     med = statistics.median
     print(f"{'':36} {'median':>9} {'min':>9} {'max':>9}")
-    for label, values in (("plain git add -A && git commit", base),
-                          ("gitorch committed attempt overhead", committed),
-                          ("gitorch rolled-back attempt overhead", rejected)):
-        print(f"{label:36} {med(values) * 1000:8.1f}ms {min(values) * 1000:8.1f}ms {max(values) * 1000:8.1f}ms")
+    for label, values in (
+        ("plain git add -A && git commit", base),
+        ("gitorch committed attempt overhead", committed),
+        ("gitorch rolled-back attempt overhead", rejected),
+    ):
+        print(
+            f"{label:36} {med(values) * 1000:8.1f}ms {min(values) * 1000:8.1f}ms {max(values) * 1000:8.1f}ms"
+        )
     print(f"ratio committed/plain (median): {med(committed) / med(base):.2f}x (target <= 1.5x)")
     print(f"ratio rolled-back/plain (median): {med(rejected) / med(base):.2f}x")
 

@@ -99,8 +99,14 @@ def is_test_file(path: str, config: Config) -> bool:
     return matches(path, config.protected.test_files)
 
 
-def evaluate(stats: DiffStats, config: Config, *, sentinel_changes: list[str] | None = None,
-             root: Path | None = None, collected: tuple[int, int] | None = None) -> Verdict:
+def evaluate(
+    stats: DiffStats,
+    config: Config,
+    *,
+    sentinel_changes: list[str] | None = None,
+    root: Path | None = None,
+    collected: tuple[int, int] | None = None,
+) -> Verdict:
     """The gates that fire on ``stats``.
 
     ``sentinel_changes`` lists git-directory state the attempt changed (from :func:`compare_sentinels`);
@@ -110,12 +116,16 @@ def evaluate(stats: DiffStats, config: Config, *, sentinel_changes: list[str] | 
     hits: list[GateHit] = []
     hits += _reject_gates(stats, config, sentinel_changes or [], root)
     if collected is not None and collected[1] < collected[0]:
-        hits.append(GateHit("fewer-tests", "reject", f"{collected[0]} tests collected before, {collected[1]} after"))
+        hits.append(
+            GateHit("fewer-tests", "reject", f"{collected[0]} tests collected before, {collected[1]} after")
+        )
     hits += _confirm_gates(stats, config)
     return Verdict(tuple(hits))
 
 
-def _reject_gates(stats: DiffStats, config: Config, sentinel_changes: list[str], root: Path | None) -> list[GateHit]:
+def _reject_gates(
+    stats: DiffStats, config: Config, sentinel_changes: list[str], root: Path | None
+) -> list[GateHit]:
     hits: list[GateHit] = []
     for change in sentinel_changes:
         hits.append(GateHit("git-dir", "reject", f"{change} changed"))
@@ -123,13 +133,19 @@ def _reject_gates(stats: DiffStats, config: Config, sentinel_changes: list[str],
         for path in f.paths:
             parts = PurePosixPath(path).parts
             if ".git" in parts or path.startswith("/") or ".." in parts:
-                hits.append(GateHit("outside-repository", "reject", f"{path} is inside .git or outside the repository"))
+                hits.append(
+                    GateHit(
+                        "outside-repository", "reject", f"{path} is inside .git or outside the repository"
+                    )
+                )
         if f.is_symlink and not f.is_deleted and f.added_lines and root is not None:
             target = f.added_lines[0]
             resolved = (root / PurePosixPath(f.path).parent / target).resolve()
             base = root.resolve()
             if target.startswith("/") or (resolved != base and base not in resolved.parents):
-                hits.append(GateHit("outside-repository", "reject", f"symlink {f.path} points outside: {target}"))
+                hits.append(
+                    GateHit("outside-repository", "reject", f"symlink {f.path} points outside: {target}")
+                )
             elif ".git" in resolved.relative_to(base).parts:
                 hits.append(GateHit("outside-repository", "reject", f"symlink {f.path} points into .git"))
         config_paths = [p for p in f.paths if matches(p, config.protected.test_config)]
@@ -166,14 +182,28 @@ def _confirm_gates(stats: DiffStats, config: Config) -> list[GateHit]:
     confirm = config.confirm
     hits: list[GateHit] = []
     if stats.removed > confirm.deleted_lines:
-        hits.append(GateHit("deleted-lines", "confirm", f"{stats.removed} lines deleted (threshold {confirm.deleted_lines})"))
+        hits.append(
+            GateHit(
+                "deleted-lines",
+                "confirm",
+                f"{stats.removed} lines deleted (threshold {confirm.deleted_lines})",
+            )
+        )
     if len(stats.files) > confirm.files:
-        hits.append(GateHit("files", "confirm", f"{len(stats.files)} files touched (threshold {confirm.files})"))
+        hits.append(
+            GateHit("files", "confirm", f"{len(stats.files)} files touched (threshold {confirm.files})")
+        )
     for f in stats.files:
         if confirm.deletions and f.is_deleted:
             hits.append(GateHit("file-deleted", "confirm", f"{f.path} deleted"))
-        if confirm.new_modules and f.is_new and PurePosixPath(f.path).name in ("__init__.py", "__manifest__.py"):
-            hits.append(GateHit("new-module", "confirm", f"new module {PurePosixPath(f.path).parent.as_posix()}"))
+        if (
+            confirm.new_modules
+            and f.is_new
+            and PurePosixPath(f.path).name in ("__init__.py", "__manifest__.py")
+        ):
+            hits.append(
+                GateHit("new-module", "confirm", f"new module {PurePosixPath(f.path).parent.as_posix()}")
+            )
         if confirm.migrations and any(matches(p, confirm.migration_globs) for p in f.paths):
             hits.append(GateHit("migration", "confirm", f"{f.path} is a migration"))
         elif any(matches(p, confirm.core_files) for p in f.paths):

@@ -22,13 +22,34 @@ RUN_BRANCH_PREFIX = "gitorch/"
 REF_NAMESPACE = "refs/gitorch"
 # Files tools and test runs leave behind; never part of an attempt's diff.
 ARTIFACT_EXCLUDES = (
-    "__pycache__/", "*.py[cod]", ".pytest_cache/", ".ruff_cache/", ".mypy_cache/", ".coverage",
-    ".coverage.*", "htmlcov/", ".hypothesis/", ".tox/", ".nox/", "*.egg-info/", ".codemodder/",
+    "__pycache__/",
+    "*.py[cod]",
+    ".pytest_cache/",
+    ".ruff_cache/",
+    ".mypy_cache/",
+    ".coverage",
+    ".coverage.*",
+    "htmlcov/",
+    ".hypothesis/",
+    ".tox/",
+    ".nox/",
+    "*.egg-info/",
+    ".codemodder/",
 )
 # -c settings for every git call gitorch makes: the user's repository must not be repacked or
 # gc'ed under their feet, and commit hooks of the user's config must not run on gitorch's commits.
-_SAFE_CONFIG = ("-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "core.hooksPath=/dev/null",
-                "-c", "advice.detachedHead=false", "-c", "core.quotepath=off")
+_SAFE_CONFIG = (
+    "-c",
+    "gc.auto=0",
+    "-c",
+    "maintenance.auto=false",
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "advice.detachedHead=false",
+    "-c",
+    "core.quotepath=off",
+)
 
 
 class GitError(GitorchError):
@@ -84,16 +105,24 @@ class Git:
         proc = subprocess.run(argv, cwd=self.cwd, input=input, capture_output=True, env=full_env, check=False)
         if check and proc.returncode != 0:
             err = proc.stderr.decode(errors="replace").strip().splitlines()
-            raise GitError(f"git {' '.join(args[:3])} failed in {self.cwd}: {err[-1] if err else proc.returncode}")
+            raise GitError(
+                f"git {' '.join(args[:3])} failed in {self.cwd}: {err[-1] if err else proc.returncode}"
+            )
         return proc.stdout.decode(errors="replace") if text else proc.stdout
 
     def ok(self, *args: str) -> bool:
-        return subprocess.run(["git", *_SAFE_CONFIG, *args], cwd=self.cwd, capture_output=True).returncode == 0
+        return (
+            subprocess.run(["git", *_SAFE_CONFIG, *args], cwd=self.cwd, capture_output=True).returncode == 0
+        )
 
     def rev(self, rev: str) -> str | None:
         """The commit id ``rev`` names, or None."""
-        out = subprocess.run(["git", "rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], cwd=self.cwd,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            ["git", "rev-parse", "--verify", "-q", f"{rev}^{{commit}}"],
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+        )
         return out.stdout.strip() or None if out.returncode == 0 else None
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
@@ -128,8 +157,10 @@ def identity_env(git: Git) -> dict[str, str]:
     if git.ok("var", "GIT_COMMITTER_IDENT"):
         return {}
     return {
-        "GIT_AUTHOR_NAME": "gitorch", "GIT_AUTHOR_EMAIL": "gitorch@localhost",
-        "GIT_COMMITTER_NAME": "gitorch", "GIT_COMMITTER_EMAIL": "gitorch@localhost",
+        "GIT_AUTHOR_NAME": "gitorch",
+        "GIT_AUTHOR_EMAIL": "gitorch@localhost",
+        "GIT_COMMITTER_NAME": "gitorch",
+        "GIT_COMMITTER_EMAIL": "gitorch@localhost",
     }
 
 
@@ -153,7 +184,9 @@ def snapshot_dirty(root: Path) -> str | None:
         copy = Path(tmp) / "index"
         if index.exists():
             shutil.copy2(index, copy)
-        out = git.run("stash", "create", "gitorch: uncommitted work", env={"GIT_INDEX_FILE": str(copy)}).strip()
+        out = git.run(
+            "stash", "create", "gitorch: uncommitted work", env={"GIT_INDEX_FILE": str(copy)}
+        ).strip()
     return out or None
 
 
@@ -204,7 +237,9 @@ class Worktree:
         return self.git.run("rev-parse", "HEAD").strip()
 
     def symbolic_head(self) -> str | None:
-        out = subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=self.path, capture_output=True, text=True)
+        out = subprocess.run(
+            ["git", "symbolic-ref", "-q", "HEAD"], cwd=self.path, capture_output=True, text=True
+        )
         return out.stdout.strip() or None
 
     def stage_all(self) -> None:
@@ -218,7 +253,9 @@ class Worktree:
     def commit_staged(self, parent: str, message: str, branch: str, env: dict[str, str]) -> str:
         """Commit the index on top of ``parent`` and move ``branch`` there (atomically, only from ``parent``)."""
         tree = self.git.run("write-tree").strip()
-        commit = self.git.run("commit-tree", tree, "-p", parent, "-F", "-", input=message.encode(), env=env).strip()
+        commit = self.git.run(
+            "commit-tree", tree, "-p", parent, "-F", "-", input=message.encode(), env=env
+        ).strip()
         self.git.run("update-ref", "-m", "gitorch: commit", f"refs/heads/{branch}", commit, parent)
         return commit
 

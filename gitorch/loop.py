@@ -11,6 +11,7 @@ terminals; the CLI passes a :class:`LoopUI` (progress lines, and how to ask a hu
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -21,46 +22,41 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitorch.audit import make_agent, resolve_path, run_audit
+from gitorch.budget import Budget, BudgetExceeded
 from gitorch.config import Config
 from gitorch.diff import analyze
 from gitorch.discovery import discover
 from gitorch.errors import GitorchError, UsageError
 from gitorch.gates import GateHit, compare_sentinels, evaluate, git_sentinels, is_test_file
 from gitorch.git import (
-    ARTIFACT_EXCLUDES, Git, Worktree, format_trailers, git_common_dir, gitorch_dir, identity_env,
-    iteration_ref, run_branch, snapshot_dirty, update_ref,
+    ARTIFACT_EXCLUDES,
+    Git,
+    Worktree,
+    format_trailers,
+    git_common_dir,
+    gitorch_dir,
+    identity_env,
+    iteration_ref,
+    run_branch,
+    snapshot_dirty,
+    update_ref,
 )
 from gitorch.ledger import Ledger, atomic_write, now_iso
 from gitorch.models import AgentContext, AuditRequest, AuditResult, Finding, FixRequest, FixResult, Severity
 from gitorch.plugins import Plugins
 from gitorch.score import WEIGHTS
 from gitorch.session import (
-    EXIT_CODES, FixOptions, RunLock, SessionState, StopReason, ledger_for, load_session, new_session_id,
+    EXIT_CODES,
+    FixOptions,
+    RunLock,
+    SessionState,
+    StopReason,
+    ledger_for,
+    load_session,
+    new_session_id,
     worktrees_dir,
 )
 from gitorch.testrun import collect_count, is_pytest, run_tests
-
-try:  # the budget service; a stand-in keeps the loop usable on its own
-    from gitorch.budget import Budget, BudgetExceeded
-except ImportError:  # pragma: no cover
-    class BudgetExceeded(GitorchError):  # type: ignore[no-redef]
-        exit_code = 75
-
-    class Budget:  # type: ignore[no-redef]
-        def __init__(self, cap_usd: float, spent_usd: float = 0.0) -> None:
-            self.cap_usd, self.spent_usd = cap_usd, spent_usd
-
-        @property
-        def left_usd(self) -> float:
-            return max(0.0, self.cap_usd - self.spent_usd)
-
-        def check(self, estimate_usd: float, what: str) -> None:
-            if self.spent_usd + estimate_usd > self.cap_usd:
-                raise BudgetExceeded(f"budget: {what} does not fit")
-
-        def charge(self, usage, what: str = "") -> float:
-            self.spent_usd += usage.cost_usd
-            return self.spent_usd
 
 
 @dataclass
@@ -80,7 +76,11 @@ class _Stop(Exception):
 
 def _excludes_file(root: Path) -> Path:
     path = gitorch_dir(root) / "exclude"
-    text = "# files tools and test runs leave behind; never part of a gitorch attempt\n" + "\n".join(ARTIFACT_EXCLUDES) + "\n"
+    text = (
+        "# files tools and test runs leave behind; never part of a gitorch attempt\n"
+        + "\n".join(ARTIFACT_EXCLUDES)
+        + "\n"
+    )
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, text.encode())
@@ -100,15 +100,29 @@ def _counts(results: dict[str, AuditResult]) -> dict[str, int]:
 
 
 def _finding_brief(f: Finding) -> dict:
-    return {"fingerprint": f.fingerprint, "severity": f.severity.value, "dimension": f.dimension,
-            "rule_id": f.rule_id, "location": f.location, "description": f.description[:200]}
+    return {
+        "fingerprint": f.fingerprint,
+        "severity": f.severity.value,
+        "dimension": f.dimension,
+        "rule_id": f.rule_id,
+        "location": f.location,
+        "description": f.description[:200],
+    }
 
 
 class FixLoop:
     """One run of the loop over a session; :meth:`run` returns the final state."""
 
-    def __init__(self, root: Path, config: Config, plugins: Plugins, state: SessionState, ledger: Ledger,
-                 worktree: Worktree, ui: LoopUI) -> None:
+    def __init__(
+        self,
+        root: Path,
+        config: Config,
+        plugins: Plugins,
+        state: SessionState,
+        ledger: Ledger,
+        worktree: Worktree,
+        ui: LoopUI,
+    ) -> None:
         self.root = root
         self.config = config
         self.plugins = plugins
@@ -128,33 +142,25 @@ class FixLoop:
     # services ------------------------------------------------------------------------------------
 
     def _make_context(self) -> AgentContext:
-        recorder = redactor = templates = parser = None
-        try:
-            from gitorch.calls import Recorder
+        from gitorch.calls import Recorder
+        from gitorch.redact import Redactor
+        from gitorch.templates import Templates
 
-            if self.options.replay:
-                recorder = Recorder(ledger_for(self.root, self.options.replay).calls_dir, mode="replay")
-            else:
-                recorder = Recorder(self.ledger.calls_dir, mode="record")
-        except ImportError:  # pragma: no cover
-            if self.options.replay:
-                raise UsageError("--replay needs gitorch.calls") from None
-        try:
-            from gitorch.redact import Redactor
-
-            redactor = Redactor.for_repository(self.wt.path)
-        except ImportError:  # pragma: no cover
-            pass
-        try:
-            from gitorch.templates import Templates
-
-            templates = Templates(self.root, self.config.templates_dir)
-        except ImportError:  # pragma: no cover
-            pass
-        if "markdown" in self.plugins.parsers():
-            parser = self.plugins.parser("markdown")
-        return AgentContext(recorder=recorder, budget=self.budget, redactor=redactor, parser=parser,
-                            templates=templates)
+        redactor = Redactor.for_repository(self.wt.path)
+        if self.options.replay:
+            recorder = Recorder(
+                ledger_for(self.root, self.options.replay).calls_dir, mode="replay", redactor=redactor
+            )
+        else:
+            recorder = Recorder(self.ledger.calls_dir, mode="record", redactor=redactor)
+        parser = self.plugins.parser("markdown") if "markdown" in self.plugins.parsers() else None
+        return AgentContext(
+            recorder=recorder,
+            budget=self.budget,
+            redactor=redactor,
+            parser=parser,
+            templates=Templates(self.root, self.config.templates_dir, redactor=redactor),
+        )
 
     def agent(self, name: str):
         if name not in self._agents:
@@ -233,13 +239,21 @@ class FixLoop:
         return self.state
 
     def _finish(self, reason: StopReason, detail: str) -> None:
-        self.state.status = "interrupted" if reason == "interrupted" else "failed" if reason == "error" else "finished"
+        self.state.status = (
+            "interrupted" if reason == "interrupted" else "failed" if reason == "error" else "finished"
+        )
         self.state.stop_reason = reason
         self.state.stop_detail = detail
         self.state.exit_code = EXIT_CODES[reason]
         self.state.ended_at = now_iso()
-        self.event("stop", reason=reason, detail=detail, exit_code=self.state.exit_code,
-                   scores=self.state.scores, cost_usd=round(self.budget.spent_usd, 6))
+        self.event(
+            "stop",
+            reason=reason,
+            detail=detail,
+            exit_code=self.state.exit_code,
+            scores=self.state.scores,
+            cost_usd=round(self.budget.spent_usd, 6),
+        )
         self.save()
         self.ui.progress(f"stopped: {reason} — {detail}")
 
@@ -257,10 +271,8 @@ class FixLoop:
             self.wt.restore(self.state.green_commit)
         except Exception as exc:  # recovery is best effort; resume does it again
             self.event("error", error=f"recovery failed: {type(exc).__name__}: {exc}")
-        try:
+        with contextlib.suppress(Exception):
             self.save()
-        except Exception:
-            pass
 
     def _reconcile_green(self) -> None:
         """A commit whose ledger event was lost (a kill between ``update-ref`` and the event) is still green:
@@ -279,7 +291,9 @@ class FixLoop:
                 if facts.module_name == self.wt.path.name:  # the worktree's name is the session id
                     st.discovery["module_name"] = Path(st.repo_root).name
             self.event("discovery", **st.discovery)
-            self.ui.progress(f"discovery: {st.discovery['module_name']} — {facts.files} files, {facts.loc} lines of code")
+            self.ui.progress(
+                f"discovery: {st.discovery['module_name']} — {facts.files} files, {facts.loc} lines of code"
+            )
         initial = not st.initial_scores
         with self.phase("audit" if initial else "re_audit"):
             self._audit(kind="initial" if initial else "resume")
@@ -294,7 +308,9 @@ class FixLoop:
             if st.iterations_done >= self.options.max_iterations:
                 raise _Stop("iterations", f"iteration cap reached ({self.options.max_iterations})")
             if self.budget.spent_usd > 0 and self.budget.left_usd <= 0:
-                raise _Stop("budget", f"budget spent (${self.budget.spent_usd:.4f} of ${self.options.budget_usd:.2f})")
+                raise _Stop(
+                    "budget", f"budget spent (${self.budget.spent_usd:.4f} of ${self.options.budget_usd:.2f})"
+                )
             self._iteration(st.iterations_done + 1)
 
     def _target_reached(self) -> bool:
@@ -303,14 +319,23 @@ class FixLoop:
 
     def _audit(self, kind: str) -> None:
         for dim in self.options.dimensions:
-            result = run_audit(self.wt.path, dim, self.config, self.plugins, path=self.options.path,
-                               context=self.context)
+            result = run_audit(
+                self.wt.path, dim, self.config, self.plugins, path=self.options.path, context=self.context
+            )
             self.results[dim] = result
             self.state.scores[dim] = result.score
-            self.event("audit", kind=kind, iteration=self.state.iteration, dimension=dim, agent=result.agent,
-                       score=result.score, counts={k.value: v for k, v in result.counts.items()},
-                       findings=[_finding_brief(f) for f in result.findings], duration_s=result.duration_s,
-                       cost_usd=result.usage.cost_usd)
+            self.event(
+                "audit",
+                kind=kind,
+                iteration=self.state.iteration,
+                dimension=dim,
+                agent=result.agent,
+                score=result.score,
+                counts={k.value: v for k, v in result.counts.items()},
+                findings=[_finding_brief(f) for f in result.findings],
+                duration_s=result.duration_s,
+                cost_usd=result.usage.cost_usd,
+            )
             self.ui.progress(f"{kind} audit {dim}: score {result.score} ({len(result.findings)} findings)")
         self.state.counts = _counts(self.results)
         # analyzers may leave files behind; the next attempt's diff must hold only the agent's edits
@@ -319,19 +344,34 @@ class FixLoop:
     def _baseline_tests(self) -> None:
         command = self.options.test_command
         with self.phase("test", kind="baseline"):
-            outcome = run_tests(self.wt.path, command, self.config.command_prefix, self.config.tests.timeout_s)
-            collected = collect_count(self.wt.path, command, self.config.command_prefix,
-                                      self.config.tests.timeout_s) if is_pytest(command) else None
+            outcome = run_tests(
+                self.wt.path, command, self.config.command_prefix, self.config.tests.timeout_s
+            )
+            collected = (
+                collect_count(self.wt.path, command, self.config.command_prefix, self.config.tests.timeout_s)
+                if is_pytest(command)
+                else None
+            )
         self.wt.restore(self.state.green_commit)
         self.state.tests_collected = collected
         self.state.last_tests = outcome.brief()
-        self.event("tests", kind="baseline", passed=outcome.passed, brief=outcome.brief(), counts=outcome.counts,
-                   collected=collected, duration_s=outcome.duration_s,
-                   output=None if outcome.passed else outcome.output[-2000:])
+        self.event(
+            "tests",
+            kind="baseline",
+            passed=outcome.passed,
+            brief=outcome.brief(),
+            counts=outcome.counts,
+            collected=collected,
+            duration_s=outcome.duration_s,
+            output=None if outcome.passed else outcome.output[-2000:],
+        )
         self.save()
         if not outcome.passed:
-            raise _Stop("needs_human", f"the test command fails before any change ({outcome.brief()}): "
-                                       f"fix the tests or give the right one with --test-cmd")
+            raise _Stop(
+                "needs_human",
+                f"the test command fails before any change ({outcome.brief()}): "
+                f"fix the tests or give the right one with --test-cmd",
+            )
 
     # one iteration -------------------------------------------------------------------------------
 
@@ -370,7 +410,11 @@ class FixLoop:
     def _deterministic_fixes(self, open_findings: list[Finding]) -> list[Finding]:
         """Safe fixes the embedded agent offers beyond the audit's findings: worth applying in any phase."""
         cls = self.plugins.agents().get("local")
-        if cls is None or not hasattr(cls, "deterministic_fixes") or self.options.agent not in (None, "local"):
+        if (
+            cls is None
+            or not hasattr(cls, "deterministic_fixes")
+            or self.options.agent not in (None, "local")
+        ):
             return []
         known = {f.fingerprint for f in open_findings}
         found: list[Finding] = []
@@ -378,8 +422,12 @@ class FixLoop:
         for dim in self.options.dimensions:
             if not cls.can_fix(dim):
                 continue
-            request = AuditRequest(root=self.wt.path, dimension=self.plugins.dimension(dim), config=self.config,
-                                   path=self.options.path)
+            request = AuditRequest(
+                root=self.wt.path,
+                dimension=self.plugins.dimension(dim),
+                config=self.config,
+                path=self.options.path,
+            )
             try:
                 found += [f for f in agent.deterministic_fixes(request) if f.fingerprint not in known]
             except GitorchError as exc:
@@ -396,13 +444,22 @@ class FixLoop:
             reason: StopReason = "needs_human" if st.declined else "stalled"
             detail = "no finding left that an available agent can fix"
             if st.declined:
-                detail += f"; {len(st.declined)} attempt(s) need a human decision (run again with --yes, or review)"
+                detail += (
+                    f"; {len(st.declined)} attempt(s) need a human decision (run again with --yes, or review)"
+                )
             raise _Stop(reason, detail)
         before = dict(st.scores)
         weight_before = _weight(self.results)
         commits_before = st.commits
-        self.event("iteration_start", iteration=n, phase=phase, why=why, candidates=len(plan),
-                   strategy=st.strategy, scores=before)
+        self.event(
+            "iteration_start",
+            iteration=n,
+            phase=phase,
+            why=why,
+            candidates=len(plan),
+            strategy=st.strategy,
+            scores=before,
+        )
         self.ui.progress(f"iteration {n}: {phase} — {len(plan)} finding(s) to attempt ({why})")
         self._extra_commits = 0
         audited = {f.fingerprint for r in self.results.values() for f in r.findings}
@@ -415,28 +472,50 @@ class FixLoop:
                 self._develop()
         with self.phase("re_audit"):
             self._audit(kind="re-audit")
-        update_ref(self.root, iteration_ref(st.id, n), st.green_commit, message=f"gitorch: end of iteration {n}")
+        update_ref(
+            self.root, iteration_ref(st.id, n), st.green_commit, message=f"gitorch: end of iteration {n}"
+        )
         # A commit counts as progress only when the re-audit agrees (its finding is gone), or when it is a
         # safe deterministic fix that matched no finding; an agent committing changes that fix nothing stalls.
-        improved = (_weight(self.results) < weight_before or self._extra_commits > 0
-                    or any((st.scores.get(d) or 0) > (before.get(d) or 0) for d in st.scores))
+        improved = (
+            _weight(self.results) < weight_before
+            or self._extra_commits > 0
+            or any((st.scores.get(d) or 0) > (before.get(d) or 0) for d in st.scores)
+        )
         st.iterations_done = n
         if improved:
             st.no_progress = 0
         else:
             st.no_progress += 1
             st.strategy += 1
-            self.event("strategy_change", iteration=n, strategy=st.strategy,
-                       order="reversed" if st.strategy % 2 else "severity")
-        self.event("iteration_end", iteration=n, phase=phase, scores_before=before, scores_after=dict(st.scores),
-                   commits=st.commits - commits_before, improved=improved, green=st.green_commit,
-                   cost_usd=round(self.budget.spent_usd, 6))
+            self.event(
+                "strategy_change",
+                iteration=n,
+                strategy=st.strategy,
+                order="reversed" if st.strategy % 2 else "severity",
+            )
+        self.event(
+            "iteration_end",
+            iteration=n,
+            phase=phase,
+            scores_before=before,
+            scores_after=dict(st.scores),
+            commits=st.commits - commits_before,
+            improved=improved,
+            green=st.green_commit,
+            cost_usd=round(self.budget.spent_usd, 6),
+        )
         self.save()
         self.ui.progress(f"iteration {n} done: {st.commits - commits_before} commit(s), scores {st.scores}")
         if st.no_progress >= self.config.stall_iterations:
-            raise _Stop("stalled", f"{st.no_progress} iterations in a row without improvement, strategy changed each time")
+            raise _Stop(
+                "stalled",
+                f"{st.no_progress} iterations in a row without improvement, strategy changed each time",
+            )
 
-    def _fix_finding(self, finding: Finding, agents: list[str], phase: str, *, force_confirm: str | None = None) -> bool:
+    def _fix_finding(
+        self, finding: Finding, agents: list[str], phase: str, *, force_confirm: str | None = None
+    ) -> bool:
         for name in agents:
             outcome = self._attempt(finding, name, phase, force_confirm=force_confirm)
             if outcome == "committed":
@@ -453,34 +532,54 @@ class FixLoop:
         st = self.state
         st.feature_done = True
         feature = self.options.feature or ""
-        if not self._confirm(f"Develop the feature {feature!r}?", [GateHit("feature", "confirm", feature)], None):
+        if not self._confirm(
+            f"Develop the feature {feature!r}?", [GateHit("feature", "confirm", feature)], None
+        ):
             self.event("develop", feature=feature, approved=False)
             return
         dim = self.options.dimensions[0]
-        finding = Finding(dimension=dim, severity=Severity.P2, description=f"Feature request: {feature}",
-                          rule_id="feature", source="user")
+        finding = Finding(
+            dimension=dim,
+            severity=Severity.P2,
+            description=f"Feature request: {feature}",
+            rule_id="feature",
+            source="user",
+        )
         self.event("develop", feature=feature, approved=True)
         self._fix_finding(finding, self.fix_chain(dim), "develop", force_confirm=feature)
 
     # one attempt ---------------------------------------------------------------------------------
 
-    def _attempt(self, finding: Finding, agent_name: str, phase: str, *, force_confirm: str | None = None) -> str:
+    def _attempt(
+        self, finding: Finding, agent_name: str, phase: str, *, force_confirm: str | None = None
+    ) -> str:
         """Attempts at one finding with one agent: the first, then retries with the failure output."""
         failure: str | None = None
         outcome = "failed"
         for attempt_no in range(1, self.config.tests.retries + 2):
-            outcome, failure = self._one_attempt(finding, agent_name, phase, attempt_no, failure, force_confirm)
+            outcome, failure = self._one_attempt(
+                finding, agent_name, phase, attempt_no, failure, force_confirm
+            )
             if outcome != "failed_tests":
                 return outcome
         return outcome
 
-    def _one_attempt(self, finding: Finding, agent_name: str, phase: str, attempt_no: int, failure: str | None,
-                     force_confirm: str | None) -> tuple[str, str | None]:
+    def _one_attempt(
+        self,
+        finding: Finding,
+        agent_name: str,
+        phase: str,
+        attempt_no: int,
+        failure: str | None,
+        force_confirm: str | None,
+    ) -> tuple[str, str | None]:
         """Agent → staged diff → analysis → gates → tests → commit or roll back. Times spent waiting on the
         agent, the tests and a human are measured apart; the rest is gitorch's own overhead."""
         st = self.state
         if self.budget.left_usd <= 0 and self.budget.spent_usd > 0:
-            raise _Stop("budget", f"budget spent (${self.budget.spent_usd:.4f} of ${self.options.budget_usd:.2f})")
+            raise _Stop(
+                "budget", f"budget spent (${self.budget.spent_usd:.4f} of ${self.options.budget_usd:.2f})"
+            )
         st.attempts += 1
         started = time.monotonic()
         waited = {"agent": 0.0, "tests": 0.0, "human": 0.0}
@@ -494,9 +593,18 @@ class FixLoop:
             result = self._call_fix(finding, agent_name, attempt_no, failure, phase)
             waited["agent"] = time.monotonic() - t
             cost = round(max(self.budget.spent_usd - spent_before, 0.0), 6)
-            self.event("attempt", iteration=st.iteration, phase=phase, finding=_finding_brief(finding),
-                       agent=agent_name, attempt=attempt_no, status=result.status, summary=result.summary[:500],
-                       cost_usd=cost, call_id=result.call_id)
+            self.event(
+                "attempt",
+                iteration=st.iteration,
+                phase=phase,
+                finding=_finding_brief(finding),
+                agent=agent_name,
+                attempt=attempt_no,
+                status=result.status,
+                summary=result.summary[:500],
+                cost_usd=cost,
+                call_id=result.call_id,
+            )
             moved = self._bring_back_head()
             self.wt.stage_all()
             patch = self.wt.staged_patch(st.green_commit)
@@ -512,46 +620,97 @@ class FixLoop:
             hits = list(verdict.hits)
             if force_confirm is not None:
                 hits.append(GateHit("feature", "confirm", f"new feature: {force_confirm}"))
-            decision = "reject" if verdict.decision == "reject" else "confirm" if any(h.decision == "confirm" for h in hits) else "pass"
-            self.event("gate", iteration=st.iteration, finding=finding.fingerprint, agent=agent_name,
-                       decision=decision, hits=[h.__dict__ for h in hits], diff=stats.summary())
+            decision = (
+                "reject"
+                if verdict.decision == "reject"
+                else "confirm"
+                if any(h.decision == "confirm" for h in hits)
+                else "pass"
+            )
+            self.event(
+                "gate",
+                iteration=st.iteration,
+                finding=finding.fingerprint,
+                agent=agent_name,
+                decision=decision,
+                hits=[h.__dict__ for h in hits],
+                diff=stats.summary(),
+            )
             if decision == "reject":
                 self._roll_back(label + "-rejected", patch, "rejected", verdict.describe("reject"))
                 outcome = "rejected"
                 return outcome, None
             if decision == "confirm":
-                question = (f"Accept {agent_name}'s fix of {finding.severity} {finding.location} "
-                            f"({len(stats.files)} files, +{stats.added} -{stats.removed})?")
+                question = (
+                    f"Accept {agent_name}'s fix of {finding.severity} {finding.location} "
+                    f"({len(stats.files)} files, +{stats.added} -{stats.removed})?"
+                )
                 t = time.monotonic()
-                approved = self._confirm(question, [h for h in hits if h.decision == "confirm"], stats.summary())
+                approved = self._confirm(
+                    question, [h for h in hits if h.decision == "confirm"], stats.summary()
+                )
                 waited["human"] = time.monotonic() - t
                 if not approved:
                     self._roll_back(label + "-declined", patch, "declined", "needs a human decision")
                     outcome = "declined"
                     return outcome, None
-            touches_tests = st.tests_collected is not None and any(is_test_file(p, self.config) for p in stats.touched)
+            touches_tests = st.tests_collected is not None and any(
+                is_test_file(p, self.config) for p in stats.touched
+            )
             after = None
             if touches_tests:
                 t = time.monotonic()
-                after = collect_count(self.wt.path, self.options.test_command, self.config.command_prefix,
-                                      self.config.tests.timeout_s)
+                after = collect_count(
+                    self.wt.path,
+                    self.options.test_command,
+                    self.config.command_prefix,
+                    self.config.tests.timeout_s,
+                )
                 waited["tests"] += time.monotonic() - t
                 if after is not None and after < st.tests_collected:
-                    self.event("gate", iteration=st.iteration, finding=finding.fingerprint, agent=agent_name,
-                               decision="reject", hits=[{"gate": "fewer-tests", "decision": "reject",
-                                                         "detail": f"{st.tests_collected} → {after}"}])
-                    self._roll_back(label + "-rejected", patch, "rejected",
-                                    f"fewer tests collected ({st.tests_collected} → {after})")
+                    self.event(
+                        "gate",
+                        iteration=st.iteration,
+                        finding=finding.fingerprint,
+                        agent=agent_name,
+                        decision="reject",
+                        hits=[
+                            {
+                                "gate": "fewer-tests",
+                                "decision": "reject",
+                                "detail": f"{st.tests_collected} → {after}",
+                            }
+                        ],
+                    )
+                    self._roll_back(
+                        label + "-rejected",
+                        patch,
+                        "rejected",
+                        f"fewer tests collected ({st.tests_collected} → {after})",
+                    )
                     outcome = "rejected"
                     return outcome, None
             t = time.monotonic()
-            tests = run_tests(self.wt.path, self.options.test_command, self.config.command_prefix,
-                              self.config.tests.timeout_s)
+            tests = run_tests(
+                self.wt.path,
+                self.options.test_command,
+                self.config.command_prefix,
+                self.config.tests.timeout_s,
+            )
             waited["tests"] += time.monotonic() - t
             st.last_tests = tests.brief()
-            self.event("tests", kind="attempt", iteration=st.iteration, finding=finding.fingerprint, agent=agent_name,
-                       passed=tests.passed, brief=tests.brief(), counts=tests.counts, duration_s=tests.duration_s,
-                       output=None if tests.passed else tests.output[-2000:])
+            self.event(
+                "tests",
+                kind="attempt",
+                iteration=st.iteration,
+                finding=finding.fingerprint,
+                agent=agent_name,
+                passed=tests.passed,
+                brief=tests.brief(),
+                counts=tests.counts,
+                duration_s=tests.duration_s,
+                output=None if tests.passed else tests.output[-2000:],
+            )
             if not tests.passed:
                 self._roll_back(label + "-tests-failed", patch, "tests failed", tests.brief())
                 outcome = "failed_tests"
@@ -566,15 +725,32 @@ class FixLoop:
             overhead = max(0.0, total - sum(waited.values()))
             self._add_time("test", waited["tests"])
             self._add_time("overhead", overhead)
-            self.event("attempt_end", iteration=st.iteration, finding=finding.fingerprint, agent=agent_name,
-                       attempt=attempt_no, outcome=outcome, overhead_s=round(overhead, 4),
-                       agent_s=round(waited["agent"], 3), tests_s=round(waited["tests"], 3),
-                       human_s=round(waited["human"], 3))
+            self.event(
+                "attempt_end",
+                iteration=st.iteration,
+                finding=finding.fingerprint,
+                agent=agent_name,
+                attempt=attempt_no,
+                outcome=outcome,
+                overhead_s=round(overhead, 4),
+                agent_s=round(waited["agent"], 3),
+                tests_s=round(waited["tests"], 3),
+                human_s=round(waited["human"], 3),
+            )
 
-    def _call_fix(self, finding: Finding, agent_name: str, attempt_no: int, failure: str | None, phase: str) -> FixResult:
-        request = FixRequest(root=self.wt.path, finding=finding, config=self.config, path=self.options.path,
-                             attempt=attempt_no, failure=failure, budget_left_usd=round(self.budget.left_usd, 6),
-                             extra={"phase": phase, "session": self.state.id, "iteration": self.state.iteration})
+    def _call_fix(
+        self, finding: Finding, agent_name: str, attempt_no: int, failure: str | None, phase: str
+    ) -> FixResult:
+        request = FixRequest(
+            root=self.wt.path,
+            finding=finding,
+            config=self.config,
+            path=self.options.path,
+            attempt=attempt_no,
+            failure=failure,
+            budget_left_usd=round(self.budget.left_usd, 6),
+            extra={"phase": phase, "session": self.state.id, "iteration": self.state.iteration},
+        )
         spent_before = self.budget.spent_usd
         try:
             result = self.agent(agent_name).fix(request)
@@ -599,7 +775,9 @@ class FixLoop:
         tip = self.wt.git.rev(f"refs/heads/{st.branch}")
         self.wt.reattach(st.branch)
         if tip != st.green_commit:
-            update_ref(self.root, f"refs/heads/{st.branch}", st.green_commit, message="gitorch: undo agent move")
+            update_ref(
+                self.root, f"refs/heads/{st.branch}", st.green_commit, message="gitorch: undo agent move"
+            )
         self.wt.git.run("reset", "-q", "--soft", st.green_commit)
         what = f"HEAD (agent left it at {symbolic or head})"
         self.event("agent_moved_head", symbolic=symbolic, head=head, branch_tip=tip)
@@ -608,7 +786,9 @@ class FixLoop:
     def _roll_back(self, label: str, patch: str, reason: str, detail: str) -> None:
         saved = self.ledger.save_patch(label, patch)
         self.wt.restore(self.state.green_commit)
-        self.event("rollback_attempt", iteration=self.state.iteration, reason=reason, detail=detail, patch=str(saved))
+        self.event(
+            "rollback_attempt", iteration=self.state.iteration, reason=reason, detail=detail, patch=str(saved)
+        )
         self.ui.progress(f"    rolled back ({reason}: {detail}); patch kept in {saved}")
 
     def _confirm(self, question: str, hits: list[GateHit], diff: dict | None) -> bool:
@@ -619,11 +799,20 @@ class FixLoop:
         else:
             reasons = "; ".join(f"{h.gate}: {h.detail}" for h in hits)
             answer, how = bool(self.ui.ask(f"{question}\n  ({reasons})")), "prompt"
-        self.event("confirmation", iteration=self.state.iteration, question=question,
-                   reasons=[h.__dict__ for h in hits], answer=answer, how=how, diff=diff)
+        self.event(
+            "confirmation",
+            iteration=self.state.iteration,
+            question=question,
+            reasons=[h.__dict__ for h in hits],
+            answer=answer,
+            how=how,
+            diff=diff,
+        )
         return answer
 
-    def _commit(self, finding: Finding, agent_name: str, phase: str, stats, cost: float, result: FixResult) -> None:
+    def _commit(
+        self, finding: Finding, agent_name: str, phase: str, stats, cost: float, result: FixResult
+    ) -> None:
         st = self.state
         what = finding.rule_id or finding.description.split("\n")[0][:50]
         subject = f"gitorch: fix {finding.severity} {what} in {finding.location}"[:100]
@@ -642,9 +831,20 @@ class FixLoop:
         sha = self.wt.commit_staged(st.green_commit, message, st.branch, self.ident)
         st.green_commit = sha
         st.commits += 1
-        self.event("commit", iteration=st.iteration, phase=phase, sha=sha, subject=subject, agent=agent_name,
-                   finding=_finding_brief(finding), cost_usd=cost, files=len(stats.files), added=stats.added,
-                   removed=stats.removed, paths=stats.touched)
+        self.event(
+            "commit",
+            iteration=st.iteration,
+            phase=phase,
+            sha=sha,
+            subject=subject,
+            agent=agent_name,
+            finding=_finding_brief(finding),
+            cost_usd=cost,
+            files=len(stats.files),
+            added=stats.added,
+            removed=stats.removed,
+            paths=stats.touched,
+        )
         self.save()
         self.wt.restore(sha)  # drop what the test run left behind
         self.ui.progress(f"    committed {sha[:10]} ({subject})")
@@ -687,8 +887,9 @@ def _check_request(root: Path, config: Config, plugins: Plugins, options: FixOpt
         options.replay = state.id
 
 
-def start_run(root: Path, config: Config, plugins: Plugins, options: FixOptions,
-              ui: LoopUI | None = None) -> SessionState | None:
+def start_run(
+    root: Path, config: Config, plugins: Plugins, options: FixOptions, ui: LoopUI | None = None
+) -> SessionState | None:
     """Create a session (branch, worktree, ledger) and run the loop to its end (None for a dry run)."""
     ui = ui or LoopUI()
     _check_request(root, config, plugins, options)
@@ -711,20 +912,38 @@ def start_run(root: Path, config: Config, plugins: Plugins, options: FixOptions,
             stash = snapshot_dirty(root)
             if stash is not None:
                 tree = git.run("rev-parse", f"{stash}^{{tree}}").strip()
-                message = (f"gitorch: snapshot of uncommitted work\n\n(git stash create {stash})\n\n"
-                           + format_trailers({"Gitorch-Session": session_id, "Gitorch-Iteration": "0"}) + "\n")
-                start = git.run("commit-tree", tree, "-p", base, "-F", "-", input=message.encode(),
-                                env=identity_env(git)).strip()
+                message = (
+                    f"gitorch: snapshot of uncommitted work\n\n(git stash create {stash})\n\n"
+                    + format_trailers({"Gitorch-Session": session_id, "Gitorch-Iteration": "0"})
+                    + "\n"
+                )
+                start = git.run(
+                    "commit-tree", tree, "-p", base, "-F", "-", input=message.encode(), env=identity_env(git)
+                ).strip()
                 snapshot = start
         branch = run_branch(session_id)
         path = worktrees_dir(root) / session_id
         worktree = Worktree.create(root, path, branch, start, excludes)
         update_ref(root, iteration_ref(session_id, 0), start, message="gitorch: start")
-        state = SessionState(id=session_id, repo_root=str(root), worktree=str(path), branch=branch,
-                             base_commit=base, green_commit=start, snapshot_commit=snapshot, options=options)
+        state = SessionState(
+            id=session_id,
+            repo_root=str(root),
+            worktree=str(path),
+            branch=branch,
+            base_commit=base,
+            green_commit=start,
+            snapshot_commit=snapshot,
+            options=options,
+        )
         ledger.save(state)
-        ledger.append("session_start", options=options.model_dump(), base=base, branch=branch, worktree=str(path),
-                      snapshot=snapshot)
+        ledger.append(
+            "session_start",
+            options=options.model_dump(),
+            base=base,
+            branch=branch,
+            worktree=str(path),
+            snapshot=snapshot,
+        )
         ui.progress(f"session {session_id}: branch {branch}, worktree {path}")
     except BaseException:
         lock.release(session_id)
@@ -732,8 +951,16 @@ def start_run(root: Path, config: Config, plugins: Plugins, options: FixOptions,
     return FixLoop(root, config, plugins, state, ledger, worktree, ui).run()
 
 
-def resume_run(root: Path, config: Config, plugins: Plugins, session_id: str | None = None, *,
-               budget_usd: float | None = None, yes: bool | None = None, ui: LoopUI | None = None) -> SessionState:
+def resume_run(
+    root: Path,
+    config: Config,
+    plugins: Plugins,
+    session_id: str | None = None,
+    *,
+    budget_usd: float | None = None,
+    yes: bool | None = None,
+    ui: LoopUI | None = None,
+) -> SessionState:
     """Continue a run stopped by a crash, Ctrl-C, a cap or the budget, from its ledger."""
     ui = ui or LoopUI()
     state, ledger = load_session(root, session_id)
@@ -750,9 +977,17 @@ def resume_run(root: Path, config: Config, plugins: Plugins, session_id: str | N
         if yes is not None:
             state.options.yes = yes
         if state.stop_reason == "iterations" and state.iterations_done >= state.options.max_iterations:
-            raise UsageError(f"session {state.id} used its {state.options.max_iterations} iterations; "
-                             f"nothing to resume (start a new run, or raise max_iterations in the configuration)")
-        state.status, state.stop_reason, state.stop_detail, state.exit_code, state.ended_at = "running", None, "", None, None
+            raise UsageError(
+                f"session {state.id} used its {state.options.max_iterations} iterations; "
+                f"nothing to resume (start a new run, or raise max_iterations in the configuration)"
+            )
+        state.status, state.stop_reason, state.stop_detail, state.exit_code, state.ended_at = (
+            "running",
+            None,
+            "",
+            None,
+            None,
+        )
         state.pid = os.getpid()
         state.no_progress = 0
         state.failed_agents = {}
@@ -782,7 +1017,9 @@ def dry_run(root: Path, config: Config, plugins: Plugins, options: FixOptions, b
             ui.progress(f"discovery: {facts.module_name} — {facts.files} files, {facts.loc} lines of code")
             context = AgentContext(budget=Budget(options.budget_usd))
             for dim in options.dimensions:
-                result = run_audit(path, dim, config, plugins, path=options.path, dry_run=True, context=context)
+                result = run_audit(
+                    path, dim, config, plugins, path=options.path, dry_run=True, context=context
+                )
                 ui.progress(f"audit {dim} with {result.agent}: {len(result.findings)} finding(s)")
                 for f in result.findings:
                     names = [options.agent] if options.agent else config.routing.chain("fix", dim)
@@ -790,8 +1027,11 @@ def dry_run(root: Path, config: Config, plugins: Plugins, options: FixOptions, b
                     for name in names[:1]:
                         if name in plugins.agents():
                             agent = make_agent(plugins, name, config, context)
-                            fix = agent.fix(FixRequest(root=path, finding=f, config=config, path=options.path,
-                                                       dry_run=True))
+                            fix = agent.fix(
+                                FixRequest(
+                                    root=path, finding=f, config=config, path=options.path, dry_run=True
+                                )
+                            )
                             if fix.summary:
                                 ui.progress(f"    {name}: {fix.summary}")
             ui.progress(f"tests: {options.test_command}")

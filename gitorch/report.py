@@ -110,9 +110,16 @@ def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
     test_events = [e for e in events if e["type"] == "tests"]
     last_pass = next((e for e in reversed(test_events) if e.get("passed")), None)
     iterations = [
-        IterationSummary(iteration=e["iteration"], phase=e["phase"], scores_before=e["scores_before"],
-                         scores_after=e["scores_after"], commits=e["commits"], improved=e["improved"])
-        for e in events if e["type"] == "iteration_end"
+        IterationSummary(
+            iteration=e["iteration"],
+            phase=e["phase"],
+            scores_before=e["scores_before"],
+            scores_after=e["scores_after"],
+            commits=e["commits"],
+            improved=e["improved"],
+        )
+        for e in events
+        if e["type"] == "iteration_end"
     ]
     rollbacks = [e for e in events if e["type"] == "rollback_attempt"]
     return Report(
@@ -148,8 +155,11 @@ def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
         attempts=state.attempts,
         rejected=sum(1 for e in rollbacks if e.get("reason") == "rejected"),
         declined=sum(1 for e in rollbacks if e.get("reason") == "declined"),
-        confirmations=[{k: e.get(k) for k in ("iteration", "question", "answer", "how")}
-                       for e in events if e["type"] == "confirmation"],
+        confirmations=[
+            {k: e.get(k) for k in ("iteration", "question", "answer", "how")}
+            for e in events
+            if e["type"] == "confirmation"
+        ],
         key_actions=[f"{e['sha'][:10]} {e['subject']}" for e in commits],
         tests=(last_pass or (test_events[-1] if test_events else {})).get("brief"),
         tests_passing=_tests_passing(test_events),
@@ -180,7 +190,8 @@ def render_markdown(report: Report) -> str:
     lines = [
         f"# gitorch report — {r.module or r.session}",
         "",
-        f"**Status:** {STOP_TEXT.get(r.stop_reason, r.status)}" + (f" — {r.stop_detail}" if r.stop_detail else ""),
+        f"**Status:** {STOP_TEXT.get(r.stop_reason, r.status)}"
+        + (f" — {r.stop_detail}" if r.stop_detail else ""),
         "",
         f"- Session: `{r.session}` · branch `{r.branch}` · base `{r.base_commit[:10]}`"
         + (f" · tip `{r.tip_commit[:10]}`" if r.tip_commit else ""),
@@ -194,7 +205,9 @@ def render_markdown(report: Report) -> str:
     if r.initial_score is not None and r.final_score is not None:
         lines.append(f"- Improvement: {r.final_score - r.initial_score:+.1f} points")
     for dim in r.dimensions:
-        lines.append(f"- {dim}: {_fmt_score(r.initial_scores.get(dim))} → {_fmt_score(r.final_scores.get(dim))}")
+        lines.append(
+            f"- {dim}: {_fmt_score(r.initial_scores.get(dim))} → {_fmt_score(r.final_scores.get(dim))}"
+        )
     lines += [
         "",
         f"- Iterations: {r.iterations_used}/{r.iterations_cap}{pct(r.iterations_used, r.iterations_cap)}",
@@ -227,12 +240,20 @@ def render_markdown(report: Report) -> str:
     lines += [f"{i}. {a}" for i, a in enumerate(r.key_actions, 1)] or ["(no commit)"]
     if r.confirmations:
         lines += ["", "## Confirmations", ""]
-        lines += [f"- iteration {c['iteration']}: {c['question']} → {'yes' if c['answer'] else 'no'} ({c['how']})"
-                  for c in r.confirmations]
+        lines += [
+            f"- iteration {c['iteration']}: {c['question']} → {'yes' if c['answer'] else 'no'} ({c['how']})"
+            for c in r.confirmations
+        ]
     lines += ["", "## Duration per phase", "", "| phase | seconds |", "| --- | --- |"]
     lines += [f"| {name} | {secs:.1f} |" for name, secs in r.phase_durations.items()]
     if r.iterations:
-        lines += ["", "## Iterations", "", "| # | phase | scores before → after | commits |", "| --- | --- | --- | --- |"]
+        lines += [
+            "",
+            "## Iterations",
+            "",
+            "| # | phase | scores before → after | commits |",
+            "| --- | --- | --- | --- |",
+        ]
         for it in r.iterations:
             before = ", ".join(f"{d} {_fmt_score(s)}" for d, s in it.scores_before.items())
             after = ", ".join(f"{d} {_fmt_score(s)}" for d, s in it.scores_after.items())
@@ -244,7 +265,11 @@ def render_markdown(report: Report) -> str:
         lines.append("(no test run)")
     if r.patches:
         lines += ["", f"Patches of {len(r.patches)} attempt(s) not committed are kept in the session folder."]
-    lines += ["", f"Review: `git log --stat {r.base_commit[:10]}..{r.branch}` · merge when satisfied; gitorch never merges.", ""]
+    lines += [
+        "",
+        f"Review: `git log --stat {r.base_commit[:10]}..{r.branch}` · merge when satisfied; gitorch never merges.",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -12,7 +12,15 @@ from pathlib import Path
 
 from gitorch.errors import UsageError
 from gitorch.git import (
-    REF_NAMESPACE, Git, Worktree, attic_prefix, delete_ref, iteration_ref, list_refs, remove_worktree, update_ref,
+    REF_NAMESPACE,
+    Git,
+    Worktree,
+    attic_prefix,
+    delete_ref,
+    iteration_ref,
+    list_refs,
+    remove_worktree,
+    update_ref,
 )
 from gitorch.ledger import Ledger, now_iso
 from gitorch.session import RunLock, SessionState, list_sessions, load_session, running_session
@@ -67,9 +75,12 @@ def rollback(root: Path, iteration: int, session_id: str | None = None) -> tuple
     _refuse_if_running(root, state, "rolling back")
     target = Git(root).rev(iteration_ref(state.id, iteration))
     if target is None:
-        known = sorted(int(r.rsplit("-", 1)[1]) for r in list_refs(root, f"{REF_NAMESPACE}/{state.id}/")
-                       if "/iter-" in r)
-        raise UsageError(f"session {state.id} has no iteration {iteration} (known: {', '.join(map(str, known)) or 'none'})")
+        known = sorted(
+            int(r.rsplit("-", 1)[1]) for r in list_refs(root, f"{REF_NAMESPACE}/{state.id}/") if "/iter-" in r
+        )
+        raise UsageError(
+            f"session {state.id} has no iteration {iteration} (known: {', '.join(map(str, known)) or 'none'})"
+        )
     _refuse_if_dirty(_worktree(root, state), "the rollback")
     attic = _move_branch(root, state, ledger, target, "rollback", iteration=iteration)
     state.rollbacks.append(attic)
@@ -144,7 +155,9 @@ def clean(root: Path, *, force: bool = False) -> CleanResult:
                         delete_ref(root, ref)
             else:
                 ahead = git.run("rev-list", "--count", f"{head}..{tip}" if head else tip).strip()
-                result.kept_branches.append(f"{state.branch} ({ahead} commit(s) not merged; --force deletes it)")
+                result.kept_branches.append(
+                    f"{state.branch} ({ahead} commit(s) not merged; --force deletes it)"
+                )
         state.cleaned = True
         ledger.append("clean", force=force)
         ledger.save(state)

@@ -89,7 +89,9 @@ class SessionState(BaseModel):
     discovery: dict[str, Any] = Field(default_factory=dict)
     strategy: int = 0
     no_progress: int = 0
-    failed_agents: dict[str, list[str]] = Field(default_factory=dict, description="finding → agents that failed it")
+    failed_agents: dict[str, list[str]] = Field(
+        default_factory=dict, description="finding → agents that failed it"
+    )
     declined: list[str] = Field(default_factory=list, description="findings whose attempt needed a human")
     feature_done: bool = False
     tests_collected: int | None = None
@@ -210,16 +212,20 @@ class RunLock:
                     continue
                 state = held.alive()
                 if state is not False:
-                    raise UsageError(
+                    raise UsageError(  # noqa: B904 (the FileExistsError is the expected path, not a cause)
                         f"another gitorch run holds the lock ({held.describe()})"
-                        + ("; it runs on another host, so gitorch cannot tell whether it is alive" if state is None else "")
+                        + (
+                            "; it runs on another host, so gitorch cannot tell whether it is alive"
+                            if state is None
+                            else ""
+                        )
                         + f"; wait for it, or stop it (lock file: {self.path})"
                     )
                 if take_over_stale_of is not None and held.session == take_over_stale_of:
                     note = f"took over the stale lock of {held.describe()} (that process is gone)"
                     self.path.unlink(missing_ok=True)
                     continue
-                raise UsageError(
+                raise UsageError(  # noqa: B904
                     f"a stale lock is left by a run that died ({held.describe()}; no such process any more). "
                     f"`gitorch resume {held.session}` continues that run; `gitorch clean` closes it and "
                     f"removes the lock"

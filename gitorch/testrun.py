@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -59,13 +60,22 @@ def is_pytest(command: str) -> bool:
     )
 
 
-def run_command(argv: list[str], cwd: Path, timeout_s: float, env: dict[str, str] | None = None) -> TestOutcome:
+def run_command(
+    argv: list[str], cwd: Path, timeout_s: float, env: dict[str, str] | None = None
+) -> TestOutcome:
     """Run ``argv`` in its own process group; on timeout or interruption the whole group is killed."""
     started = time.monotonic()
     full_env = {**os.environ, **(env or {})}
     try:
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=full_env, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=full_env,
+            start_new_session=True,
+        )
     except OSError as exc:
         return TestOutcome(False, None, 0.0, f"cannot run {argv[0]}: {exc}")
     timed_out = False
@@ -92,10 +102,8 @@ def run_command(argv: list[str], cwd: Path, timeout_s: float, env: dict[str, str
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _counts(text: str) -> dict[str, int] | None:

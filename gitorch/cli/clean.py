@@ -13,8 +13,12 @@ def register(app: typer.Typer) -> None:
 
 
 def clean(
-    force: Annotated[bool, typer.Option("--force", help="Also delete run branches with unmerged commits.")] = False,
-    repo: Annotated[Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also delete run branches with unmerged commits.")
+    ] = False,
+    repo: Annotated[
+        Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")
+    ] = None,
 ) -> None:
     """Remove the worktrees of runs that are not running; delete run branches already merged into HEAD."""
     from gitorch import runs

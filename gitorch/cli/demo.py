@@ -11,7 +11,6 @@ import typer
 
 from gitorch.errors import UsageError
 
-
 SAMPLE_CODEMODS = ["pixee:python/secure-random", "pixee:python/secure-tempfile", "pixee:python/subprocess-shell-false"]
 
 

@@ -9,7 +9,9 @@ import typer
 
 from gitorch.errors import UsageError
 
-RepoOption = Annotated[Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")]
+RepoOption = Annotated[
+    Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +30,7 @@ def loop_ui(yes: bool, quiet: bool = False):
 
     ask = None
     if not yes and sys.stdin.isatty() and sys.stderr.isatty():
+
         def ask(question: str) -> bool:
             return typer.confirm(question, default=False, err=True)
 
@@ -45,20 +48,42 @@ def finish(root: Path, state, *, quiet: bool = False) -> None:
 
 
 def fix(
-    dim: Annotated[list[str] | None, typer.Option("--dim", "-d", help="Dimension to fix (repeatable).")] = None,
-    all_dims: Annotated[bool, typer.Option("--all", help="Every dimension an available agent can audit and fix.")] = False,
-    until: Annotated[float | None, typer.Option("--until", help="Target score (default: target_score).")] = None,
+    dim: Annotated[
+        list[str] | None, typer.Option("--dim", "-d", help="Dimension to fix (repeatable).")
+    ] = None,
+    all_dims: Annotated[
+        bool, typer.Option("--all", help="Every dimension an available agent can audit and fix.")
+    ] = False,
+    until: Annotated[
+        float | None, typer.Option("--until", help="Target score (default: target_score).")
+    ] = None,
     max_iterations: Annotated[int | None, typer.Option("--max-iterations", help="Iteration cap.")] = None,
     budget: Annotated[float | None, typer.Option("--budget", help="Spending cap in USD.")] = None,
-    agent: Annotated[str | None, typer.Option("--agent", "-a", help="Agent that fixes (default: routing).")] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve every confirmation (rejections still apply).")] = False,
+    agent: Annotated[
+        str | None, typer.Option("--agent", "-a", help="Agent that fixes (default: routing).")
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Approve every confirmation (rejections still apply).")
+    ] = False,
     base: Annotated[str, typer.Option("--base", help="Commit the run branch starts from.")] = "HEAD",
-    include_dirty: Annotated[bool, typer.Option("--include-dirty", help="Start from your uncommitted changes (snapshot, tree untouched).")] = False,
-    test_cmd: Annotated[str | None, typer.Option("--test-cmd", help="Test command (default: tests.command).")] = None,
-    feature: Annotated[str | None, typer.Option("--feature", help="Develop this feature once gaps are closed (always confirmed).")] = None,
+    include_dirty: Annotated[
+        bool,
+        typer.Option(
+            "--include-dirty", help="Start from your uncommitted changes (snapshot, tree untouched)."
+        ),
+    ] = False,
+    test_cmd: Annotated[
+        str | None, typer.Option("--test-cmd", help="Test command (default: tests.command).")
+    ] = None,
+    feature: Annotated[
+        str | None,
+        typer.Option("--feature", help="Develop this feature once gaps are closed (always confirmed)."),
+    ] = None,
     path: Annotated[str, typer.Option("--path", "-p", help="Sub-directory to audit and fix.")] = ".",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would run; change nothing.")] = False,
-    replay: Annotated[str | None, typer.Option("--replay", help="Serve agent calls from this session's recording.")] = None,
+    replay: Annotated[
+        str | None, typer.Option("--replay", help="Serve agent calls from this session's recording.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines and no report.")] = False,
     repo: RepoOption = None,
     config_file: Annotated[Path | None, typer.Option("--config", help="Configuration file to use.")] = None,
@@ -83,13 +108,27 @@ def fix(
         config.target_score = until
     plugins = get_app_plugins()
     if all_dims:
-        dims = [d for d in sorted(plugins.dimensions()) if agents_for(plugins, d) and agents_for(plugins, d, "fix")]
+        dims = [
+            d
+            for d in sorted(plugins.dimensions())
+            if agents_for(plugins, d) and agents_for(plugins, d, "fix")
+        ]
     else:
         dims = list(dict.fromkeys(dim or config.default_dimensions))
     options = FixOptions(
-        dimensions=dims, path=path, target_score=config.target_score, max_iterations=config.max_iterations,
-        budget_usd=config.max_budget_usd, agent=agent, yes=yes, base=base, include_dirty=include_dirty,
-        test_command=config.tests.command, feature=feature, dry_run=dry_run, replay=replay,
+        dimensions=dims,
+        path=path,
+        target_score=config.target_score,
+        max_iterations=config.max_iterations,
+        budget_usd=config.max_budget_usd,
+        agent=agent,
+        yes=yes,
+        base=base,
+        include_dirty=include_dirty,
+        test_command=config.tests.command,
+        feature=feature,
+        dry_run=dry_run,
+        replay=replay,
     )
     state = start_run(root, config, plugins, options, loop_ui(yes, quiet))
     if state is None:  # dry run

@@ -17,8 +17,12 @@ def _scores(scores: dict) -> str:
 
 
 def log(
-    session: Annotated[str | None, typer.Argument(help="Session id or unique prefix (default: the latest).")] = None,
-    repo: Annotated[Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")] = None,
+    session: Annotated[
+        str | None, typer.Argument(help="Session id or unique prefix (default: the latest).")
+    ] = None,
+    repo: Annotated[
+        Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")
+    ] = None,
 ) -> None:
     """Show what a run did: iterations with scores before and after, commits, gates, confirmations, cost."""
     from gitorch.git import repo_root
@@ -27,7 +31,9 @@ def log(
     root = repo_root(repo or Path.cwd())
     state, ledger = load_session(root, session)
     echo = typer.echo
-    echo(f"session {state.id} on {state.branch} (base {state.base_commit[:10]}) — {state.stop_reason or state.status}")
+    echo(
+        f"session {state.id} on {state.branch} (base {state.base_commit[:10]}) — {state.stop_reason or state.status}"
+    )
     for e in ledger.events():
         kind = e["type"]
         if kind == "audit" and e.get("kind") == "initial":
@@ -38,8 +44,10 @@ def log(
             echo(f"\niteration {e['iteration']}: {e['phase']} — {e['candidates']} finding(s); {e['why']}")
         elif kind == "attempt":
             f = e["finding"]
-            echo(f"  {f['severity']} {f['location']} [{f['fingerprint'][:10]}] {e['agent']} #{e['attempt']}: "
-                 f"{e['status']} (${e['cost_usd']:.4f})")
+            echo(
+                f"  {f['severity']} {f['location']} [{f['fingerprint'][:10]}] {e['agent']} #{e['attempt']}: "
+                f"{e['status']} (${e['cost_usd']:.4f})"
+            )
         elif kind == "gate" and e["decision"] != "pass":
             echo(f"    gate {e['decision']}: " + "; ".join(f"{h['gate']}: {h['detail']}" for h in e["hits"]))
         elif kind == "confirmation":
@@ -51,12 +59,16 @@ def log(
         elif kind == "commit":
             echo(f"    commit {e['sha'][:10]} {e['subject']} (+{e['added']} -{e['removed']})")
         elif kind == "iteration_end":
-            echo(f"  end of iteration {e['iteration']}: {_scores(e['scores_before'])} → {_scores(e['scores_after'])}, "
-                 f"{e['commits']} commit(s), spent ${e['cost_usd']:.4f}")
+            echo(
+                f"  end of iteration {e['iteration']}: {_scores(e['scores_before'])} → {_scores(e['scores_after'])}, "
+                f"{e['commits']} commit(s), spent ${e['cost_usd']:.4f}"
+            )
         elif kind == "strategy_change":
             echo(f"  no improvement: strategy {e['strategy']} (order {e['order']}, next agent in the chain)")
         elif kind in ("rollback", "rollback_undo"):
-            echo(f"{kind.replace('_', ' ')}: {e['previous_tip'][:10]} → {e['target'][:10]} (old tip saved as {e['attic']})")
+            echo(
+                f"{kind.replace('_', ' ')}: {e['previous_tip'][:10]} → {e['target'][:10]} (old tip saved as {e['attic']})"
+            )
         elif kind == "resume":
             echo(f"\nresumed (was {e['previous']['status']}, {e['previous']['stop_reason']})")
         elif kind == "stop":

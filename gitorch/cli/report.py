@@ -15,10 +15,18 @@ def register(app: typer.Typer) -> None:
 
 
 def report(
-    session: Annotated[str | None, typer.Argument(help="Session id or unique prefix (default: the latest).")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="markdown or json (json has final_score for CI).")] = "markdown",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
-    repo: Annotated[Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")] = None,
+    session: Annotated[
+        str | None, typer.Argument(help="Session id or unique prefix (default: the latest).")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="markdown or json (json has final_score for CI).")
+    ] = "markdown",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+    repo: Annotated[
+        Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")
+    ] = None,
 ) -> None:
     """Show a run's report: scores, iterations, cost, phases, findings fixed, changes, tests."""
     from gitorch.cli._common import write_output

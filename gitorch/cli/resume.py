@@ -15,11 +15,17 @@ def register(app: typer.Typer) -> None:
 
 
 def resume(
-    session: Annotated[str | None, typer.Argument(help="Session id or unique prefix (default: the latest).")] = None,
-    budget: Annotated[float | None, typer.Option("--budget", help="New spending cap in USD for the whole run.")] = None,
+    session: Annotated[
+        str | None, typer.Argument(help="Session id or unique prefix (default: the latest).")
+    ] = None,
+    budget: Annotated[
+        float | None, typer.Option("--budget", help="New spending cap in USD for the whole run.")
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve every confirmation from now on.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines and no report.")] = False,
-    repo: Annotated[Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")] = None,
+    repo: Annotated[
+        Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")
+    ] = None,
     config_file: Annotated[Path | None, typer.Option("--config", help="Configuration file to use.")] = None,
 ) -> None:
     """Reset the run's worktree to its last green commit and continue the loop from the ledger."""
@@ -31,6 +37,7 @@ def resume(
     if budget is not None and budget < 0:
         raise UsageError("--budget must not be negative")
     root, config = load_repo_config(repo, None, config_file)
-    state = resume_run(root, config, get_app_plugins(), session, budget_usd=budget, yes=yes or None,
-                       ui=loop_ui(yes, quiet))
+    state = resume_run(
+        root, config, get_app_plugins(), session, budget_usd=budget, yes=yes or None, ui=loop_ui(yes, quiet)
+    )
     finish(root, state, quiet=quiet)

@@ -15,10 +15,16 @@ def register(app: typer.Typer) -> None:
 
 
 def rollback(
-    iteration: Annotated[int | None, typer.Argument(help="Iteration to go back to (0 = the start of the run).")] = None,
-    session: Annotated[str | None, typer.Option("--session", "-s", help="Session id (default: the latest).")] = None,
+    iteration: Annotated[
+        int | None, typer.Argument(help="Iteration to go back to (0 = the start of the run).")
+    ] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", "-s", help="Session id (default: the latest).")
+    ] = None,
     undo: Annotated[bool, typer.Option("--undo", help="Undo the last rollback.")] = False,
-    repo: Annotated[Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")] = None,
+    repo: Annotated[
+        Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")
+    ] = None,
 ) -> None:
     """Move the run branch and its worktree to iteration N; the old tip is kept so this can be undone."""
     from gitorch import runs
@@ -34,5 +40,7 @@ def rollback(
     if iteration < 0:
         raise UsageError("ITERATION must be 0 or more")
     state, target, attic = runs.rollback(root, iteration, session)
-    typer.echo(f"{state.branch} moved to iteration {iteration} ({target[:10]}); previous tip saved as {attic} "
-               f"(`gitorch rollback --undo` restores it)")
+    typer.echo(
+        f"{state.branch} moved to iteration {iteration} ({target[:10]}); previous tip saved as {attic} "
+        f"(`gitorch rollback --undo` restores it)"
+    )

@@ -19,7 +19,9 @@ def _score(value) -> str:
 
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    repo: Annotated[Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")] = None,
+    repo: Annotated[
+        Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")
+    ] = None,
 ) -> None:
     """List gitorch runs: state, scores, iterations, cost, branch."""
     from gitorch.git import repo_root
@@ -35,14 +37,26 @@ def status(
             state = "running" if alive else "dead (resumable)"
         initial = min((v for v in s.initial_scores.values() if v is not None), default=None)
         final = min((v for v in s.scores.values() if v is not None), default=None)
-        rows.append({
-            "session": s.id, "state": state, "stop_reason": s.stop_reason, "exit_code": s.exit_code,
-            "initial_score": initial, "score": final, "target": s.options.target_score,
-            "iterations": s.iterations_done, "max_iterations": s.options.max_iterations,
-            "cost_usd": round(s.cost_usd, 4), "budget_usd": s.options.budget_usd, "commits": s.commits,
-            "branch": s.branch, "dimensions": s.options.dimensions, "started_at": s.started_at,
-            "cleaned": s.cleaned,
-        })
+        rows.append(
+            {
+                "session": s.id,
+                "state": state,
+                "stop_reason": s.stop_reason,
+                "exit_code": s.exit_code,
+                "initial_score": initial,
+                "score": final,
+                "target": s.options.target_score,
+                "iterations": s.iterations_done,
+                "max_iterations": s.options.max_iterations,
+                "cost_usd": round(s.cost_usd, 4),
+                "budget_usd": s.options.budget_usd,
+                "commits": s.commits,
+                "branch": s.branch,
+                "dimensions": s.options.dimensions,
+                "started_at": s.started_at,
+                "cleaned": s.cleaned,
+            }
+        )
     if as_json:
         typer.echo(json.dumps({"lock": lock.model_dump() if lock else None, "runs": rows}, indent=2))
         return
@@ -57,5 +71,8 @@ def status(
             f"{r['commits']} commit(s)  {r['branch']}{'  (cleaned)' if r['cleaned'] else ''}"
         )
     if lock is not None and lock.alive() is False:
-        typer.secho(f"stale lock: {lock.describe()} — `gitorch resume {lock.session}` or `gitorch clean`",
-                    fg="yellow", err=True)
+        typer.secho(
+            f"stale lock: {lock.describe()} — `gitorch resume {lock.session}` or `gitorch clean`",
+            fg="yellow",
+            err=True,
+        )

@@ -30,5 +30,3 @@ def project(tmp_path):
         return make_project(tmp_path / name, rules)
 
     return make
-
-

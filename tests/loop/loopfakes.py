@@ -36,8 +36,16 @@ class MarkerAuditor(Agent):
 
     def audit(self, request):
         findings = [
-            Finding(dimension=request.dimension.name, severity=sev, description=f"marker {rule}", rule_id=rule,
-                    file=rel, line=n, snippet=line, source="marker")
+            Finding(
+                dimension=request.dimension.name,
+                severity=sev,
+                description=f"marker {rule}",
+                rule_id=rule,
+                file=rel,
+                line=n,
+                snippet=line,
+                source="marker",
+            )
             for rel, n, sev, rule, line in markers(request.root, request.path)
         ]
         return AuditResult(dimension=request.dimension.name, agent=self.name, findings=findings)
@@ -87,7 +95,10 @@ class Fixer(Agent):
             t.write_text(t.read_text().replace("    assert add(-1, 1) == 0\n", "    pass\n"))
         elif rule == "skip":
             t = root / "tests" / "test_calc.py"
-            t.write_text("import pytest\n\n" + t.read_text().replace("def test_add_neg", "@pytest.mark.skip\ndef test_add_neg"))
+            t.write_text(
+                "import pytest\n\n"
+                + t.read_text().replace("def test_add_neg", "@pytest.mark.skip\ndef test_add_neg")
+            )
         elif rule == "fewer":
             t = root / "tests" / "test_calc.py"
             t.write_text(t.read_text().replace("def test_add_neg", "def helper_add_neg"))
@@ -118,8 +129,11 @@ class Fixer(Agent):
         elif rule == "symlink":
             os.symlink("../../../../../etc/passwd", root / "app" / "passwd")
         elif rule == "hook":
-            common = Path(subprocess.run(["git", "rev-parse", "--git-common-dir"], cwd=root, capture_output=True,
-                                         text=True).stdout.strip())
+            common = Path(
+                subprocess.run(
+                    ["git", "rev-parse", "--git-common-dir"], cwd=root, capture_output=True, text=True
+                ).stdout.strip()
+            )
             if not common.is_absolute():
                 common = root / common
             (common / "hooks" / "post-commit").write_text("#!/bin/sh\necho pwned\n")

@@ -1,6 +1,6 @@
 """Run the fix loop with the stand-in agents in a subprocess (for the kill and Ctrl-C tests).
 
-    python run_loop.py REPO start|resume
+python run_loop.py REPO start|resume
 """
 
 import sys
@@ -8,8 +8,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import loophelpers as conftest  # noqa: E402
 import loopfakes  # noqa: E402
+import loophelpers as conftest  # noqa: E402
 
 from gitorch.loop import LoopUI, resume_run, start_run  # noqa: E402
 from gitorch.plugins import get_plugins  # noqa: E402

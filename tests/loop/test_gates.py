@@ -51,7 +51,11 @@ def test_analysis_sees_renames_binaries_symlinks_new_and_deleted_files(repo):
     os.symlink("new.py", repo / "link.py")
     stats = analyze(staged_diff(repo))
     by = {f.path: f for f in stats.files}
-    assert by["b.txt"].is_renamed and by["b.txt"].old_path == "a.txt" and (by["b.txt"].added, by["b.txt"].removed) == (1, 0)
+    assert (
+        by["b.txt"].is_renamed
+        and by["b.txt"].old_path == "a.txt"
+        and (by["b.txt"].added, by["b.txt"].removed) == (1, 0)
+    )
     assert by["blob.bin"].is_binary
     assert by["gone.py"].is_deleted and by["gone.py"].removed == 1
     assert by["new.py"].is_new and by["new.py"].added == 2

@@ -20,8 +20,12 @@ RUNNER = Path(__file__).parent / "run_loop.py"
 
 def start(root: Path, signal_file: Path, mode: str = "start") -> subprocess.Popen:
     env = {**os.environ, "GITORCH_TEST_SIGNAL": str(signal_file)}
-    return subprocess.Popen([sys.executable, str(RUNNER), str(root), mode], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, str(RUNNER), str(root), mode],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 90) -> None:
@@ -35,7 +39,9 @@ def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 90) -> None:
         time.sleep(0.05)
 
 
-def test_sigkill_mid_attempt_leaves_the_checkout_untouched_and_a_resumable_run(project, fake_plugins, tmp_path):
+def test_sigkill_mid_attempt_leaves_the_checkout_untouched_and_a_resumable_run(
+    project, fake_plugins, tmp_path
+):
     root = project([("P1", "good"), ("P1", "slow")])
     dirty_up(root)
     before = fingerprint(root)

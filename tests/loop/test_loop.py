@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import loopfakes
 import pytest
@@ -57,7 +58,9 @@ def test_good_fixes_become_commits_and_the_checkout_stays_byte_for_byte(project,
     assert {"discovery", "audit", "test", "close_gaps", "enhance", "re_audit"} <= phases
 
 
-def test_a_fix_that_breaks_a_test_is_rolled_back_retried_with_the_failure_and_kept_as_a_patch(project, fake_plugins, tmp_path):
+def test_a_fix_that_breaks_a_test_is_rolled_back_retried_with_the_failure_and_kept_as_a_patch(
+    project, fake_plugins, tmp_path
+):
     root = project([("P1", "break")])
     dirty_up(root)
     before = fingerprint(root)
@@ -68,7 +71,7 @@ def test_a_fix_that_breaks_a_test_is_rolled_back_retried_with_the_failure_and_ke
     rollbacks = events(root, state, "rollback_attempt")
     assert [e["reason"] for e in rollbacks] == ["tests failed", "tests failed"]
     for e in rollbacks:
-        patch = open(e["patch"]).read()
+        patch = Path(e["patch"]).read_text()
         assert "-    return a + b" in patch and "+    return a - b" in patch
     assert state.stop_reason == "stalled" and state.exit_code == EXIT_CODES["stalled"]
     wt = state.worktree
@@ -206,7 +209,9 @@ def test_adding_a_test_is_allowed_and_raises_the_collected_baseline(project, fak
     assert state.tests_collected == 3
 
 
-def test_include_dirty_snapshots_uncommitted_work_as_the_first_commit_without_touching_it(project, fake_plugins):
+def test_include_dirty_snapshots_uncommitted_work_as_the_first_commit_without_touching_it(
+    project, fake_plugins
+):
     root = project([("P1", "good")])
     dirty_up(root)
     before = fingerprint(root)
@@ -224,7 +229,9 @@ def test_feature_is_developed_only_with_a_confirmation(project, fake_plugins):
     state = run(root, fake_plugins, feature="answer 42")
     (asked,) = events(root, state, "confirmation")
     assert asked["answer"] is False
-    assert not git(root, "ls-tree", "-r", "--name-only", f"refs/heads/{state.branch}", "app/feature.py").strip()
+    assert not git(
+        root, "ls-tree", "-r", "--name-only", f"refs/heads/{state.branch}", "app/feature.py"
+    ).strip()
     root2 = project([("P2", "good2")], name="repo2")
     state2 = run(root2, fake_plugins, feature="answer 42", yes=True)
     assert git(root2, "ls-tree", "-r", "--name-only", f"refs/heads/{state2.branch}", "app/feature.py").strip()
@@ -251,8 +258,16 @@ def test_one_run_per_repository_and_a_stale_lock_is_explained_not_stolen(project
     lock.release("live-session")
     dead = subprocess.Popen(["true"])
     dead.wait()
-    lock.path.write_text(json.dumps({"session": "dead-session", "pid": dead.pid, "host": __import__("socket").gethostname(),
-                                     "started_at": "2026-01-01T00:00:00"}))
+    lock.path.write_text(
+        json.dumps(
+            {
+                "session": "dead-session",
+                "pid": dead.pid,
+                "host": __import__("socket").gethostname(),
+                "started_at": "2026-01-01T00:00:00",
+            }
+        )
+    )
     with pytest.raises(UsageError, match=r"stale lock .*gitorch resume dead-session"):
         run(root, fake_plugins)
     assert json.loads(lock.path.read_text())["session"] == "dead-session"

@@ -1,0 +1,45 @@
+"""The loop end to end with the real embedded agent (ruff) on the bundled sample project."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from loophelpers import branch_commits, fingerprint, git
+
+from gitorch.config import load_config
+from gitorch.loop import start_run
+from gitorch.session import FixOptions, load_session
+
+
+@pytest.mark.slow
+def test_the_local_agent_fixes_the_sample_one_green_commit_at_a_time(tmp_path):
+    pytest.importorskip("gitorch_local")
+    from gitorch.cli.demo import make_sample_repo
+    from gitorch.plugins import get_plugins
+
+    root = make_sample_repo(tmp_path / "inventory")
+    (root / "notes.txt").write_text("my notes\n")  # untracked, and an uncommitted edit below
+    (root / "inventory" / "report.py").write_text((root / "inventory" / "report.py").read_text() + "# wip\n")
+    before = fingerprint(root)
+    command = f"{sys.executable} -m pytest -q -p no:cacheprovider"
+    config = load_config(root, {"tests.command": command, "max_iterations": 3})
+    plugins = get_plugins()
+    options = FixOptions(dimensions=["backend"], target_score=100, max_iterations=3, budget_usd=0,
+                         test_command=command)
+    state = start_run(root, config, plugins, options)
+    assert fingerprint(root) == before
+    assert state.stop_reason in ("stalled", "iterations", "target"), state.stop_detail
+    assert state.scores["backend"] > state.initial_scores["backend"]
+    commits = branch_commits(root, state)
+    assert commits
+    _, ledger = load_session(root, state.id)
+    # every commit was tested before the branch moved to it, and carries the local agent's name
+    tested = [e for e in ledger.events("tests") if e.get("kind") == "attempt" and e["passed"]]
+    assert len(tested) >= len(commits)
+    for commit in commits:
+        assert "Gitorch-Agent: local" in git(root, "log", "-1", "--format=%B", commit)
+    # the worktree holds the tip and nothing else
+    assert git(state.worktree, "status", "--porcelain", "--ignored") == ""
+    assert git(state.worktree, "rev-parse", "HEAD").strip() == commits[-1]
+
