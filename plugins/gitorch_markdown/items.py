@@ -71,6 +71,9 @@ from gitorch_markdown.tags import (
     trailing_severity,
 )
 
+_LIKELIHOOD = re.compile(
+    r"(?<![a-z])(?:probabilidad|probability|likelihood|probabilidade|probabilite)(?![a-z])"
+)
 _BRACKETED_ID = re.compile(r"\[[^\]]*\bP[0-4]-[^\]]*\]", re.IGNORECASE)
 STICKY_KINDS = {"resolved", "remediation", "summary", "positive", "legend"}
 SKIPPED_KINDS = {"remediation", "summary", "positive", "legend", "metrics", "resolved"}
@@ -226,7 +229,9 @@ class Walker:
             return
 
         if ctx.under_group and (ctx.inherited or ctx.findingish):
-            if section.children and not all(is_generic_title(c.title.text) for c in section.children):
+            if (section.children and not all(is_generic_title(c.title.text) for c in section.children)) or (
+                _category_of_items(section)
+            ):
                 new = Ctx(kind, ctx.inherited, True, ctx.findingish, self._group(), ctx.topic)
                 self.blocks(section.blocks, new)
                 for child in section.children:
@@ -355,6 +360,8 @@ class Walker:
             if i not in id_cols and COLUMN_COUNT.search(h) and _mostly_numbers(block, i):
                 return  # an aggregate ("Severity | Count", "Category | Findings | Score")
         sev_col = self._severity_column(block, headers, id_cols)
+        if any(_LIKELIHOOD.search(h) for h in headers) and not any(FIELD_SEVERITY.search(h) for h in headers):
+            return  # a risk register (likelihood x impact) rates project risks, not code findings
         if sev_col is None and not (ctx.under_group and ctx.inherited) and not ctx.findingish:
             return
         taken = id_cols | ({sev_col} if sev_col is not None else set())
@@ -474,6 +481,27 @@ class Walker:
         if item.recommendation is None:
             item.recommendation = recommendation(item, blocks)
         self.items.append(item)
+
+
+_COUNTED_TITLE = re.compile(
+    r"\(\s*\d+\s*(?:hallazgos?|findings?|issues?|problemas?|problems?|vulnerabilidad(?:es)?|vulnerabilit(?:y|ies)|"
+    r"items?|achados?)?\s*\)",
+    re.IGNORECASE,
+)
+
+
+def _category_of_items(section: Section) -> bool:
+    """``### Backend (4 hallazgos)`` over a numbered list: a category whose bullets are the findings.
+
+    A heading whose whole body is one list of two or more entries reads the same way. An item's
+    body has prose, fields or code as well.
+    """
+    if section.children:
+        return False
+    entries = [e for b in section.blocks if b.kind == "list" for e in b.items if e.lines]
+    if len(entries) < 2 or sum(is_field_line(e.lines[0]) for e in entries) * 2 >= len(entries):
+        return False  # "- **Package:** …" bullets are the fields of one item
+    return bool(_COUNTED_TITLE.search(section.title.text)) or all(b.kind == "list" for b in section.blocks)
 
 
 def _column(headers: list[str], rx: re.Pattern[str], taken: set[int]) -> int | None:

@@ -254,7 +254,8 @@ KIND_REMEDIATION = _rx(
     r"remediation(?: plan| roadmap| steps)?", r"plan (?:de )?remediacion", r"remediacion", r"roadmap",
     r"next steps", r"proximos pasos", r"proximos passos", r"fix order", r"recommended \w+",
     r"action items", r"quick wins", r"sprint \d+", r"priorit[iy]\w* (?:actions|fixes)",
-    r"plan de mejora", r"hoja de ruta", r"mitigation plan", r"suggested fixes",
+    r"plan de mejora", r"hoja de ruta", r"mitigation plan", r"mitigations?",
+    r"mitigaciones", r"suggested fixes",
 )
 KIND_SUMMARY = _rx(
     r"executive summary", r"resumen(?: ejecutivo)?", r"summary", r"sumario", r"resumo(?: executivo)?",

@@ -342,6 +342,14 @@ EXPECTED = {
         stated=None,
         locations=[("nomina/wizards/validacion_views.xml", 13)],
     ),
+    "es_consolidated_categories.md": dict(
+        counts={"P0": 3, "P1": 4, "P3": 2},
+        score=(71.5, 100),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[("ventas/main.py", 1)] + [(None, None)] * 8,
+    ),
     "it_comma_decimal.md": dict(
         counts={"P0": 1, "P2": 1},
         score=(7.5, 10),
