@@ -100,11 +100,3 @@ def find_refs(text: str, codes: list[str] | tuple[str, ...] = ()) -> list[Ref]:
         seen.add(ref.key)
         out.append(ref)
     return out
-
-
-def best_ref(refs: list[Ref]) -> Ref | None:
-    """The first reference with a line, else the first one."""
-    for ref in refs:
-        if ref.line is not None:
-            return ref
-    return refs[0] if refs else None

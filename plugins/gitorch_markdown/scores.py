@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from gitorch.models import Severity
-from gitorch_markdown.document import Block, Line, Section
+from gitorch_markdown.document import Block, Section
 from gitorch_markdown.lexicon import fold, signals, word_severity
 
 _SCORE = re.compile(
@@ -21,7 +21,6 @@ _SCORE = re.compile(
     r"|\bsu\b|\bem\b)\s*(?P<scale>100|10|5)(?![\d.,]*\d)(?P<after>\s*\S*)"
 )
 _PERCENT = re.compile(r"(?<![\w.,/])(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\s*%")
-_BARE = re.compile(r"^\W*(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\W*$")
 _SCORE_WORD = re.compile(
     r"(?<![a-z])(?:scores?|scored|scoring|puntuacion|puntaje|calificacion|nota|pontuacao|punteggio|valutazione|"
     r"bewertung|gesamtbewertung|rating|grade|valoracion|evaluacion|health|note|punteggio|posture|verdict|"
@@ -224,7 +223,3 @@ def _table_counts(block: Block, out: dict[Severity, int]) -> None:
         m = re.search(r"\d+", row[count_col].text)
         if sigs and m and len({s.severity for s in sigs}) == 1:
             out.setdefault(sigs[0].severity, int(m.group(0)))
-
-
-def summary_lines(lines: list[Line]) -> str:
-    return " ".join(line.text for line in lines)
