@@ -3,7 +3,7 @@
 An item is one heading (with everything under it), one table row or one list item. Each carries
 the severity the report gives it, the *kind* of section it sits in (findings, summary,
 remediation, resolved, positive, legend, metrics) and whether its own text marks it as not a
-finding ("✅ GOOD", "None found") or as fixed. :mod:`gitorch_markdown.parser` decides which
+finding ("✅ GOOD", "None found") or as fixed. :mod:`gitorch_markdown.report` decides which
 items become findings.
 
 How a heading is read:
