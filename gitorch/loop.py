@@ -614,6 +614,10 @@ class FixLoop:
                 return outcome, None
             stats = analyze(patch)
             changed = compare_sentinels(sentinels, git_sentinels(self.common_dir, self.wt.path))
+            if changed:  # outside the worktree: rejected, but not gitorch's to undo; the user must look
+                self.event("git_dir_changed", iteration=st.iteration, agent=agent_name, changed=changed)
+                self.ui.progress(f"    WARNING: {agent_name} changed {', '.join(changed)} in {self.common_dir}; "
+                                 f"the attempt is rejected, but check those changes yourself")
             if moved:
                 changed.append(moved)
             verdict = evaluate(stats, self.config, sentinel_changes=changed, root=self.wt.path)

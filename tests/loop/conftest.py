@@ -21,6 +21,7 @@ def fake_plugins():
     from gitorch.plugins import get_plugins
 
     loopfakes.Fixer.calls = []
+    loopfakes.Fixer.contexts = []
     return get_plugins([], modules={"dimensions": "gitorch_dimensions", "fakes": loopfakes})
 
 

@@ -65,10 +65,12 @@ class Fixer(Agent):
     name = "fixer"
     fixes = None
     calls: list[tuple[str, int]] = []
+    contexts: list = []
 
     def fix(self, request):
         root, f = request.root, request.finding
         Fixer.calls.append((f.rule_id, request.attempt))
+        Fixer.contexts.append(self.context)
         rule = f.rule_id
         if rule == "cannot":
             return FixResult(status="cannot_fix", summary="beyond me")

@@ -18,7 +18,11 @@ root = Path(sys.argv[1])
 plugins = get_plugins([], modules={"dimensions": "gitorch_dimensions", "fakes": loopfakes})
 config = conftest.loop_config(root)
 ui = LoopUI(progress=lambda m: print(m, flush=True))
-if sys.argv[2] == "start":
+if sys.argv[2] == "start-tty":  # the command line's own UI: a y/N prompt when on a terminal
+    from gitorch.cli.fix import loop_ui
+
+    state = start_run(root, config, plugins, conftest.options(config), loop_ui(yes=False))
+elif sys.argv[2] == "start":
     state = start_run(root, config, plugins, conftest.options(config), ui)
 else:
     state = resume_run(root, config, plugins, ui=ui)

@@ -105,3 +105,33 @@ def test_a_test_command_that_times_out_is_killed_with_its_children(tmp_path):
     except ProcessLookupError:
         alive = False
     assert not alive
+
+
+def test_on_a_terminal_a_confirmation_is_a_prompt_and_the_answer_is_recorded(project, tmp_path):
+    import pty
+
+    root = project([("P1", "bigdelete")])
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, str(RUNNER), str(root), "start-tty"], stdin=follower,
+                            stdout=follower, stderr=follower, close_fds=True)
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + 90
+    while b"[y/N]" not in seen and time.monotonic() < deadline:
+        try:
+            seen += os.read(leader, 4096)
+        except OSError:
+            break
+    assert b"deleted-lines: 61 lines deleted" in seen
+    os.write(leader, b"y\n")
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            os.read(leader, 4096)
+        except OSError:
+            break
+    assert proc.wait(timeout=60) == 0
+    os.close(leader)
+    state, ledger = load_session(root)
+    (asked,) = ledger.events("confirmation")
+    assert asked["how"] == "prompt" and asked["answer"] is True
+    assert len(branch_commits(root, state)) == 1

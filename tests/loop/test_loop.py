@@ -282,3 +282,16 @@ def test_dry_run_changes_nothing(project, fake_plugins):
     assert fingerprint(root) == before
     assert not git(root, "for-each-ref", "refs/heads/gitorch/", "refs/gitorch/").strip()
     assert any("would fix P1" in line for line in lines)
+
+
+def test_agents_get_the_session_services_and_replay_reads_another_sessions_calls(project, fake_plugins):
+    root = project([("P1", "good")])
+    first = run(root, fake_plugins)
+    context = loopfakes.Fixer.contexts[-1]
+    _, ledger = load_session(root, first.id)
+    assert context.recorder.mode == "record" and context.recorder.directory == ledger.calls_dir
+    assert context.budget.cap_usd == 5.0 and context.redactor is not None and context.templates is not None
+    second = run(root, fake_plugins, replay=first.id[:15])
+    replaying = loopfakes.Fixer.contexts[-1].recorder
+    assert replaying.mode == "replay" and replaying.directory == ledger.calls_dir
+    assert second.options.replay == first.id
