@@ -21,6 +21,7 @@ start of stderr; it never yields a score.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import selectors
@@ -384,6 +385,24 @@ def _strip_fence(text: str) -> str:
 # The base class.
 
 
+def executable_availability(exe: str) -> Availability:
+    """Whether ``exe`` (a name on PATH or a path) can be run."""
+    if exe and shutil.which(exe):
+        return Availability(True)
+    return Availability(False, f"{exe!r} is not on PATH" if exe else "no executable configured")
+
+
+class class_or_instance:  # noqa: N801 - used as a decorator, like classmethod
+    """Like ``classmethod``, but the method also receives the instance (or None) it was called on."""
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj: Any, cls: type) -> Callable[..., Any]:
+        return functools.partial(self.func, cls, obj)
+
+
 class ExternalCliAgent(Agent):
     """An agent that runs an AI coding CLI. Subclass, set ``name``/``binary``, implement
     :meth:`invocation` and :meth:`parse_output`::
@@ -435,23 +454,18 @@ class ExternalCliAgent(Agent):
 
     # Availability ---------------------------------------------------------------------------------
 
-    @classmethod
-    def availability(cls) -> Availability:
-        if shutil.which(cls.binary):
-            return Availability(True)
-        return Availability(False, f"{cls.binary!r} is not on PATH")
+    @class_or_instance
+    def availability(cls, self: ExternalCliAgent | None = None) -> Availability:
+        """Whether the executable is on PATH (cheap; never runs it).
 
-    @classmethod
-    def available(cls) -> bool:
-        """True when the CLI's executable is on PATH (cheap; never runs it)."""
-        return bool(cls.availability())
+        On the class it checks ``binary``; on an instance, the configured ``Options.binary``.
+        """
+        return executable_availability(self.executable() if self is not None else cls.binary)
 
-    def ready(self) -> Availability:
-        """Like :meth:`availability`, for this instance: honours ``Options.binary``."""
-        exe = self.executable()
-        if exe and shutil.which(exe):
-            return Availability(True)
-        return Availability(False, f"{exe!r} is not on PATH" if exe else "no executable configured")
+    @class_or_instance
+    def available(cls, self: ExternalCliAgent | None = None) -> bool:
+        """``bool(availability())``."""
+        return bool(cls.availability() if self is None else self.availability())
 
     def executable(self) -> str:
         return self.options.binary or self.binary
@@ -875,7 +889,8 @@ def _minimal_audit_prompt(dimension: Any, path: str, structured: bool) -> str:
     )
     return (
         f"Audit the {dimension.title or dimension.name} of the code under `{path}` in this repository.\n"
-        f"{dimension.description}\n\nDo not modify any file. Rate each finding P0 (critical) to P4 (info).\n"
+        f"{dimension.description}\n\nDo not modify any file, and never open, print or copy secret files such "
+        "as .env. Rate each finding P0 (critical) to P4 (info).\n"
         f"{answer}\n"
     )
 

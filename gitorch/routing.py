@@ -85,9 +85,7 @@ def call_with_fallback(
     last: BaseException | None = None
     for name in chain:
         agent = make(name)
-        # An instance knows its configured executable (Options.binary); a bare Agent only its class.
-        ready = getattr(agent, "ready", None)
-        availability = ready() if callable(ready) else type(agent).availability()
+        availability = agent.availability()  # on an instance: its configured executable
         if not availability:
             factor = getattr(agent, "timeout_factor", 1.0)
             note(Try(name, 0, factor, False, f"unavailable: {availability.reason}"))

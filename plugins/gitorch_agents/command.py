@@ -21,7 +21,14 @@ from typing import Any
 from pydantic import Field
 
 from gitorch.errors import ConfigError
-from gitorch.external import ExternalCliAgent, Invocation, ParsedOutput, Task
+from gitorch.external import (
+    ExternalCliAgent,
+    Invocation,
+    ParsedOutput,
+    Task,
+    class_or_instance,
+    executable_availability,
+)
 from gitorch.models import Availability, Usage
 
 
@@ -37,10 +44,11 @@ class Command(ExternalCliAgent):
         stdin: bool = Field(False, description="also write the prompt to the command's stdin")
         cost_per_call_usd: float = Field(0.0, ge=0, description="what one call costs, for the budget")
 
-    @classmethod
-    def availability(cls) -> Availability:
-        # The executable lives in the options, which a classmethod cannot see; the call checks it.
-        return Availability(True, "runs [agents.command] command")
+    @class_or_instance
+    def availability(cls, self: Command | None = None) -> Availability:
+        if self is None:  # the class alone cannot know the command; a configured instance can
+            return Availability(True, "runs the [agents.command] command")
+        return executable_availability(self.executable())
 
     def executable(self) -> str:
         words = shlex.split(self.options.command)

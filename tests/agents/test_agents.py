@@ -548,3 +548,17 @@ def test_a_replayed_fix_re_applies_the_recorded_change_with_no_agent(fakes, harn
     assert again.status == "changed" and again.summary == "Fixed."
     assert {p: (harness.root / p).read_text() for p in changed} == changed
     assert not fakes.ran
+
+
+def test_an_instance_checks_its_configured_binary(fakes, harness, monkeypatch, tmp_path):
+    from gitorch.plugins import get_plugins
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    codex = get_plugins().agent_class("codex")
+    assert not codex.availability() and not codex.available()
+    configured = harness.agent("codex", binary=str(fakes.bin / "codex"))
+    assert configured.availability() and configured.available()
+    assert not harness.agent("codex", binary="/nowhere/codex").availability()
+    command = get_plugins().agent_class("command")
+    assert command.availability()  # the class cannot know the command
+    assert not harness.agent("command", command="no-such-tool {prompt_file}").availability()
