@@ -49,8 +49,16 @@ def clean_title(text: str) -> str:
     if lead and value_severity(lead.group(1)) is not None and len(t) > lead.end() + 2:
         t = t[lead.end() :]
     t = _drop_leading_location(t)
-    # a leading identifier: "Tests-1: …", "P0-02: …", "H-P0-SEC-01: …"
+    # a leading identifier: "Tests-1: …", "P0-02: …", "H-P0-SEC-01: …", "Vuln 1: …", "Finding 3 - …"
     t = re.sub(r"^\s*(?=[A-Za-z][\w-]{0,15}\s*[:.]\s)(?=[^:.\s]*\d)[A-Za-z][\w-]{0,15}\s*[:.]\s+", "", t)
+    t = re.sub(
+        r"^\s*(?:vuln(?:erability)?|finding|issue|hallazgo|problema?|bug|vulnerabilidad|achado)\s*#?\d{1,4}\s*[:.\-–—]\s+",
+        "",
+        t,
+        flags=re.IGNORECASE,
+    )
+    # "XSS: `app/view.py:42`": a location-only last segment
+    t = re.sub(r"\s*:\s+`?([^\s`]+)`?\s*$", lambda m: "" if only_location(m.group(1)) else m.group(0), t)
     t = re.sub(
         r"\s*[(\[]\s*(?:p[0-4]|[A-Za-z]+)(?:\s*[-/]\s*[A-Za-z0-9]+)?\s*[)\]]\s*$",
         lambda m: "" if value_severity(m.group(0).strip(" ()[]")) else m.group(0),

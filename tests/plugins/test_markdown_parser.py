@@ -909,3 +909,25 @@ def test_corpus_counts_are_exact():
         pytest.skip(f"agent-report corpus not found at {corpus} (set GITORCH_CORPUS)")
     score = _benchmark().evaluate(corpus)
     assert [r.name for r in score.reports if r.counts != r.truth_counts] == []
+
+
+def test_claude_code_security_review_shape():
+    text = """# Vuln 1: XSS: `app/templates/view.py:42`
+
+* Severity: High
+* Description: User input is rendered without escaping.
+* Recommendation: Escape the value with markupsafe.
+* Confidence: 0.9
+
+# Vuln 2: SQL Injection: `app/db/query.py:17`
+
+* Severity: Medium
+* Description: The ORDER BY clause is built from a request parameter.
+* Recommendation: Whitelist the sort columns.
+"""
+    result = parse(text)
+    assert [(f.severity.value, f.file, f.line, f.description.split(":")[0]) for f in result.findings] == [
+        ("P1", "app/templates/view.py", 42, "XSS"),
+        ("P2", "app/db/query.py", 17, "SQL Injection"),
+    ]
+    assert result.findings[1].recommendation == "Whitelist the sort columns."
