@@ -136,10 +136,7 @@ class Walker:
         return self._groups
 
     def run(self, root: Section) -> list[Item]:
-        ctx = Ctx(group=self._group())
-        self.blocks(root.blocks, ctx)
-        for child in root.children:
-            self.visit(child, ctx)
+        self.descend(root, Ctx(group=self._group()))
         return self.items
 
     # headings ---------------------------------------------------------------------------------
@@ -190,9 +187,7 @@ class Walker:
             inherited = decide(sigs, mixed_labels_ambiguous=True) if sigs else ctx.inherited
             findingish = (has_finding_noun(title) or ctx.findingish) and not ctx.topic
             new = Ctx(kind, inherited, True, findingish, self._group(), ctx.topic)
-            self.blocks(section.blocks, new)
-            for child in section.children:
-                self.visit(child, new)
+            self.descend(section, new)
             return
 
         own = fsev or (tsev if not tsev_id else None)
@@ -204,9 +199,7 @@ class Walker:
         if own is None and only_location(clean_title(title)):
             # "#### 1. `wizards/views.xml`": findings regrouped by file, restated elsewhere
             new = Ctx(kind, ctx.inherited, ctx.under_group, False, self._group(), ctx.topic)
-            self.blocks(section.blocks, new)
-            for child in section.children:
-                self.visit(child, new)
+            self.descend(section, new)
             return
         if (
             own is None
@@ -223,9 +216,7 @@ class Walker:
                 self.heading_item(section, own, kind, ctx)
                 return
             new = Ctx(kind, None, False, False, self._group(), True)
-            self.blocks(section.blocks, new)
-            for child in section.children:
-                self.visit(child, new)
+            self.descend(section, new)
             return
 
         if ctx.under_group and (ctx.inherited or ctx.findingish):
@@ -233,19 +224,23 @@ class Walker:
                 _category_of_items(section)
             ):
                 new = Ctx(kind, ctx.inherited, True, ctx.findingish, self._group(), ctx.topic)
-                self.blocks(section.blocks, new)
-                for child in section.children:
-                    self.visit(child, new)
+                self.descend(section, new)
                 return
             if is_generic_title(title):
                 return
             self.heading_item(section, ctx.inherited, kind, ctx)
             return
 
-        new = Ctx(kind, None, False, has_finding_noun(title) and not ctx.topic, self._group(), ctx.topic)
-        self.blocks(section.blocks, new)
+        self.descend(
+            section,
+            Ctx(kind, None, False, has_finding_noun(title) and not ctx.topic, self._group(), ctx.topic),
+        )
+
+    def descend(self, section: Section, ctx: Ctx) -> None:
+        """Read a section's own lists and tables, then its sub-headings, in ``ctx``."""
+        self.blocks(section.blocks, ctx)
         for child in section.children:
-            self.visit(child, new)
+            self.visit(child, ctx)
 
     def heading_item(self, section: Section, severity: Severity | None, kind: str | None, ctx: Ctx) -> None:
         blocks = section.subtree_blocks()
