@@ -138,6 +138,7 @@ class FixLoop:
         self.ident = identity_env(Git(root))
         self._agents: dict[str, object] = {}
         self._extra_commits = 0
+        self._available: dict[str, bool] = {}
 
     # services ------------------------------------------------------------------------------------
 
@@ -174,7 +175,13 @@ class FixLoop:
         usable = []
         for name in dict.fromkeys(names):
             cls = installed.get(name)
-            if cls is not None and cls.can_fix(dimension) and cls.availability():
+            if cls is None or not cls.can_fix(dimension):
+                continue
+            if name not in self._available:
+                self._available[name] = bool(cls.availability())
+                if not self._available[name]:
+                    self.event("agent_unavailable", agent=name, reason=cls.availability().reason)
+            if self._available[name]:
                 usable.append(name)
         if usable:
             shift = self.state.strategy % len(usable)
@@ -213,7 +220,8 @@ class FixLoop:
     def run(self) -> SessionState:
         previous = signal.getsignal(signal.SIGTERM)
         if previous in (signal.SIG_DFL, None):
-            signal.signal(signal.SIGTERM, _raise_interrupt)
+            with contextlib.suppress(ValueError):  # only the main thread may set handlers
+                signal.signal(signal.SIGTERM, _raise_interrupt)
         try:
             self._run()
         except _Stop as stop:
@@ -234,7 +242,8 @@ class FixLoop:
             self._finish("error", f"{type(exc).__name__}: {exc}")
         finally:
             if previous in (signal.SIG_DFL, None):
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                with contextlib.suppress(ValueError):
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
             RunLock(self.root).release(self.state.id)
         return self.state
 
@@ -397,7 +406,7 @@ class FixLoop:
             phase = "enhance"
             if gaps:
                 why = f"{len(gaps)} P0/P1 finding(s) left are beyond every available agent; going on to P2/P3"
-            elif any((s or 0) >= self.config.min_acceptable_score for s in self.state.scores.values()):
+            elif all((s or 0) >= self.config.min_acceptable_score for s in self.state.scores.values()):
                 why = "score at or above min_acceptable_score"
             else:
                 why = "no P0/P1 finding left"
