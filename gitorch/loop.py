@@ -178,9 +178,11 @@ class FixLoop:
             if cls is None or not cls.can_fix(dimension):
                 continue
             if name not in self._available:
-                self._available[name] = bool(cls.availability())
-                if not self._available[name]:
-                    self.event("agent_unavailable", agent=name, reason=cls.availability().reason)
+                # ask the instance: its options (e.g. the binary to run) decide whether it can run here
+                availability = self.agent(name).availability()
+                self._available[name] = bool(availability)
+                if not availability:
+                    self.event("agent_unavailable", agent=name, reason=availability.reason)
             if self._available[name]:
                 usable.append(name)
         if usable:
