@@ -44,6 +44,7 @@ from gitorch.git import (
 from gitorch.ledger import Ledger, atomic_write, now_iso
 from gitorch.models import AgentContext, AuditRequest, AuditResult, Finding, FixRequest, FixResult, Severity
 from gitorch.plugins import Plugins
+from gitorch.routing import Try, call_with_fallback
 from gitorch.score import WEIGHTS
 from gitorch.session import (
     EXIT_CODES,
@@ -57,6 +58,9 @@ from gitorch.session import (
     worktrees_dir,
 )
 from gitorch.testrun import collect_count, is_pytest, run_tests
+
+
+AGENT_CALL_ATTEMPTS = 2  # tries of one agent call that raised AgentError (crash, timeout, bad output)
 
 
 @dataclass
@@ -627,8 +631,10 @@ class FixLoop:
             changed = compare_sentinels(sentinels, git_sentinels(self.common_dir, self.wt.path))
             if changed:  # outside the worktree: rejected, but not gitorch's to undo; the user must look
                 self.event("git_dir_changed", iteration=st.iteration, agent=agent_name, changed=changed)
-                self.ui.progress(f"    WARNING: {agent_name} changed {', '.join(changed)} in {self.common_dir}; "
-                                 f"the attempt is rejected, but check those changes yourself")
+                self.ui.progress(
+                    f"    WARNING: {agent_name} changed {', '.join(changed)} in {self.common_dir}; "
+                    f"the attempt is rejected, but check those changes yourself"
+                )
             if moved:
                 changed.append(moved)
             verdict = evaluate(stats, self.config, sentinel_changes=changed, root=self.wt.path)
@@ -767,8 +773,27 @@ class FixLoop:
             extra={"phase": phase, "session": self.state.id, "iteration": self.state.iteration},
         )
         spent_before = self.budget.spent_usd
+
+        def call(agent) -> FixResult:
+            self.wt.restore(self.state.green_commit)  # a retry starts from the green tree, not a half edit
+            return agent.fix(request)
+
+        def note(entry: Try) -> None:
+            if not entry.ok:
+                self.event(
+                    "agent_try",
+                    agent=entry.agent,
+                    attempt=entry.attempt,
+                    error=entry.error,
+                    duration_s=entry.duration_s,
+                )
+
         try:
-            result = self.agent(agent_name).fix(request)
+            # an AgentError (a crashed or timed-out call) is retried with a longer timeout; a fix the agent
+            # reports as failed or that fails the tests is the loop's business, not a retry here
+            result = call_with_fallback(
+                [agent_name], self.agent, call, attempts=AGENT_CALL_ATTEMPTS, on_try=note
+            )
         except (BudgetExceeded, KeyboardInterrupt, _Stop):
             raise
         except GitorchError as exc:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from gitorch import hookimpl
+from gitorch.errors import AgentError
 from gitorch.models import Agent, AuditResult, Finding, FixResult, Usage
 
 MARK = "# gitorch-test:"
@@ -72,6 +73,9 @@ class Fixer(Agent):
         Fixer.calls.append((f.rule_id, request.attempt))
         Fixer.contexts.append(self.context)
         rule = f.rule_id
+        if rule == "crashonce" and sum(1 for c in Fixer.calls if c[0] == "crashonce") == 1:
+            (root / "app" / "half.py").write_text("half an edit\n")
+            raise AgentError("fixer: the CLI crashed (exit 1)")
         if rule == "cannot":
             return FixResult(status="cannot_fix", summary="beyond me")
         if rule == "feature":

@@ -112,8 +112,13 @@ def test_on_a_terminal_a_confirmation_is_a_prompt_and_the_answer_is_recorded(pro
 
     root = project([("P1", "bigdelete")])
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, str(RUNNER), str(root), "start-tty"], stdin=follower,
-                            stdout=follower, stderr=follower, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(RUNNER), str(root), "start-tty"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        close_fds=True,
+    )
     os.close(follower)
     seen = b""
     deadline = time.monotonic() + 90

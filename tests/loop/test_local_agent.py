@@ -25,8 +25,9 @@ def test_the_local_agent_fixes_the_sample_one_green_commit_at_a_time(tmp_path):
     command = f"{sys.executable} -m pytest -q -p no:cacheprovider"
     config = load_config(root, {"tests.command": command, "max_iterations": 3})
     plugins = get_plugins()
-    options = FixOptions(dimensions=["backend"], target_score=100, max_iterations=3, budget_usd=0,
-                         test_command=command)
+    options = FixOptions(
+        dimensions=["backend"], target_score=100, max_iterations=3, budget_usd=0, test_command=command
+    )
     state = start_run(root, config, plugins, options)
     assert fingerprint(root) == before
     assert state.stop_reason in ("stalled", "iterations", "target"), state.stop_detail
@@ -42,4 +43,3 @@ def test_the_local_agent_fixes_the_sample_one_green_commit_at_a_time(tmp_path):
     # the worktree holds the tip and nothing else
     assert git(state.worktree, "status", "--porcelain", "--ignored") == ""
     assert git(state.worktree, "rev-parse", "HEAD").strip() == commits[-1]
-

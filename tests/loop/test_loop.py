@@ -295,3 +295,14 @@ def test_agents_get_the_session_services_and_replay_reads_another_sessions_calls
     replaying = loopfakes.Fixer.contexts[-1].recorder
     assert replaying.mode == "replay" and replaying.directory == ledger.calls_dir
     assert second.options.replay == first.id
+
+
+def test_a_crashed_agent_call_is_retried_from_the_green_tree(project, fake_plugins):
+    root = project([("P1", "crashonce")])
+    state = run(root, fake_plugins)
+    assert loopfakes.Fixer.calls == [("crashonce", 1), ("crashonce", 1)]
+    (tried,) = events(root, state, "agent_try")
+    assert "crashed" in tried["error"]
+    (commit,) = branch_commits(root, state)
+    assert "app/half.py" not in git(root, "show", "--name-only", "--format=", commit)
+    assert state.stop_reason == "target"
