@@ -59,7 +59,6 @@ from gitorch.session import (
 )
 from gitorch.testrun import collect_count, is_pytest, run_tests
 
-
 AGENT_CALL_ATTEMPTS = 2  # tries of one agent call that raised AgentError (crash, timeout, bad output)
 
 
