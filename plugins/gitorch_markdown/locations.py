@@ -39,6 +39,17 @@ _REF = re.compile(
     r"(?:(?::|#L)" + _nums("a") + r"|[`'\"*]*\s*[(\[,]?\s*" + _LINE_WORD + r"\s*:?\s*" + _nums("b") + r")?",
     re.IGNORECASE,
 )
+# "db.py at line 12", "db.py en la línea 12"; "line 12 of db.py", "línea 12 de db.py"
+_REF_AT = re.compile(
+    r"(?<![\w./@-])" + _PATH + r"[`'\"*]*\s+(?:at|on|in|en(?: la)?|na|em|a la)\s+"
+    + _LINE_WORD + r"\s*" + _nums("a"),
+    re.IGNORECASE,
+)
+_REF_OF = re.compile(
+    _LINE_WORD + r"\s*" + _nums("a") + r"\s+(?:of|in|en|de|del|do|da|in der|von)\s+[`'\"*]*"
+    + _PATH + r"(?![\w/])",
+    re.IGNORECASE,
+)
 _CODE_PATH = re.compile(r"^\s*(?P<path>[^\s`:][^`:]*?\.(?:" + _EXT + r")):" + _nums("a"), re.IGNORECASE)
 _URL = re.compile(r"https?://\S+")
 # Any extension will do when a line number follows ("schema.prisma:416"), unless it is a host name.
@@ -91,12 +102,18 @@ def find_refs(text: str, codes: list[str] | tuple[str, ...] = ()) -> list[Ref]:
     for m in _REF.finditer(text):
         ref = _ref(m.group("path"), m.group("linea") or m.group("lineb"), m.group("enda") or m.group("endb"))
         found.append((m.start(), ref))
+    for rx in (_REF_AT, _REF_OF):
+        for m in rx.finditer(text):
+            found.append((m.start() - 1, _ref(m.group("path"), m.group("linea"), m.group("enda"))))
     for m in _ANY_EXT_LINE.finditer(text):
         if m.group("ext").lower() not in _HOST_SUFFIXES:
             found.append((m.start(), _ref(m.group("path"), m.group("line"), m.group("end"))))
+    with_line = {r.key[0] for _, r in found if r.line is not None} | {
+        r.key[0] for r in out if r.line is not None
+    }
     for _, ref in sorted(found, key=lambda pair: pair[0]):
-        if ref.key in seen:
-            continue
+        if ref.key in seen or (ref.line is None and ref.key[0] in with_line):
+            continue  # "db.py at line 12" also matches "db.py" alone
         seen.add(ref.key)
         out.append(ref)
     return out

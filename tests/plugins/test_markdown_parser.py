@@ -648,6 +648,9 @@ def test_grade_formats(text, grade):
         ("main.py:1800+", ("main.py", 1800, None)),
         ("`main.py` (2015 líneas)", ("main.py", None, None)),
         ("prisma/schema.prisma:416", ("prisma/schema.prisma", 416, None)),
+        ("the query in db.py at line 12 is built", ("db.py", 12, None)),
+        ("see line 40 of app/views.py", ("app/views.py", 40, None)),
+        ("líneas 3-9 de utils.py", ("utils.py", 3, 9)),
     ],
 )
 def test_file_line_references(text, expected):
