@@ -1003,7 +1003,7 @@ def resume_run(
     """Continue a run stopped by a crash, Ctrl-C, a cap or the budget, from its ledger."""
     ui = ui or LoopUI()
     state, ledger = load_session(root, session_id)
-    if state.stop_reason == "target":
+    if state.stop_reason == "target" and not state.rollbacks:
         raise UsageError(f"session {state.id} already reached its target; nothing to resume")
     lock = RunLock(root)
     note = lock.acquire(state.id, take_over_stale_of=state.id)

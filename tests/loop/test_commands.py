@@ -142,3 +142,18 @@ def test_dry_run_exits_zero_and_creates_no_run(repo, cli):
     assert result.exit_code == 0
     assert "would fix P1" in result.stderr
     assert cli("status", "--repo", str(root)).stdout.strip() == "no gitorch runs in this repository"
+
+
+def test_resume_after_a_rollback_continues_from_the_rolled_back_tip(repo, cli):
+    root = repo([("P1", "good"), ("P2", "good2")])
+    cli("fix", "--repo", str(root), "--dim", "backend", "-q")
+    state, _ = load_session(root)
+    first, _second = branch_commits(root, state)
+    assert cli("resume", "--repo", str(root)).exit_code == 2  # target reached: nothing to resume
+    assert cli("rollback", "1", "--repo", str(root)).exit_code == 0
+    result = cli("resume", "--repo", str(root), "-q")
+    assert result.exit_code == 0, result.output
+    resumed, _ = load_session(root)
+    commits = branch_commits(root, resumed)
+    assert commits[0] == first and len(commits) == 2 and commits[1] != _second
+    assert "Gitorch-Iteration: 3" in git(root, "log", "-1", "--format=%B", commits[1])
