@@ -157,11 +157,21 @@ def list_sessions(root: Path) -> list[SessionState]:
 # The lock: one run per repository.
 
 
+def process_start(pid: int) -> str | None:
+    """The start time of process ``pid`` in clock ticks since boot (Linux), to tell a reused pid apart."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
 class LockInfo(BaseModel):
     session: str
     pid: int
     host: str
     started_at: str
+    process_start: str | None = None
 
     def alive(self) -> bool | None:
         """True/False for a process on this host; None when it runs on another host (cannot tell)."""
@@ -173,6 +183,8 @@ class LockInfo(BaseModel):
             return False
         except PermissionError:
             return True
+        if self.process_start is not None and process_start(self.pid) not in (None, self.process_start):
+            return False  # the pid was reused by another process: the run that held the lock is gone
         return True
 
     def describe(self) -> str:
@@ -201,7 +213,8 @@ class RunLock:
         it returns says so. Returns that message, or None.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        info = LockInfo(session=session_id, pid=os.getpid(), host=socket.gethostname(), started_at=now_iso())
+        info = LockInfo(session=session_id, pid=os.getpid(), host=socket.gethostname(), started_at=now_iso(),
+                        process_start=process_start(os.getpid()))
         note = None
         for _ in range(2):
             try:

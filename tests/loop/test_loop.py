@@ -306,3 +306,18 @@ def test_a_crashed_agent_call_is_retried_from_the_green_tree(project, fake_plugi
     (commit,) = branch_commits(root, state)
     assert "app/half.py" not in git(root, "show", "--name-only", "--format=", commit)
     assert state.stop_reason == "target"
+
+
+def test_a_lock_whose_pid_was_reused_by_another_process_is_stale(project):
+    import os
+    import socket
+
+    from gitorch.session import LockInfo, process_start
+
+    me = LockInfo(session="s", pid=os.getpid(), host=socket.gethostname(), started_at="t",
+                  process_start=process_start(os.getpid()))
+    assert me.alive() is True
+    reused = me.model_copy(update={"process_start": "1"})
+    assert reused.alive() is False
+    elsewhere = me.model_copy(update={"host": "another-host"})
+    assert elsewhere.alive() is None
