@@ -449,8 +449,9 @@ class ExternalCliAgent(Agent):
         super().__init__(options, context)
         # Routing grows the timeout 1.5x per retry through this factor.
         self.timeout_factor = 1.0
-        # Files a fix is about (some CLIs, aider, take them as arguments).
+        # Files a fix is about, and the path an audit covers (aider takes files as arguments).
         self.targets: list[str] = []
+        self.scope = "."
 
     # Availability ---------------------------------------------------------------------------------
 
@@ -688,6 +689,7 @@ class ExternalCliAgent(Agent):
 
     def audit(self, request: AuditRequest) -> AuditResult:
         dimension = request.dimension
+        self.scope = request.path
         schema = findings_schema() if self.wants_schema() else None
         prompt = self._mask(self.render(
             dimension.template_name(),

@@ -11,6 +11,7 @@ on stdout), so success needs a ``message_send`` event in ``--analytics-log`` (wh
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,12 @@ HEADLESS = [
     "--no-stream",
     "--no-analytics",
     "--no-show-model-warnings",
+    # No repository map: it would write .aider.tags.cache.v4/ into the checkout being audited or fixed.
+    "--map-tokens", "0",
 ]
+# An audit shows aider the audited files read-only, up to these limits.
+AUDIT_MAX_FILES = 40
+AUDIT_MAX_BYTES = 200_000
 FAILURE = re.compile(
     r"(litellm\.\w*(Error|Exception)\b|\b(AuthenticationError|APIConnectionError|RateLimitError|"
     r"BadRequestError|NotFoundError|ServiceUnavailableError)\b|not able to authenticate you|"
@@ -41,7 +47,8 @@ TOKENS = re.compile(
 )
 HEADER = re.compile(
     r"^(Aider v|Main model:|Weak model:|Editor model:|Git repo:|Repo-map:|Model:|Detected dumb terminal|"
-    r"Added .* to the chat|HTTPSConnectionPool|Warning|Use /help|Can't initialize prompt toolkit)"
+    r"Added .* to the chat|HTTPSConnectionPool|Warning|Use /help|Can't initialize prompt toolkit|"
+    r"Update git (name|email) with|Read-only file|Cur working dir|Git working dir)"
 )
 
 
@@ -70,6 +77,8 @@ class Aider(ExternalCliAgent):
         ]
         if task == "audit":
             argv.append("--dry-run")
+            for name in audit_files(cwd, self.scope):
+                argv += ["--read", name]
         else:
             argv += self.targets  # the finding's file, added to the chat
         return Invocation(argv, files={"analytics": analytics})
@@ -80,6 +89,29 @@ class Aider(ExternalCliAgent):
         return parse_aider(stdout, stderr, exit_code, files.get("analytics"))
 
 
+def audit_files(root: Path, scope: str) -> list[str]:
+    """Tracked text files under ``scope`` (never secret files), smallest first, within the limits."""
+    from gitorch.redact import is_secret_file
+
+    listed = subprocess.run(["git", "ls-files", "-z", "--", scope], cwd=root, capture_output=True, text=True,
+                            check=False, stdin=subprocess.DEVNULL).stdout
+    sized = []
+    for name in filter(None, listed.split("\0")):
+        path = root / name
+        if is_secret_file(name) or not path.is_file():
+            continue
+        size = path.stat().st_size
+        if 0 < size <= AUDIT_MAX_BYTES and b"\0" not in path.read_bytes()[:4096]:
+            sized.append((size, name))
+    chosen, total = [], 0
+    for size, name in sorted(sized):
+        if len(chosen) == AUDIT_MAX_FILES or total + size > AUDIT_MAX_BYTES:
+            break
+        chosen.append(name)
+        total += size
+    return sorted(chosen)
+
+
 def _count(text: str | None) -> int:
     if not text:
         return 0
@@ -88,17 +120,14 @@ def _count(text: str | None) -> int:
 
 
 def _reply(stdout: str) -> str:
+    """The model's answer: what follows aider's start-up banner, up to its first ``Tokens:`` line."""
     lines = stdout.splitlines()
+    end = next((i for i, line in enumerate(lines) if TOKENS.match(line)), len(lines))
     start = 0
-    for i, line in enumerate(lines):
+    for i, line in enumerate(lines[:end]):
         if HEADER.match(line):
             start = i + 1
-    body = []
-    for line in lines[start:]:
-        if TOKENS.match(line):
-            break
-        body.append(line)
-    return "\n".join(body).strip()
+    return "\n".join(lines[start:end]).strip()
 
 
 def parse_aider(

@@ -258,9 +258,13 @@ def aider() -> None:
     log = arg_after("--analytics-log")
     if arg_after("--message-file"):
         dump(message=Path(arg_after("--message-file")).read_text())
+    offline = ("HTTPSConnectionPool(host='raw.githubusercontent.com', port=443): Max retries exceeded with url: "
+               "/BerriAI/litellm/main/model_prices_and_context_window.json (Caused by NameResolutionError(...))\n")
     header = ("Detected dumb terminal, disabling fancy input and pretty output.\n\n"
-              "Aider v0.86.2\nMain model: openai/gpt-4o with diff edit format\nWeak model: gpt-4o-mini\n"
-              "Git repo: .git with 1 files\nRepo-map: using 4096 tokens, auto refresh\n\n")
+              'Update git name with: git config user.name "Your Name"\n'
+              'Update git email with: git config user.email "you@example.com"\n' + offline
+              + "Aider v0.86.2\nMain model: openai/gpt-4o with diff edit format\nWeak model: gpt-4o-mini\n"
+              "Git repo: .git with 1 files\nRepo-map: disabled\nAdded app/util.py to the chat (read-only).\n\n")
     if SCENARIO == "success":
         if log:
             Path(log).write_text(
@@ -270,7 +274,8 @@ def aider() -> None:
                                                              "total_tokens": 1241, "cost": 0.0019, "total_cost": 0.0019},
                      "user_id": "u", "time": 1795619521}) + "\n"
                 + j({"event": "exit", "properties": {"reason": "Completed --message"}, "user_id": "u", "time": 1795619522}) + "\n")
-        emit(header + TEXT + "\n\nTokens: 1.2k sent, 7 received. Cost: $0.0019 message, $0.0019 session.\n")
+        emit(header + TEXT + "\n\nTokens: 1.2k sent, 7 received. Cost: $0.0019 message, $0.0019 session.\n"
+             + offline * 3)
     if SCENARIO == "partial":  # missing key: exit 0 with the error on stdout
         if log:
             Path(log).write_text(j({"event": "launched", "properties": {}, "user_id": "u", "time": 1795619520}) + "\n"
