@@ -31,7 +31,7 @@ class Copilot(ExternalCliAgent):
     """GitHub's Copilot CLI."""
 
     name = "copilot"
-    description = "GitHub Copilot CLI (copilot -p, JSONL output, write tool only)"
+    description = "GitHub Copilot CLI (copilot -p, JSONL output, write tool for fixes only)"
     binary = "copilot"
     default_env: ClassVar[dict[str, str]] = {"COPILOT_AUTO_UPDATE": "false"}
 

@@ -4,12 +4,14 @@ Contract (shared/agent-clis README §5): ``opencode run --format json --dir DIR 
 must be closed (an open pipe hangs it). Each ``step_finish`` part carries ``tokens`` (``input``
 excludes cache reads) and ``cost`` in USD: sum them. Errors are ``{"type": "error"}`` events, exit 1.
 Permissions come from configuration: gitorch passes ``OPENCODE_CONFIG_CONTENT`` allowing edits for
-fixes and denying them (and shell) for audits, merged into any config the user set there.
+fixes and denying them (and shell) for audits, merged into any config the user set there (in the
+agent's ``env`` option or the environment).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,9 @@ class OpenCode(ExternalCliAgent):
         self, task: Task, prompt: str, cwd: Path, calldir: Path, schema: dict[str, Any] | None = None
     ) -> Invocation:
         argv = [self.executable(), "run", "--format", "json", "--dir", str(cwd), *self.model_args("-m")]
-        user = load_json(self.options.env.get("OPENCODE_CONFIG_CONTENT", "")) or {}
+        key = "OPENCODE_CONFIG_CONTENT"
+        given = self.options.env.get(key) or os.environ.get(key, "")
+        user = load_json(given) or {}
         config = {**user, "permission": {**(user.get("permission") or {}), **PERMISSIONS[task]}}
         env = {"OPENCODE_CONFIG_CONTENT": json.dumps(config)}
         if len(prompt.encode()) > ARGV_PROMPT_LIMIT:

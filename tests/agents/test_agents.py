@@ -562,3 +562,15 @@ def test_an_instance_checks_its_configured_binary(fakes, harness, monkeypatch, t
     command = get_plugins().agent_class("command")
     assert command.availability()  # the class cannot know the command
     assert not harness.agent("command", command="no-such-tool {prompt_file}").availability()
+
+
+def test_opencode_merges_its_permissions_into_the_users_config(fakes, harness, monkeypatch):
+    user = {
+        "provider": {"mine": {"options": {"baseURL": "http://127.0.0.1:1/v1"}}},
+        "permission": {"read": "allow"},
+    }
+    monkeypatch.setenv("OPENCODE_CONFIG_CONTENT", json.dumps(user))
+    harness.agent("opencode").fix(harness.fix_request())
+    config = json.loads(fakes.dump()["env"]["OPENCODE_CONFIG_CONTENT"])
+    assert config["provider"] == user["provider"]
+    assert config["permission"] == {"read": "allow", "edit": "allow", "bash": "deny", "webfetch": "deny"}
