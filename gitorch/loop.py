@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitorch.audit import make_agent, resolve_path, run_audit
+from gitorch.audit import choose_agent, make_agent, resolve_path, run_audit
 from gitorch.budget import Budget, BudgetExceeded
 from gitorch.config import Config
 from gitorch.diff import analyze
@@ -296,8 +296,19 @@ class FixLoop:
             self.event("reconciled", green=tip, previous=self.state.green_commit)
             self.state.green_commit = tip
 
+    def _warn_unfixable(self) -> None:
+        for dim in self.options.dimensions:
+            if not self.fix_chain(dim):
+                chain = [self.options.agent] if self.options.agent else self.config.routing.chain("fix", dim)
+                self.event("no_fixer", dimension=dim, chain=chain)
+                self.ui.progress(
+                    f"note: no available agent can fix {dim} (fix chain {chain}); its findings stay open "
+                    f"(set [routing.{dim}] fix = [...] or use --agent)"
+                )
+
     def _run(self) -> None:
         st = self.state
+        self._warn_unfixable()
         if not st.discovery:
             with self.phase("discovery"):
                 facts = discover(self.wt.path, self.options.path, self.config)
@@ -915,6 +926,7 @@ def _check_request(root: Path, config: Config, plugins: Plugins, options: FixOpt
         raise UsageError("no dimension to fix (use --dim or --all)")
     for dim in options.dimensions:
         plugins.dimension(dim)
+        choose_agent(plugins, dim, config)  # no auditor for a dimension: say so before anything is created
     options.path = resolve_path(root, options.path)
     if options.agent is not None:
         cls = plugins.agent_class(options.agent)

@@ -64,6 +64,7 @@ class Fixer(Agent):
     """Acts on the marker's rule name."""
 
     name = "fixer"
+    audits = frozenset()
     fixes = None
     calls: list[tuple[str, int]] = []
     contexts: list = []

@@ -314,10 +314,42 @@ def test_a_lock_whose_pid_was_reused_by_another_process_is_stale(project):
 
     from gitorch.session import LockInfo, process_start
 
-    me = LockInfo(session="s", pid=os.getpid(), host=socket.gethostname(), started_at="t",
-                  process_start=process_start(os.getpid()))
+    me = LockInfo(
+        session="s",
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        started_at="t",
+        process_start=process_start(os.getpid()),
+    )
     assert me.alive() is True
     reused = me.model_copy(update={"process_start": "1"})
     assert reused.alive() is False
     elsewhere = me.model_copy(update={"host": "another-host"})
     assert elsewhere.alive() is None
+
+
+def test_a_dimension_nobody_can_audit_is_refused_before_anything_is_created(project, fake_plugins):
+    root = project([("P1", "good")])
+    config = loop_config(root, **{"routing.audit": ["fixer"]})
+    with pytest.raises(UsageError, match="no agent in the audit chain"):
+        start_run(root, config, fake_plugins, options(config))
+    assert not git(root, "for-each-ref", "refs/heads/gitorch/", "refs/gitorch/").strip()
+
+
+def test_a_dimension_nobody_can_fix_is_noted_and_the_run_ends_honestly(project, fake_plugins):
+    root = project([("P1", "good")])
+    lines = []
+    state = run(
+        root, fake_plugins, ui=LoopUI(progress=lines.append), config_overrides={"routing.fix": ["marker"]}
+    )
+    assert any("no available agent can fix backend" in line for line in lines)
+    assert state.stop_reason == "stalled" and branch_commits(root, state) == []
+
+
+def test_path_limits_the_run_to_a_subdirectory(project, fake_plugins):
+    root = project([("P1", "good")])
+    state = run(root, fake_plugins, path="app/")
+    assert state.options.path == "app"
+    (audit, *_) = events(root, state, "audit")
+    assert all(f["location"].startswith("app/") for f in audit["findings"])
+    assert state.discovery["module_path"] == "app" and state.stop_reason == "target"
