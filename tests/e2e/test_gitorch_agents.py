@@ -294,7 +294,7 @@ def run_fix(
     config = write_config(sandbox.root / "gitorch.toml", cli, redirect, **options)
     return run_gitorch(
         sandbox, redirect, "fix", "--dim", "security", "--agent", cli, "--yes", "--max-iterations", "1",
-        "--until", "95",
+        "--until", "90",
         "--test-cmd", "python -m pytest -q -p no:cacheprovider", "--config", str(config),
         "--repo", str(sandbox.repo), *extra, timeout=240,
     )  # fmt: skip
