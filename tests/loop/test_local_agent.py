@@ -43,3 +43,15 @@ def test_the_local_agent_fixes_the_sample_one_green_commit_at_a_time(tmp_path):
     # the worktree holds the tip and nothing else
     assert git(state.worktree, "status", "--porcelain", "--ignored") == ""
     assert git(state.worktree, "rev-parse", "HEAD").strip() == commits[-1]
+
+
+@pytest.mark.slow
+def test_demo_runs_the_loop_end_to_end_and_shows_the_branch_and_the_report(tmp_path, cli):
+    pytest.importorskip("gitorch_local")
+    target = tmp_path / "demo"
+    result = cli("demo", "--dir", str(target), "--dim", "backend", "--max-iterations", "2")
+    assert result.exit_code == 0, result.output
+    assert "run branch gitorch/" in result.stdout and "# gitorch report" in result.stdout
+    state, _ = load_session(target)
+    assert branch_commits(target, state)
+    assert git(target, "status", "--porcelain") == ""  # the sample checkout itself is untouched
