@@ -233,6 +233,34 @@ class Worktree:
         except OSError:
             return False
 
+    def admin_dir(self) -> Path | None:
+        """The worktree's own directory in the git directory (``.git/worktrees/<name>``)."""
+        try:
+            link = (self.path / ".git").read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return Path(link.removeprefix("gitdir: "))
+
+    def clear_stale_locks(self, common_dir: Path, branch: str, ref_prefix: str) -> list[str]:
+        """Remove lock files a killed gitorch process left (its index, HEAD and run refs only).
+
+        Only call this holding the run lock of a session whose previous process is gone: then nothing
+        else can be writing these files.
+        """
+        candidates = [common_dir / "refs" / "heads" / f"{branch}.lock"]
+        admin = self.admin_dir()
+        if admin is not None:
+            candidates += [admin / "index.lock", admin / "HEAD.lock"]
+        refs = common_dir / ref_prefix
+        if refs.is_dir():
+            candidates += list(refs.rglob("*.lock"))
+        removed = []
+        for lock in candidates:
+            if lock.is_file():
+                lock.unlink()
+                removed.append(str(lock))
+        return removed
+
     def head(self) -> str:
         return self.git.run("rev-parse", "HEAD").strip()
 

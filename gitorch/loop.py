@@ -1045,6 +1045,12 @@ def resume_run(
         state.declined = []
         worktree = Worktree.attach(root, Path(state.worktree), state.branch, _excludes_file(root))
         ledger.append("resume", previous=previous, lock_note=note, budget_usd=state.options.budget_usd)
+        if note:  # the previous process died: git lock files it held are stale too
+            removed = worktree.clear_stale_locks(
+                git_common_dir(root), state.branch, f"refs/gitorch/{state.id}"
+            )
+            if removed:
+                ledger.append("stale_git_locks_removed", paths=removed)
         loop = FixLoop(root, config, plugins, state, ledger, worktree, ui)
         loop._recover()
     except BaseException:
