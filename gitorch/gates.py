@@ -64,7 +64,7 @@ class Verdict:
 
 @lru_cache(maxsize=256)
 def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """A gitignore-like glob: ``**/`` matches any number of directories (zero included), ``*`` stays in one."""
+    """A gitignore-like glob: ``**/`` matches any number of directories (even none), ``*`` stays in one."""
     out = []
     i = 0
     while i < len(pattern):
@@ -87,7 +87,9 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
 
 
 def matches(path: str, patterns: list[str]) -> bool:
-    """Whether ``path`` (POSIX, relative) matches one of ``patterns``; a pattern without ``/`` matches a base name."""
+    """Whether ``path`` (POSIX, relative) matches one of ``patterns``.
+
+    A pattern without ``/`` matches the base name, wherever the file is."""
     for pattern in patterns:
         target = path if "/" in pattern else PurePosixPath(path).name
         if _glob_regex(pattern).match(target):

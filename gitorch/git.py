@@ -279,7 +279,7 @@ class Worktree:
         return self.git.run("diff", "--cached", "--binary", "-M", "--no-color", "--no-ext-diff", base)
 
     def commit_staged(self, parent: str, message: str, branch: str, env: dict[str, str]) -> str:
-        """Commit the index on top of ``parent`` and move ``branch`` there (atomically, only from ``parent``)."""
+        """Commit the index on top of ``parent``; move ``branch`` there (atomically, only from ``parent``)."""
         tree = self.git.run("write-tree").strip()
         commit = self.git.run(
             "commit-tree", tree, "-p", parent, "-F", "-", input=message.encode(), env=env

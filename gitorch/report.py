@@ -232,7 +232,8 @@ def render_markdown(report: Report) -> str:
         f"- Lines added: +{r.lines_added}",
         f"- Lines removed: -{r.lines_removed}",
         f"- Net change: {r.lines_added - r.lines_removed:+d} lines",
-        f"- Commits: {r.commits} of {r.attempts} attempts ({r.rejected} rejected by a gate, {r.declined} declined)",
+        f"- Commits: {r.commits} of {r.attempts} attempts "
+        f"({r.rejected} rejected by a gate, {r.declined} declined)",
         "",
         "## Key actions",
         "",
@@ -267,7 +268,8 @@ def render_markdown(report: Report) -> str:
         lines += ["", f"Patches of {len(r.patches)} attempt(s) not committed are kept in the session folder."]
     lines += [
         "",
-        f"Review: `git log --stat {r.base_commit[:10]}..{r.branch}` · merge when satisfied; gitorch never merges.",
+        f"Review: `git log --stat {r.base_commit[:10]}..{r.branch}` · merge when satisfied; "
+        "gitorch never merges.",
         "",
     ]
     return "\n".join(lines)

@@ -47,7 +47,7 @@ def _refuse_if_dirty(wt: Worktree | None, what: str) -> None:
 
 
 def _move_branch(root: Path, state: SessionState, ledger: Ledger, target: str, event: str, **data) -> str:
-    """Save the current tip in the attic, move the branch (and worktree) to ``target``; returns the attic ref."""
+    """Save the tip in the attic, move the branch (and worktree) to ``target``; returns the attic ref."""
     git = Git(root)
     tip = git.rev(f"refs/heads/{state.branch}")
     if tip is None:

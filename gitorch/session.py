@@ -183,9 +183,8 @@ class LockInfo(BaseModel):
             return False
         except PermissionError:
             return True
-        if self.process_start is not None and process_start(self.pid) not in (None, self.process_start):
-            return False  # the pid was reused by another process: the run that held the lock is gone
-        return True
+        # a pid reused by another process: the run that held the lock is gone
+        return self.process_start is None or process_start(self.pid) in (None, self.process_start)
 
     def describe(self) -> str:
         return f"session {self.session}, pid {self.pid} on {self.host}, started {self.started_at}"
@@ -213,8 +212,13 @@ class RunLock:
         it returns says so. Returns that message, or None.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        info = LockInfo(session=session_id, pid=os.getpid(), host=socket.gethostname(), started_at=now_iso(),
-                        process_start=process_start(os.getpid()))
+        info = LockInfo(
+            session=session_id,
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            started_at=now_iso(),
+            process_start=process_start(os.getpid()),
+        )
         note = None
         for _ in range(2):
             try:

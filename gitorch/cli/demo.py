@@ -11,7 +11,11 @@ import typer
 
 from gitorch.errors import UsageError
 
-SAMPLE_CODEMODS = ["pixee:python/secure-random", "pixee:python/secure-tempfile", "pixee:python/subprocess-shell-false"]
+SAMPLE_CODEMODS = [
+    "pixee:python/secure-random",
+    "pixee:python/secure-tempfile",
+    "pixee:python/subprocess-shell-false",
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +29,10 @@ def make_sample_repo(target: Path) -> Path:
     from gitorch.sample import SAMPLE_DIR
 
     shutil.copytree(
-        SAMPLE_DIR, target, ignore=shutil.ignore_patterns("__init__.py", "__pycache__", ".pytest_cache"), dirs_exist_ok=False
+        SAMPLE_DIR,
+        target,
+        ignore=shutil.ignore_patterns("__init__.py", "__pycache__", ".pytest_cache"),
+        dirs_exist_ok=False,
     )
     (target / "inventory" / "__init__.py").write_text('"""A tiny inventory service."""\n', encoding="utf-8")
     repo = git.Repo.init(target, initial_branch="main")
@@ -37,11 +44,17 @@ def make_sample_repo(target: Path) -> Path:
 
 
 def demo(
-    directory: Annotated[Path | None, typer.Option("--dir", help="Where to create the throwaway repository.")] = None,
-    dims: Annotated[list[str] | None, typer.Option("--dim", "-d", help="Dimensions (default: backend, security).")] = None,
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Where to create the throwaway repository.")
+    ] = None,
+    dims: Annotated[
+        list[str] | None, typer.Option("--dim", "-d", help="Dimensions (default: backend, security).")
+    ] = None,
     max_iterations: Annotated[int, typer.Option("--max-iterations", help="Iteration cap.")] = 5,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve every confirmation.")] = False,
-    audit_only: Annotated[bool, typer.Option("--audit-only", help="Only audit the sample; do not run the loop.")] = False,
+    audit_only: Annotated[
+        bool, typer.Option("--audit-only", help="Only audit the sample; do not run the loop.")
+    ] = False,
 ) -> None:
     """Run the fix loop end to end on a bundled sample project, in a throwaway git repository."""
     import sys
@@ -59,8 +72,14 @@ def demo(
     # the sample's tests run with the Python gitorch runs on (pytest is one of gitorch's dependencies)
     # NOTE: only the codemods that apply to the sample: codemodder starts semgrep once per codemod, and
     # the demo should take a minute, not ten.
-    config = load_config(target, {"tests.command": f"{sys.executable} -m pytest -q", "max_iterations": max_iterations,
-                                  "agents.local.codemods": SAMPLE_CODEMODS})
+    config = load_config(
+        target,
+        {
+            "tests.command": f"{sys.executable} -m pytest -q",
+            "max_iterations": max_iterations,
+            "agents.local.codemods": SAMPLE_CODEMODS,
+        },
+    )
     plugins = get_app_plugins()
     dims = dims or ["backend", "security"]
     if audit_only:
@@ -74,11 +93,20 @@ def demo(
     from gitorch.report import build_report, render_markdown
     from gitorch.session import FixOptions, ledger_for
 
-    options = FixOptions(dimensions=dims, target_score=config.target_score, max_iterations=config.max_iterations,
-                         budget_usd=config.max_budget_usd, yes=yes, test_command=config.tests.command)
+    options = FixOptions(
+        dimensions=dims,
+        target_score=config.target_score,
+        max_iterations=config.max_iterations,
+        budget_usd=config.max_budget_usd,
+        yes=yes,
+        test_command=config.tests.command,
+    )
     state = start_run(target, config, plugins, options, loop_ui(yes))
     typer.echo(f"\nrun branch {state.branch} (your checkout of {target} was not touched):")
-    typer.echo(Git(target).run("log", "--oneline", "--no-decorate", f"{state.base_commit}..{state.branch}") or "(no commit)")
+    typer.echo(
+        Git(target).run("log", "--oneline", "--no-decorate", f"{state.base_commit}..{state.branch}")
+        or "(no commit)"
+    )
     typer.echo(render_markdown(build_report(target, state, ledger_for(target, state.id))))
     typer.echo(f"try: cd {target} && gitorch log && gitorch rollback 1 && gitorch rollback --undo")
     if state.stop_reason in ("error", "interrupted"):

@@ -88,7 +88,7 @@ def fix(
     repo: RepoOption = None,
     config_file: Annotated[Path | None, typer.Option("--config", help="Configuration file to use.")] = None,
 ) -> None:
-    """Audit, then fix findings one reviewed commit at a time on branch gitorch/<session>, until the target."""
+    """Audit, then fix findings one tested commit at a time on branch gitorch/<session>, to the target."""
     from gitorch.audit import agents_for
     from gitorch.cli import get_app_plugins
     from gitorch.cli._common import load_repo_config

@@ -32,7 +32,8 @@ def log(
     state, ledger = load_session(root, session)
     echo = typer.echo
     echo(
-        f"session {state.id} on {state.branch} (base {state.base_commit[:10]}) — {state.stop_reason or state.status}"
+        f"session {state.id} on {state.branch} (base {state.base_commit[:10]}) — "
+        f"{state.stop_reason or state.status}"
     )
     for e in ledger.events():
         kind = e["type"]
@@ -60,14 +61,16 @@ def log(
             echo(f"    commit {e['sha'][:10]} {e['subject']} (+{e['added']} -{e['removed']})")
         elif kind == "iteration_end":
             echo(
-                f"  end of iteration {e['iteration']}: {_scores(e['scores_before'])} → {_scores(e['scores_after'])}, "
+                f"  end of iteration {e['iteration']}: "
+                f"{_scores(e['scores_before'])} → {_scores(e['scores_after'])}, "
                 f"{e['commits']} commit(s), spent ${e['cost_usd']:.4f}"
             )
         elif kind == "strategy_change":
             echo(f"  no improvement: strategy {e['strategy']} (order {e['order']}, next agent in the chain)")
         elif kind in ("rollback", "rollback_undo"):
             echo(
-                f"{kind.replace('_', ' ')}: {e['previous_tip'][:10]} → {e['target'][:10]} (old tip saved as {e['attic']})"
+                f"{kind.replace('_', ' ')}: {e['previous_tip'][:10]} → {e['target'][:10]} "
+                f"(old tip saved as {e['attic']})"
             )
         elif kind == "resume":
             echo(f"\nresumed (was {e['previous']['status']}, {e['previous']['stop_reason']})")

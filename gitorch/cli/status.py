@@ -66,7 +66,8 @@ def status(
     for r in rows:
         ended = r["stop_reason"] or r["state"]
         typer.echo(
-            f"{r['session']}  {ended:<12} score {_score(r['initial_score'])} → {_score(r['score'])}/{r['target']:g}  "
+            f"{r['session']}  {ended:<12} "
+            f"score {_score(r['initial_score'])} → {_score(r['score'])}/{r['target']:g}  "
             f"iter {r['iterations']}/{r['max_iterations']}  ${r['cost_usd']:.3f}/${r['budget_usd']:.2f}  "
             f"{r['commits']} commit(s)  {r['branch']}{'  (cleaned)' if r['cleaned'] else ''}"
         )
