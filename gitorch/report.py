@@ -260,7 +260,9 @@ def render_markdown(report: Report) -> str:
             after = ", ".join(f"{d} {_fmt_score(s)}" for d, s in it.scores_after.items())
             lines.append(f"| {it.iteration} | {it.phase} | {before} → {after} | {it.commits} |")
     lines += ["", "## Tests", ""]
-    if r.tests:
+    if r.tests == "0 collected":
+        lines.append("⚠️ the test command found no tests: nothing tested these fixes")
+    elif r.tests:
         lines.append(f"{'✅' if r.tests_passing else '❌'} {r.tests} (last green run)")
     else:
         lines.append("(no test run)")

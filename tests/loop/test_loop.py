@@ -7,7 +7,7 @@ from pathlib import Path
 
 import loopfakes
 import pytest
-from loophelpers import branch_commits, dirty_up, fingerprint, git, loop_config, options, passes_tests_at
+from loophelpers import TEST_CMD, branch_commits, dirty_up, fingerprint, git, loop_config, options, passes_tests_at
 
 from gitorch.errors import UsageError
 from gitorch.loop import LoopUI, resume_run, start_run
@@ -353,3 +353,12 @@ def test_path_limits_the_run_to_a_subdirectory(project, fake_plugins):
     (audit, *_) = events(root, state, "audit")
     assert all(f["location"].startswith("app/") for f in audit["findings"])
     assert state.discovery["module_path"] == "app" and state.stop_reason == "target"
+
+
+def test_a_project_without_tests_can_be_fixed_and_the_report_says_nothing_was_tested(project, fake_plugins):
+    root = project([("P1", "good")])
+    git(root, "rm", "-q", "tests/test_calc.py")
+    git(root, "commit", "-qm", "no tests")
+    state = run(root, fake_plugins, test_command=TEST_CMD.removesuffix(" tests"))
+    assert state.stop_reason == "target"
+    assert state.last_tests == "0 collected"
