@@ -17,6 +17,20 @@ from gitorch.plugins import Plugins
 from gitorch.score import compute_score
 
 
+def audit_context(root: Path, config: Config, plugins: Plugins) -> AgentContext:
+    """The services an agent gets for a stand-alone audit: templates, redaction, the Markdown parser.
+
+    (No recorder and no budget: those belong to a fix session.)
+    """
+    from gitorch.redact import Redactor
+    from gitorch.templates import Templates
+
+    redactor = Redactor.for_repository(root)
+    parser = plugins.parser("markdown") if "markdown" in plugins.parsers() else None
+    return AgentContext(redactor=redactor, parser=parser,
+                        templates=Templates(root, config.templates_dir, redactor=redactor))
+
+
 def make_agent(plugins: Plugins, name: str, config: Config, context: AgentContext | None = None) -> Agent:
     """Instantiate agent ``name`` with its validated ``[agents.<name>]`` options."""
     cls = plugins.agent_class(name)
@@ -82,6 +96,8 @@ def run_audit(
     dim = plugins.dimension(dimension)
     rel = resolve_path(root, path)
     name = choose_agent(plugins, dimension, config, agent)
+    if context is None:
+        context = audit_context(root, config, plugins)
     instance = make_agent(plugins, name, config, context)
     availability = instance.availability()
     if not availability and not dry_run:
