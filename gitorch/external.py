@@ -652,9 +652,15 @@ class ExternalCliAgent(Agent):
         self, stdout: str, stderr: str, exit_code: int | None, extra: dict[str, str], task: Task
     ) -> ParsedOutput:
         try:
-            return self.parse_output(stdout, stderr, exit_code, extra, task)
+            parsed = self.parse_output(stdout, stderr, exit_code, extra, task)
         except Exception as exc:  # a parser bug must not lose the call's record or its cost
             return ParsedOutput(ok=False, error=f"unreadable output ({type(exc).__name__}: {exc})")
+        # NOTE: streamed answers arrive in chunks (gemini deltas, ~24 characters each), so a secret can
+        # be split across two JSON events and escape the masking of the raw output: mask the joined text.
+        parsed.text = self._mask(parsed.text)
+        if parsed.structured is not None:
+            parsed.structured = json.loads(self._mask(json.dumps(parsed.structured, ensure_ascii=False)))
+        return parsed
 
     def _error_text(self, error: str | None, exit_code: int | None, stderr: str) -> str:
         message = f"agent {self.name!r} failed (exit {exit_code}): {error or 'unsuccessful run'}"

@@ -574,3 +574,26 @@ def test_opencode_merges_its_permissions_into_the_users_config(fakes, harness, m
     config = json.loads(fakes.dump()["env"]["OPENCODE_CONFIG_CONTENT"])
     assert config["provider"] == user["provider"]
     assert config["permission"] == {"read": "allow", "edit": "allow", "bash": "deny", "webfetch": "deny"}
+
+
+def test_a_stand_alone_audit_gets_templates_redaction_and_the_markdown_parser(fakes, repo, monkeypatch):
+    from gitorch.audit import run_audit
+    from gitorch.config import Config
+    from gitorch.plugins import get_plugins
+
+    canary = "tok-canary-5e1d9a7c3b"
+    monkeypatch.setenv("MY_SERVICE_TOKEN", canary)
+    report = (
+        "**Score:** 90/100\n\n## P3 Low\n"
+        f"- [P3] hard-coded token {canary} (app/util.py:1)\n  - Recommendation: read it from the env.\n"
+    )
+    fakes.scenario("success", FAKE_TEXT=report)
+    result = run_audit(repo, "security", Config(), get_plugins(), agent="gemini")
+    prompt = prompt_sent("gemini", fakes.dump())
+    assert "You are a senior engineer auditing the **Security**" in prompt  # the template, not the fallback
+    [finding] = result.findings
+    assert (finding.severity, finding.file, finding.line) == ("P3", "app/util.py", 1)
+    assert finding.source == "gemini"
+    # the fake streams the answer in two deltas that split the token: the joined text is masked too
+    assert canary not in finding.description and "«redacted:" in finding.description
+    assert (result.claimed_score, result.score_source) == (90, "computed")
