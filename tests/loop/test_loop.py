@@ -7,7 +7,16 @@ from pathlib import Path
 
 import loopfakes
 import pytest
-from loophelpers import TEST_CMD, branch_commits, dirty_up, fingerprint, git, loop_config, options, passes_tests_at
+from loophelpers import (
+    TEST_CMD,
+    branch_commits,
+    dirty_up,
+    fingerprint,
+    git,
+    loop_config,
+    options,
+    passes_tests_at,
+)
 
 from gitorch.errors import UsageError
 from gitorch.loop import LoopUI, resume_run, start_run
