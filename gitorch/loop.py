@@ -946,6 +946,8 @@ def start_run(
     _check_request(root, config, plugins, options)
     git = Git(root)
     base = git.rev(options.base)
+    if base is None and options.base == "HEAD":
+        raise UsageError("the repository has no commit yet; commit something for gitorch to start from")
     if base is None:
         raise UsageError(f"--base {options.base!r} is not a commit in this repository")
     if options.dry_run:

@@ -128,6 +128,12 @@ def clean(root: Path, *, force: bool = False) -> CleanResult:
         if state.id == live:
             result.skipped_running.append(state.id)
             continue
+        if (
+            state.cleaned
+            and not Path(state.worktree).exists()
+            and git.rev(f"refs/heads/{state.branch}") is None
+        ):
+            continue  # nothing left of it but its ledger
         _, ledger = load_session(root, state.id)
         if state.status == "running":  # its process died without closing the session
             state.status, state.stop_reason = "interrupted", "interrupted"
