@@ -97,6 +97,7 @@ def call_with_fallback(
             reraise=True,
             before_sleep=lambda state, agent=agent: _grow(agent, timeout_growth),
         )
+        original = getattr(agent, "timeout_factor", None)
         try:
             for attempt in retrying:
                 with attempt:
@@ -114,6 +115,9 @@ def call_with_fallback(
             if not _retryable(exc):
                 raise
             last = exc
+        finally:
+            if original is not None:  # the caller may keep the agent: the next call starts at ×1 again
+                agent.timeout_factor = original
     tried = sorted({t.agent for t in kept})
     reason = f": {last}" if last is not None else ""
     raise RoutingError(f"every agent failed or was unavailable ({', '.join(tried)}){reason}", kept)

@@ -40,14 +40,16 @@ def test_retries_three_times_then_falls_back_to_the_next_agent(fakes, harness):
 def test_the_timeout_grows_one_and_a_half_times_per_retry(fakes, harness):
     fakes.scenario("hang")
     tries: list[Try] = []
+    agent = harness.agent("codex", timeout_s=0.4)
     with pytest.raises(RoutingError) as info:
         call_with_fallback(
             ["codex"],
-            lambda n: harness.agent(n, timeout_s=0.4),
+            lambda n: agent,
             lambda a: a.audit(harness.audit_request()),
             tries=tries,
         )
     assert [t.timeout_factor for t in tries] == [1.0, 1.5, 2.25]
+    assert agent.timeout_factor == 1.0  # a kept agent starts its next call at the base timeout
     assert [c.timed_out for c in harness.recorder.calls] == [True, True, True]
     assert [c.error.split("killed: ")[1].split(";")[0] for c in harness.recorder.calls] == [
         "timeout after 0.4s",
