@@ -122,10 +122,13 @@ PYTEST_NO_TESTS = 5  # pytest's exit code when it collected nothing
 def run_tests(cwd: Path, command: str, prefix: str, timeout_s: float) -> TestOutcome:
     """Run the project's test command in ``cwd``.
 
+    ``{worktree}`` in the command or the prefix becomes the directory the tests must run in (for a
+    prefix that runs them elsewhere, e.g. ``docker run -v {worktree}:/app -w /app image``).
     pytest finding no test at all (exit 5) counts as passing, with ``counts == {"collected": 0}``: a
     project without tests can still be fixed, and the report says that nothing tested the fixes.
     """
-    outcome = run_command(command_argv(command, prefix), cwd, timeout_s)
+    argv = [part.replace("{worktree}", str(cwd)) for part in command_argv(command, prefix)]
+    outcome = run_command(argv, cwd, timeout_s)
     if outcome.exit_code == PYTEST_NO_TESTS and is_pytest(command):
         return replace(outcome, passed=True, counts={"collected": 0})
     return outcome
@@ -135,7 +138,8 @@ def collect_count(cwd: Path, command: str, prefix: str, timeout_s: float) -> int
     """How many tests ``pytest --collect-only -q`` finds, for a pytest command; None otherwise."""
     if not is_pytest(command):
         return None
-    argv = command_argv(command, prefix) + ["--collect-only", "-q", "-p", "no:cacheprovider"]
+    argv = [p.replace("{worktree}", str(cwd)) for p in command_argv(command, prefix)]
+    argv += ["--collect-only", "-q", "-p", "no:cacheprovider"]
     outcome = run_command(argv, cwd, timeout_s)
     match = _COLLECTED.search(outcome.output)
     if match:

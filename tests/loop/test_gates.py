@@ -103,3 +103,11 @@ def test_sentinels_notice_hooks_config_and_the_stash(repo):
     git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "stash", "-q")
     changed = compare_sentinels(before, git_sentinels(common, repo))
     assert "hooks/" in changed and ("refs/stash" in changed or "logs/refs/stash" in changed)
+
+
+def test_the_test_command_can_name_the_worktree(tmp_path):
+    from gitorch.testrun import run_tests
+
+    outcome = run_tests(tmp_path, "sh -c 'echo {worktree}; pwd -P'", "", 30)
+    assert outcome.passed, outcome.output
+    assert outcome.output.split() == [str(tmp_path), str(tmp_path.resolve())]
