@@ -385,9 +385,9 @@ def _strip_fence(text: str) -> str:
 # The base class.
 
 
-def executable_availability(exe: str) -> Availability:
-    """Whether ``exe`` (a name on PATH or a path) can be run."""
-    if exe and shutil.which(exe):
+def executable_availability(exe: str, path: str | None = None) -> Availability:
+    """Whether ``exe`` (a name on ``path``, default PATH, or a path) can be run."""
+    if exe and shutil.which(exe, path=path):
         return Availability(True)
     return Availability(False, f"{exe!r} is not on PATH" if exe else "no executable configured")
 
@@ -461,7 +461,10 @@ class ExternalCliAgent(Agent):
 
         On the class it checks ``binary``; on an instance, the configured ``Options.binary``.
         """
-        return executable_availability(self.executable() if self is not None else cls.binary)
+        if self is None:
+            return executable_availability(cls.binary)
+        # The CLI is looked up on the PATH it will run with (Options.env may set one).
+        return executable_availability(self.executable(), self.options.env.get("PATH"))
 
     @class_or_instance
     def available(cls, self: ExternalCliAgent | None = None) -> bool:

@@ -597,3 +597,10 @@ def test_a_stand_alone_audit_gets_templates_redaction_and_the_markdown_parser(fa
     # the fake streams the answer in two deltas that split the token: the joined text is masked too
     assert canary not in finding.description and "«redacted:" in finding.description
     assert (result.claimed_score, result.score_source) == (90, "computed")
+
+
+def test_availability_looks_on_the_path_the_cli_will_run_with(fakes, harness, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    agent = harness.agent("gemini", env={"PATH": f"{fakes.bin}:/usr/bin:/bin"})
+    assert agent.availability()
+    assert agent.fix(harness.fix_request()).status == "unchanged"  # and it runs from there
