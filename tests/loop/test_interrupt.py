@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -40,7 +41,7 @@ def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 90) -> None:
 
 
 def test_sigkill_mid_attempt_leaves_the_checkout_untouched_and_a_resumable_run(
-    project, fake_plugins, tmp_path
+    project, fake_plugins, tmp_path, cli
 ):
     root = project([("P1", "good"), ("P1", "slow")])
     dirty_up(root)
@@ -55,6 +56,8 @@ def test_sigkill_mid_attempt_leaves_the_checkout_untouched_and_a_resumable_run(
     assert state.status == "running"
     assert RunLock(root).read().alive() is False
     assert git(state.worktree, "status", "--porcelain").strip()  # the half-done attempt is still there
+    status = json.loads(cli("status", "--repo", str(root), "--json").stdout)
+    assert status["runs"][0]["state"] == "dead (resumable)" and status["lock"]["session"] == state.id
     resumed = resume_run(root, loop_config(root), fake_plugins)
     assert resumed.id == state.id
     assert resumed.stop_reason == "target"
