@@ -115,15 +115,25 @@ class CleanResult:
     skipped_running: list[str] = field(default_factory=list)
 
 
+def _user_branches(git: Git) -> list[str]:
+    out = git.run("for-each-ref", "--format=%(refname)", "refs/heads/")
+    return [r for r in out.split() if not r.startswith("refs/heads/gitorch/")]
+
+
+def _in_another_branch(git: Git, commit: str) -> bool:
+    """Whether a local branch other than gitorch's own holds ``commit`` (the run was merged somewhere)."""
+    out = git.run("for-each-ref", "--contains", commit, "--format=%(refname)", "refs/heads/")
+    return any(not r.startswith("refs/heads/gitorch/") for r in out.split())
+
+
 def clean(root: Path, *, force: bool = False) -> CleanResult:
-    """Remove finished runs' worktrees; delete run branches merged into HEAD (all of them with ``force``)."""
+    """Remove finished runs' worktrees; delete run branches already merged (all of them with ``force``)."""
     result = CleanResult()
     held = RunLock(root).clear_stale()
     if held is not None:
         result.stale_lock = held.describe()
     live = running_session(root)
     git = Git(root)
-    head = git.rev("HEAD")
     for state in list_sessions(root):
         if state.id == live:
             result.skipped_running.append(state.id)
@@ -152,7 +162,7 @@ def clean(root: Path, *, force: bool = False) -> CleanResult:
             remove_worktree(root, Path(state.worktree))
         tip = git.rev(f"refs/heads/{state.branch}")
         if tip is not None:
-            merged = tip == state.base_commit or (head is not None and git.is_ancestor(tip, head))
+            merged = tip == state.base_commit or _in_another_branch(git, tip)
             if merged or force:
                 git.run("update-ref", "-d", f"refs/heads/{state.branch}")
                 result.deleted_branches.append(state.branch)
@@ -160,7 +170,8 @@ def clean(root: Path, *, force: bool = False) -> CleanResult:
                     for ref in list_refs(root, f"{REF_NAMESPACE}/{state.id}/"):
                         delete_ref(root, ref)
             else:
-                ahead = git.run("rev-list", "--count", f"{head}..{tip}" if head else tip).strip()
+                others = [f"^{r}" for r in _user_branches(git)]
+                ahead = git.run("rev-list", "--count", tip, *others).strip()
                 result.kept_branches.append(
                     f"{state.branch} ({ahead} commit(s) not merged; --force deletes it)"
                 )

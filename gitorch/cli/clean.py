@@ -20,7 +20,7 @@ def clean(
         Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")
     ] = None,
 ) -> None:
-    """Remove the worktrees of runs that are not running; delete run branches already merged into HEAD."""
+    """Remove the worktrees of runs that are not running; delete run branches already merged."""
     from gitorch import runs
     from gitorch.git import repo_root
 

@@ -123,7 +123,7 @@ def test_clean_deletes_a_merged_branch_without_force(repo, cli):
     root = repo([("P1", "good")])
     cli("fix", "--repo", str(root), "--dim", "backend", "-q")
     state, _ = load_session(root)
-    git(root, "merge", "-q", "--ff-only", state.branch)
+    git(root, "branch", "-q", "release", state.branch)  # merged into another branch than the checked-out one
     result = cli("clean", "--repo", str(root))
     assert f"deleted branch {state.branch}" in result.stdout
 
