@@ -328,7 +328,8 @@ class FixLoop:
         self.save()
         self._baseline_tests()
         while True:
-            if self._target_reached():
+            feature_pending = bool(self.options.feature) and not st.feature_done
+            if self._target_reached() and not feature_pending:
                 raise _Stop("target", f"every dimension at {self.options.target_score:g} or above")
             if st.iterations_done >= self.options.max_iterations:
                 raise _Stop("iterations", f"iteration cap reached ({self.options.max_iterations})")

@@ -371,3 +371,11 @@ def test_a_project_without_tests_can_be_fixed_and_the_report_says_nothing_was_te
     state = run(root, fake_plugins, test_command=TEST_CMD.removesuffix(" tests"))
     assert state.stop_reason == "target"
     assert state.last_tests == "0 collected"
+
+
+def test_a_feature_is_developed_even_when_the_score_is_already_at_the_target(project, fake_plugins):
+    root = project([])
+    state = run(root, fake_plugins, feature="answer 42", yes=True)
+    assert state.initial_scores == {"backend": 100.0}
+    assert state.stop_reason == "target" and state.feature_done
+    assert git(root, "ls-tree", "-r", "--name-only", f"refs/heads/{state.branch}", "app/feature.py").strip()
