@@ -291,3 +291,75 @@ def test_the_rejection_check_catches_a_bogus_flag(harness, model_server, home, c
     call = harness.recorder.calls[-1]
     assert argv_rejected(cli, call.exit_code, call.stdout, call.stderr)
     assert not model_server.agent_requests
+
+
+def test_a_real_fix_session_commits_and_replays_without_the_cli(model_server, home, tmp_path):
+    """gitorch fix with the real codex commits a fix; --replay reproduces it with no codex anywhere."""
+    import sys
+
+    exe = require("codex")
+    repo = tmp_path / "project"
+    (repo / "tests").mkdir(parents=True)
+    (repo / "app.py").write_text(
+        "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
+    )
+    (repo / "tests" / "test_app.py").write_text("def test_ok():\n    assert True\n")
+    old, new = "    return subprocess.call(cmd, shell=True)", "    return subprocess.call(cmd.split())"
+    model_server.script(
+        ToolCall("apply_patch", codex_apply_patch({"app.py": (old, new)}), usage=USAGE),
+        Reply("Removed shell=True.", usage=USAGE),
+    )
+    point = redirect(cli="codex", server=model_server, home=home)
+    env = {**minimal_env(home, path=f"{Path(exe).parent}:/usr/bin:/bin"), **point.env}
+    toml = (
+        f"[agents.codex]\nbinary = {json.dumps(exe)}\nmodel = {json.dumps(point.model)}\n"
+        f"extra_args = {json.dumps(point.args)}\n"
+        "env = { " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in env.items()) + " }\n"
+        f"[tests]\ncommand = {json.dumps(sys.executable + ' -m pytest -q -p no:cacheprovider')}\n"
+    )
+    (repo / ".gitorch.toml").write_text(toml)
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+    git("init", "-q", "-b", "main")
+    git("add", ".")
+    git("commit", "-q", "-m", "init")
+    command = [
+        sys.executable,
+        "-m",
+        "gitorch",
+        "fix",
+        "-d",
+        "security",
+        "--agent",
+        "codex",
+        "--yes",
+        "--max-iterations",
+        "1",
+    ]
+    # NOTE: the loop checks an agent's availability on its class, so the CLI must be on gitorch's PATH.
+    first_env = {**os.environ, "PATH": f"{Path(exe).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    first = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=300, env=first_env)
+    assert "committed" in first.stdout + first.stderr, first.stdout[-3000:] + first.stderr[-2000:]
+    [session] = [p.name for p in (repo / ".git" / "gitorch" / "sessions").iterdir()]
+    fixed = git("show", f"gitorch/{session}:app.py")
+    assert new in fixed
+
+    # A codex that only leaves a mark: the loop still checks the agent's availability on replay, but
+    # nothing may run it.
+    trap = tmp_path / "trap"
+    trap.mkdir()
+    (trap / "codex").write_text(f"#!/bin/sh\ntouch {tmp_path / 'codex-ran'}\nexit 99\n")
+    (trap / "codex").chmod(0o755)
+    replay_env = {**os.environ, "PATH": f"{trap}:/usr/bin:/bin"}
+    (repo / ".gitorch.toml").write_text(toml.replace(json.dumps(exe), json.dumps(str(trap / "codex"))))
+    requests = len(model_server.agent_requests)
+    again = subprocess.run(
+        [*command, "--replay", session], cwd=repo, capture_output=True, text=True, timeout=300, env=replay_env
+    )
+    assert "committed" in again.stdout + again.stderr, again.stdout[-3000:] + again.stderr[-2000:]
+    assert len(model_server.agent_requests) == requests  # the model was not asked again
+    assert not (tmp_path / "codex-ran").exists()
+    [replayed] = [p.name for p in (repo / ".git" / "gitorch" / "sessions").iterdir() if p.name != session]
+    assert git("show", f"gitorch/{replayed}:app.py") == fixed
