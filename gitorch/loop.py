@@ -785,8 +785,13 @@ class FixLoop:
         )
         spent_before = self.budget.spent_usd
 
+        calls = 0
+
         def call(agent) -> FixResult:
-            self.wt.restore(self.state.green_commit)  # a retry starts from the green tree, not a half edit
+            nonlocal calls
+            calls += 1
+            if calls > 1:  # a retry starts from the green tree, not from the crashed call's half edit
+                self.wt.restore(self.state.green_commit)
             return agent.fix(request)
 
         def note(entry: Try) -> None:
