@@ -3,11 +3,13 @@
 Contract (shared/agent-clis README §6): the positional prompt is one-shot (``-p`` is deprecated);
 ``--approval-mode auto-edit`` (hyphen) approves edit tools. Trap: an API error (even an HTTP 401)
 exits 0 with ``is_error: false`` and ``result`` text ``[API Error: …]``, so the text is checked too.
-``result.usage.input_tokens`` includes cached tokens; there is no cost field.
+``result.usage.input_tokens`` includes cached tokens; there is no cost field. Audits pass
+``--json-schema`` and read ``result.structured_result``.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +35,9 @@ class Qwen(ExternalCliAgent):
     """Alibaba's Qwen Code CLI (a Gemini CLI fork)."""
 
     name = "qwen"
-    description = "Qwen Code (qwen PROMPT, stream-json, auto-edit approval for fixes)"
+    description = "Qwen Code (qwen PROMPT, stream-json, auto-edit for fixes, --json-schema audits)"
     binary = "qwen"
+    supports_schema = True  # --json-schema: the answer comes back as result.structured_result
 
     class Options(ExternalCliAgent.Options):
         stream: bool = Field(
@@ -48,6 +51,8 @@ class Qwen(ExternalCliAgent):
         mode = "auto-edit" if task == "fix" else "default"
         output = "stream-json" if self.options.stream else "json"
         tail = ["-o", output, "--approval-mode", mode, *self.model_args("-m")]
+        if schema is not None:
+            tail += ["--json-schema", json.dumps(schema, separators=(",", ":"))]
         if len(prompt.encode()) > ARGV_PROMPT_LIMIT:
             return Invocation([self.executable(), *tail], stdin=prompt)
         return Invocation([self.executable(), argv_prompt(prompt), *tail])
@@ -88,7 +93,7 @@ def parse_qwen(stdout: str, stderr: str, exit_code: int | None) -> ParsedOutput:
         output_tokens=as_int(raw.get("output_tokens")),
     )
     text = result.get("result") if isinstance(result.get("result"), str) else ""
-    parsed = ParsedOutput(text=text, usage=usage, model=model)
+    parsed = ParsedOutput(text=text, usage=usage, model=model, structured=result.get("structured_result"))
     error = result.get("error")
     if result.get("is_error") or result.get("subtype") not in (None, "success"):
         detail = error.get("message") if isinstance(error, dict) else text

@@ -604,3 +604,28 @@ def test_availability_looks_on_the_path_the_cli_will_run_with(fakes, harness, mo
     agent = harness.agent("gemini", env={"PATH": f"{fakes.bin}:/usr/bin:/bin"})
     assert agent.availability()
     assert agent.fix(harness.fix_request()).status == "unchanged"  # and it runs from there
+
+
+def test_qwen_audit_asks_for_the_schema_and_reads_structured_result(fakes, harness):
+    answer = {
+        "score": 71,
+        "summary": "s",
+        "findings": [
+            {
+                "severity": "P2",
+                "description": "broad except",
+                "rule_id": None,
+                "file": "app/util.py",
+                "line": 2,
+                "end_line": None,
+                "recommendation": None,
+                "snippet": None,
+            }
+        ],
+    }
+    fakes.scenario("success", FAKE_STRUCTURED=json.dumps(answer))
+    result = harness.agent("qwen").audit(harness.audit_request())
+    argv = fakes.dump()["argv"]
+    assert json.loads(argv[argv.index("--json-schema") + 1])["required"] == ["score", "summary", "findings"]
+    assert [(f.severity, f.description) for f in result.findings] == [("P2", "broad except")]
+    assert result.claimed_score == 71 and harness.parser.texts == []

@@ -193,6 +193,8 @@ def real_agent(harness, cli: str, server, home: Path, **options):
 def audit_turns(cli: str) -> list:
     if cli == "claude":  # --json-schema: claude delivers the answer through its StructuredOutput tool
         return [ToolCall("StructuredOutput", ANSWER, usage=USAGE)]
+    if cli == "qwen":  # --json-schema: qwen's structured_output tool
+        return [ToolCall("structured_output", ANSWER, usage=USAGE)]
     if cli == "codex":  # --output-schema: the final message is the JSON answer
         return [Reply(json.dumps(ANSWER), usage=USAGE)]
     return [*title_turns(cli), Reply(MARKDOWN, usage=USAGE)]  # the others: a Markdown report

@@ -239,6 +239,9 @@ def qwen() -> None:
               "usage": {"input_tokens": 2468, "output_tokens": 14, "cache_read_input_tokens": 2000, "total_tokens": 2482},
               "permission_denials": []}
     stream = arg_after("-o") == "stream-json"
+    if os.environ.get("FAKE_STRUCTURED") and "--json-schema" in ARGS:
+        result["structured_result"] = json.loads(os.environ["FAKE_STRUCTURED"])
+        result["result"] = os.environ["FAKE_STRUCTURED"]
     if SCENARIO == "success" and stream:
         emit("".join(j(m) + "\n" for m in [init, {"type": "assistant", "message": {"role": "assistant", "model": "gpt-4o", "content": [{"type": "text", "text": TEXT}]}}, result]))
     if SCENARIO == "success":
