@@ -3,7 +3,8 @@
 Contract (shared/agent-clis README §1): the prompt goes to stdin of ``claude -p``; ``--output-format
 json`` prints one ``result`` object at the end. Success is ``is_error: false`` (auth and API failures
 come back as ``subtype: "success", is_error: true``); a tool refused in ``-p`` mode is listed in
-``permission_denials`` while the exit code stays 0. ``usage.input_tokens`` excludes cache reads and
+``permission_denials`` while the exit code stays 0 (a refused edit fails a fix; any other refusal
+is a note). ``usage.input_tokens`` excludes cache reads and
 cache writes; ``total_cost_usd`` is the CLI's own estimate for the call.
 """
 
@@ -119,8 +120,9 @@ def parse_claude(stdout: str, stderr: str, exit_code: int | None, task: Task = "
     if denials and parsed.ok:
         tools = sorted({str(d.get("tool_name", "?")) for d in denials if isinstance(d, dict)})
         message = f"permission denied for: {', '.join(tools)}"
-        if task == "fix":
-            # The run "succeeded" but some of its work was refused: the fix may be partial.
+        if task == "fix" and EDIT_TOOLS.intersection(tools):
+            # The run "succeeded" but an edit was refused (outside the worktree): the fix is partial.
+            # A refused Bash call (running the tests, say) is only noted: gitorch runs the tests itself.
             parsed.ok, parsed.error = False, message
         else:
             parsed.notes.append(f"claude: {message}")

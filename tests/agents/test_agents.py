@@ -629,3 +629,9 @@ def test_qwen_audit_asks_for_the_schema_and_reads_structured_result(fakes, harne
     assert json.loads(argv[argv.index("--json-schema") + 1])["required"] == ["score", "summary", "findings"]
     assert [(f.severity, f.description) for f in result.findings] == [("P2", "broad except")]
     assert result.claimed_score == 71 and harness.parser.texts == []
+
+
+def test_a_refused_bash_call_does_not_fail_a_claude_fix(fakes, harness):
+    fakes.scenario("bash_denied", FAKE_EDIT="app/util.py::41::42")
+    result = harness.agent("claude").fix(harness.fix_request())
+    assert result.status == "changed"  # the edit landed; gitorch runs the tests itself

@@ -80,6 +80,10 @@ def claude() -> None:
                     usage={"input_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
                            "output_tokens": 0}, modelUsage={})
         claude_emit(base, code=1)
+    if SCENARIO == "bash_denied":
+        base["permission_denials"] = [{"tool_name": "Bash", "tool_use_id": "toolu_fake2",
+                                       "tool_input": {"command": "python -m pytest -q"}}]
+        claude_emit(base)
     if SCENARIO == "partial":
         base["permission_denials"] = [{"tool_name": "Write", "tool_use_id": "toolu_fake1",
                                        "tool_input": {"file_path": os.getcwd() + "/new.txt", "content": "hello\n"}}]
@@ -307,7 +311,7 @@ def main() -> None:
     dump(argv=sys.argv[1:], stdin=stdin, cwd=os.getcwd(), pid=os.getpid(),
          env={k: os.environ[k] for k in ENV_KEYS if k in os.environ})
     edit = os.environ.get("FAKE_EDIT")
-    if edit and SCENARIO == "success":
+    if edit and SCENARIO in ("success", "bash_denied"):
         rel, old, new = edit.split("::")
         path = Path(os.getcwd()) / rel
         path.write_text(path.read_text().replace(old, new))
