@@ -56,6 +56,8 @@ class LocalAgent(Agent):
         mi_min_rank: Literal["B", "C"] = Field("B", description="radon mi rank reported from")
         mi_severity: dict[str, Severity] = Field(
             default_factory=lambda: {"B": Severity.P3, "C": Severity.P2})
+        mi_data_ratio: float = Field(
+            0.75, gt=0, le=1, description="skip radon mi on files whose lines are mostly data-table rows")
         codemods: list[str] = Field(default_factory=lambda: list(codemods.SECURITY_CODEMODS),
                                     description="codemodder codemods used for security fixes")
         codemods_exclude: list[str] = Field(default_factory=list)
@@ -132,7 +134,8 @@ class LocalAgent(Agent):
         exe = self._exe("radon", opts.radon, request)
         excludes = self._excludes(request)
         cc = radon.cc_command(exe, request.path, excludes, opts.cc_min_rank)
-        mi = radon.mi_command(exe, request.path, excludes)
+        skip = [] if request.dry_run else radon.data_files(root, request.path, excludes, opts.mi_data_ratio)
+        mi = radon.mi_command(exe, request.path, excludes, skip)
         if request.dry_run:
             return [], [f"would run: {display(cc, root)}", f"would run: {display(mi, root)}"]
         request.report("running radon cc…")
@@ -141,7 +144,9 @@ class LocalAgent(Agent):
         mi_report = self._json(mi, root, "radon mi")
         found, notes = radon.cc_findings(cc_report, root, excludes, opts.cc_min_rank, opts.cc_severity)
         more, more_notes = radon.mi_findings(mi_report, root, excludes, opts.mi_min_rank, opts.mi_severity)
-        return found + more, notes + more_notes
+        skipped = [f"radon mi skipped {len(skip)} data table file(s) (radon mi blows up on those): "
+                   f"{', '.join(skip[:5])}{' …' if len(skip) > 5 else ''}"] if skip else []
+        return found + more, notes + more_notes + skipped
 
     def _tests(self, request: AuditRequest, root: Path) -> tuple[list[Finding], list[str]]:
         config = request.config

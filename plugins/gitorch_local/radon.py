@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from gitorch.models import Finding, Severity
-from gitorch_local.tools import SourceLines, is_excluded, relative
+from gitorch_local.tools import SourceLines, is_excluded, python_files, relative
 
 CC_RANKS = "ABCDEF"
 MI_RANKS = "ABC"  # A: 20-100, B: 10-19, C: 0-9
@@ -22,8 +23,37 @@ def cc_command(exe: str, path: str, excludes: list[str], min_rank: str) -> list[
     return [exe, "cc", "-j", "-n", min_rank, "-i", ignore_arg(excludes), path]
 
 
-def mi_command(exe: str, path: str, excludes: list[str]) -> list[str]:
-    return [exe, "mi", "-j", "-i", ignore_arg(excludes), path]
+def mi_command(exe: str, path: str, excludes: list[str], skip: list[str] | None = None) -> list[str]:
+    argv = [exe, "mi", "-j", "-i", ignore_arg(excludes)]
+    if skip:
+        # radon matches normalised paths: "pkg/x.py" from ".", "sub/pkg/x.py" from "sub".
+        argv += ["-e", ",".join(p for file in skip for p in (file, f"*/{file}"))]
+    return [*argv, path]
+
+
+# A line of a data table: starts with a literal or bracket, ends with a comma.
+_DATA_LINE = re.compile(rb"^[ \t]*[\"'(\[{0-9-].*,[ \t]*$", re.M)
+
+
+def data_files(
+    root: Path, path: str, excludes: list[str], min_ratio: float, min_lines: int = 100
+) -> list[str]:
+    """Files that are data tables (most lines are literals ending in a comma, e.g. an emoji table).
+
+    NOTE: radon's Halstead metrics (inside ``mi``) blow up on them: rich's emoji table alone took
+    100 s and its 23 unicode tables 5 s each, out of a 388 s ``radon mi`` on rich + pytest + bandit;
+    a table has no maintainability to measure anyway. The check reads bytes once (0.05 s there).
+    """
+    heavy = []
+    for file in python_files(root, path, excludes):
+        try:
+            data = (root / file).read_bytes()
+        except OSError:
+            continue
+        lines = data.count(b"\n") + 1
+        if lines >= min_lines and len(_DATA_LINE.findall(data)) >= min_ratio * lines:
+            heavy.append(file)
+    return heavy
 
 
 def _blocks(items: list[dict[str, Any]]):  # noqa: ANN202

@@ -14,7 +14,7 @@ from typing import Any
 
 from gitorch.config import Config
 from gitorch.models import Finding, Severity
-from gitorch_local.tools import Completed, SourceLines, display, is_excluded, relative, run
+from gitorch_local.tools import Completed, SourceLines, display, is_excluded, python_files, relative, run
 
 NOT_MODULES = {"__init__.py", "__main__.py", "conftest.py", "setup.py", "noxfile.py", "manage.py"}
 
@@ -107,19 +107,6 @@ def failing_tests(junit: Path, root: Path) -> list[Finding]:
     return out
 
 
-def _walk_python(root: Path, path: str, excludes: list[str]) -> list[str]:
-    files: list[str] = []
-    base = root / path
-    for current, dirs, names in os.walk(base):
-        rel_dir = relative(root, current) if Path(current) != root else ""
-        dirs[:] = sorted(
-            d for d in dirs
-            if not d.startswith(".") and not is_excluded(f"{rel_dir}/{d}/x".lstrip("/"), excludes)
-        )
-        files += [f"{rel_dir}/{n}".lstrip("/") for n in sorted(names) if n.endswith(".py")]
-    return files
-
-
 def _imported_names(root: Path, test_files: list[str]) -> tuple[set[str], set[str]]:
     """Dotted names the test files import (with every prefix), and the test files' stems."""
     names: set[str] = set()
@@ -161,7 +148,7 @@ def coverage_findings(
     """Total and per-module coverage below thresholds, and modules no test imports."""
     out: list[Finding] = []
     notes: list[str] = []
-    all_files = _walk_python(root, path, excludes)
+    all_files = python_files(root, path, excludes)
     tests = [f for f in all_files if is_test_file(f)]
     sources = [f for f in all_files if not is_test_file(f) and PurePosixPath(f).name not in NOT_MODULES]
     imported, stems = _imported_names(root, tests)

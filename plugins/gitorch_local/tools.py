@@ -172,3 +172,16 @@ def is_excluded(file: str, excludes: list[str]) -> bool:
         elif entry in parts:
             return True
     return False
+
+
+def python_files(root: Path, path: str, excludes: list[str]) -> list[str]:
+    """The ``.py`` files under ``root/path`` (POSIX, relative to root), skipping hidden and excluded dirs."""
+    files: list[str] = []
+    for current, dirs, names in os.walk(root / path):
+        rel_dir = relative(root, current) if Path(current) != root else ""
+        dirs[:] = sorted(
+            d for d in dirs
+            if not d.startswith(".") and not is_excluded(f"{rel_dir}/{d}/x".lstrip("/"), excludes)
+        )
+        files += [f"{rel_dir}/{n}".lstrip("/") for n in sorted(names) if n.endswith(".py")]
+    return files

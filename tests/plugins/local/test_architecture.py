@@ -65,3 +65,11 @@ def test_dry_run_lists_both_radon_commands(project, audit):
     root = project(FILES)
     notes = audit(root, "architecture", dry_run=True).notes
     assert [n.split(" && ")[1].split()[1:3] for n in notes] == [["cc", "-j"], ["mi", "-j"]]
+
+
+def test_data_tables_are_left_out_of_the_maintainability_index(project, audit):
+    table = "TABLE = [\n" + "".join(f"    ({i}, {i * 7}, 'x{i}'),\n" for i in range(300)) + "]\n"
+    root = project({**FILES, "pkg/table.py": table, "pkg/code.py": FILES["mid.py"]})
+    result = audit(root, "architecture")
+    assert {f.file for f in by_rule(result, "radon:mi")} == {"huge.py", "mid.py", "pkg/code.py"}
+    assert any("skipped 1 data table file(s)" in n and "pkg/table.py" in n for n in result.notes)
