@@ -490,6 +490,24 @@ class ExternalCliAgent(Agent):
 
     # Shared machinery ------------------------------------------------------------------------------
 
+    def run_cli(
+        self,
+        argv: list[str],
+        prompt: str | None,
+        cwd: Path,
+        env: dict[str, str] | None = None,
+        timeout: float | None = None,
+        silence_timeout: float | None = None,
+    ) -> Completed:
+        """Run one command line of this CLI (``prompt`` on stdin when given, else stdin closed).
+
+        :meth:`call` is the usual entry point: it builds the argv from :meth:`invocation` and adds the
+        budget, masking, parsing and recording around this.
+        """
+        return run_process(argv, cwd=cwd, env=env, stdin_text=prompt, timeout=timeout,
+                           silence_timeout=silence_timeout if silence_timeout is not None
+                           else self.options.silence_timeout_s)
+
     def model_args(self, flag: str) -> list[str]:
         return [flag, self.options.model] if self.options.model else []
 
@@ -585,14 +603,8 @@ class ExternalCliAgent(Agent):
             invocation.with_extra(self.options.extra_args)
             started_at = datetime.now(UTC)
             try:
-                completed = run_process(
-                    invocation.argv,
-                    cwd=cwd,
-                    env=self.environment(invocation),
-                    stdin_text=invocation.stdin,
-                    timeout=self.timeout_s(config),
-                    silence_timeout=self.options.silence_timeout_s,
-                )
+                env = self.environment(invocation)
+                completed = self.run_cli(invocation.argv, invocation.stdin, cwd, env, self.timeout_s(config))
             except KeyboardInterrupt:
                 # The group is dead; keep what the call cost (unknown: its estimate) and re-raise.
                 usage = Usage(calls=1, cost_usd=round(estimate or 0.0, 6),
