@@ -293,6 +293,20 @@ class Worktree:
         self.git.run("reset", "-q", "--hard", commit)
         self.git.run("clean", "-q", "-ffdx")
 
+    def settle(self, commit: str) -> None:
+        """After committing the index as ``commit``: drop what the test run left behind.
+
+        Cheaper than :meth:`restore` in the usual case: ``diff-files`` only checks the tracked files'
+        stat data (the index was just written), and the hard reset runs only if the tests modified one.
+        """
+        self._guard()
+        quiet = subprocess.run(
+            ["git", *_SAFE_CONFIG, "diff-files", "--quiet"], cwd=self.path, capture_output=True
+        )
+        if quiet.returncode != 0:
+            self.git.run("reset", "-q", "--hard", commit)
+        self.git.run("clean", "-q", "-ffdx")
+
     def reattach(self, branch: str) -> None:
         """Point the worktree's HEAD back at the run branch (an agent may have switched or detached it)."""
         self.git.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")

@@ -902,7 +902,7 @@ class FixLoop:
             paths=stats.touched,
         )
         self.save()
-        self.wt.restore(sha)  # drop what the test run left behind
+        self.wt.settle(sha)  # drop what the test run left behind
         self.ui.progress(f"    committed {sha[:10]} ({subject})")
 
 

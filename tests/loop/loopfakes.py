@@ -109,6 +109,12 @@ class Fixer(Agent):
         elif rule == "fewer":
             t = root / "tests" / "test_calc.py"
             t.write_text(t.read_text().replace("def test_add_neg", "def helper_add_neg"))
+        elif rule == "dirtytests":  # the tests themselves modify a tracked file and leave an untracked one
+            t = root / "tests" / "test_calc.py"
+            t.write_text(
+                t.read_text() + "\n\nopen('app/big.py', 'a').write('# tests wrote this\\n')\n"
+                "open('scratch.txt', 'w').write('left behind')\n"
+            )
         elif rule == "addtest":
             t = root / "tests" / "test_more.py"
             t.write_text("from app.calc import add\n\n\ndef test_more():\n    assert add(2, 2) == 4\n")

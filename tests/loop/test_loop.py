@@ -379,3 +379,14 @@ def test_a_feature_is_developed_even_when_the_score_is_already_at_the_target(pro
     assert state.initial_scores == {"backend": 100.0}
     assert state.stop_reason == "target" and state.feature_done
     assert git(root, "ls-tree", "-r", "--name-only", f"refs/heads/{state.branch}", "app/feature.py").strip()
+
+
+def test_what_the_tests_change_or_leave_behind_never_reaches_a_commit(project, fake_plugins):
+    root = project([("P1", "dirtytests"), ("P1", "good")])  # one iteration: no re-audit between them
+    state = run(root, fake_plugins)
+    commits = branch_commits(root, state)
+    assert len(commits) == 2
+    for commit in commits:
+        files = git(root, "show", "--name-only", "--format=", commit).split()
+        assert "app/big.py" not in files and "scratch.txt" not in files
+    assert git(state.worktree, "status", "--porcelain", "--ignored") == ""
