@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from gitorch.errors import AgentError
+from gitorch.errors import AgentError, AnalyzerMissingError
 from gitorch.models import (
     Agent,
     AuditRequest,
@@ -62,7 +62,7 @@ class LocalAgent(Agent):
                                     description="codemodder codemods used for security fixes")
         codemods_exclude: list[str] = Field(default_factory=list)
         analyzer_timeout_s: float = Field(600, gt=0)
-        codemod_timeout_s: float = Field(900, gt=0)
+        codemod_timeout_s: float = Field(600, gt=0)
 
     @classmethod
     def availability(cls) -> Availability:
@@ -208,10 +208,18 @@ class LocalAgent(Agent):
             return FixResult(status="unchanged", summary="dry run: would apply a codemodder change")
         # NOTE: a codemodder run costs minutes; only rules some codemod targets are worth one.
         targeted = codemods.targeted(rule)
-        changes, fresh = codemods.load_or_produce(
-            root, selected, excludes, request.path, opts.codemod_timeout_s, opts.codemodder,
-            produce_missing=targeted,
-        )
+        # After a whole-tree run timed out (a large tree), runs are limited to the finding's file.
+        one_file = finding.file if codemods.whole_tree_timed_out(
+            root, selected, excludes, request.path, opts.codemod_timeout_s) else None
+        try:
+            changes, fresh = codemods.load_or_produce(
+                root, selected, excludes, request.path, opts.codemod_timeout_s, opts.codemodder,
+                file=one_file, produce_missing=targeted,
+            )
+        except AnalyzerMissingError:
+            raise
+        except AgentError as exc:
+            return FixResult(status="failed", summary=str(exc))
         for attempt in range(2):
             candidates = [c for c in changes if codemods.matches(c, finding, by_line=fresh)]
             for change in candidates:
@@ -223,9 +231,14 @@ class LocalAgent(Agent):
             if fresh or attempt or not (targeted or candidates):
                 break
             # A report made before earlier fixes: run codemodder again on this one file.
-            changes, fresh = codemods.load_or_produce(root, selected, excludes, request.path,
-                                                      opts.codemod_timeout_s, opts.codemodder,
-                                                      file=finding.file, fresh_only=True)
+            try:
+                changes, fresh = codemods.load_or_produce(root, selected, excludes, request.path,
+                                                          opts.codemod_timeout_s, opts.codemodder,
+                                                          file=finding.file, fresh_only=True)
+            except AnalyzerMissingError:
+                raise
+            except AgentError as exc:
+                return FixResult(status="failed", summary=str(exc))
         return FixResult(status="cannot_fix",
                          summary=f"no security codemod fixes {rule} at {finding.location}; {LEFT_FOR_AI}")
 

@@ -389,8 +389,9 @@ def load_or_produce(root: Path, codemods: list[str], excludes: list[str], path: 
                     produce_missing: bool = True, report=None) -> tuple[list[Change], bool]:  # noqa: ANN001
     """The changes codemodder proposes for ``root`` at its current commit, from cache when possible.
 
-    ``file`` restricts a fresh run to one file (used when a cached change no longer applies).
-    Returns ``(changes, fresh)``: ``fresh`` is False for a report made at an earlier commit.
+    ``file`` restricts a fresh run to one file (used when a cached change no longer applies, and
+    for every fix once a whole-tree run has timed out here). Returns ``(changes, fresh)``:
+    ``fresh`` is False for a report made at an earlier commit.
     """
     cache = ReportCache(root, scope_key(codemods, excludes, path))
     found = cache.load(file)
@@ -398,9 +399,27 @@ def load_or_produce(root: Path, codemods: list[str], excludes: list[str], path: 
         return changes_of(found[0]), found[1]
     if not produce_missing:
         return [], False
+    marker = cache.dir / f"timeout-{cache.scope}-{int(timeout)}"
+    if file is None and marker.exists():
+        # NOTE: a whole-tree run already timed out with this timeout: do not pay it again.
+        raise AgentError(f"codemodder timed out on this tree before ({timeout:g}s); raise "
+                         "agents.local.codemod_timeout_s to try again")
     if report is not None:
         report(f"running codemodder ({len(codemods)} security codemods, dry run)…")
-    text = produce(root, codemods, excludes, timeout, file or path_include_for(path), exe)
+    try:
+        text = produce(root, codemods, excludes, timeout, file or path_include_for(path), exe)
+    except AgentError:
+        if file is None and cache.head() is not None:
+            cache.dir.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        raise
     cache.store(text, file)
     return changes_of(Codetf.model_validate_json(text)), True
 
+
+def whole_tree_timed_out(
+    root: Path, codemods: list[str], excludes: list[str], path: str, timeout: float
+) -> bool:
+    """Did a whole-tree codemodder run time out here (with this timeout)?"""
+    cache = ReportCache(root, scope_key(codemods, excludes, path))
+    return (cache.dir / f"timeout-{cache.scope}-{int(timeout)}").exists()

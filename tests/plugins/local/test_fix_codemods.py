@@ -8,6 +8,7 @@ it fails loudly; the slow test runs codemodder (and semgrep) for real.
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from gitorch_local import codemods
 from gitorch_local.agent import LocalAgent
 
 from gitorch.config import Config
-from gitorch.errors import AnalyzerMissingError
+from gitorch.errors import AgentError, AnalyzerMissingError
 from gitorch.models import AuditRequest, Finding
 
 from .conftest import DATA, by_rule, dimension, git
@@ -155,3 +156,25 @@ def test_real_codemodder_runs_once_and_its_changes_apply_one_at_a_time(project, 
     assert len(list(cache_dir.iterdir())) == 1  # no second codemodder run
     assert any("shell=False" in line for line in diff(root))
     assert git(root, "status", "--porcelain") == " M app.py\n"
+
+
+def test_a_codemodder_timeout_fails_the_attempt_and_is_not_paid_twice(project, audit, fix, tmp_path):
+    slow = tmp_path / "codemodder"
+    slow.write_text("#!/bin/sh\nsleep 30\n")
+    slow.chmod(0o755)
+    options = {"codemodder": str(slow), "codemod_timeout_s": 1}
+    root = project({"app.py": SOURCE})
+    shell = by_rule(audit(root, "security"), "B602")[0]
+
+    start = time.monotonic()
+    done = fix(root, shell, options=options)
+    assert done.status == "failed" and "did not finish within 1s" in done.summary
+    assert time.monotonic() - start < 10
+    assert git(root, "status", "--porcelain") == ""
+
+    agent = LocalAgent(LocalAgent.Options.model_validate(options))
+    request = AuditRequest(root=root, dimension=dimension("security"), config=Config())
+    start = time.monotonic()
+    with pytest.raises(AgentError, match="timed out on this tree before"):
+        agent.deterministic_fixes(request)
+    assert time.monotonic() - start < 5
