@@ -41,15 +41,16 @@ class TestRun:
     addopts: str | None = None  # set when the options travel through PYTEST_ADDOPTS
 
 
-def plan(config: Config, path: str, workdir: Path | None = None) -> TestRun:
+def plan(config: Config, path: str, workdir: Path | None = None, *, coverage: bool = True) -> TestRun:
     """Build the test command: the configured one (with its prefix) plus junit and coverage reports."""
     workdir = workdir or Path(tempfile.mkdtemp(prefix="gitorch-tests-"))
-    junit, coverage = workdir / "junit.xml", workdir / "coverage.json"
+    junit, cov_json = workdir / "junit.xml", workdir / "coverage.json"
     extra = [
         "-p", "no:cacheprovider",  # no .pytest_cache in the user's tree
         f"--junitxml={junit}", "-o", "junit_family=xunit1",  # xunit1 carries file and line
-        f"--cov={path}", f"--cov-report=json:{coverage}",
     ]
+    if coverage:
+        extra += [f"--cov={path}", f"--cov-report=json:{cov_json}"]
     command = shlex.split(config.tests.command)
     env = dict(os.environ)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -60,7 +61,12 @@ def plan(config: Config, path: str, workdir: Path | None = None) -> TestRun:
     else:
         # NOTE: a wrapper (make, tox, a script) that runs pytest still picks these up.
         addopts = env["PYTEST_ADDOPTS"] = f"{env.get('PYTEST_ADDOPTS', '')} {shlex.join(extra)}".strip()
-    return TestRun(shlex.split(config.command_prefix) + command, env, junit, coverage, workdir, addopts)
+    return TestRun(shlex.split(config.command_prefix) + command, env, junit, cov_json, workdir, addopts)
+
+
+def lacks_pytest_cov(done: Completed) -> bool:
+    """pytest refused ``--cov`` (usage error, exit 4): pytest-cov is not installed where tests run."""
+    return done.returncode == 4 and "--cov" in (done.stderr + done.stdout)
 
 
 def describe(test_run: TestRun, root: Path) -> str:

@@ -136,3 +136,12 @@ def test_dry_run_shows_the_command_with_reports(project, audit):
     assert "--junitxml=" in note and "--cov-report=json:" in note and "-p no:cacheprovider" in note
     assert not any(Path(root).rglob("junit.xml"))
     assert os.path.basename(PYTHON) in note
+
+
+def test_without_pytest_cov_the_tests_still_run_and_coverage_is_said_missing(project, audit):
+    root = make(project)
+    result = audit(root, "tests", config=config(command=f"{PYTHON} -m pytest -q -p no:pytest_cov"))
+    assert len(by_rule(result, "tests:failing")) == 1
+    assert not by_rule(result, "tests:command-failed") and not by_rule(result, "tests:coverage")
+    assert any("coverage was not measured" in n for n in result.notes)
+    assert [f.file for f in by_rule(result, "tests:untested-module")] == ["pkg/other.py"]
