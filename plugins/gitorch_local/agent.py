@@ -176,6 +176,9 @@ class LocalAgent(Agent):
         rule = finding.rule_id or ""
         if not finding.file:
             return FixResult(status="cannot_fix", summary=f"no file to fix; {LEFT_FOR_AI}")
+        root = Path(request.root).resolve()
+        if not (root / finding.file).resolve().is_relative_to(root):
+            return FixResult(status="cannot_fix", summary=f"{finding.file} is outside the worktree")
         if finding.dimension == "backend" and rule.startswith("ruff:"):
             return self._fix_ruff(request)
         if finding.dimension == "security" and (rule.startswith("codemod:") or rule.startswith("B")):
@@ -184,7 +187,7 @@ class LocalAgent(Agent):
                          summary=f"no deterministic fix for {rule or finding.dimension}; {LEFT_FOR_AI}")
 
     def _fix_ruff(self, request: FixRequest) -> FixResult:
-        root, finding, opts = Path(request.root), request.finding, self.options
+        root, finding, opts = Path(request.root).resolve(), request.finding, self.options
         code = (finding.rule_id or "").removeprefix("ruff:")
         if code == "syntax-error":
             return FixResult(status="cannot_fix", summary=f"syntax errors are {LEFT_FOR_AI}")
@@ -200,7 +203,7 @@ class LocalAgent(Agent):
         return [c for c in self.options.codemods if c not in set(self.options.codemods_exclude)]
 
     def _fix_codemod(self, request: FixRequest) -> FixResult:
-        root, finding, opts = Path(request.root), request.finding, self.options
+        root, finding, opts = Path(request.root).resolve(), request.finding, self.options
         excludes = list(request.config.exclude)
         selected = self._codemod_settings()
         rule = finding.rule_id or ""
@@ -256,7 +259,7 @@ class LocalAgent(Agent):
         ``security``, ruff's safe fixes of ``extra_fix_rules`` for ``backend``), as findings the loop
         may pass to :meth:`fix`. Cheap to apply, so worth it in any phase."""
         dimension = request.dimension.name
-        root = Path(request.root)
+        root = Path(request.root).resolve()
         if request.dry_run or dimension not in self.fixes:
             return []
         if dimension == "backend":

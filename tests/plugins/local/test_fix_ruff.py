@@ -98,3 +98,13 @@ def test_repository_config_means_no_extra_rules_and_its_settings_drive_the_fix(p
     finding = audit(root, "backend").findings[0]
     assert fix(root, finding).status == "changed"
     assert Path(root, "app.py").read_text() == "import os\n\nprint(os.sep)\n"
+
+
+def test_a_file_outside_the_worktree_is_never_touched(project, fix, tmp_path):
+    root = project({"app.py": SOURCE})
+    outside = tmp_path / "outside.py"
+    outside.write_text("import os\n")
+    finding = Finding(dimension="backend", severity=Severity.P3, rule_id="ruff:F401",
+                      file="../outside.py", line=1, description="x", snippet="import os")
+    assert fix(root, finding).status == "cannot_fix"
+    assert outside.read_text() == "import os\n"
