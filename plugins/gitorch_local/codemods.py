@@ -285,9 +285,9 @@ class ReportCache:
         if head is None:
             return None
         candidates = [(head, True)]
-        if "+" not in head:
-            history = _git(self.root, "rev-list", "--max-count=200", "HEAD") or ""
-            candidates += [(sha, False) for sha in history.split()[1:]]
+        history = (_git(self.root, "rev-list", "--max-count=200", "HEAD") or "").split()
+        # HEAD itself is an older state when the worktree has uncommitted changes.
+        candidates += [(sha, False) for sha in (history if "+" in head else history[1:])]
         for key, fresh in candidates:
             for scoped in ([file, None] if fresh and file else [None]):
                 path = self._file(key, scoped)
