@@ -21,7 +21,7 @@ SEVERITY_MAP: dict[tuple[str, str], Severity] = {
     ("MEDIUM", "LOW"): Severity.P3,
     ("LOW", "HIGH"): Severity.P3,
     ("LOW", "MEDIUM"): Severity.P3,
-    ("LOW", "LOW"): Severity.P4,
+    ("LOW", "LOW"): Severity.P3,
 }
 
 RECOMMENDATIONS = {
@@ -102,7 +102,7 @@ def findings(report: dict[str, Any], root: Path, excludes: list[str]) -> tuple[l
         line_range = item.get("line_range") or [line]
         severity = SEVERITY_MAP.get(
             (item.get("issue_severity", "LOW").upper(), item.get("issue_confidence", "LOW").upper()),
-            Severity.P4,
+            Severity.P3,  # UNDEFINED severity or confidence
         )
         advice = RECOMMENDATIONS.get(test_id, f"Review the {item.get('test_name', test_id)} pattern")
         more = item.get("more_info")
