@@ -94,6 +94,7 @@ def _inline(token: Any) -> list[Line]:
     text: list[str] = []
     raw: list[str] = []
     codes: list[str] = []
+    underscores: list[bool] = []
 
     def flush() -> None:
         lines.append(Line("".join(text).strip(), "".join(raw).strip(), list(codes)))
@@ -112,6 +113,19 @@ def _inline(token: Any) -> list[Line]:
             codes.append(child.content)
         elif kind in ("softbreak", "hardbreak"):
             flush()
+        elif kind in ("strong_open", "em_open") and "_" in child.markup:
+            # `app/__init__.py` parses as app/<strong>init</strong>.py: underscores that open right
+            # after a word or path character are part of a name, not emphasis.
+            before = "".join(text)
+            literal = bool(before) and not before[-1].isspace()
+            underscores.append(literal)
+            raw.append(child.markup)
+            if literal:
+                text.append(child.markup)
+        elif kind in ("strong_close", "em_close") and "_" in child.markup:
+            raw.append(child.markup)
+            if underscores and underscores.pop():
+                text.append(child.markup)
         elif kind in ("strong_open", "strong_close", "em_open", "em_close", "s_open", "s_close"):
             raw.append(child.markup)
         elif kind == "image":
