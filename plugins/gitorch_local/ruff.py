@@ -29,6 +29,7 @@ SEVERITY_BY_PREFIX: dict[str, Severity] = {
     "F82": Severity.P1,  # undefined names
     "PLE": Severity.P1,  # pylint errors: calls that raise
     "F5": Severity.P2,  # %-format / str.format mismatches
+    "F541": Severity.P3,  # f-string without placeholders: harmless
     "F6": Severity.P2,  # repeated dict keys, star-expression misuse
     "F811": Severity.P2,  # redefinition of an unused name
     "F": Severity.P3,  # unused imports and variables

@@ -75,6 +75,8 @@ def test_ruff_writes_no_cache_in_the_tree(project, audit):
 def test_severity_table_prefers_the_longest_prefix():
     assert severity_of("F821") == Severity.P1
     assert severity_of("F811") == Severity.P2
+    assert severity_of("F501") == Severity.P2
+    assert severity_of("F541") == Severity.P3
     assert severity_of("F401") == Severity.P3
     assert severity_of("B950") == Severity.P3
     assert severity_of("B006") == Severity.P2
