@@ -12,6 +12,7 @@ checkout is never the target of a destructive git command.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -292,6 +293,7 @@ class Worktree:
         self._guard()
         self.git.run("reset", "-q", "--hard", commit)
         self.git.run("clean", "-q", "-ffdx")
+        self._keep_index(commit)
 
     def settle(self, commit: str) -> None:
         """After committing the index as ``commit``: drop what the test run left behind.
@@ -300,12 +302,52 @@ class Worktree:
         stat data (the index was just written), and the hard reset runs only if the tests modified one.
         """
         self._guard()
-        quiet = subprocess.run(
-            ["git", *_SAFE_CONFIG, "diff-files", "--quiet"], cwd=self.path, capture_output=True
-        )
-        if quiet.returncode != 0:
+        if not self._tracked_clean():
             self.git.run("reset", "-q", "--hard", commit)
         self.git.run("clean", "-q", "-ffdx")
+        self._keep_index(commit)
+
+    def roll_back(self, commit: str, paths: list[str], *, tests_ran: bool) -> None:
+        """Undo a staged attempt on top of ``commit``, whose diff touched ``paths`` (those in ``commit``).
+
+        The index kept when the worktree was last made ``commit`` is put back and only ``paths`` are
+        checked out from it, instead of a hard reset that re-reads every file of a big tree. After a
+        test run (which may have changed any file) the tracked files are checked too. Falls back to
+        :meth:`restore` when no kept index matches ``commit``.
+        """
+        self._guard()
+        admin = self.admin_dir()
+        kept = admin / f"gitorch-index-{commit}" if admin is not None else None
+        if kept is None or not kept.is_file() or not self.head_is_commit(commit):
+            self.restore(commit)
+            return
+        shutil.copyfile(kept, admin / "index")
+        try:
+            if paths:
+                stdin = "\0".join(paths).encode() + b"\0"
+                self.git.run("checkout-index", "-f", "-u", "-z", "--stdin", input=stdin)
+            if tests_ran and not self._tracked_clean():
+                self.git.run("reset", "-q", "--hard", commit)
+            self.git.run("clean", "-q", "-ffdx")
+        except GitError:  # e.g. a file the attempt turned into a directory: the thorough way
+            self.restore(commit)
+
+    def _tracked_clean(self) -> bool:
+        args = ["git", *_SAFE_CONFIG, "diff-files", "--quiet"]
+        return subprocess.run(args, cwd=self.path, capture_output=True).returncode == 0
+
+    def _keep_index(self, commit: str) -> None:
+        """Keep a copy of the index matching ``commit`` (see :meth:`roll_back`); older copies go."""
+        admin = self.admin_dir()
+        if admin is None or not (admin / "index").is_file():
+            return
+        for old in admin.glob("gitorch-index-*"):
+            if old.name != f"gitorch-index-{commit}":
+                old.unlink(missing_ok=True)
+        shutil.copyfile(admin / "index", admin / f"gitorch-index-{commit}")
+
+    def head_is_commit(self, commit: str) -> bool:
+        return self.git.rev("HEAD") == commit
 
     def reattach(self, branch: str) -> None:
         """Point the worktree's HEAD back at the run branch (an agent may have switched or detached it)."""

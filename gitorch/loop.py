@@ -669,7 +669,7 @@ class FixLoop:
                 diff=stats.summary(),
             )
             if decision == "reject":
-                self._roll_back(label + "-rejected", patch, "rejected", verdict.describe("reject"))
+                self._roll_back(label + "-rejected", patch, "rejected", verdict.describe("reject"), stats)
                 outcome = "rejected"
                 return outcome, None
             if decision == "confirm":
@@ -683,7 +683,7 @@ class FixLoop:
                 )
                 waited["human"] = time.monotonic() - t
                 if not approved:
-                    self._roll_back(label + "-declined", patch, "declined", "needs a human decision")
+                    self._roll_back(label + "-declined", patch, "declined", "needs a human decision", stats)
                     outcome = "declined"
                     return outcome, None
             touches_tests = st.tests_collected is not None and any(
@@ -744,7 +744,9 @@ class FixLoop:
                 output=None if tests.passed else tests.output[-2000:],
             )
             if not tests.passed:
-                self._roll_back(label + "-tests-failed", patch, "tests failed", tests.brief())
+                self._roll_back(
+                    label + "-tests-failed", patch, "tests failed", tests.brief(), stats, tests_ran=True
+                )
                 outcome = "failed_tests"
                 return outcome, tests.output
             self._commit(finding, agent_name, phase, stats, cost, result)
@@ -839,9 +841,15 @@ class FixLoop:
         self.event("agent_moved_head", symbolic=symbolic, head=head, branch_tip=tip)
         return what
 
-    def _roll_back(self, label: str, patch: str, reason: str, detail: str) -> None:
+    def _roll_back(
+        self, label: str, patch: str, reason: str, detail: str, stats=None, *, tests_ran: bool = False
+    ) -> None:
         saved = self.ledger.save_patch(label, patch)
-        self.wt.restore(self.state.green_commit)
+        if stats is None:
+            self.wt.restore(self.state.green_commit)
+        else:  # only what the attempt touched goes back (and what the tests touched, if they ran)
+            in_green = sorted({p for f in stats.files if not f.is_new for p in [f.old_path or f.path]})
+            self.wt.roll_back(self.state.green_commit, in_green, tests_ran=tests_ran)
         self.event(
             "rollback_attempt", iteration=self.state.iteration, reason=reason, detail=detail, patch=str(saved)
         )

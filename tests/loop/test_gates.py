@@ -111,3 +111,29 @@ def test_the_test_command_can_name_the_worktree(tmp_path):
     outcome = run_tests(tmp_path, "sh -c 'echo {worktree}; pwd -P'", "", 30)
     assert outcome.passed, outcome.output
     assert outcome.output.split() == [str(tmp_path), str(tmp_path.resolve())]
+
+
+def test_a_staged_attempt_rolls_back_through_the_kept_index_exactly(repo, monkeypatch):
+    from gitorch.git import Worktree
+
+    excludes = repo / ".git" / "gitorch-exclude"
+    excludes.write_text("")
+    wt = Worktree.create(repo, repo / ".git" / "gitorch" / "worktrees" / "w", "gitorch/w", "HEAD", excludes)
+    green = wt.head()
+    wt.restore(green)  # keeps the index matching green
+    before = {p.relative_to(wt.path).as_posix(): p.read_bytes() for p in wt.path.rglob("*") if p.is_file()}
+    (wt.path / "a.txt").write_text("changed\n")
+    (wt.path / "gone.py").unlink()
+    (wt.path / "blob.bin").rename(wt.path / "moved.bin")
+    (wt.path / "brand_new.py").write_text("N = 1\n")
+    (wt.path / "debug.log").write_text("ignored? not here, but untracked\n")
+    wt.stage_all()
+    stats = analyze(wt.staged_patch(green))
+    in_green = sorted({f.old_path or f.path for f in stats.files if not f.is_new})
+    assert in_green == ["a.txt", "blob.bin", "gone.py"]
+    monkeypatch.setattr(Worktree, "restore", lambda self, commit: pytest.fail("took the slow path"))
+    wt.roll_back(green, in_green, tests_ran=False)
+    after = {p.relative_to(wt.path).as_posix(): p.read_bytes() for p in wt.path.rglob("*") if p.is_file()}
+    assert after == before
+    assert git(wt.path, "status", "--porcelain", "--ignored") == ""
+    assert git(wt.path, "diff", "--cached", "--name-only", green) == ""
