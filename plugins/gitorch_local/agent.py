@@ -221,7 +221,7 @@ class LocalAgent(Agent):
         one_file = finding.file if codemods.whole_tree_timed_out(
             root, selected, excludes, request.path, opts.codemod_timeout_s) else None
         try:
-            changes, fresh = codemods.load_or_produce(
+            changes, fresh, basis = codemods.load_or_produce(
                 root, selected, excludes, request.path, opts.codemod_timeout_s, opts.codemodder,
                 file=one_file, produce_missing=targeted,
             )
@@ -239,9 +239,11 @@ class LocalAgent(Agent):
                                              f"({change.path}:{change.first_line})")
             if fresh or attempt or not (targeted or candidates):
                 break
+            if not candidates and codemods.line_was_there(root, basis, finding.file or "", finding.snippet):
+                break  # the report saw this very line and proposed nothing for it
             # A report made before earlier fixes: run codemodder again on this one file.
             try:
-                changes, fresh = codemods.load_or_produce(root, selected, excludes, request.path,
+                changes, fresh, basis = codemods.load_or_produce(root, selected, excludes, request.path,
                                                           opts.codemod_timeout_s, opts.codemodder,
                                                           file=finding.file, fresh_only=True)
             except AnalyzerMissingError:
@@ -266,7 +268,7 @@ class LocalAgent(Agent):
             return self._extra_ruff(request, root)
         audit = self.audit(request)
         selected = self._codemod_settings()
-        changes, fresh = codemods.load_or_produce(
+        changes, fresh, _ = codemods.load_or_produce(
             root, selected, list(request.config.exclude), request.path, self.options.codemod_timeout_s,
             self.options.codemodder, report=request.report,
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gitorch.models import Finding, Severity
-from gitorch_local.tools import SourceLines, is_excluded, relative
+from gitorch_local.tools import SourceLines, is_excluded, is_test_file, relative
 
 # NOTE: severity x confidence -> P0..P3 (documented in docs/local-agent.md). Bandit's LOW severity
 # tests (import of subprocess, assert, random) are hints, never above P3.
@@ -93,9 +93,13 @@ def findings(report: dict[str, Any], root: Path, excludes: list[str]) -> tuple[l
     """Findings and notes (files bandit could not parse) from bandit's JSON report."""
     lines = SourceLines(root)
     out: list[Finding] = []
+    # NOTE: without a repository config of its own, asserts in tests are what tests are made of.
+    own_config = bool(config_args(root))
     for item in report.get("results", []):
         file = relative(root, item["filename"])
         if is_excluded(file, excludes):
+            continue
+        if item.get("test_id") == "B101" and not own_config and is_test_file(file):
             continue
         test_id = item.get("test_id") or "bandit"
         line = int(item.get("line_number") or 0) or None

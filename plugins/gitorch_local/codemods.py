@@ -279,8 +279,9 @@ class ReportCache:
         extra = hashlib.sha1(file.encode()).hexdigest()[:10] if file else "all"
         return self.dir / f"{key}-{self.scope}-{extra}.json"
 
-    def load(self, file: str | None = None) -> tuple[Codetf, bool] | None:
-        """The report for HEAD (fresh), else the newest one of an ancestor commit (stale)."""
+    def load(self, file: str | None = None) -> tuple[Codetf, bool, str] | None:
+        """The report for HEAD (fresh), else the newest one of an ancestor commit (stale), with the
+        commit it was made at."""
         head = self.head()
         if head is None:
             return None
@@ -293,7 +294,7 @@ class ReportCache:
                 path = self._file(key, scoped)
                 if path.is_file():
                     try:
-                        return Codetf.model_validate_json(path.read_text(encoding="utf-8")), fresh
+                        return Codetf.model_validate_json(path.read_text(encoding="utf-8")), fresh, key
                     except (ValidationError, OSError):
                         continue
         return None
@@ -386,19 +387,19 @@ def path_include_for(path: str) -> str | None:
 
 def load_or_produce(root: Path, codemods: list[str], excludes: list[str], path: str, timeout: float,
                     exe: str | None, *, file: str | None = None, fresh_only: bool = False,
-                    produce_missing: bool = True, report=None) -> tuple[list[Change], bool]:  # noqa: ANN001
+                    produce_missing: bool = True, report=None) -> tuple[list[Change], bool, str | None]:  # noqa: ANN001
     """The changes codemodder proposes for ``root`` at its current commit, from cache when possible.
 
     ``file`` restricts a fresh run to one file (used when a cached change no longer applies, and
-    for every fix once a whole-tree run has timed out here). Returns ``(changes, fresh)``:
-    ``fresh`` is False for a report made at an earlier commit.
+    for every fix once a whole-tree run has timed out here). Returns ``(changes, fresh, commit)``:
+    ``fresh`` is False for a report made at an earlier ``commit``.
     """
     cache = ReportCache(root, scope_key(codemods, excludes, path))
     found = cache.load(file)
     if found is not None and (found[1] or not fresh_only):
-        return changes_of(found[0]), found[1]
+        return changes_of(found[0]), found[1], found[2]
     if not produce_missing:
-        return [], False
+        return [], False, None
     marker = cache.dir / f"timeout-{cache.scope}-{int(timeout)}"
     if file is None and marker.exists():
         # NOTE: a whole-tree run already timed out with this timeout: do not pay it again.
@@ -414,7 +415,16 @@ def load_or_produce(root: Path, codemods: list[str], excludes: list[str], path: 
             marker.touch()
         raise
     cache.store(text, file)
-    return changes_of(Codetf.model_validate_json(text)), True
+    return changes_of(Codetf.model_validate_json(text)), True, cache.head()
+
+
+def line_was_there(root: Path, commit: str | None, file: str, snippet: str | None) -> bool:
+    """Was ``snippet`` already a line of ``file`` at ``commit``? Then a report made there saw it, and
+    a new codemodder run on the same code would propose nothing more."""
+    if not commit or not snippet:
+        return False
+    text = _git(root, "show", f"{commit.split('+')[0]}:{file}")
+    return text is not None and _norm(snippet) in {_norm(line) for line in text.splitlines()}
 
 
 def whole_tree_timed_out(

@@ -14,19 +14,18 @@ from typing import Any
 
 from gitorch.config import Config
 from gitorch.models import Finding, Severity
-from gitorch_local.tools import Completed, SourceLines, display, is_excluded, python_files, relative, run
+from gitorch_local.tools import (
+    Completed,
+    SourceLines,
+    display,
+    is_excluded,
+    is_test_file,
+    python_files,
+    relative,
+    run,
+)
 
 NOT_MODULES = {"__init__.py", "__main__.py", "conftest.py", "setup.py", "noxfile.py", "manage.py"}
-
-
-def is_test_file(file: str) -> bool:
-    path = PurePosixPath(file)
-    return (
-        path.name.startswith("test_")
-        or path.name.endswith("_test.py")
-        or path.name == "conftest.py"
-        or any(part in ("tests", "test", "testing") for part in path.parts[:-1])
-    )
 
 
 @dataclass

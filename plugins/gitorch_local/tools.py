@@ -185,3 +185,14 @@ def python_files(root: Path, path: str, excludes: list[str]) -> list[str]:
         )
         files += [f"{rel_dir}/{n}".lstrip("/") for n in sorted(names) if n.endswith(".py")]
     return files
+
+
+def is_test_file(file: str) -> bool:
+    """``test_*.py``, ``*_test.py``, ``conftest.py``, or anything under a ``tests``/``test`` folder."""
+    path = PurePosixPath(file)
+    return (
+        path.name.startswith("test_")
+        or path.name.endswith("_test.py")
+        or path.name == "conftest.py"
+        or any(part in ("tests", "test", "testing") for part in path.parts[:-1])
+    )

@@ -70,13 +70,16 @@ def test_a_finding_no_codemod_fixes_is_left_for_an_ai_agent(project, audit, fix)
 
 
 def test_untargeted_rules_and_test_files_never_start_a_codemodder_run(project, audit, fix):
-    root = project({"app.py": SOURCE, "tests/test_app.py": "def test_x():\n    assert 1\n"})
+    helper = "import subprocess\n\n\ndef test_x():\n    subprocess.call('true', shell=True)\n"
+    root = project({"app.py": SOURCE, "tests/test_app.py": helper})
     result = audit(root, "security")  # no report cached, and codemodder "missing": a run would raise
-    for finding in by_rule(result, "B404") + by_rule(result, "B101"):
+    in_tests = [f for f in by_rule(result, "B602") if f.file == "tests/test_app.py"]
+    assert len(in_tests) == 1  # targeted, but codemodder never looks at tests
+    for finding in by_rule(result, "B404") + in_tests:
         assert fix(root, finding, options=NO_CODEMODDER).status == "cannot_fix"
-    assert by_rule(result, "B101")[0].file == "tests/test_app.py"
+    in_app = [f for f in by_rule(result, "B602") if f.file == "app.py"]
     with pytest.raises(AnalyzerMissingError):
-        fix(root, by_rule(result, "B602")[0], options=NO_CODEMODDER)  # targeted: worth a run
+        fix(root, in_app[0], options=NO_CODEMODDER)  # targeted: worth a run
 
 
 def test_deterministic_fixes_are_the_changes_no_audit_finding_covers(project, fix):
@@ -178,3 +181,13 @@ def test_a_codemodder_timeout_fails_the_attempt_and_is_not_paid_twice(project, a
     with pytest.raises(AgentError, match="timed out on this tree before"):
         agent.deterministic_fixes(request)
     assert time.monotonic() - start < 5
+
+
+def test_no_rerun_for_a_line_the_cached_report_already_saw(project, audit, fix):
+    other = "import tempfile\n\n\ndef scratch():\n    return tempfile.mktemp(suffix='.json')\n"
+    root = project({"app.py": SOURCE, "other.py": other})
+    seed(root)  # made at this commit: it proposes nothing for other.py
+    project({"README.md": "# moved on\n"})  # the loop committed something since
+    mktemp = by_rule(audit(root, "security"), "B306")[0]
+    done = fix(root, mktemp, options=NO_CODEMODDER)  # a codemodder run would raise
+    assert done.status == "cannot_fix" and "left for an AI agent" in done.summary

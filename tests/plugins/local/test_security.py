@@ -152,3 +152,11 @@ def test_nothing_is_written_into_the_audited_tree(project, audit):
         audit(root, dim)
     assert git(root, "status", "--porcelain", "--ignored") == ""
     assert sorted(p.name for p in Path(root).iterdir()) == [".git", "README.md", "app.py"]
+
+
+def test_asserts_in_tests_are_not_findings_unless_the_repository_configures_bandit(project, audit):
+    files = {"app.py": "def f(x):\n    assert x\n", "tests/test_app.py": "def test_f():\n    assert 1\n"}
+    root = project(files)
+    assert [f.file for f in by_rule(audit(root, "security"), "B101")] == ["app.py"]
+    project({".bandit": "[bandit]\nskips = B404\n"})
+    assert [f.file for f in by_rule(audit(root, "security"), "B101")] == ["app.py", "tests/test_app.py"]
