@@ -232,7 +232,15 @@ class LocalAgent(Agent):
         for attempt in range(2):
             candidates = [c for c in changes if codemods.matches(c, finding, by_line=fresh)]
             for change in candidates:
+                target = root / change.path
+                before = target.read_bytes() if target.is_file() else b""
                 ok, _ = codemods.apply(root, change)
+                if ok and not codemods.keeps_behaviour(change, before.decode("utf-8", "replace"),
+                                                       target.read_text(encoding="utf-8", errors="replace")):
+                    target.write_bytes(before)
+                    return FixResult(status="cannot_fix",
+                                     summary=f"codemodder's {change.short_id} would pass a string command "
+                                             f"with shell=False at {change.path}; {LEFT_FOR_AI}")
                 if ok:
                     return FixResult(status="changed",
                                      summary=f"codemodder {change.codemod}: {change.description} "

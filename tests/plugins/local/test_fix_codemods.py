@@ -7,6 +7,7 @@ it fails loudly; the slow test runs codemodder (and semgrep) for real.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -191,3 +192,22 @@ def test_no_rerun_for_a_line_the_cached_report_already_saw(project, audit, fix):
     mktemp = by_rule(audit(root, "security"), "B306")[0]
     done = fix(root, mktemp, options=NO_CODEMODDER)  # a codemodder run would raise
     assert done.status == "cannot_fix" and "left for an AI agent" in done.summary
+
+
+def test_shell_false_on_a_string_command_is_undone_not_applied(project, audit, fix):
+    """subprocess-shell-false would turn a working string command into a FileNotFoundError."""
+    string_cmd = 'subprocess.run("ls " + cmd, shell=True)'
+    root = project({"app.py": SOURCE.replace("subprocess.run(cmd, shell=True)", string_cmd)})
+    report = json.loads((DATA / "flask_app.codetf.json").read_text())
+    for result in report["results"]:
+        for changeset in result["changeset"]:
+            diff = changeset["diff"]
+            changeset["diff"] = diff.replace("subprocess.run(cmd,", 'subprocess.run("ls " + cmd,')
+    config = Config()
+    cache = codemods.ReportCache(root, codemods.scope_key(codemods.SECURITY_CODEMODS, config.exclude, "."))
+    cache.store(json.dumps(report))
+
+    shell = by_rule(audit(root, "security"), "B602")[0]
+    done = fix(root, shell, options=NO_CODEMODDER)
+    assert done.status == "cannot_fix" and "string command" in done.summary
+    assert git(root, "status", "--porcelain") == ""
