@@ -3,18 +3,19 @@
 Builds a repository with tens of thousands of files, then times:
 
 - **plain**: edit one file in the checkout, ``git add -A && git commit -q -m …`` (two git processes,
-  as a shell runs them);
+  as a shell runs them), in the same repository (its own checkout);
 - **gitorch, committed attempt**: the loop's real attempt code (``FixLoop._one_attempt``) with an
   agent that edits one file and a test command that does nothing (``true``): sentinels, staging,
   the diff against the last green commit, unidiff analysis, gates, the commit with trailers, the
   post-commit cleanup of the worktree and the ledger writes. The loop itself measures the time spent
   waiting on the agent and the tests and reports the rest as ``overhead_s``; that is what is compared;
 - **gitorch, rolled-back attempt**: the same with an agent whose change a gate rejects (patch kept,
-  worktree reset and cleaned).
+  worktree put back on the green commit and cleaned).
 
-    python benchmarks/attempt_overhead.py [--files 30000] [--rounds 15]
+    python benchmarks/attempt_overhead.py [--files 30000] [--rounds 25]
 
-Prints a table and the ratio (target: committed-attempt overhead ≤ 1.5 × plain commit).
+The three are interleaved round by round, so that each sees the same machine load. Prints a table
+and the ratio (target: committed-attempt overhead ≤ 1.5 × plain commit).
 """
 
 from __future__ import annotations
@@ -51,18 +52,16 @@ def build_repo(root: Path, files: int) -> None:
     sh(root, "git", "commit", "-q", "-m", "initial")
 
 
-def plain(root: Path, rounds: int) -> list[float]:
-    times = []
-    target = root / "app.py"
-    for n in range(rounds):
-        target.write_text(f"X = {n + 1}\n")
-        start = time.perf_counter()
-        subprocess.run("git add -A && git commit -q -m edit", shell=True, cwd=root, check=True)
-        times.append(time.perf_counter() - start)
-    return times
+def plain_commit(root: Path, n: int) -> float:
+    (root / "app.py").write_text(f"X = {n + 1}  # {time.time_ns()}\n")
+    start = time.perf_counter()
+    subprocess.run("git add -A && git commit -q -m edit", shell=True, cwd=root, check=True)
+    return time.perf_counter() - start
 
 
-def gitorch_attempts(root: Path, rounds: int) -> tuple[list[float], list[float]]:
+def interleaved(root: Path, rounds: int) -> tuple[list[float], list[float], list[float]]:
+    """Per round: a plain commit, a committed gitorch attempt, a rolled-back one, so that every series
+    sees the same machine load (the development machine is shared)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from gitorch import hookimpl
     from gitorch.config import load_config
@@ -116,28 +115,28 @@ def gitorch_attempts(root: Path, rounds: int) -> tuple[list[float], list[float]]
     )
     ledger.save(state)
     loop = FixLoop(root, config, plugins, state, ledger, wt, LoopUI())
+
+    def attempt(n: int, rule: str) -> None:
+        f = Finding(
+            dimension="backend", severity="P2", description=f"edit {n} {rule}", rule_id=rule, file="app.py"
+        )
+        loop._one_attempt(f, "bench-edit", "enhance", 1, None, None)
+
+    base_times: list[float] = []
     try:
         for rule in ("good", "reject"):  # warm-up: first-time imports and caches
-            f = Finding(
-                dimension="backend", severity="P2", description=f"warm {rule}", rule_id=rule, file="app.py"
-            )
-            loop._one_attempt(f, "bench-edit", "enhance", 1, None, None)
+            attempt(-1, rule)
+        plain_commit(root, -1)
         for n in range(rounds):
-            for rule in ("good", "reject"):
-                f = Finding(
-                    dimension="backend",
-                    severity="P2",
-                    description=f"edit {n} {rule}",
-                    rule_id=rule,
-                    file="app.py",
-                )
-                loop._one_attempt(f, "bench-edit", "enhance", 1, None, None)
+            base_times.append(plain_commit(root, n))
+            attempt(n, "good")
+            attempt(n, "reject")
     finally:
         lock.release(session_id)
     ends = list(ledger.events("attempt_end"))[2:]
     committed = [e["overhead_s"] for e in ends if e["outcome"] == "committed"]
     rejected = [e["overhead_s"] for e in ends if e["outcome"] == "rejected"]
-    return committed, rejected
+    return base_times, committed, rejected
 
 
 def main() -> None:
@@ -145,7 +144,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--files", type=int, default=30000)
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=25)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="gitorch-bench-") as tmp:
         os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
@@ -154,8 +153,7 @@ def main() -> None:
         t = time.perf_counter()
         build_repo(root, args.files)
         print(f"repository: {args.files} files + 3, built in {time.perf_counter() - t:.1f}s")
-        base = plain(root, args.rounds)
-        committed, rejected = gitorch_attempts(root, args.rounds)
+        base, committed, rejected = interleaved(root, args.rounds)
     med = statistics.median
     print(f"{'':36} {'median':>9} {'min':>9} {'max':>9}")
     for label, values in (
