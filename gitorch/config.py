@@ -121,6 +121,11 @@ class Config(_Strict):
         description="directories analyzers skip",
     )
     stall_iterations: int = Field(3, ge=1, description="iterations without improvement before stopping")
+    worktree_location: Literal["auto", "git-dir", "cache"] = Field(
+        "auto",
+        description="where run worktrees live: inside the git directory, or in the user cache directory "
+        "(auto: the git directory unless an agent of the run cannot edit files under a .git path)",
+    )
     agent_timeout_s: float = Field(900, gt=0)
     confirm: Confirmations = Field(default_factory=Confirmations)
     protected: Protected = Field(default_factory=Protected)

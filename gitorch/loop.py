@@ -55,7 +55,7 @@ from gitorch.session import (
     ledger_for,
     load_session,
     new_session_id,
-    worktrees_dir,
+    worktree_path,
 )
 from gitorch.testrun import collect_count, is_pytest, run_tests
 
@@ -180,6 +180,8 @@ class FixLoop:
             cls = installed.get(name)
             if cls is None or not cls.can_fix(dimension):
                 continue
+            if name not in self._available and self.options.replay:
+                self._available[name] = True  # a replay runs no agent: nothing needs to be installed
             if name not in self._available:
                 # ask the instance: its options (e.g. the binary to run) decide whether it can run here
                 availability = self.agent(name).availability()
@@ -952,6 +954,21 @@ def _check_request(root: Path, config: Config, plugins: Plugins, options: FixOpt
         options.replay = state.id
 
 
+def _worktree_in_cache(config: Config, plugins: Plugins, options: FixOptions) -> bool:
+    """Whether the run's worktree goes to the user cache directory rather than the git directory.
+
+    NOTE: Claude Code refuses, in acceptEdits mode, any edit under a ``.git`` path ("a sensitive
+    file"), so a run that may use such an agent works outside the git directory (``auto``).
+    """
+    if config.worktree_location != "auto":
+        return config.worktree_location == "cache"
+    names = [options.agent] if options.agent else [
+        name for dim in options.dimensions for name in config.routing.chain("fix", dim)
+    ]
+    agents = plugins.agents()
+    return any(not getattr(agents[name], "edits_under_git_dir", True) for name in names if name in agents)
+
+
 def start_run(
     root: Path, config: Config, plugins: Plugins, options: FixOptions, ui: LoopUI | None = None
 ) -> SessionState | None:
@@ -989,7 +1006,7 @@ def start_run(
                 ).strip()
                 snapshot = start
         branch = run_branch(session_id)
-        path = worktrees_dir(root) / session_id
+        path = worktree_path(root, session_id, _worktree_in_cache(config, plugins, options))
         worktree = Worktree.create(root, path, branch, start, excludes)
         update_ref(root, iteration_ref(session_id, 0), start, message="gitorch: start")
         state = SessionState(

@@ -410,6 +410,9 @@ class Agent:
     description: ClassVar[str] = ""
     audits: ClassVar[frozenset[str] | None] = None
     fixes: ClassVar[frozenset[str] | None] = frozenset()
+    #: False for an agent that refuses to edit files under a ``.git`` path (Claude Code in acceptEdits
+    #: mode): runs using it put their worktree in the user cache directory instead of the git directory.
+    edits_under_git_dir: ClassVar[bool] = True
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid", defer_build=True)

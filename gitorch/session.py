@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -13,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gitorch.errors import UsageError
-from gitorch.git import gitorch_dir
+from gitorch.git import git_common_dir, gitorch_dir
 from gitorch.ledger import Ledger, now_iso
 
 Status = Literal["running", "finished", "interrupted", "failed"]
@@ -113,6 +114,23 @@ def sessions_dir(root: Path) -> Path:
 
 def worktrees_dir(root: Path) -> Path:
     return gitorch_dir(root) / "worktrees"
+
+
+def cache_worktrees_dir() -> Path:
+    """``$XDG_CACHE_HOME/gitorch/worktrees`` (``~/.cache/gitorch/worktrees`` by default)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gitorch" / "worktrees"
+
+
+def worktree_path(root: Path, session_id: str, in_cache: bool) -> Path:
+    """Where the run's worktree goes: ``<git-dir>/gitorch/worktrees/<id>``, or in the user cache directory
+    under a name that says which repository it belongs to."""
+    if not in_cache:
+        return worktrees_dir(root) / session_id
+    common = git_common_dir(root).resolve()
+    key = hashlib.sha256(str(common).encode()).hexdigest()[:8]
+    name = common.parent.name if common.name == ".git" else common.name
+    return cache_worktrees_dir() / f"{name}-{key}-{session_id}"
 
 
 def ledger_for(root: Path, session_id: str) -> Ledger:

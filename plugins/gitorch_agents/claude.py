@@ -39,6 +39,8 @@ class Claude(ExternalCliAgent):
     description = "Claude Code CLI (claude -p, stream-json, acceptEdits for fixes, --json-schema audits)"
     binary = "claude"
     supports_schema = True
+    # acceptEdits refuses any edit under a .git path; the loop then keeps the worktree out of .git.
+    edits_under_git_dir = False
     default_env: ClassVar[dict[str, str]] = {
         # The default retry loop took 187 s to give up on an unreachable API; routing retries anyway.
         "CLAUDE_CODE_MAX_RETRIES": "2",

@@ -267,24 +267,29 @@ def fixable(sandbox: Sandbox) -> Sandbox:
 
 
 def edit_in_worktree(cli: str, repo: Path, old: str, new: str, usage: Usage, file: str = "app.py"):
-    """A Dynamic turn: edit ``file`` inside the worktree gitorch made for the run (found in the request)."""
-    worktrees = repo / ".git" / "gitorch" / "worktrees"
+    """A Dynamic turn: edit ``file`` inside the worktree gitorch made for the run (found in the request).
+
+    The worktree is in the git directory, or in the sandbox HOME's cache directory for agents that cannot
+    edit under a ``.git`` path (claude).
+    """
+    candidates = [repo / ".git" / "gitorch" / "worktrees", repo.parent / "home" / ".cache" / "gitorch" / "worktrees"]
 
     def build(request):
         if cli == "codex":  # codex's patch paths are relative to its -C root
             return [*edit_file_turns(cli, file, old, new, usage=usage), Reply("Fixed.", usage=usage)]
-        paths = request.paths_under(worktrees)
-        assert paths, "the fix request never named the worktree"
-        root = str(worktrees / Path(paths[0]).relative_to(worktrees).parts[0])
+        for worktrees in candidates:
+            paths = request.paths_under(worktrees)
+            if paths:
+                root = str(worktrees / Path(paths[0]).relative_to(worktrees).parts[0])
+                break
+        else:
+            raise AssertionError("the fix request never named the worktree")
         return [*edit_file_turns(cli, f"{root}/{file}", old, new, usage=usage), Reply("Fixed.", usage=usage)]
 
     return Dynamic(build)
 
 
-# Claude Code refuses, in acceptEdits mode, to edit any file under a ``.git/`` directory ("a sensitive
-# file"), and gitorch's worktrees live in ``.git/gitorch/worktrees``: bypassPermissions is needed there
-# (see test_claude_accept_edits_cannot_edit_in_gitorchs_worktree).
-FIX_OPTIONS: dict[str, dict[str, Any]] = {"claude": {"fix_permission_mode": "bypassPermissions"}}
+FIX_OPTIONS: dict[str, dict[str, Any]] = {}
 
 
 def run_fix(
@@ -341,18 +346,11 @@ def test_gitorch_fix_commits_the_clis_real_edit(
     assert not run.leftovers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Claude Code 2.1.197 refuses acceptEdits edits under .git/, where gitorch puts its worktrees",
-)
-def test_claude_accept_edits_cannot_edit_in_gitorchs_worktree(
+def test_claude_fixes_with_accept_edits_in_a_worktree_outside_the_git_dir(
     fixable: Sandbox, model_server: ModelServer, point
 ) -> None:
-    """gitorch's default claude fix mode (acceptEdits) against its own worktree location.
-
-    Strict xfail: when gitorch moves its worktrees out of ``.git/`` (or changes the default mode) this
-    starts passing and fails the suite, so FIX_OPTIONS above can go.
-    """
+    """Claude Code refuses acceptEdits edits under any ``.git/`` path ("a sensitive file"): gitorch puts
+    the worktree of a run that may use claude in the cache directory, so the default mode works."""
     require_cli("claude")
     _agents_plugin_present()
     model_server.script(

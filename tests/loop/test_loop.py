@@ -390,3 +390,25 @@ def test_what_the_tests_change_or_leave_behind_never_reaches_a_commit(project, f
         files = git(root, "show", "--name-only", "--format=", commit).split()
         assert "app/big.py" not in files and "scratch.txt" not in files
     assert git(state.worktree, "status", "--porcelain", "--ignored") == ""
+
+
+def test_worktree_is_in_the_git_dir_unless_an_agent_cannot_edit_there(project, fake_plugins, tmp_path, monkeypatch):
+    root = project([("P1", "good")])
+    state = run(root, fake_plugins)
+    assert Path(state.worktree).parent == root / ".git" / "gitorch" / "worktrees"
+
+    # An agent like Claude Code (acceptEdits refuses edits under any .git path) moves the worktree out.
+    monkeypatch.setattr(loopfakes.Fixer, "edits_under_git_dir", False)
+    root2 = project([("P1", "good")], name="repo2")
+    before = fingerprint(root2)
+    state2 = run(root2, fake_plugins)
+    worktree = Path(state2.worktree)
+    assert worktree.parent == Path(__import__("os").environ["XDG_CACHE_HOME"]) / "gitorch" / "worktrees"
+    assert worktree.name.startswith("repo2-") and worktree.name.endswith(state2.id)
+    assert state2.stop_reason == "target" and len(branch_commits(root2, state2)) == 1
+    assert fingerprint(root2) == before
+
+    # The configuration decides when it says so.
+    root3 = project([("P1", "good")], name="repo3")
+    state3 = run(root3, fake_plugins, config_overrides={"worktree_location": "git-dir"})
+    assert Path(state3.worktree).parent == root3 / ".git" / "gitorch" / "worktrees"
