@@ -45,7 +45,9 @@ def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fakes:
         script.write_text(f'#!/bin/sh\nFAKE_CLI={cli} exec "{sys.executable}" "{FAKE}" "$@"\n')
         script.chmod(0o755)
     dump = tmp_path / "fake-dump.json"
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    # Only the fakes and the system's own tools: a real CLI installed elsewhere on PATH must not answer
+    # (a real codex offline retries forever).
+    monkeypatch.setenv("PATH", os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), "/usr/bin", "/bin"]))
     monkeypatch.setenv("FAKE_DUMP", str(dump))
     monkeypatch.setenv("FAKE_SCENARIO", "success")
     for name in (
