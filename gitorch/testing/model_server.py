@@ -1184,10 +1184,13 @@ def structured_answer(cli: str, data: Any, *, usage: Usage = _DEFAULT_USAGE) -> 
     ``codex exec --output-schema``) with ``data``.
 
     Claude Code adds a ``StructuredOutput`` tool when given a schema and ends the run as soon as
-    the model calls it (no further request); codex and the others take the JSON as the final text.
+    the model calls it (no further request), qwen a ``structured_output`` tool; codex takes the JSON
+    as the final text.
     """
     if cli == "claude":
         return ToolCall("StructuredOutput", data, usage=usage)
+    if cli == "qwen":  # qwen --json-schema adds a structured_output tool and insists on it being called
+        return ToolCall("structured_output", data, usage=usage)
     return Reply(json.dumps(data), usage=usage)
 
 

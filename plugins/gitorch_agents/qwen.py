@@ -95,12 +95,28 @@ def parse_qwen(stdout: str, stderr: str, exit_code: int | None) -> ParsedOutput:
     text = result.get("result") if isinstance(result.get("result"), str) else ""
     parsed = ParsedOutput(text=text, usage=usage, model=model, structured=result.get("structured_result"))
     error = result.get("error")
+    api_error = _api_error(messages)
     if result.get("is_error") or result.get("subtype") not in (None, "success"):
         detail = error.get("message") if isinstance(error, dict) else text
-        parsed.ok, parsed.error = False, f"{result.get('subtype', 'error')}: {detail}"
+        # With --json-schema an API failure surfaces as "plain text instead of structured_output":
+        # the assistant message holds the real cause.
+        parsed.ok, parsed.error = False, api_error or f"{result.get('subtype', 'error')}: {detail}"
     elif text.lstrip().startswith(API_ERROR):
         # NOTE: qwen exits 0 with is_error false when the API call itself failed.
         parsed.ok, parsed.error = False, text.strip()[:500]
     elif exit_code not in (0, None):
         parsed.ok, parsed.error = False, f"exit code {exit_code}"
     return parsed
+
+
+def _api_error(messages: list[dict[str, Any]]) -> str | None:
+    """The ``[API Error: …]`` text of an assistant message, if qwen answered with one."""
+    for message in messages:
+        if message.get("type") != "assistant":
+            continue
+        content = (message.get("message") or {}).get("content") or []
+        for part in content if isinstance(content, list) else []:
+            text = part.get("text") if isinstance(part, dict) else None
+            if isinstance(text, str) and text.lstrip().startswith(API_ERROR):
+                return text.strip()[:500]
+    return None

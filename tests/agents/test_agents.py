@@ -635,3 +635,19 @@ def test_a_refused_bash_call_does_not_fail_a_claude_fix(fakes, harness):
     fakes.scenario("bash_denied", FAKE_EDIT="app/util.py::41::42")
     result = harness.agent("claude").fix(harness.fix_request())
     assert result.status == "changed"  # the edit landed; gitorch runs the tests itself
+
+
+def test_qwen_schema_run_that_hit_an_api_error_reports_the_api_error():
+    """Observed with qwen 0.15.10 and --json-schema against a 401: exit 1, and the result only says the
+    model 'produced plain text'; the assistant message holds the real cause."""
+    from gitorch_agents.qwen import parse_qwen
+
+    stdout = "\n".join(json.dumps(m) for m in [
+        {"type": "system", "subtype": "init", "model": "gpt-4o"},
+        {"type": "assistant", "message": {"content": [{"type": "text", "text": "[API Error: 401 bad key]"}],
+                                          "usage": {"input_tokens": 0, "output_tokens": 0}}},
+        {"type": "result", "subtype": "error_during_execution", "is_error": True, "usage": {},
+         "error": {"message": "Model produced plain text instead of calling the structured_output tool"}},
+    ])
+    parsed = parse_qwen(stdout, "", 1)
+    assert parsed.ok is False and parsed.error == "[API Error: 401 bad key]"

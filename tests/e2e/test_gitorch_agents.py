@@ -150,7 +150,7 @@ def test_gitorch_audit_through_the_real_cli(
 ) -> None:
     require_cli(cli)
     _agents_plugin_present()
-    if cli in ("gemini", "qwen"):
+    if cli == "gemini":
         answer = Reply(MARKDOWN_REPORT, usage=USAGE)  # no schema support: the Markdown report is parsed
     else:
         answer = structured_answer(
