@@ -15,6 +15,7 @@ SAMPLE_CODEMODS = [
     "pixee:python/secure-random",
     "pixee:python/secure-tempfile",
     "pixee:python/subprocess-shell-false",
+    "pixee:python/harden-pyyaml",
 ]
 
 

@@ -41,11 +41,12 @@ def reservation_code():
 
 
 def scratch_file():
-    return tempfile.mktemp(suffix=".json")
+    filename = tempfile.mktemp()
+    return filename
 
 
 def disk_usage(directory):
-    result = subprocess.run("du -sk " + directory, shell=True, capture_output=True, text=True)
+    result = subprocess.run(["du", "-sk", directory], shell=True, capture_output=True, text=True)
     return int(result.stdout.split()[0])
 
 

@@ -29,3 +29,10 @@ def test_total_and_summary(tmp_path):
     store.add("fig", 4)
     assert total(store.items) == 4
     assert summary(store) == "Inventory\nfig: 4"
+
+
+def test_scratch_file_and_disk_usage(tmp_path):
+    from inventory.store import disk_usage, scratch_file
+
+    assert scratch_file()
+    assert disk_usage(str(tmp_path)) >= 0

@@ -1,0 +1,5 @@
+import yaml
+
+
+def parse_settings(text):
+    return yaml.load(text)
