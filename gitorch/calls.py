@@ -18,9 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gitorch.atomic import atomic_write
 from gitorch.errors import AgentError, UsageError
 from gitorch.models import Usage
 
@@ -92,31 +91,6 @@ def normalize_prompt(prompt: str, cwd: str | Path | None = None) -> str:
 def prompt_hash(prompt: str, cwd: str | Path | None = None) -> str:
     """sha256 (16 hex digits) of :func:`normalize_prompt`."""
     return hashlib.sha256(normalize_prompt(prompt, cwd).encode("utf-8")).hexdigest()[:16]
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
 
 
 def _safe_name(agent: str) -> str:
@@ -225,7 +199,7 @@ class Recorder:
             self.calls.append(masked)
         if self.mode == "record" and self.directory is not None:
             path = self.directory / f"{seq:04d}-{_safe_name(masked.agent)}.json"
-            write_atomic(
+            atomic_write(
                 path, json.dumps(masked.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
             )
         return masked

@@ -41,7 +41,8 @@ from gitorch.git import (
     snapshot_dirty,
     update_ref,
 )
-from gitorch.ledger import Ledger, atomic_write, now_iso
+from gitorch.atomic import atomic_write
+from gitorch.ledger import Ledger, now_iso
 from gitorch.models import AgentContext, AuditRequest, AuditResult, Finding, FixRequest, FixResult, Severity
 from gitorch.plugins import Plugins
 from gitorch.routing import Try, call_with_fallback

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +27,6 @@ def write_output(text: str, output: Path | None) -> None:
     directory = output.resolve().parent
     if not directory.is_dir():
         raise UsageError(f"cannot write {output}: directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from gitorch.atomic import atomic_write
+
+    atomic_write(output, text)

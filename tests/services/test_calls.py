@@ -117,20 +117,20 @@ def test_replay_of_a_missing_or_corrupt_recording(tmp_path: Path) -> None:
         Recorder(tmp_path, mode="bogus")  # type: ignore[arg-type]
 
 
-def test_write_atomic_leaves_the_old_file_when_interrupted(
+def test_atomic_write_leaves_the_old_file_when_interrupted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gitorch import calls
+    from gitorch import atomic
 
     target = tmp_path / "0001-claude.json"
-    calls.write_atomic(target, "old")
+    atomic.atomic_write(target, "old")
 
     def boom(src: str, dst: str) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(calls.os, "replace", boom)
+    monkeypatch.setattr(atomic.os, "replace", boom)
     with pytest.raises(KeyboardInterrupt):
-        calls.write_atomic(target, "new")
+        atomic.atomic_write(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["0001-claude.json"]
 
