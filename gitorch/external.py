@@ -422,6 +422,8 @@ class ExternalCliAgent(Agent):
     audits: ClassVar[frozenset[str] | None] = None
     fixes: ClassVar[frozenset[str] | None] = None
     supports_schema: ClassVar[bool] = False
+    # A CLI process may write anywhere its own sandbox lets it: the loop watches the user's checkout.
+    confined = False
     # Environment every call gets unless the user's environment or Options.env sets it.
     default_env: ClassVar[dict[str, str]] = {}
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import time
 import traceback
@@ -617,10 +618,13 @@ class FixLoop:
             label = f"iter{st.iteration}-{finding.fingerprint[:10]}-{agent_name}-{attempt_no}"
             self.ui.progress(f"  {finding.severity} {finding.location}: {agent_name} attempt {attempt_no}")
             sentinels = git_sentinels(self.common_dir, self.wt.path)
+            watch = self._watch_checkout(agent_name, label)
             spent_before = self.budget.spent_usd
             t = time.monotonic()
             result = self._call_fix(finding, agent_name, attempt_no, failure, phase)
             waited["agent"] = time.monotonic() - t
+            if watch is not None:
+                self._check_checkout(watch, agent_name, label)
             cost = round(max(self.budget.spent_usd - spent_before, 0.0), 6)
             self.event(
                 "attempt",
@@ -824,6 +828,37 @@ class FixLoop:
         if self.budget.spent_usd == spent_before and result.usage.cost_usd > 0:
             self.budget.charge(result.usage, f"{agent_name} fix")  # the agent did not charge its own call
         return result
+
+    def _watch_checkout(self, agent_name: str, label: str):
+        """A snapshot (and a backup of the uncommitted files) of the user's checkout, taken before an
+        agent that gitorch cannot confine to the worktree runs; None for agents that are confined."""
+        cls = self.plugins.agents().get(agent_name)
+        if cls is None or getattr(cls, "confined", True) or self.options.replay:
+            return None
+        from gitorch.guard import snapshot
+
+        return snapshot(self.root, self.ledger.dir / "checkout-backups" / label)
+
+    def _check_checkout(self, before, agent_name: str, label: str) -> None:
+        """Stop the run when the user's checkout changed while the agent ran (see gitorch.guard)."""
+        from gitorch.guard import changes_since
+
+        changed = changes_since(self.root, before)
+        if not changed:
+            if before.backup is not None:
+                shutil.rmtree(before.backup, ignore_errors=True)  # nothing to restore from
+            return
+        self.wt.stage_all()
+        patch = self.wt.staged_patch(self.state.green_commit)
+        self._roll_back(label + "-checkout", patch, "rejected", "the user's checkout changed during the call")
+        backup = f"; copies of your uncommitted files from before the call: {before.backup}" if before.backup else ""
+        self.event("checkout_changed", agent=agent_name, changed=changed, backup=str(before.backup or ""))
+        raise _Stop(
+            "needs_human",
+            f"your checkout changed while {agent_name} ran ({', '.join(changed[:10])}): gitorch stopped the "
+            f"run. If you did not change those files, the agent wrote outside its worktree; "
+            f"`git diff` shows it, `git checkout -- FILE` restores a file that was committed{backup}",
+        )
 
     def _bring_back_head(self) -> str | None:
         """An agent that committed, switched branch or detached HEAD in the worktree: undo the move, keep

@@ -413,6 +413,9 @@ class Agent:
     #: False for an agent that refuses to edit files under a ``.git`` path (Claude Code in acceptEdits
     #: mode): runs using it put their worktree in the user cache directory instead of the git directory.
     edits_under_git_dir: ClassVar[bool] = True
+    #: False for an agent whose edits gitorch cannot confine to ``request.root`` (an external CLI): the
+    #: loop then watches the user's checkout while it runs (:mod:`gitorch.guard`).
+    confined: ClassVar[bool] = True
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid", defer_build=True)

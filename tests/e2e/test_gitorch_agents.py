@@ -449,3 +449,43 @@ def test_gitorch_fix_stops_when_the_budget_runs_out_mid_run(
     assert len(attempts) == 1 and attempts[0]["cost_usd"] > 0.30, (attempts, detail)
     assert model_server.pending == [Reply("a turn that must never be asked for")], detail
     assert not run.leftovers
+
+
+# Observed here (as root, in a VM): claude (acceptEdits) and gemini (auto_edit) refuse an edit outside their
+# working directory; codex (-s workspace-write, whose Linux sandbox does not hold here) and qwen
+# (auto-edit) perform it. gitorch cannot stop a process from writing: it watches the user's checkout around
+# such calls (gitorch.guard) and stops the run, naming the files.
+REFUSES_OUTSIDE_EDITS = {"claude": True, "gemini": True, "codex": False, "qwen": False}
+
+
+@pytest.mark.parametrize("cli", CLIS)
+def test_gitorch_fix_and_an_edit_aimed_at_the_users_checkout(
+    cli: str, fixable: Sandbox, model_server: ModelServer, point
+) -> None:
+    """The scripted model edits the user's own checkout (outside the run's worktree) by absolute path.
+    Either the CLI refuses the tool call and nothing changes, or gitorch notices the change, rejects the
+    attempt and stops the run (exit 8, needs a human) naming the file. Never is it committed."""
+    require_cli(cli)
+    _agents_plugin_present()
+    target = str(fixable.repo / "app.py")
+    turns = [*edit_file_turns(cli, target, VULNERABLE_LINE, FIXED_LINE, usage=Usage(3000, 1000, 200)),
+             Reply("Done.", usage=Usage(3000, 1000, 50))]
+    model_server.script(*turns)
+
+    run = run_fix(fixable, cli, point(cli))
+
+    detail = f"{run.returncode}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}\n" + server_story(model_server)
+    for branch in run_branches(fixable):
+        assert "shell=True" in fixable.git("show", f"{branch}:app.py"), detail  # nothing committed
+    assert not run.leftovers
+    if REFUSES_OUTSIDE_EDITS[cli]:
+        assert run.returncode != 0, detail  # nothing fixed: the loop ends below its target
+        assert (fixable.repo / "app.py").read_text() == VULNERABLE, detail
+        assert fixable.git("status", "--porcelain").strip() == "", detail
+        results = [r for request in model_server.agent_requests for r in request.tool_results]
+        assert results, "the CLI never reported the refused tool call back to the model"
+    else:
+        assert run.returncode == 8, detail
+        assert f"your checkout changed while {cli} ran (app.py)" in run.stdout + run.stderr, detail
+        events = session_events(fixable)
+        assert any(e["type"] == "checkout_changed" and e["changed"] == ["app.py"] for e in events), detail
