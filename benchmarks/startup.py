@@ -49,7 +49,8 @@ def main() -> None:
     print(f"import dependencies            {deps * 1000:7.1f} ms   ({DEPENDENCIES})")
     print(f"bare typer app --help          {bare * 1000:7.1f} ms   (same imports, 18 commands)")
     print(f"gitorch --help                 {helps * 1000:7.1f} ms")
-    print(f"gitorch --help − bare typer    {(helps - bare) * 1000:7.1f} ms   (plugins, models, gitorch's modules)")
+    extra = (helps - bare) * 1000
+    print(f"gitorch --help − bare typer    {extra:7.1f} ms   (plugins, models, gitorch's modules)")
 
 
 if __name__ == "__main__":

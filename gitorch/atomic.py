@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path``: temporary file in the same directory, fsync, rename, fsync the directory."""
+    """Write ``data`` to ``path``: a temporary file beside it, fsync, rename, fsync the directory."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -27,8 +27,9 @@ def audit_context(root: Path, config: Config, plugins: Plugins) -> AgentContext:
 
     redactor = Redactor.for_repository(root)
     parser = plugins.parser("markdown") if "markdown" in plugins.parsers() else None
-    return AgentContext(redactor=redactor, parser=parser,
-                        templates=Templates(root, config.templates_dir, redactor=redactor))
+    return AgentContext(
+        redactor=redactor, parser=parser, templates=Templates(root, config.templates_dir, redactor=redactor)
+    )
 
 
 def make_agent(plugins: Plugins, name: str, config: Config, context: AgentContext | None = None) -> Agent:
@@ -44,7 +45,7 @@ def agents_for(plugins: Plugins, dimension: str, task: str = "audit") -> list[st
 
 
 def choose_agent(plugins: Plugins, dimension: str, config: Config, requested: str | None = None) -> str:
-    """The agent that audits ``dimension``: the one asked for, or the first usable one of the routing chain."""
+    """The agent that audits ``dimension``: the one asked for, or the first usable one of its chain."""
     if requested is not None:
         cls = plugins.agent_class(requested)
         if not cls.can_audit(dimension):
@@ -64,7 +65,8 @@ def choose_agent(plugins: Plugins, dimension: str, config: Config, requested: st
     else:
         head = f"no agent in the audit chain {chain} can audit {dimension!r}"
     raise UsageError(
-        f"{head}; agents that can: {', '.join(able)} (use --agent NAME, or set [routing.{dimension}] audit = [...])"
+        f"{head}; agents that can: {', '.join(able)} "
+        f"(use --agent NAME, or set [routing.{dimension}] audit = [...])"
     )
 
 
@@ -102,7 +104,9 @@ def run_audit(
     availability = instance.availability()
     if not availability and not dry_run:
         raise AgentError(f"agent {name!r} is not available: {availability.reason}")
-    request = AuditRequest(root=root, dimension=dim, config=config, path=rel, progress=progress, dry_run=dry_run)
+    request = AuditRequest(
+        root=root, dimension=dim, config=config, path=rel, progress=progress, dry_run=dry_run
+    )
     started = time.monotonic()
     try:
         result = instance.audit(request)
@@ -111,7 +115,9 @@ def run_audit(
     except NotImplementedError as exc:
         raise AgentError(f"agent {name!r} cannot audit {dimension!r}: {exc}") from None
     except Exception as exc:  # an agent's bug must not look like a clean audit
-        raise AgentError(f"agent {name!r} failed auditing {dimension!r}: {type(exc).__name__}: {exc}") from exc
+        raise AgentError(
+            f"agent {name!r} failed auditing {dimension!r}: {type(exc).__name__}: {exc}"
+        ) from exc
     duration = time.monotonic() - started
     return finish_result(result, root, rel, dimension, name, config, plugins, duration, dry_run=dry_run)
 
@@ -152,7 +158,11 @@ def finish_result(
     if dry_run:
         update |= {"score": None, "score_scale": None, "score_source": "none"}
     else:
-        update |= {"score": compute_score(findings, facts.loc), "score_scale": 100, "score_source": "computed"}
+        update |= {
+            "score": compute_score(findings, facts.loc),
+            "score_scale": 100,
+            "score_source": "computed",
+        }
     return AuditResult.model_validate(result.model_dump() | update)
 
 

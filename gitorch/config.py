@@ -46,9 +46,20 @@ class Protected(_Strict):
     )
     test_config: list[str] = Field(
         default_factory=lambda: [
-            "pytest.ini", "tox.ini", "noxfile.py", "setup.cfg", ".coveragerc", "pyproject.toml",
-            ".github/**", ".gitlab-ci.yml", ".ci/**", ".circleci/**", "Jenkinsfile", "azure-pipelines.yml",
-            ".pre-commit-config.yaml", "conftest.py",
+            "pytest.ini",
+            "tox.ini",
+            "noxfile.py",
+            "setup.cfg",
+            ".coveragerc",
+            "pyproject.toml",
+            ".github/**",
+            ".gitlab-ci.yml",
+            ".ci/**",
+            ".circleci/**",
+            "Jenkinsfile",
+            "azure-pipelines.yml",
+            ".pre-commit-config.yaml",
+            "conftest.py",
         ]
     )
 
@@ -89,7 +100,7 @@ class Routing(Route):
         override = self.for_dimension(dimension)
         if override is not None and getattr(override, task) is not None:
             return list(getattr(override, task))
-        return list(getattr(self, task) or getattr(self, "fix") or ["local"])
+        return list(getattr(self, task) or self.fix or ["local"])
 
     def for_dimension(self, dimension: str | None) -> Route | None:
         if not dimension or not self.model_extra or dimension not in self.model_extra:
@@ -113,11 +124,24 @@ class Config(_Strict):
     max_budget_usd: float = Field(5.0, ge=0)
     target_score: float = Field(100.0, ge=0, le=100)
     min_acceptable_score: float = Field(80.0, ge=0, le=100)
-    command_prefix: str = Field("", description="prefix for project commands, e.g. 'docker compose exec odoo'")
-    templates_dir: str = Field(".gitorch/templates", description="repository templates overriding the built-in ones")
+    command_prefix: str = Field(
+        "", description="prefix for project commands, e.g. 'docker compose exec odoo'"
+    )
+    templates_dir: str = Field(
+        ".gitorch/templates", description="repository templates overriding the built-in ones"
+    )
     default_dimensions: list[str] = Field(default_factory=lambda: ["security", "backend"])
     exclude: list[str] = Field(
-        default_factory=lambda: [".git", ".venv", "venv", "node_modules", "build", "dist", ".tox", "__pycache__"],
+        default_factory=lambda: [
+            ".git",
+            ".venv",
+            "venv",
+            "node_modules",
+            "build",
+            "dist",
+            ".tox",
+            "__pycache__",
+        ],
         description="directories analyzers skip",
     )
     stall_iterations: int = Field(3, ge=1, description="iterations without improvement before stopping")
@@ -132,7 +156,9 @@ class Config(_Strict):
     tests: TestsSettings = Field(default_factory=TestsSettings)
     routing: Routing = Field(default_factory=Routing)
     agents: dict[str, dict[str, Any]] = Field(default_factory=dict, description="per-agent options tables")
-    pricing: dict[str, Price] = Field(default_factory=dict, description="model prices overriding the shipped table")
+    pricing: dict[str, Price] = Field(
+        default_factory=dict, description="model prices overriding the shipped table"
+    )
     source: str | None = Field(default=None, exclude=True, description="the file this was read from")
 
     def agent_options(self, agent_cls: type) -> Any:
@@ -213,7 +239,7 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None, *, file: Pa
     return config
 
 
-STARTER_CONFIG = '''\
+STARTER_CONFIG = """\
 # gitorch configuration. Every key is optional; the values shown are the defaults.
 # Unknown keys are an error, so a typo never passes silently.
 
@@ -261,4 +287,4 @@ fix = ["local"]
 # Per-agent options:
 # [agents.claude]
 # model = "sonnet"
-'''
+"""

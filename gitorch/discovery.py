@@ -12,10 +12,30 @@ from pathlib import Path
 from gitorch.config import Config
 
 LANGUAGES = {
-    ".py": "Python", ".js": "JavaScript", ".jsx": "JavaScript", ".ts": "TypeScript", ".tsx": "TypeScript",
-    ".go": "Go", ".rs": "Rust", ".java": "Java", ".rb": "Ruby", ".php": "PHP", ".cs": "C#", ".c": "C",
-    ".h": "C", ".cpp": "C++", ".hpp": "C++", ".kt": "Kotlin", ".swift": "Swift", ".scss": "SCSS",
-    ".css": "CSS", ".html": "HTML", ".xml": "XML", ".vue": "Vue", ".sh": "Shell", ".sql": "SQL",
+    ".py": "Python",
+    ".js": "JavaScript",
+    ".jsx": "JavaScript",
+    ".ts": "TypeScript",
+    ".tsx": "TypeScript",
+    ".go": "Go",
+    ".rs": "Rust",
+    ".java": "Java",
+    ".rb": "Ruby",
+    ".php": "PHP",
+    ".cs": "C#",
+    ".c": "C",
+    ".h": "C",
+    ".cpp": "C++",
+    ".hpp": "C++",
+    ".kt": "Kotlin",
+    ".swift": "Swift",
+    ".scss": "SCSS",
+    ".css": "CSS",
+    ".html": "HTML",
+    ".xml": "XML",
+    ".vue": "Vue",
+    ".sh": "Shell",
+    ".sql": "SQL",
 }
 CODE_SUFFIXES = frozenset(LANGUAGES) - {".xml", ".html", ".css", ".scss"}
 
@@ -109,7 +129,11 @@ def _dependencies(target: Path, root: Path) -> list[str]:
         pyproject = base / "pyproject.toml"
         if pyproject.is_file():
             try:
-                deps = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("dependencies")
+                deps = (
+                    tomllib.loads(pyproject.read_text(encoding="utf-8"))
+                    .get("project", {})
+                    .get("dependencies")
+                )
             except (tomllib.TOMLDecodeError, OSError):
                 deps = None
             if deps:

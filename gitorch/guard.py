@@ -41,7 +41,10 @@ def _status(root: Path) -> tuple[str, dict[str, str]]:
     ).stdout.strip()
     out = subprocess.run(
         ["git", "--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all"],
-        cwd=root, capture_output=True, env=env, check=True,
+        cwd=root,
+        capture_output=True,
+        env=env,
+        check=True,
     ).stdout.decode("utf-8", "surrogateescape")
     entries: dict[str, str] = {}
     parts = out.split("\0")
@@ -74,7 +77,7 @@ def snapshot(root: Path, backup_dir: Path | None = None) -> CheckoutSnapshot:
     backup = None
     if backup_dir is not None and entries:
         total = 0
-        for path, (code, size, _) in sorted(entries.items()):
+        for path, (_, size, _) in sorted(entries.items()):
             source = root / path
             if size < 0 or not source.is_file() or source.is_symlink():
                 continue

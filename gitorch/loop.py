@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitorch.atomic import atomic_write
 from gitorch.audit import choose_agent, make_agent, resolve_path, run_audit
 from gitorch.budget import Budget, BudgetExceeded
 from gitorch.config import Config
@@ -42,7 +43,6 @@ from gitorch.git import (
     snapshot_dirty,
     update_ref,
 )
-from gitorch.atomic import atomic_write
 from gitorch.ledger import Ledger, now_iso
 from gitorch.models import AgentContext, AuditRequest, AuditResult, Finding, FixRequest, FixResult, Severity
 from gitorch.plugins import Plugins
@@ -851,7 +851,9 @@ class FixLoop:
         self.wt.stage_all()
         patch = self.wt.staged_patch(self.state.green_commit)
         self._roll_back(label + "-checkout", patch, "rejected", "the user's checkout changed during the call")
-        backup = f"; copies of your uncommitted files from before the call: {before.backup}" if before.backup else ""
+        backup = ""
+        if before.backup:
+            backup = f"; copies of your uncommitted files from before the call: {before.backup}"
         self.event("checkout_changed", agent=agent_name, changed=changed, backup=str(before.backup or ""))
         raise _Stop(
             "needs_human",

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Callable, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -93,28 +94,92 @@ def _fold(text: str) -> str:
 # Word aliases, accent-folded and lower-cased. English, Spanish, Portuguese, French, German, Italian.
 SEVERITY_WORDS: dict[str, Severity] = {
     **dict.fromkeys(
-        ["critical", "critica", "critico", "criticas", "criticos", "blocker", "urgent", "urgente",
-         "kritisch", "critique", "severe", "severo", "severa"],
+        [
+            "critical",
+            "critica",
+            "critico",
+            "criticas",
+            "criticos",
+            "blocker",
+            "urgent",
+            "urgente",
+            "kritisch",
+            "critique",
+            "severe",
+            "severo",
+            "severa",
+        ],
         Severity.P0,
     ),
     **dict.fromkeys(
-        ["high", "alta", "alto", "altas", "altos", "major", "important", "importante", "hoch", "haute",
-         "elevee", "elevada", "elevado", "grave"],
+        [
+            "high",
+            "alta",
+            "alto",
+            "altas",
+            "altos",
+            "major",
+            "important",
+            "importante",
+            "hoch",
+            "haute",
+            "elevee",
+            "elevada",
+            "elevado",
+            "grave",
+        ],
         Severity.P1,
     ),
     **dict.fromkeys(
-        ["medium", "media", "medio", "medias", "medios", "moderate", "moderada", "moderado", "mittel",
-         "moyenne", "moyen", "warning", "medium-high"],
+        [
+            "medium",
+            "media",
+            "medio",
+            "medias",
+            "medios",
+            "moderate",
+            "moderada",
+            "moderado",
+            "mittel",
+            "moyenne",
+            "moyen",
+            "warning",
+            "medium-high",
+        ],
         Severity.P2,
     ),
     **dict.fromkeys(
-        ["low", "baja", "bajo", "bajas", "bajos", "baixa", "baixo", "minor", "menor", "niedrig", "faible",
-         "bassa", "basso", "trivial"],
+        [
+            "low",
+            "baja",
+            "bajo",
+            "bajas",
+            "bajos",
+            "baixa",
+            "baixo",
+            "minor",
+            "menor",
+            "niedrig",
+            "faible",
+            "bassa",
+            "basso",
+            "trivial",
+        ],
         Severity.P3,
     ),
     **dict.fromkeys(
-        ["info", "informational", "information", "informativo", "informativa", "informacion", "note",
-         "nota", "hinweis", "none"],
+        [
+            "info",
+            "informational",
+            "information",
+            "informativo",
+            "informativa",
+            "informacion",
+            "note",
+            "nota",
+            "hinweis",
+            "none",
+        ],
         Severity.P4,
     ),
 }
@@ -262,7 +327,11 @@ class AuditResult(BaseModel):
         for finding in self.findings:
             n = seen.get(finding.fingerprint, 0)
             seen[finding.fingerprint] = n + 1
-            unique.append(finding if n == 0 else finding.model_copy(update={"fingerprint": f"{finding.fingerprint}-{n + 1}"}))
+            unique.append(
+                finding
+                if n == 0
+                else finding.model_copy(update={"fingerprint": f"{finding.fingerprint}-{n + 1}"})
+            )
         self.findings = unique
         return self
 

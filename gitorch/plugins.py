@@ -193,8 +193,14 @@ def get_plugins(
     for name, module in (modules or {}).items():
         if name in blocked:
             continue
-        _register(plugins, name, lambda m=module: importlib.import_module(m) if isinstance(m, str) else m,
-                  (CORE_DISTRIBUTION, _core_version()), first_party=True, strict=strict)
+        _register(
+            plugins,
+            name,
+            lambda m=module: importlib.import_module(m) if isinstance(m, str) else m,
+            (CORE_DISTRIBUTION, _core_version()),
+            first_party=True,
+            strict=strict,
+        )
     for ep in first:
         if ep.name in blocked or pm.has_plugin(ep.name):
             continue
@@ -209,7 +215,9 @@ def get_plugins(
 
     if _truthy("GITORCH_TRACE_PLUGINS"):
         pm.add_hookcall_monitoring(
-            lambda hook, impls, kw: print(f"gitorch: hook {hook} -> {[i.plugin_name for i in impls]}", file=sys.stderr),
+            lambda hook, impls, kw: print(
+                f"gitorch: hook {hook} -> {[i.plugin_name for i in impls]}", file=sys.stderr
+            ),
             lambda outcome, hook, impls, kw: None,
         )
     return plugins
@@ -221,16 +229,14 @@ def _core_version() -> str:
     return __version__
 
 
-def _register(plugins: Plugins, name: str, load, dist: tuple[str, str], *, first_party: bool, strict: bool) -> None:
+def _register(
+    plugins: Plugins, name: str, load, dist: tuple[str, str], *, first_party: bool, strict: bool
+) -> None:
     pm = plugins.pm
     try:
         module = load()
         pm.register(module, name=name)
-        unknown = [
-            caller.name
-            for caller in (pm.get_hookcallers(module) or [])
-            if not caller.has_spec()
-        ]
+        unknown = [caller.name for caller in (pm.get_hookcallers(module) or []) if not caller.has_spec()]
         if unknown:
             pm.unregister(module)
             raise PluginError(f"implements unknown hook(s) {', '.join(sorted(unknown))}")

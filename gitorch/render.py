@@ -11,9 +11,27 @@ from gitorch.models import AuditResult, Finding, Severity
 
 FORMATS = ("table", "json", "markdown", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-SARIF_LEVEL = {Severity.P0: "error", Severity.P1: "error", Severity.P2: "warning", Severity.P3: "note", Severity.P4: "note"}
-SECURITY_SEVERITY = {Severity.P0: "9.5", Severity.P1: "7.5", Severity.P2: "5.0", Severity.P3: "2.0", Severity.P4: "0.0"}
-SEVERITY_STYLE = {Severity.P0: "bold red", Severity.P1: "red", Severity.P2: "yellow", Severity.P3: "cyan", Severity.P4: "dim"}
+SARIF_LEVEL = {
+    Severity.P0: "error",
+    Severity.P1: "error",
+    Severity.P2: "warning",
+    Severity.P3: "note",
+    Severity.P4: "note",
+}
+SECURITY_SEVERITY = {
+    Severity.P0: "9.5",
+    Severity.P1: "7.5",
+    Severity.P2: "5.0",
+    Severity.P3: "2.0",
+    Severity.P4: "0.0",
+}
+SEVERITY_STYLE = {
+    Severity.P0: "bold red",
+    Severity.P1: "red",
+    Severity.P2: "yellow",
+    Severity.P3: "cyan",
+    Severity.P4: "dim",
+}
 
 
 def render(results: list[AuditResult], fmt: str, *, color: bool = False, width: int | None = None) -> str:
@@ -50,7 +68,8 @@ def to_table(results: list[AuditResult], *, color: bool = False, width: int | No
     for result in results:
         counts = " ".join(f"{sev.value}:{result.counts.get(sev, 0)}" for sev in Severity)
         console.print(
-            f"[bold]{result.dimension}[/bold] ({result.agent}, {result.path}) — score [bold]{score_text(result)}[/bold]"
+            f"[bold]{result.dimension}[/bold] ({result.agent}, {result.path}) — "
+            f"score [bold]{score_text(result)}[/bold]"
             f"  {counts}" + (f"  {result.loc} LOC" if result.loc is not None else "")
         )
         for note in result.notes:
@@ -90,7 +109,10 @@ def to_markdown(result: AuditResult) -> str:
         "",
     ]
     if result.claimed_score is not None:
-        lines += [f"Score claimed by the agent: {result.claimed_score:g}/{result.claimed_score_scale or 100}", ""]
+        lines += [
+            f"Score claimed by the agent: {result.claimed_score:g}/{result.claimed_score_scale or 100}",
+            "",
+        ]
     for note in result.notes:
         lines.append(f"> {note}")
     if result.notes:

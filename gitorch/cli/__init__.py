@@ -92,7 +92,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
 ) -> None:
     """Audit a repository along dimensions and fix it on its own branch."""
 
@@ -115,7 +117,9 @@ def add_plugin_commands() -> None:
         typer.secho(f"gitorch: {exc}", err=True, fg="red")
         sys.exit(exc.exit_code)
     except Exception as exc:  # a plugin's bug must not take the CLI down
-        typer.secho(f"gitorch: a plugin failed adding commands: {type(exc).__name__}: {exc}", err=True, fg="red")
+        typer.secho(
+            f"gitorch: a plugin failed adding commands: {type(exc).__name__}: {exc}", err=True, fg="red"
+        )
 
 
 def main() -> None:

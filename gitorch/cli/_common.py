@@ -8,7 +8,9 @@ from typing import Any
 from gitorch.errors import UsageError
 
 
-def load_repo_config(repo: Path | None, overrides: dict[str, Any] | None = None, config_file: Path | None = None):
+def load_repo_config(
+    repo: Path | None, overrides: dict[str, Any] | None = None, config_file: Path | None = None
+):
     """(repository root, Config) for the repository containing ``repo`` (default: the current directory)."""
     from gitorch.config import load_config
     from gitorch.git import repo_root

@@ -18,16 +18,32 @@ def register(app: typer.Typer) -> None:
 
 
 def audit(
-    dim: Annotated[list[str] | None, typer.Option("--dim", "-d", help="Dimension to audit (repeatable).")] = None,
-    all_dims: Annotated[bool, typer.Option("--all", help="Audit every dimension an available agent can audit.")] = False,
-    path: Annotated[str, typer.Option("--path", "-p", help="Sub-directory of the repository to audit.")] = ".",
-    agent: Annotated[str | None, typer.Option("--agent", "-a", help="Agent to audit with (default: routing).")] = None,
+    dim: Annotated[
+        list[str] | None, typer.Option("--dim", "-d", help="Dimension to audit (repeatable).")
+    ] = None,
+    all_dims: Annotated[
+        bool, typer.Option("--all", help="Audit every dimension an available agent can audit.")
+    ] = False,
+    path: Annotated[
+        str, typer.Option("--path", "-p", help="Sub-directory of the repository to audit.")
+    ] = ".",
+    agent: Annotated[
+        str | None, typer.Option("--agent", "-a", help="Agent to audit with (default: routing).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, markdown or sarif.")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the result to this file.")] = None,
-    fail_under: Annotated[float | None, typer.Option("--fail-under", help="Exit 1 when a score is below this.")] = None,
-    repo: Annotated[Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
+    ] = None,
+    fail_under: Annotated[
+        float | None, typer.Option("--fail-under", help="Exit 1 when a score is below this.")
+    ] = None,
+    repo: Annotated[
+        Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")
+    ] = None,
     config_file: Annotated[Path | None, typer.Option("--config", help="Configuration file to use.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the commands agents would run; change nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the commands agents would run; change nothing.")
+    ] = False,
 ) -> None:
     """Audit the repository along one or more dimensions."""
     from gitorch.audit import agents_for, run_audit
@@ -62,8 +78,16 @@ def audit(
     for name in dims:
         if interactive:
             with console.status(f"auditing {name}…") as status:
-                result = run_audit(root, name, config, plugins, agent=agent, path=path, dry_run=dry_run,
-                                   progress=lambda message, s=status, n=name: s.update(f"{n}: {message}"))
+                result = run_audit(
+                    root,
+                    name,
+                    config,
+                    plugins,
+                    agent=agent,
+                    path=path,
+                    dry_run=dry_run,
+                    progress=lambda message, s=status, n=name: s.update(f"{n}: {message}"),
+                )
         else:
             result = run_audit(root, name, config, plugins, agent=agent, path=path, dry_run=dry_run)
         results.append(result)

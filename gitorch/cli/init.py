@@ -15,7 +15,9 @@ def register(app: typer.Typer) -> None:
 
 
 def init(
-    repo: Annotated[Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")] = None,
+    repo: Annotated[
+        Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing .gitorch.toml.")] = False,
 ) -> None:
     """Write a commented starter .gitorch.toml at the repository root."""

@@ -106,4 +106,7 @@ def dimensions(as_json: JsonFlag = False) -> None:
         return
     for row in rows:
         offline = ", ".join(row["offline_agents"]) or "none (needs an AI agent)"
-        typer.echo(f"{row['name']:<13} {row['description']}\n{'':<13} offline: {offline}; all: {', '.join(row['agents']) or '-'}")
+        typer.echo(
+            f"{row['name']:<13} {row['description']}\n"
+            f"{'':<13} offline: {offline}; all: {', '.join(row['agents']) or '-'}"
+        )

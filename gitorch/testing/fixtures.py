@@ -29,7 +29,12 @@ def gitorch_isolated(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Test")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
     monkeypatch.setenv("GITORCH_LOAD_PLUGINS", "")
-    for name in ("GITORCH_DISABLE_PLUGINS", "GITORCH_STRICT_PLUGINS", "GITORCH_DISABLE_PLUGIN_AUTOLOAD", "GITORCH_DEBUG"):
+    for name in (
+        "GITORCH_DISABLE_PLUGINS",
+        "GITORCH_STRICT_PLUGINS",
+        "GITORCH_DISABLE_PLUGIN_AUTOLOAD",
+        "GITORCH_DEBUG",
+    ):
         monkeypatch.delenv(name, raising=False)
     from gitorch.cli import reset_app_plugins
 
@@ -80,7 +85,7 @@ def cli():
 
 @pytest.fixture
 def fake_ai(tmp_path, monkeypatch) -> Callable[[str, str], Path]:
-    """``fake_ai("claude", script)`` writes an executable ``bin/claude`` first on PATH and returns its path."""
+    """``fake_ai("claude", script)`` writes an executable ``bin/claude``, first on PATH; returns its path."""
     bindir = tmp_path / "fakebin"
     bindir.mkdir(exist_ok=True)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")

@@ -47,7 +47,8 @@ def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fakes:
     dump = tmp_path / "fake-dump.json"
     # Only the fakes and the system's own tools: a real CLI installed elsewhere on PATH must not answer
     # (a real codex offline retries forever).
-    monkeypatch.setenv("PATH", os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), "/usr/bin", "/bin"]))
+    search = [str(bin_dir), str(Path(sys.executable).parent), "/usr/bin", "/bin"]
+    monkeypatch.setenv("PATH", os.pathsep.join(search))
     monkeypatch.setenv("FAKE_DUMP", str(dump))
     monkeypatch.setenv("FAKE_SCENARIO", "success")
     for name in (

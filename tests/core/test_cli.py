@@ -19,8 +19,17 @@ class Tidy(Agent):
             rel = path.relative_to(request.root).as_posix()
             for n, line in enumerate(path.read_text().splitlines(), 1):
                 if "eval(" in line:
-                    findings.append(Finding(dimension=request.dimension.name, severity="P1", rule_id="eval",
-                                            file=rel, line=n, description="eval is dangerous", snippet=line))
+                    findings.append(
+                        Finding(
+                            dimension=request.dimension.name,
+                            severity="P1",
+                            rule_id="eval",
+                            file=rel,
+                            line=n,
+                            description="eval is dangerous",
+                            snippet=line,
+                        )
+                    )
         return AuditResult(dimension=request.dimension.name, agent=self.name, findings=findings)
 
 
@@ -68,20 +77,45 @@ def test_audit_json_round_trips_and_scores(cli, tidy, project):
 
 def test_audit_several_dimensions_and_markdown_output_file(cli, tidy, project, tmp_path):
     out = tmp_path / "report.md"
-    result = cli("audit", "-d", "backend", "-d", "security", "--agent", "tidy", "-f", "markdown", "-o", str(out), "-C", str(project))
+    result = cli(
+        "audit",
+        "-d",
+        "backend",
+        "-d",
+        "security",
+        "--agent",
+        "tidy",
+        "-f",
+        "markdown",
+        "-o",
+        str(out),
+        "-C",
+        str(project),
+    )
     assert result.exit_code == 0, result.output
     text = out.read_text()
     assert text.count("**Score:** 79/100") == 2 and "app/main.py:1" in text
 
 
 def test_fail_under_exits_1(cli, tidy, project):
-    assert cli("audit", "--dim", "backend", "--agent", "tidy", "--fail-under", "80", "-C", str(project)).exit_code == 1
-    assert cli("audit", "--dim", "backend", "--agent", "tidy", "--fail-under", "70", "-C", str(project)).exit_code == 0
+    assert (
+        cli(
+            "audit", "--dim", "backend", "--agent", "tidy", "--fail-under", "80", "-C", str(project)
+        ).exit_code
+        == 1
+    )
+    assert (
+        cli(
+            "audit", "--dim", "backend", "--agent", "tidy", "--fail-under", "70", "-C", str(project)
+        ).exit_code
+        == 0
+    )
 
 
 def test_audit_of_a_subdirectory_only_sees_that_subdirectory(cli, tidy, project):
-    from gitorch.testing.fixtures import commit
     import git
+
+    from gitorch.testing.fixtures import commit
 
     commit(git.Repo(project), {"lib/x.py": "eval('1')\n"}, "lib")
     result = cli("audit", "-d", "backend", "-a", "tidy", "-f", "json", "--path", "lib", "-C", str(project))
@@ -101,7 +135,9 @@ def test_audit_of_a_subdirectory_only_sees_that_subdirectory(cli, tidy, project)
         (["--dim", "backend", "--agent", "tidy", "--fail-under", "120"], "--fail-under must be between", 2),
     ],
 )
-def test_bad_input_is_one_line_with_a_distinct_exit_code_and_changes_nothing(cli, tidy, project, args, message, code):
+def test_bad_input_is_one_line_with_a_distinct_exit_code_and_changes_nothing(
+    cli, tidy, project, args, message, code
+):
     before = snapshot(project)
     result = cli("audit", *args, "-C", str(project))
     assert result.exit_code == code
@@ -126,7 +162,10 @@ def test_agent_error_exits_3(cli, tidy, project, monkeypatch):
 
     monkeypatch.setattr(Tidy, "audit", boom)
     result = cli("audit", "--dim", "backend", "-a", "tidy", "-C", str(project))
-    assert result.exit_code == 3 and "agent 'tidy' failed auditing 'backend': RuntimeError: analyzer crashed" in result.stderr
+    assert (
+        result.exit_code == 3
+        and "agent 'tidy' failed auditing 'backend': RuntimeError: analyzer crashed" in result.stderr
+    )
 
 
 def test_listing_commands_have_json(cli, tidy):
@@ -149,7 +188,11 @@ def test_plugins_lists_a_broken_plugin_with_its_error(cli, monkeypatch):
         def load(self):
             raise ImportError("cannot import name 'x'")
 
-    monkeypatch.setattr(plugins_module, "entry_points", lambda group: [*real(group=group), Broken("broken", "nowhere", "gitorch")])
+    monkeypatch.setattr(
+        plugins_module,
+        "entry_points",
+        lambda group: [*real(group=group), Broken("broken", "nowhere", "gitorch")],
+    )
     monkeypatch.delenv("GITORCH_LOAD_PLUGINS")
     data = json.loads(cli("plugins", "--json").stdout)
     assert data["failed"][0]["name"] == "broken" and "cannot import name" in data["failed"][0]["error"]
@@ -166,7 +209,9 @@ def test_init_writes_a_starter_config_once(cli, git_repo):
 
 def test_parse_command_reads_a_report(cli, tmp_path):
     report = tmp_path / "r.md"
-    report.write_text("# Audit\n\n**Score:** 75/100\n\n## Critical (P0)\n\n- [P0] SQL injection (app/db.py:12)\n")
+    report.write_text(
+        "# Audit\n\n**Score:** 75/100\n\n## Critical (P0)\n\n- [P0] SQL injection (app/db.py:12)\n"
+    )
     result = cli("parse", str(report), "--json", "--dim", "security")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -184,7 +229,9 @@ def test_help_and_module_entry_point(tmp_path):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "gitorch", "--help"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "gitorch", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0 and "audit" in out.stdout
 
 

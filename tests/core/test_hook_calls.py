@@ -1,8 +1,5 @@
 """One test per hook: a plugin implementing it changes what gitorch does."""
 
-import json
-import types
-
 import typer
 
 from gitorch import Agent, AuditResult, Dimension, Finding, Parser, hookimpl
@@ -19,19 +16,29 @@ class Painter(Agent):
     audits = frozenset({"colour"})
 
     def audit(self, request):
-        return AuditResult(dimension="colour", agent=self.name, findings=[
-            Finding(dimension="colour", severity="P2", description="too grey", file="README.md", line=1),
-            Finding(dimension="colour", severity="P3", description="ignore me", file="README.md", line=1),
-        ])
+        return AuditResult(
+            dimension="colour",
+            agent=self.name,
+            findings=[
+                Finding(dimension="colour", severity="P2", description="too grey", file="README.md", line=1),
+                Finding(dimension="colour", severity="P3", description="ignore me", file="README.md", line=1),
+            ],
+        )
 
 
 class Shout(Parser):
     name = "shout"
 
     def parse(self, text, *, dimension="general"):
-        return AuditResult(dimension=dimension, agent="unknown", findings=[
-            Finding(dimension=dimension, severity="P1", description=line) for line in text.splitlines() if line.isupper()
-        ])
+        return AuditResult(
+            dimension=dimension,
+            agent="unknown",
+            findings=[
+                Finding(dimension=dimension, severity="P1", description=line)
+                for line in text.splitlines()
+                if line.isupper()
+            ],
+        )
 
 
 class Plugin:
@@ -91,8 +98,6 @@ def test_hook_gitorch_process_findings(git_repo):
 
 def test_hook_gitorch_add_commands(monkeypatch):
     from typer.testing import CliRunner
-
-    from gitorch import cli
 
     plugins = _plugins()
     app = typer.Typer()

@@ -6,8 +6,20 @@ from gitorch.models import AuditResult, Finding, Severity, Usage
 
 @pytest.mark.parametrize(
     ("word", "expected"),
-    [("P0", "P0"), ("p3", "P3"), ("Critical", "P0"), ("CRÍTICO", "P0"), ("Alta", "P1"), ("high", "P1"),
-     ("Média", "P2"), ("moderate", "P2"), ("Baja", "P3"), ("low", "P3"), ("info", "P4"), ("Informativo", "P4")],
+    [
+        ("P0", "P0"),
+        ("p3", "P3"),
+        ("Critical", "P0"),
+        ("CRÍTICO", "P0"),
+        ("Alta", "P1"),
+        ("high", "P1"),
+        ("Média", "P2"),
+        ("moderate", "P2"),
+        ("Baja", "P3"),
+        ("low", "P3"),
+        ("info", "P4"),
+        ("Informativo", "P4"),
+    ],
 )
 def test_severity_accepts_codes_and_words_in_several_languages(word, expected):
     assert Severity.parse(word) == Severity(expected)
@@ -28,8 +40,16 @@ def test_finding_coerces_severity_words():
 
 
 def _finding(line: int, severity: str = "P1", **kw) -> Finding:
-    return Finding(dimension="security", rule_id="B602", file="app.py", line=line,
-                   description="subprocess call with shell=True", snippet="run(cmd, shell=True)", severity=severity, **kw)
+    return Finding(
+        dimension="security",
+        rule_id="B602",
+        file="app.py",
+        line=line,
+        description="subprocess call with shell=True",
+        snippet="run(cmd, shell=True)",
+        severity=severity,
+        **kw,
+    )
 
 
 def test_fingerprint_is_stable_when_unrelated_lines_move():
@@ -37,10 +57,24 @@ def test_fingerprint_is_stable_when_unrelated_lines_move():
 
 
 def test_fingerprint_changes_with_the_offending_code_or_file():
-    moved = Finding(dimension="security", severity="P1", rule_id="B602", file="other.py", line=10,
-                    description="subprocess call with shell=True", snippet="run(cmd, shell=True)")
-    changed = Finding(dimension="security", severity="P1", rule_id="B602", file="app.py", line=10,
-                      description="subprocess call with shell=True", snippet="run(other, shell=True)")
+    moved = Finding(
+        dimension="security",
+        severity="P1",
+        rule_id="B602",
+        file="other.py",
+        line=10,
+        description="subprocess call with shell=True",
+        snippet="run(cmd, shell=True)",
+    )
+    changed = Finding(
+        dimension="security",
+        severity="P1",
+        rule_id="B602",
+        file="app.py",
+        line=10,
+        description="subprocess call with shell=True",
+        snippet="run(other, shell=True)",
+    )
     assert len({_finding(10).fingerprint, moved.fingerprint, changed.fingerprint}) == 3
 
 
@@ -51,15 +85,22 @@ def test_fingerprint_without_snippet_ignores_line_numbers_quoted_in_the_descript
 
 
 def test_duplicate_findings_get_distinct_fingerprints_in_a_result():
-    result = AuditResult(dimension="security", agent="x", findings=[_finding(1, severity="P1"), _finding(9, severity="P1")])
+    result = AuditResult(
+        dimension="security", agent="x", findings=[_finding(1, severity="P1"), _finding(9, severity="P1")]
+    )
     prints = [f.fingerprint for f in result.findings]
     assert len(set(prints)) == 2 and prints[1] == prints[0] + "-2"
 
 
 def test_audit_result_counts_are_derived_from_findings_and_json_round_trips():
-    result = AuditResult(dimension="security", agent="x", score=75, score_scale=100,
-                         findings=[_finding(1, severity="P0"), _finding(2, severity="P2", recommendation="r")],
-                         counts={"P0": 9})
+    result = AuditResult(
+        dimension="security",
+        agent="x",
+        score=75,
+        score_scale=100,
+        findings=[_finding(1, severity="P0"), _finding(2, severity="P2", recommendation="r")],
+        counts={"P0": 9},
+    )
     assert result.counts[Severity.P0] == 1 and result.counts[Severity.P2] == 1
     again = AuditResult.model_validate_json(result.model_dump_json())
     assert again == result
@@ -71,7 +112,10 @@ def test_audit_result_rejects_unknown_keys():
 
 
 def test_usage_adds_up_and_tracks_where_cost_came_from():
-    total = Usage(calls=1, input_tokens=10, output_tokens=2, cost_usd=0.1, cost_source="reported", models=["a"]) + \
-        Usage(calls=1, input_tokens=5, output_tokens=1, cost_usd=0.2, cost_source="priced", models=["b"])
+    total = Usage(
+        calls=1, input_tokens=10, output_tokens=2, cost_usd=0.1, cost_source="reported", models=["a"]
+    ) + Usage(calls=1, input_tokens=5, output_tokens=1, cost_usd=0.2, cost_source="priced", models=["b"])
     assert (total.calls, total.input_tokens, total.output_tokens) == (2, 15, 3)
-    assert total.cost_usd == pytest.approx(0.3) and total.cost_source == "mixed" and total.models == ["a", "b"]
+    assert (
+        total.cost_usd == pytest.approx(0.3) and total.cost_source == "mixed" and total.models == ["a", "b"]
+    )

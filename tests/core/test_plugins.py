@@ -1,10 +1,9 @@
-import sys
 import types
 from importlib.metadata import EntryPoint
 
 import pytest
 
-from gitorch import Agent, Dimension, hookimpl
+from gitorch import Dimension, hookimpl
 from gitorch.errors import PluginError
 from gitorch.plugins import get_plugins
 
@@ -56,8 +55,12 @@ def _third_party_allowed(monkeypatch):
 
 
 def test_broken_entry_point_is_reported_not_raised(capsys):
-    plugins = get_plugins([FakeEntryPoint("broken", ImportError("no module named zzz")),
-                           FakeEntryPoint("good", _dimension_plugin("good", "style"))])
+    plugins = get_plugins(
+        [
+            FakeEntryPoint("broken", ImportError("no module named zzz")),
+            FakeEntryPoint("good", _dimension_plugin("good", "style")),
+        ]
+    )
     assert [f.name for f in plugins.failures] == ["broken"]
     assert plugins.failures[0].distribution == "gitorch-thing" and plugins.failures[0].version == "1.0"
     assert "ImportError: no module named zzz" in plugins.failures[0].error
@@ -67,7 +70,9 @@ def test_broken_entry_point_is_reported_not_raised(capsys):
 
 def test_strict_mode_turns_a_broken_plugin_into_an_error(monkeypatch):
     monkeypatch.setenv("GITORCH_STRICT_PLUGINS", "1")
-    with pytest.raises(PluginError, match=r"plugin 'broken' \(gitorch-thing 1.0\) failed to load: RuntimeError: boom"):
+    with pytest.raises(
+        PluginError, match=r"plugin 'broken' \(gitorch-thing 1.0\) failed to load: RuntimeError: boom"
+    ):
         get_plugins([FakeEntryPoint("broken", RuntimeError("boom"))])
 
 
@@ -83,9 +88,15 @@ def test_plugin_implementing_an_unknown_hook_is_skipped():
 
 
 def test_duplicate_names_are_an_error_naming_both_plugins():
-    plugins = get_plugins([FakeEntryPoint("one", _dimension_plugin("one", "style")),
-                           FakeEntryPoint("two", _dimension_plugin("two", "style"))])
-    with pytest.raises(PluginError, match=r"duplicate name 'style'.*'one'.*'two'|duplicate name 'style'.*'two'.*'one'"):
+    plugins = get_plugins(
+        [
+            FakeEntryPoint("one", _dimension_plugin("one", "style")),
+            FakeEntryPoint("two", _dimension_plugin("two", "style")),
+        ]
+    )
+    with pytest.raises(
+        PluginError, match=r"duplicate name 'style'.*'one'.*'two'|duplicate name 'style'.*'two'.*'one'"
+    ):
         plugins.dimensions()
 
 
@@ -94,8 +105,12 @@ def test_a_registration_hook_that_raises_costs_only_its_plugin():
     def gitorch_dimensions():
         raise ValueError("bad plugin code")
 
-    plugins = get_plugins([FakeEntryPoint("bad", _module("bad", gitorch_dimensions=gitorch_dimensions)),
-                           FakeEntryPoint("good", _dimension_plugin("good", "style"))])
+    plugins = get_plugins(
+        [
+            FakeEntryPoint("bad", _module("bad", gitorch_dimensions=gitorch_dimensions)),
+            FakeEntryPoint("good", _dimension_plugin("good", "style")),
+        ]
+    )
     assert list(plugins.dimensions()) == ["style"]
     assert plugins.failures[0].name == "bad" and "bad plugin code" in plugins.failures[0].error
 
@@ -109,8 +124,10 @@ def test_block_list_blocks_first_and_third_party_plugins(monkeypatch):
 
 
 def test_allow_list_governs_third_party_plugins_only(monkeypatch):
-    eps = [FakeEntryPoint("good", _dimension_plugin("good", "style")),
-           FakeEntryPoint("core", _dimension_plugin("core", "core-dim"), dist="gitorch")]
+    eps = [
+        FakeEntryPoint("good", _dimension_plugin("good", "style")),
+        FakeEntryPoint("core", _dimension_plugin("core", "core-dim"), dist="gitorch"),
+    ]
     monkeypatch.setenv("GITORCH_LOAD_PLUGINS", "")
     assert set(get_plugins(eps).dimensions()) == {"core-dim"}
     monkeypatch.setenv("GITORCH_LOAD_PLUGINS", "good")
@@ -124,16 +141,23 @@ def test_allow_list_governs_third_party_plugins_only(monkeypatch):
 
 def test_first_party_plugins_are_registered_first_so_third_party_run_first(monkeypatch):
     monkeypatch.setenv("GITORCH_LOAD_PLUGINS", "third")
-    eps = [FakeEntryPoint("third", _dimension_plugin("third", "a")),
-           FakeEntryPoint("first", _dimension_plugin("first", "b"), dist="gitorch")]
+    eps = [
+        FakeEntryPoint("third", _dimension_plugin("third", "a")),
+        FakeEntryPoint("first", _dimension_plugin("first", "b"), dist="gitorch"),
+    ]
     plugins = get_plugins(eps)
     assert [p.name for p in plugins.loaded] == ["first", "third"]
-    assert [impl.plugin_name for impl in reversed(plugins.pm.hook.gitorch_dimensions.get_hookimpls())] == ["third", "first"]
+    assert [impl.plugin_name for impl in reversed(plugins.pm.hook.gitorch_dimensions.get_hookimpls())] == [
+        "third",
+        "first",
+    ]
 
 
 def test_builtin_plugins_load_through_entry_points():
     plugins = get_plugins()
-    assert {"security", "backend", "tests", "architecture", "compliance", "frontend"} <= set(plugins.dimensions())
+    assert {"security", "backend", "tests", "architecture", "compliance", "frontend"} <= set(
+        plugins.dimensions()
+    )
     names = {p.name for p in plugins.loaded}
     assert {"dimensions", "local", "markdown"} <= names
     assert all(p.first_party for p in plugins.loaded if p.name in {"dimensions", "local", "markdown"})
@@ -145,7 +169,17 @@ def test_installed_third_party_example_plugin_is_discovered_and_used(monkeypatch
     plugins = get_plugins()
     assert "todos" in plugins.dimensions() and "grep-todos" in plugins.agents()
     (__import__("pathlib").Path(git_repo.working_tree_dir) / "a.py").write_text("x = 1  # FIXME: wrong\n")
-    result = cli("audit", "--dim", "todos", "--agent", "grep-todos", "--format", "json", "--repo", git_repo.working_tree_dir)
+    result = cli(
+        "audit",
+        "--dim",
+        "todos",
+        "--agent",
+        "grep-todos",
+        "--format",
+        "json",
+        "--repo",
+        git_repo.working_tree_dir,
+    )
     assert result.exit_code == 0, result.output
     import json
 

@@ -11,12 +11,31 @@ SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "schemas" / "sa
 
 def _result():
     return AuditResult(
-        dimension="security", agent="local", score=61.5, score_scale=100, score_source="computed", loc=1200,
+        dimension="security",
+        agent="local",
+        score=61.5,
+        score_scale=100,
+        score_source="computed",
+        loc=1200,
         findings=[
-            Finding(dimension="security", severity="P0", rule_id="B602", file="app/run.py", line=12, end_line=14,
-                    description="subprocess call with shell=True", recommendation="Pass a list and shell=False."),
-            Finding(dimension="security", severity="P2", rule_id="B311", file="app/codes.py", line=3,
-                    description="random is not suitable for security"),
+            Finding(
+                dimension="security",
+                severity="P0",
+                rule_id="B602",
+                file="app/run.py",
+                line=12,
+                end_line=14,
+                description="subprocess call with shell=True",
+                recommendation="Pass a list and shell=False.",
+            ),
+            Finding(
+                dimension="security",
+                severity="P2",
+                rule_id="B311",
+                file="app/codes.py",
+                line=3,
+                description="random is not suitable for security",
+            ),
             Finding(dimension="security", severity="P3", description="no security policy documented"),
         ],
     )

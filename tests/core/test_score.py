@@ -7,7 +7,10 @@ from gitorch.score import compute_score
 def findings(**counts):
     out = []
     for sev, n in counts.items():
-        out += [Finding(dimension="d", severity=sev, description=f"{sev} {i}", file="a.py", line=i + 1) for i in range(n)]
+        out += [
+            Finding(dimension="d", severity=sev, description=f"{sev} {i}", file="a.py", line=i + 1)
+            for i in range(n)
+        ]
     return out
 
 

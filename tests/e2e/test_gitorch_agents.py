@@ -272,7 +272,10 @@ def edit_in_worktree(cli: str, repo: Path, old: str, new: str, usage: Usage, fil
     The worktree is in the git directory, or in the sandbox HOME's cache directory for agents that cannot
     edit under a ``.git`` path (claude).
     """
-    candidates = [repo / ".git" / "gitorch" / "worktrees", repo.parent / "home" / ".cache" / "gitorch" / "worktrees"]
+    candidates = [
+        repo / ".git" / "gitorch" / "worktrees",
+        repo.parent / "home" / ".cache" / "gitorch" / "worktrees",
+    ]
 
     def build(request):
         if cli == "codex":  # codex's patch paths are relative to its -C root

@@ -24,7 +24,9 @@ def unconfined(monkeypatch):
     monkeypatch.setattr(loopfakes.Fixer, "confined", False)
 
 
-def test_an_unconfined_agent_that_writes_the_users_checkout_stops_the_run(project, fake_plugins, unconfined, monkeypatch):
+def test_an_unconfined_agent_that_writes_the_users_checkout_stops_the_run(
+    project, fake_plugins, unconfined, monkeypatch
+):
     root = project([("P1", "good")])
     (root / "notes.txt").write_text("my uncommitted notes\n")  # untracked work of the user
     calc = root / "app" / "calc.py"
@@ -54,7 +56,9 @@ def test_an_unconfined_agent_that_stays_in_its_worktree_is_not_stopped(project, 
     assert state.stop_reason == "target" and state.commits == 1
     _, ledger = load_session(root, state.id)
     assert not list(ledger.events("checkout_changed"))
-    assert not (ledger.dir / "checkout-backups").exists() or not any((ledger.dir / "checkout-backups").iterdir())
+    assert not (ledger.dir / "checkout-backups").exists() or not any(
+        (ledger.dir / "checkout-backups").iterdir()
+    )
 
 
 def test_snapshot_sees_a_clean_tracked_file_changing_and_never_writes_the_index(project):

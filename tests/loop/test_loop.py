@@ -392,7 +392,9 @@ def test_what_the_tests_change_or_leave_behind_never_reaches_a_commit(project, f
     assert git(state.worktree, "status", "--porcelain", "--ignored") == ""
 
 
-def test_worktree_is_in_the_git_dir_unless_an_agent_cannot_edit_there(project, fake_plugins, tmp_path, monkeypatch):
+def test_worktree_is_in_the_git_dir_unless_an_agent_cannot_edit_there(
+    project, fake_plugins, tmp_path, monkeypatch
+):
     root = project([("P1", "good")])
     state = run(root, fake_plugins)
     assert Path(state.worktree).parent == root / ".git" / "gitorch" / "worktrees"

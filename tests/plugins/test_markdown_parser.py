@@ -939,7 +939,10 @@ def test_claude_code_security_review_shape():
 def test_dunder_file_names_are_not_read_as_bold_text():
     from gitorch_markdown import MarkdownParser
 
-    text = "# Audit\n\n## High\n\n- [P1] Unsafe import (app/__init__.py:1)\n- [P1] __Bold__ title (src/my_mod/__main__.py:3)\n"
+    text = (
+        "# Audit\n\n## High\n\n- [P1] Unsafe import (app/__init__.py:1)\n"
+        "- [P1] __Bold__ title (src/my_mod/__main__.py:3)\n"
+    )
     found = MarkdownParser().parse(text).findings
     assert [(f.file, f.line) for f in found] == [("app/__init__.py", 1), ("src/my_mod/__main__.py", 3)]
     assert found[1].description.startswith("Bold title")

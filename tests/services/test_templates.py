@@ -349,7 +349,8 @@ def test_templates_and_prices_are_found_in_an_installed_wheel(tmp_path: Path) ->
         assert "gitorch/templates/plugin/__init__.py.j2" in names
         assert "gitorch/data/prices.toml" in names
         assert "gitorch/sample/inventory/store.py" in names and "gitorch/sample/tests/test_store.py" in names
-        assert {"gitorch_local/__init__.py", "gitorch_agents/__init__.py", "gitorch_markdown/__init__.py"} <= set(names)
+        plugins = {"gitorch_local/__init__.py", "gitorch_agents/__init__.py", "gitorch_markdown/__init__.py"}
+        assert plugins <= set(names)
         archive.extractall(site)
     probe = (
         "import gitorch, gitorch.templates as t, gitorch.pricing as p;"
