@@ -86,3 +86,15 @@ def test_sarif_has_what_github_code_scanning_requires():
         assert "region" not in location or location["region"]["startLine"] >= 1
         assert item["partialFingerprints"]
     assert [r["level"] for r in run["results"]] == ["error", "warning", "note"]
+
+
+def test_gitorch_markdown_is_read_back_by_the_markdown_parser():
+    from gitorch_markdown import MarkdownParser
+
+    result = _result()
+    parsed = MarkdownParser().parse(to_markdown(result), dimension="security")
+    assert (parsed.score, parsed.score_scale) == (61.5, 100)
+    assert parsed.counts == result.counts
+    assert [(f.severity, f.file, f.line) for f in parsed.findings] == [
+        (f.severity, f.file, f.line) for f in result.findings
+    ]
