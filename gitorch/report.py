@@ -216,7 +216,7 @@ def render_markdown(report: Report) -> str:
         "",
         "## Findings",
         "",
-        "| severity | start | end | fixed |",
+        "| severity | start | end | fix commits |",
         "| --- | --- | --- | --- |",
     ]
     for sev in SEVERITIES:
