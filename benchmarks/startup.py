@@ -14,6 +14,8 @@ import sys
 import time
 
 DEPENDENCIES = "import typer, pluggy, pydantic, rich"
+# `import pydantic` is lazy: the model machinery loads with the first BaseModel. gitorch defines models.
+DEPENDENCIES_LOADED = "import typer, pluggy, rich; from pydantic import BaseModel, ConfigDict, Field"
 # The same dependencies plus typer rendering the help of an app with as many commands as gitorch's:
 # what any typer CLI pays for `--help`, before a line of gitorch runs.
 BARE_TYPER_HELP = """
@@ -43,10 +45,14 @@ def main() -> None:
     python = [sys.executable]
     baseline = median_seconds([*python, "-c", "pass"], args.runs)
     deps = median_seconds([*python, "-c", DEPENDENCIES], args.runs)
+    loaded = median_seconds([*python, "-c", DEPENDENCIES_LOADED], args.runs)
+    cli = median_seconds([*python, "-c", "import gitorch.cli"], args.runs)
     bare = median_seconds([*python, "-c", BARE_TYPER_HELP], args.runs)
     helps = median_seconds([gitorch, "--help"], args.runs)
     print(f"python -c pass                 {baseline * 1000:7.1f} ms")
     print(f"import dependencies            {deps * 1000:7.1f} ms   ({DEPENDENCIES})")
+    print(f"  … with pydantic's BaseModel  {loaded * 1000:7.1f} ms")
+    print(f"import gitorch.cli             {cli * 1000:7.1f} ms   (gitorch's modules and models, no plugin)")
     print(f"bare typer app --help          {bare * 1000:7.1f} ms   (same imports, 18 commands)")
     print(f"gitorch --help                 {helps * 1000:7.1f} ms")
     extra = (helps - bare) * 1000
