@@ -258,6 +258,16 @@ templates_dir = ".gitorch/templates"
 # Dimensions audited when no --dim is given
 default_dimensions = ["security", "backend"]
 
+# Iterations without improvement (after a change of strategy) before the loop stops
+stall_iterations = 3
+
+# Wall-clock limit of one agent call, in seconds
+agent_timeout_s = 900
+
+# Where run worktrees live: "git-dir", "cache", or "auto" (the git directory, unless an agent of
+# the run cannot edit files under a .git path, as Claude Code in acceptEdits mode)
+worktree_location = "auto"
+
 [tests]
 command = "python -m pytest -q"   # the project's test command
 timeout_s = 900
