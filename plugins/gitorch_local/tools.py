@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 import shutil
-import signal
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -81,33 +78,18 @@ def run(
     timeout: float | None = None,
     env: dict[str, str] | None = None,
 ) -> Completed:
-    """Run ``argv`` in its own process group; on timeout the whole group is killed."""
-    import time
+    """Run ``argv`` in its own process group (:func:`gitorch.external.run_process`): on timeout, or on
+    Ctrl-C, the whole group is killed — test runners and codemodder spawn workers."""
+    from gitorch.external import run_process
 
-    start = time.monotonic()
     try:
-        proc = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=env if env is not None else tool_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
+        done = run_process(argv, cwd=cwd, env=env if env is not None else tool_env(), timeout=timeout)
     except FileNotFoundError as exc:
         raise AnalyzerMissingError(f"{argv[0]}: cannot run it: {exc.strerror}") from None
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        # NOTE: kill the group, not just the child: test runners and codemodder spawn workers.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        return Completed(argv, -9, out, err, timed_out=True, duration_s=time.monotonic() - start)
-    return Completed(argv, proc.returncode, out, err, duration_s=time.monotonic() - start)
+    code = -9 if done.timed_out or done.exit_code is None else done.exit_code
+    return Completed(
+        argv, code, done.stdout, done.stderr, timed_out=done.timed_out, duration_s=done.duration_s
+    )
 
 
 def display(argv: list[str], cwd: Path) -> str:
