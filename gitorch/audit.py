@@ -164,14 +164,3 @@ def finish_result(
             "score_source": "computed",
         }
     return AuditResult.model_validate(result.model_dump() | update)
-
-
-def run_audits(
-    root: Path,
-    dimensions: list[str],
-    config: Config,
-    plugins: Plugins,
-    **kwargs,
-) -> list[AuditResult]:
-    """:func:`run_audit` for each dimension, in order."""
-    return [run_audit(root, dimension, config, plugins, **kwargs) for dimension in dimensions]

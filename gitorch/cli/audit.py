@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -46,7 +47,7 @@ def audit(
     ] = False,
 ) -> None:
     """Audit the repository along one or more dimensions."""
-    from gitorch.audit import agents_for, run_audit
+    from gitorch.audit import agents_for, audit_context, run_audit
     from gitorch.cli import get_app_plugins
     from gitorch.cli._common import load_repo_config, write_output
     from gitorch.render import FORMATS, render
@@ -72,24 +73,19 @@ def audit(
 
     results = []
     interactive = fmt == "table" and output is None and _stderr_is_terminal()
+    context = audit_context(root, config, plugins)  # one redactor, templates and parser for all dimensions
     from rich.console import Console
 
     console = Console(stderr=True)
     for name in dims:
-        if interactive:
-            with console.status(f"auditing {name}…") as status:
-                result = run_audit(
-                    root,
-                    name,
-                    config,
-                    plugins,
-                    agent=agent,
-                    path=path,
-                    dry_run=dry_run,
-                    progress=lambda message, s=status, n=name: s.update(f"{n}: {message}"),
-                )
-        else:
-            result = run_audit(root, name, config, plugins, agent=agent, path=path, dry_run=dry_run)
+        with console.status(f"auditing {name}…") if interactive else contextlib.nullcontext() as status:
+            progress = None
+            if interactive:
+                progress = lambda message, s=status, n=name: s.update(f"{n}: {message}")  # noqa: E731
+            result = run_audit(
+                root, name, config, plugins,
+                agent=agent, path=path, dry_run=dry_run, progress=progress, context=context,
+            )  # fmt: skip
         results.append(result)
     write_output(render(results, fmt, color=interactive and output is None), output)
     if fail_under is not None and any(r.score is not None and r.score < fail_under for r in results):
