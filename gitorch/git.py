@@ -126,9 +126,6 @@ class Git:
         )
         return out.stdout.strip() or None if out.returncode == 0 else None
 
-    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
-        return self.ok("merge-base", "--is-ancestor", ancestor, descendant)
-
 
 def git_common_dir(root: Path) -> Path:
     """The repository's common git directory (shared by all its worktrees)."""

@@ -175,7 +175,7 @@ class FixLoop:
 
     def fix_chain(self, dimension: str) -> list[str]:
         """Agents that may fix ``dimension``, in the current strategy's order."""
-        names = [self.options.agent] if self.options.agent else self.config.routing.chain("fix", dimension)
+        names = _fix_names(self.options, self.config, dimension)
         installed = self.plugins.agents()
         usable = []
         for name in dict.fromkeys(names):
@@ -303,7 +303,7 @@ class FixLoop:
     def _warn_unfixable(self) -> None:
         for dim in self.options.dimensions:
             if not self.fix_chain(dim):
-                chain = [self.options.agent] if self.options.agent else self.config.routing.chain("fix", dim)
+                chain = _fix_names(self.options, self.config, dim)
                 self.event("no_fixer", dimension=dim, chain=chain)
                 self.ui.progress(
                     f"note: no available agent can fix {dim} (fix chain {chain}); its findings stay open "
@@ -337,10 +337,7 @@ class FixLoop:
                 raise _Stop("target", f"every dimension at {self.options.target_score:g} or above")
             if st.iterations_done >= self.options.max_iterations:
                 raise _Stop("iterations", f"iteration cap reached ({self.options.max_iterations})")
-            if self.budget.spent_usd > 0 and self.budget.left_usd <= 0:
-                raise _Stop(
-                    "budget", f"budget spent (${self.budget.spent_usd:.4f} of ${self.options.budget_usd:.2f})"
-                )
+            self._stop_if_budget_spent()
             self._iteration(st.iterations_done + 1)
 
     def _target_reached(self) -> bool:
@@ -606,10 +603,7 @@ class FixLoop:
         """Agent → staged diff → analysis → gates → tests → commit or roll back. Times spent waiting on the
         agent, the tests and a human are measured apart; the rest is gitorch's own overhead."""
         st = self.state
-        if self.budget.left_usd <= 0 and self.budget.spent_usd > 0:
-            raise _Stop(
-                "budget", f"budget spent (${self.budget.spent_usd:.4f} of ${self.options.budget_usd:.2f})"
-            )
+        self._stop_if_budget_spent()
         st.attempts += 1
         started = time.monotonic()
         waited = {"agent": 0.0, "tests": 0.0, "human": 0.0}
@@ -829,6 +823,12 @@ class FixLoop:
             self.budget.charge(result.usage, f"{agent_name} fix")  # the agent did not charge its own call
         return result
 
+    def _stop_if_budget_spent(self) -> None:
+        if self.budget.spent_usd > 0 and self.budget.left_usd <= 0:
+            raise _Stop(
+                "budget", f"budget spent (${self.budget.spent_usd:.4f} of ${self.options.budget_usd:.2f})"
+            )
+
     def _watch_checkout(self, agent_name: str, label: str):
         """A snapshot (and a backup of the uncommitted files) of the user's checkout, taken before an
         agent that gitorch cannot confine to the worktree runs; None for agents that are confined."""
@@ -992,6 +992,11 @@ def _check_request(root: Path, config: Config, plugins: Plugins, options: FixOpt
         options.replay = state.id
 
 
+def _fix_names(options: FixOptions, config: Config, dimension: str) -> list[str]:
+    """The agents asked to fix ``dimension``: ``--agent``, or the routing chain."""
+    return [options.agent] if options.agent else config.routing.chain("fix", dimension)
+
+
 def _worktree_in_cache(config: Config, plugins: Plugins, options: FixOptions) -> bool:
     """Whether the run's worktree goes to the user cache directory rather than the git directory.
 
@@ -1000,9 +1005,7 @@ def _worktree_in_cache(config: Config, plugins: Plugins, options: FixOptions) ->
     """
     if config.worktree_location != "auto":
         return config.worktree_location == "cache"
-    names = [options.agent] if options.agent else [
-        name for dim in options.dimensions for name in config.routing.chain("fix", dim)
-    ]
+    names = [name for dim in options.dimensions for name in _fix_names(options, config, dim)]
     agents = plugins.agents()
     return any(not getattr(agents[name], "edits_under_git_dir", True) for name in names if name in agents)
 
@@ -1149,8 +1152,8 @@ def dry_run(root: Path, config: Config, plugins: Plugins, options: FixOptions, b
                     path, dim, config, plugins, path=options.path, dry_run=True, context=context
                 )
                 ui.progress(f"audit {dim} with {result.agent}: {len(result.findings)} finding(s)")
+                names = _fix_names(options, config, dim)
                 for f in result.findings:
-                    names = [options.agent] if options.agent else config.routing.chain("fix", dim)
                     ui.progress(f"  would fix {f.severity} {f.location} with {' → '.join(names)}")
                     for name in names[:1]:
                         if name in plugins.agents():

@@ -23,7 +23,14 @@ from gitorch.git import (
     update_ref,
 )
 from gitorch.ledger import Ledger, now_iso
-from gitorch.session import RunLock, SessionState, list_sessions, load_session, running_session
+from gitorch.session import (
+    RunLock,
+    SessionState,
+    list_sessions,
+    load_session,
+    running_session,
+    sessions_dir,
+)
 
 
 def _refuse_if_running(root: Path, state: SessionState, what: str) -> None:
@@ -134,6 +141,7 @@ def clean(root: Path, *, force: bool = False) -> CleanResult:
         result.stale_lock = held.describe()
     live = running_session(root)
     git = Git(root)
+    sessions = sessions_dir(root)
     for state in list_sessions(root):
         if state.id == live:
             result.skipped_running.append(state.id)
@@ -144,7 +152,7 @@ def clean(root: Path, *, force: bool = False) -> CleanResult:
             and git.rev(f"refs/heads/{state.branch}") is None
         ):
             continue  # nothing left of it but its ledger
-        _, ledger = load_session(root, state.id)
+        ledger = Ledger(sessions / state.id)
         if state.status == "running":  # its process died without closing the session
             state.status, state.stop_reason = "interrupted", "interrupted"
             state.stop_detail = "the process died; closed by gitorch clean"

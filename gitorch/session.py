@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import secrets
 import socket
@@ -144,7 +143,7 @@ def load_session(root: Path, session_id: str | None = None) -> tuple[SessionStat
     if not ids:
         raise UsageError("no gitorch runs in this repository yet (start one with `gitorch fix`)")
     if session_id is None:
-        chosen = max(ids, key=lambda i: ledger_for(root, i).load_raw().get("started_at", ""))
+        chosen = max(ids, key=lambda i: Ledger(base / i).load_raw().get("started_at", ""))
     else:
         matching = [i for i in ids if i == session_id] or [i for i in ids if i.startswith(session_id)]
         if len(matching) != 1:
@@ -152,7 +151,7 @@ def load_session(root: Path, session_id: str | None = None) -> tuple[SessionStat
             what = "no session" if not matching else "more than one session"
             raise UsageError(f"{what} matches {session_id!r} (recent: {known})")
         chosen = matching[0]
-    ledger = ledger_for(root, chosen)
+    ledger = Ledger(base / chosen)
     return SessionState.model_validate(ledger.load_raw()), ledger
 
 
@@ -290,7 +289,3 @@ def running_session(root: Path) -> str | None:
     if held is not None and held.alive() is not False:
         return held.session
     return None
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, default=str)
