@@ -793,11 +793,17 @@ class ExternalCliAgent(Agent):
                 line = self.command_line(invocation, cwd)
             return FixResult(status="unchanged", summary=f"dry run: {self._mask(line)}")
         before = worktree_patch(cwd)
+        after: list[str] = []
+
+        def capture() -> dict[str, str]:
+            after.append(worktree_patch(cwd))
+            return {"worktree_patch": after[0]}
+
         # NOTE: keep what the CLI changed with the call, so that a replay re-applies it with no agent.
         # Only from a clean worktree: otherwise the patch would also hold changes made before.
-        capture = (lambda: {"worktree_patch": worktree_patch(cwd)}) if before == "" else None
-        outcome = self.call("fix", prompt, cwd, config=request.config, capture=capture)
-        status = "changed" if worktree_patch(cwd) != before else "unchanged"
+        keep = capture if before == "" else None
+        outcome = self.call("fix", prompt, cwd, config=request.config, capture=keep)
+        status = "changed" if (after[0] if after else worktree_patch(cwd)) != before else "unchanged"
         return FixResult(status=status, summary=outcome.text.strip()[:2000], usage=outcome.usage,
                          call_id=outcome.call_id)
 
@@ -824,19 +830,19 @@ def _read(path: Path) -> str:
         return ""
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, errors="replace",
-                          check=False, stdin=subprocess.DEVNULL)
-
-
 def worktree_patch(root: Path) -> str:
     """The worktree's uncommitted changes as one ``git apply``-able patch, new files included."""
+    from gitorch.git import Git
+
+    git = Git(root)
+    # --no-color/--no-ext-diff: a user's diff.external or color.diff=always must not shape the patch.
+    plain = ("--binary", "--no-color", "--no-ext-diff")
     try:
-        parts = [_git(root, "diff", "HEAD", "--binary").stdout]
-        untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z").stdout
+        parts = [git.run("diff", "HEAD", *plain, check=False)]
+        untracked = git.run("ls-files", "--others", "--exclude-standard", "-z", check=False)
         for name in filter(None, untracked.split("\0")):
             # --no-index exits 1 when the files differ, which they always do here.
-            parts.append(_git(root, "diff", "--no-index", "--binary", "--", "/dev/null", name).stdout)
+            parts.append(git.run("diff", "--no-index", *plain, "--", "/dev/null", name, check=False))
     except OSError:
         return ""
     return "".join(parts)
