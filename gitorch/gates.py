@@ -117,12 +117,17 @@ def evaluate(
     """
     hits: list[GateHit] = []
     hits += _reject_gates(stats, config, sentinel_changes or [], root)
-    if collected is not None and collected[1] < collected[0]:
-        hits.append(
-            GateHit("fewer-tests", "reject", f"{collected[0]} tests collected before, {collected[1]} after")
-        )
+    if collected is not None and (hit := fewer_tests(*collected)) is not None:
+        hits.append(hit)
     hits += _confirm_gates(stats, config)
     return Verdict(tuple(hits))
+
+
+def fewer_tests(before: int, after: int) -> GateHit | None:
+    """The ``fewer-tests`` rejection, when an attempt leaves fewer tests collected than before."""
+    if after >= before:
+        return None
+    return GateHit("fewer-tests", "reject", f"{before} tests collected before, {after} after")
 
 
 def _reject_gates(

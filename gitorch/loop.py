@@ -29,7 +29,14 @@ from gitorch.config import Config
 from gitorch.diff import analyze
 from gitorch.discovery import discover
 from gitorch.errors import GitorchError, UsageError
-from gitorch.gates import GateHit, compare_sentinels, evaluate, git_sentinels, is_test_file
+from gitorch.gates import (
+    GateHit,
+    compare_sentinels,
+    evaluate,
+    fewer_tests,
+    git_sentinels,
+    is_test_file,
+)
 from gitorch.git import (
     ARTIFACT_EXCLUDES,
     Git,
@@ -700,27 +707,17 @@ class FixLoop:
                     self.config.tests.timeout_s,
                 )
                 waited["tests"] += time.monotonic() - t
-                if after is not None and after < st.tests_collected:
+                hit = fewer_tests(st.tests_collected, after) if after is not None else None
+                if hit is not None:
                     self.event(
                         "gate",
                         iteration=st.iteration,
                         finding=finding.fingerprint,
                         agent=agent_name,
                         decision="reject",
-                        hits=[
-                            {
-                                "gate": "fewer-tests",
-                                "decision": "reject",
-                                "detail": f"{st.tests_collected} → {after}",
-                            }
-                        ],
+                        hits=[hit.__dict__],
                     )
-                    self._roll_back(
-                        label + "-rejected",
-                        patch,
-                        "rejected",
-                        f"fewer tests collected ({st.tests_collected} → {after})",
-                    )
+                    self._roll_back(label + "-rejected", patch, "rejected", f"{hit.gate}: {hit.detail}")
                     outcome = "rejected"
                     return outcome, None
             t = time.monotonic()
