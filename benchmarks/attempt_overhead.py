@@ -65,11 +65,18 @@ def interleaved(root: Path, rounds: int) -> tuple[list[float], list[float], list
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from gitorch import hookimpl
     from gitorch.config import load_config
-    from gitorch.git import Worktree, iteration_ref, run_branch, update_ref
-    from gitorch.loop import FixLoop, LoopUI, _excludes_file
+    from gitorch.loop.runner import FixLoop, LoopUI, _excludes_file
+    from gitorch.loop.session import (
+        FixOptions,
+        RunLock,
+        SessionState,
+        ledger_for,
+        new_session_id,
+        worktrees_dir,
+    )
     from gitorch.models import Agent, Finding, FixResult
-    from gitorch.plugins import get_plugins
-    from gitorch.session import FixOptions, RunLock, SessionState, ledger_for, new_session_id, worktrees_dir
+    from gitorch.plugin.manager import get_plugins
+    from gitorch.vcs.git import Worktree, iteration_ref, run_branch, update_ref
 
     class Edit(Agent):
         name = "bench-edit"

@@ -11,7 +11,7 @@ declared in gitorch's ``pyproject.toml``). First-party plugins are registered fi
 pluggy calls implementations last-registered-first, run last: an installed third-party plugin can
 pre-empt them on hooks that stop at the first result.
 
-Loading rules (see :mod:`gitorch.plugins`): a plugin that fails to import, or implements a hook
+Loading rules (see :mod:`gitorch.plugin.manager`): a plugin that fails to import, or implements a hook
 that does not exist here, is skipped and reported by name and version (``gitorch plugins``);
 ``GITORCH_STRICT_PLUGINS=1`` turns that into an error. ``GITORCH_DISABLE_PLUGINS`` blocks plugins
 by entry-point name; ``GITORCH_LOAD_PLUGINS`` allow-lists third-party ones.

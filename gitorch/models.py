@@ -412,13 +412,14 @@ class Availability:
 class AgentContext:
     """Services the core lends an agent for its calls; each may be None (then the agent does without).
 
-    - ``recorder`` (:class:`gitorch.calls.Recorder`): keeps every external call (record mode) or serves
-      recorded ones back (replay mode).
-    - ``budget`` (:class:`gitorch.budget.Budget`): checked with a worst-case estimate before each call,
-      charged with the real usage after it.
-    - ``redactor`` (:class:`gitorch.redact.Redactor`): masks secrets in prompts and in what is recorded.
+    - ``recorder`` (:class:`gitorch.services.recorder.Recorder`): keeps every external call (record
+      mode) or serves recorded ones back (replay mode).
+    - ``budget`` (:class:`gitorch.services.budget.Budget`): checked with a worst-case estimate before
+      each call, charged with the real usage after it.
+    - ``redactor`` (:class:`gitorch.services.redact.Redactor`): masks secrets in prompts and in what
+      is recorded.
     - ``parser``: the :class:`Parser` that turns a free-text report into an :class:`AuditResult`.
-    - ``templates`` (:class:`gitorch.templates.Templates`): renders prompt templates.
+    - ``templates`` (:class:`gitorch.services.templates.Templates`): renders prompt templates.
     """
 
     recorder: Any = None
@@ -483,7 +484,7 @@ class Agent:
     #: mode): runs using it put their worktree in the user cache directory instead of the git directory.
     edits_under_git_dir: ClassVar[bool] = True
     #: False for an agent whose edits gitorch cannot confine to ``request.root`` (an external CLI): the
-    #: loop then watches the user's checkout while it runs (:mod:`gitorch.guard`).
+    #: loop then watches the user's checkout while it runs (:mod:`gitorch.vcs.guard`).
     confined: ClassVar[bool] = True
 
     class Options(BaseModel):

@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 from gitorch.errors import GitorchError
 
 if TYPE_CHECKING:
-    from gitorch.plugins import Plugins
+    from gitorch.plugin.manager import Plugins
 
 COMMAND_MODULES = [
     "audit",
@@ -70,7 +70,7 @@ def get_app_plugins() -> Plugins:
     """The process's plugin manager (built on first use)."""
     global _plugins
     if _plugins is None:
-        from gitorch.plugins import get_plugins
+        from gitorch.plugin.manager import get_plugins
 
         _plugins = get_plugins()
     return _plugins

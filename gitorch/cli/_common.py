@@ -13,7 +13,7 @@ def load_repo_config(
 ):
     """(repository root, Config) for the repository containing ``repo`` (default: the current directory)."""
     from gitorch.config import load_config
-    from gitorch.git import repo_root
+    from gitorch.vcs.git import repo_root
 
     root = repo_root(repo or Path.cwd())
     return root, load_config(root, overrides, file=config_file)
@@ -29,6 +29,6 @@ def write_output(text: str, output: Path | None) -> None:
     directory = output.resolve().parent
     if not directory.is_dir():
         raise UsageError(f"cannot write {output}: directory {directory} does not exist")
-    from gitorch.atomic import atomic_write
+    from gitorch.services.atomic import atomic_write
 
     atomic_write(output, text)

@@ -47,10 +47,10 @@ def audit(
     ] = False,
 ) -> None:
     """Audit the repository along one or more dimensions."""
-    from gitorch.audit import agents_for, audit_context, run_audit
+    from gitorch.audit.render import FORMATS, render
+    from gitorch.audit.run import agents_for, audit_context, run_audit
     from gitorch.cli import get_app_plugins
     from gitorch.cli._common import load_repo_config, write_output
-    from gitorch.render import FORMATS, render
 
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
@@ -93,7 +93,7 @@ def audit(
 
 
 def _routable(plugins, dimension: str, config) -> bool:
-    from gitorch.audit import choose_agent
+    from gitorch.audit.run import choose_agent
 
     try:
         choose_agent(plugins, dimension, config)

@@ -21,8 +21,8 @@ def clean(
     ] = None,
 ) -> None:
     """Remove the worktrees of runs that are not running; delete run branches already merged."""
-    from gitorch import runs
-    from gitorch.git import repo_root
+    from gitorch.loop import runs
+    from gitorch.vcs.git import repo_root
 
     root = repo_root(repo or Path.cwd())
     result = runs.clean(root, force=force)

@@ -63,7 +63,7 @@ def demo(
     from gitorch.cli import get_app_plugins
     from gitorch.cli.fix import loop_ui
     from gitorch.config import load_config
-    from gitorch.git import Git
+    from gitorch.vcs.git import Git
 
     if directory is not None and directory.exists():
         raise UsageError(f"{directory} already exists; give a new directory")
@@ -84,15 +84,15 @@ def demo(
     plugins = get_app_plugins()
     dims = dims or ["backend", "security"]
     if audit_only:
-        from gitorch.audit import run_audit
-        from gitorch.render import render
+        from gitorch.audit.render import render
+        from gitorch.audit.run import run_audit
 
         results = [run_audit(target, d, config, plugins) for d in dims]
         typer.echo(render(results, "table"), nl=False)
         return
-    from gitorch.loop import start_run
-    from gitorch.report import build_report, render_markdown
-    from gitorch.session import FixOptions, ledger_for
+    from gitorch.loop.runner import start_run
+    from gitorch.loop.session import FixOptions, ledger_for
+    from gitorch.report.build import build_report, render_markdown
 
     options = FixOptions(
         dimensions=dims,

@@ -22,7 +22,7 @@ def loop_ui(yes: bool, quiet: bool = False):
     """Progress on stderr; a y/N prompt when stdin and stderr are a terminal, else no way to ask."""
     import sys
 
-    from gitorch.loop import LoopUI
+    from gitorch.loop.runner import LoopUI
 
     def progress(message: str) -> None:
         if not quiet:
@@ -39,8 +39,8 @@ def loop_ui(yes: bool, quiet: bool = False):
 
 def finish(root: Path, state, *, quiet: bool = False) -> None:
     """Print the report of a finished loop and exit with the code that says how it ended."""
-    from gitorch.report import build_report, render_markdown
-    from gitorch.session import ledger_for
+    from gitorch.loop.session import ledger_for
+    from gitorch.report.build import build_report, render_markdown
 
     if not quiet:
         typer.echo(render_markdown(build_report(root, state, ledger_for(root, state.id))))
@@ -89,11 +89,11 @@ def fix(
     config_file: Annotated[Path | None, typer.Option("--config", help="Configuration file to use.")] = None,
 ) -> None:
     """Audit, then fix findings one tested commit at a time on branch gitorch/<session>, to the target."""
-    from gitorch.audit import agents_for
+    from gitorch.audit.run import agents_for
     from gitorch.cli import get_app_plugins
     from gitorch.cli._common import load_repo_config
-    from gitorch.loop import start_run
-    from gitorch.session import FixOptions
+    from gitorch.loop.runner import start_run
+    from gitorch.loop.session import FixOptions
 
     if dim and all_dims:
         raise UsageError("use --dim or --all, not both")

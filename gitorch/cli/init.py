@@ -22,7 +22,7 @@ def init(
 ) -> None:
     """Write a commented starter .gitorch.toml at the repository root."""
     from gitorch.config import CONFIG_FILE, STARTER_CONFIG
-    from gitorch.git import repo_root
+    from gitorch.vcs.git import repo_root
 
     root = repo_root(repo or Path.cwd())
     target = root / CONFIG_FILE

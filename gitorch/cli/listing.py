@@ -82,7 +82,7 @@ def agents(as_json: JsonFlag = False) -> None:
 
 def dimensions(as_json: JsonFlag = False) -> None:
     """List dimensions and the agents that can audit each one."""
-    from gitorch.audit import agents_for
+    from gitorch.audit.run import agents_for
     from gitorch.cli import get_app_plugins
 
     loaded = get_app_plugins()

@@ -25,8 +25,8 @@ def log(
     ] = None,
 ) -> None:
     """Show what a run did: iterations with scores before and after, commits, gates, confirmations, cost."""
-    from gitorch.git import repo_root
-    from gitorch.session import load_session
+    from gitorch.loop.session import load_session
+    from gitorch.vcs.git import repo_root
 
     root = repo_root(repo or Path.cwd())
     state, ledger = load_session(root, session)

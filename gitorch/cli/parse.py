@@ -24,8 +24,8 @@ def parse(
     """Parse an agent's Markdown audit report into an AuditResult."""
     import sys
 
+    from gitorch.audit.render import FORMATS, render
     from gitorch.cli import get_app_plugins
-    from gitorch.render import FORMATS, render
 
     if str(report) == "-":
         text = sys.stdin.read()

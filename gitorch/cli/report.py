@@ -30,9 +30,9 @@ def report(
 ) -> None:
     """Show a run's report: scores, iterations, cost, phases, findings fixed, changes, tests."""
     from gitorch.cli._common import write_output
-    from gitorch.git import repo_root
-    from gitorch.report import build_report, render
-    from gitorch.session import load_session
+    from gitorch.loop.session import load_session
+    from gitorch.report.build import build_report, render
+    from gitorch.vcs.git import repo_root
 
     if fmt not in ("markdown", "json"):
         raise UsageError(f"unknown format {fmt!r} (use markdown or json)")

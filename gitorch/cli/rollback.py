@@ -27,8 +27,8 @@ def rollback(
     ] = None,
 ) -> None:
     """Move the run branch and its worktree to iteration N; the old tip is kept so this can be undone."""
-    from gitorch import runs
-    from gitorch.git import repo_root
+    from gitorch.loop import runs
+    from gitorch.vcs.git import repo_root
 
     root = repo_root(repo or Path.cwd())
     if undo == (iteration is not None):

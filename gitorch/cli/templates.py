@@ -25,8 +25,8 @@ def templates(
     """List the prompt templates (built-in or repository override), or print one with --show."""
     from gitorch.config import load_config
     from gitorch.errors import UsageError
-    from gitorch.git import repo_root
-    from gitorch.templates import Templates
+    from gitorch.services.templates import Templates
+    from gitorch.vcs.git import repo_root
 
     root: Path | None
     try:

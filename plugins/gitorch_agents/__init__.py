@@ -1,4 +1,4 @@
-"""gitorch's AI coding-CLI agents: one :class:`~gitorch.external.ExternalCliAgent` per CLI.
+"""gitorch's AI coding-CLI agents: one :class:`~gitorch.agents.ExternalCliAgent` per CLI.
 
 Each module reads one CLI's real headless contract (argv, JSON output, exit codes, usage and cost);
 ``docs/agents.md`` documents them.

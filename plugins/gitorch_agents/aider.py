@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from gitorch.external import ExternalCliAgent, Invocation, ParsedOutput, Task, json_lines
+from gitorch.agents import ExternalCliAgent, Invocation, ParsedOutput, Task, json_lines
 from gitorch.models import Usage
 
 HEADLESS = [
@@ -91,7 +91,7 @@ class Aider(ExternalCliAgent):
 
 def audit_files(root: Path, scope: str) -> list[str]:
     """Tracked text files under ``scope`` (never secret files), smallest first, within the limits."""
-    from gitorch.redact import is_secret_file
+    from gitorch.services.redact import is_secret_file
 
     listed = subprocess.run(["git", "ls-files", "-z", "--", scope], cwd=root, capture_output=True, text=True,
                             check=False, stdin=subprocess.DEVNULL).stdout

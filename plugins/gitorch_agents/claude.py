@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from gitorch.external import (
+from gitorch.agents import (
     ExternalCliAgent,
     Invocation,
     ParsedOutput,

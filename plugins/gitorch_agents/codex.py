@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gitorch.external import ExternalCliAgent, Invocation, ParsedOutput, Task, as_int, json_lines, load_json
+from gitorch.agents import ExternalCliAgent, Invocation, ParsedOutput, Task, as_int, json_lines, load_json
 from gitorch.models import Usage
 
 

@@ -20,8 +20,7 @@ from typing import Any
 
 from pydantic import Field
 
-from gitorch.errors import ConfigError
-from gitorch.external import (
+from gitorch.agents import (
     ExternalCliAgent,
     Invocation,
     ParsedOutput,
@@ -29,6 +28,7 @@ from gitorch.external import (
     class_or_instance,
     executable_availability,
 )
+from gitorch.errors import ConfigError
 from gitorch.models import Availability, Usage
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from gitorch.external import (
+from gitorch.agents import (
     ARGV_PROMPT_LIMIT,
     ExternalCliAgent,
     Invocation,

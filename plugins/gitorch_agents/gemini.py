@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import Field
 
-from gitorch.external import (
+from gitorch.agents import (
     ARGV_PROMPT_LIMIT,
     ExternalCliAgent,
     Invocation,

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from gitorch.external import (
+from gitorch.agents import (
     ARGV_PROMPT_LIMIT,
     ExternalCliAgent,
     Invocation,

@@ -78,9 +78,9 @@ def run(
     timeout: float | None = None,
     env: dict[str, str] | None = None,
 ) -> Completed:
-    """Run ``argv`` in its own process group (:func:`gitorch.external.run_process`): on timeout, or on
+    """Run ``argv`` in its own process group (:func:`gitorch.process.runner.run_process`): on timeout, or on
     Ctrl-C, the whole group is killed — test runners and codemodder spawn workers."""
-    from gitorch.external import run_process
+    from gitorch.process.runner import run_process
 
     try:
         done = run_process(argv, cwd=cwd, env=env if env is not None else tool_env(), timeout=timeout)

@@ -128,9 +128,9 @@ class Harness:
 
     def agent(self, name: str, **options):
         from gitorch.models import AgentContext
-        from gitorch.plugins import get_plugins
-        from gitorch.redact import Redactor
-        from gitorch.templates import Templates
+        from gitorch.plugin.manager import get_plugins
+        from gitorch.services.redact import Redactor
+        from gitorch.services.templates import Templates
 
         cls = get_plugins().agent_class(name)
         redactor = Redactor.for_repository(self.root)
@@ -146,7 +146,7 @@ class Harness:
     def audit_request(self, dimension: str = "security", **kw):
         from gitorch.config import Config
         from gitorch.models import AuditRequest
-        from gitorch.plugins import get_plugins
+        from gitorch.plugin.manager import get_plugins
 
         return AuditRequest(
             root=self.root, dimension=get_plugins().dimension(dimension), config=Config(), **kw
@@ -169,8 +169,8 @@ class Harness:
 
 @pytest.fixture
 def harness(repo: Path, tmp_path: Path) -> Harness:
-    from gitorch.budget import Budget
-    from gitorch.calls import Recorder
+    from gitorch.services.budget import Budget
+    from gitorch.services.recorder import Recorder
 
     calls = tmp_path / "calls"
     return Harness(repo, calls, Budget(5.0), Recorder(calls, "record"), StubParser())

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from gitorch.budget import Budget, BudgetExceeded
-from gitorch.calls import Recorder
+from gitorch.agents.cli_agent import AgentTimeout
 from gitorch.errors import AgentError
-from gitorch.external import AgentTimeout
+from gitorch.services.budget import Budget, BudgetExceeded
+from gitorch.services.recorder import Recorder
 
 from .conftest import process_alive
 
@@ -76,7 +76,7 @@ def test_audit_succeeds_reads_text_and_normalises_usage(fakes, harness, cli, str
     if cost is not None:
         assert usage.cost_usd == pytest.approx(cost)
     else:
-        from gitorch.pricing import price_usage
+        from gitorch.services.pricing import price_usage
 
         model = MODELS[cli]
         assert usage.cost_usd == pytest.approx(price_usage(model, tokens_in, cached, tokens_out)[0])
@@ -462,7 +462,7 @@ def test_a_missing_binary_is_an_agent_error(harness):
 
 
 def test_availability_is_a_cheap_which(fakes, monkeypatch, tmp_path):
-    from gitorch.plugins import get_plugins
+    from gitorch.plugin.manager import get_plugins
 
     agents = get_plugins().agents()
     assert all(agents[c].availability() for c in SUCCESS_USAGE)
@@ -551,7 +551,7 @@ def test_a_replayed_fix_re_applies_the_recorded_change_with_no_agent(fakes, harn
 
 
 def test_an_instance_checks_its_configured_binary(fakes, harness, monkeypatch, tmp_path):
-    from gitorch.plugins import get_plugins
+    from gitorch.plugin.manager import get_plugins
 
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     codex = get_plugins().agent_class("codex")
@@ -577,9 +577,9 @@ def test_opencode_merges_its_permissions_into_the_users_config(fakes, harness, m
 
 
 def test_a_stand_alone_audit_gets_templates_redaction_and_the_markdown_parser(fakes, repo, monkeypatch):
-    from gitorch.audit import run_audit
+    from gitorch.audit.run import run_audit
     from gitorch.config import Config
-    from gitorch.plugins import get_plugins
+    from gitorch.plugin.manager import get_plugins
 
     canary = "tok-canary-5e1d9a7c3b"
     monkeypatch.setenv("MY_SERVICE_TOKEN", canary)

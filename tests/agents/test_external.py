@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gitorch.external import run_process
+from gitorch.process.runner import run_process
 
 from .conftest import FAKE, process_alive
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gitorch.budget import Budget, BudgetExceeded
+from gitorch.agents.routing import RoutingError, Try, call_with_fallback
 from gitorch.errors import AgentError
-from gitorch.routing import RoutingError, Try, call_with_fallback
+from gitorch.services.budget import Budget, BudgetExceeded
 
 
 def test_retries_three_times_then_falls_back_to_the_next_agent(fakes, harness):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from gitorch import Agent, AuditResult, Finding, hookimpl
-from gitorch.plugins import get_plugins
+from gitorch.plugin.manager import get_plugins
 
 
 class Tidy(Agent):
@@ -180,7 +180,7 @@ def test_listing_commands_have_json(cli, tidy):
 def test_plugins_lists_a_broken_plugin_with_its_error(cli, monkeypatch):
     from importlib.metadata import EntryPoint
 
-    import gitorch.plugins as plugins_module
+    import gitorch.plugin.manager as plugins_module
 
     real = plugins_module.entry_points
 

@@ -3,7 +3,7 @@
 import typer
 
 from gitorch import Agent, AuditResult, Dimension, Finding, Parser, hookimpl
-from gitorch.plugins import get_plugins
+from gitorch.plugin.manager import get_plugins
 
 
 class Colour(Dimension):
@@ -88,7 +88,7 @@ def test_hook_gitorch_parsers():
 def test_hook_gitorch_process_findings(git_repo):
     from pathlib import Path
 
-    from gitorch.audit import run_audit
+    from gitorch.audit.run import run_audit
     from gitorch.config import Config
 
     result = run_audit(Path(git_repo.working_tree_dir), "colour", Config(), _plugins(), agent="painter")

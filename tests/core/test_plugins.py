@@ -5,7 +5,7 @@ import pytest
 
 from gitorch import Dimension, hookimpl
 from gitorch.errors import PluginError
-from gitorch.plugins import get_plugins
+from gitorch.plugin.manager import get_plugins
 
 
 class _Dist:

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from gitorch.audit.render import render, to_markdown, to_sarif
 from gitorch.models import AuditResult, Finding
-from gitorch.render import render, to_markdown, to_sarif
 
 SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 

@@ -457,7 +457,7 @@ def test_gitorch_fix_stops_when_the_budget_runs_out_mid_run(
 # Observed here (as root, in a VM): claude (acceptEdits) and gemini (auto_edit) refuse an edit outside their
 # working directory; codex (-s workspace-write, whose Linux sandbox does not hold here) and qwen
 # (auto-edit) perform it. gitorch cannot stop a process from writing: it watches the user's checkout around
-# such calls (gitorch.guard) and stops the run, naming the files.
+# such calls (gitorch.vcs.guard) and stops the run, naming the files.
 REFUSES_OUTSIDE_EDITS = {"claude": True, "gemini": True, "codex": False, "qwen": False}
 
 

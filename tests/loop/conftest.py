@@ -18,7 +18,7 @@ from loophelpers import make_project  # noqa: E402
 def fake_plugins():
     import loopfakes
 
-    from gitorch.plugins import get_plugins
+    from gitorch.plugin.manager import get_plugins
 
     loopfakes.Fixer.calls = []
     loopfakes.Fixer.contexts = []

@@ -115,7 +115,7 @@ def loop_config(root: Path, **overrides):
 
 
 def options(config, **kw):
-    from gitorch.session import FixOptions
+    from gitorch.loop.session import FixOptions
 
     values = dict(
         dimensions=["backend"],

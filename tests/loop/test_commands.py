@@ -7,7 +7,7 @@ import json
 import pytest
 from loophelpers import TEST_CMD, branch_commits, fingerprint, git
 
-from gitorch.session import load_session
+from gitorch.loop.session import load_session
 
 CONFIG = f'''[routing]
 audit = ["marker"]

@@ -8,8 +8,8 @@ import pytest
 from loophelpers import git
 
 from gitorch.config import Config
-from gitorch.diff import analyze
-from gitorch.gates import compare_sentinels, evaluate, git_sentinels, matches
+from gitorch.loop.gates import compare_sentinels, evaluate, git_sentinels, matches
+from gitorch.vcs.diff import analyze
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_a_trivial_assertion_swapped_in_is_a_weakening(repo):
 
 
 def test_fewer_tests_collected_is_a_rejection():
-    from gitorch.diff import DiffStats
+    from gitorch.vcs.diff import DiffStats
 
     assert evaluate(DiffStats(), Config(), collected=(5, 4)).decision == "reject"
     assert evaluate(DiffStats(), Config(), collected=(5, 6)).decision == "pass"
@@ -106,7 +106,7 @@ def test_sentinels_notice_hooks_config_and_the_stash(repo):
 
 
 def test_the_test_command_can_name_the_worktree(tmp_path):
-    from gitorch.testrun import run_tests
+    from gitorch.process.testrun import run_tests
 
     outcome = run_tests(tmp_path, "sh -c 'echo {worktree}; pwd -P'", "", 30)
     assert outcome.passed, outcome.output
@@ -114,7 +114,7 @@ def test_the_test_command_can_name_the_worktree(tmp_path):
 
 
 def test_a_staged_attempt_rolls_back_through_the_kept_index_exactly(repo, monkeypatch):
-    from gitorch.git import Worktree
+    from gitorch.vcs.git import Worktree
 
     excludes = repo / ".git" / "gitorch-exclude"
     excludes.write_text("")

@@ -1,5 +1,5 @@
 """The checkout guard: an agent gitorch cannot confine (an external CLI) that writes into the user's
-checkout stops the run, with the user's uncommitted files backed up first (gitorch.guard)."""
+checkout stops the run, with the user's uncommitted files backed up first (gitorch.vcs.guard)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import loopfakes
 import pytest
 from loophelpers import git, loop_config, options
 
-from gitorch.guard import changes_since, snapshot
-from gitorch.loop import LoopUI, start_run
-from gitorch.session import load_session
+from gitorch.loop.runner import LoopUI, start_run
+from gitorch.loop.session import load_session
+from gitorch.vcs.guard import changes_since, snapshot
 
 
 def run(root, plugins):

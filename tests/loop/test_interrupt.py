@@ -12,9 +12,9 @@ from pathlib import Path
 
 from loophelpers import branch_commits, dirty_up, fingerprint, git, loop_config, options, passes_tests_at
 
-from gitorch.loop import resume_run, start_run
-from gitorch.session import RunLock, load_session
-from gitorch.testrun import run_command
+from gitorch.loop.runner import resume_run, start_run
+from gitorch.loop.session import RunLock, load_session
+from gitorch.process.testrun import run_command
 
 RUNNER = Path(__file__).parent / "run_loop.py"
 
@@ -151,7 +151,7 @@ def test_resume_after_a_kill_between_commit_and_ledger_keeps_the_commit_and_clea
     import json
     import socket
 
-    from gitorch.session import ledger_for
+    from gitorch.loop.session import ledger_for
 
     root = project([("P1", "costly"), ("P1", "good")])
     config = loop_config(root)

@@ -8,15 +8,15 @@ import pytest
 from loophelpers import branch_commits, fingerprint, git
 
 from gitorch.config import load_config
-from gitorch.loop import start_run
-from gitorch.session import FixOptions, load_session
+from gitorch.loop.runner import start_run
+from gitorch.loop.session import FixOptions, load_session
 
 
 @pytest.mark.slow
 def test_the_local_agent_fixes_the_sample_one_green_commit_at_a_time(tmp_path):
     pytest.importorskip("gitorch_local")
     from gitorch.cli.demo import make_sample_repo
-    from gitorch.plugins import get_plugins
+    from gitorch.plugin.manager import get_plugins
 
     root = make_sample_repo(tmp_path / "inventory")
     (root / "notes.txt").write_text("my notes\n")  # untracked, and an uncommitted edit below

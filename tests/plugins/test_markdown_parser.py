@@ -14,7 +14,7 @@ from gitorch_markdown.locations import find_refs
 from gitorch_markdown.parser import MarkdownParser
 
 from gitorch.models import AuditResult, Severity
-from gitorch.plugins import get_plugins
+from gitorch.plugin.manager import get_plugins
 
 REPORTS = Path(__file__).resolve().parents[1] / "data" / "reports"
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "parser_corpus.py"

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from gitorch.budget import Budget, BudgetExceeded, estimate_call_cost, estimate_tokens
 from gitorch.errors import GitorchError
-from gitorch.pricing import make_usage, price_table
+from gitorch.services.budget import Budget, BudgetExceeded, estimate_call_cost, estimate_tokens
+from gitorch.services.pricing import make_usage, price_table
 
 
 def test_estimate_is_bytes_over_three_rounded_up() -> None:

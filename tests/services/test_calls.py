@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gitorch.calls import AgentCall, Recorder, normalize_prompt, prompt_hash
 from gitorch.errors import AgentError, UsageError
-from gitorch.pricing import make_usage
+from gitorch.services.pricing import make_usage
+from gitorch.services.recorder import AgentCall, Recorder, normalize_prompt, prompt_hash
 
 
 def _call(agent: str, prompt: str, stdout: str, **kw: object) -> AgentCall:
@@ -87,7 +87,7 @@ def test_replay_with_another_agent_is_an_error(tmp_path: Path) -> None:
 def test_a_different_prompt_is_noted_not_fatal(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     Recorder(tmp_path).record(_call("claude", "audit module a", "o"))
     replay = Recorder(tmp_path, mode="replay")
-    with caplog.at_level(logging.WARNING, logger="gitorch.calls"):
+    with caplog.at_level(logging.WARNING, logger="gitorch.services.recorder"):
         call = replay.next_recorded("claude", "audit module b")
     assert call.stdout == "o"
     assert len(replay.mismatches) == 1 and "differs" in caplog.text
@@ -120,7 +120,7 @@ def test_replay_of_a_missing_or_corrupt_recording(tmp_path: Path) -> None:
 def test_atomic_write_leaves_the_old_file_when_interrupted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gitorch import atomic
+    from gitorch.services import atomic
 
     target = tmp_path / "0001-claude.json"
     atomic.atomic_write(target, "old")

@@ -6,11 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gitorch.calls import AgentCall, Recorder
 from gitorch.models import Finding
-from gitorch.pricing import make_usage
-from gitorch.redact import Redactor
-from gitorch.templates import AUDIT_DIMENSIONS, TASK_TEMPLATES, Templates, file_excerpt
+from gitorch.services.pricing import make_usage
+from gitorch.services.recorder import AgentCall, Recorder
+from gitorch.services.redact import Redactor
+from gitorch.services.templates import AUDIT_DIMENSIONS, TASK_TEMPLATES, Templates, file_excerpt
 
 from .conftest import BARE_CANARIES, ENV_CANARIES, assert_no_canary
 

@@ -6,7 +6,7 @@ import pytest
 
 from gitorch.config import Price
 from gitorch.errors import ConfigError
-from gitorch.pricing import make_usage, price_table, price_usage, shipped_date, shipped_prices
+from gitorch.services.pricing import make_usage, price_table, price_usage, shipped_date, shipped_prices
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gitorch.redact import Redactor, find_env_files, is_secret_file, is_secret_name, looks_random
+from gitorch.services.redact import Redactor, find_env_files, is_secret_file, is_secret_name, looks_random
 
 from .conftest import (
     BARE_CANARIES,

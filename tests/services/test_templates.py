@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from gitorch.errors import ConfigError, UsageError
 from gitorch.models import Finding, Severity
-from gitorch.templates import (
+from gitorch.services.templates import (
     AUDIT_DIMENSIONS,
     TASK_TEMPLATES,
     Templates,
@@ -69,7 +69,7 @@ def test_audits_ask_for_the_markdown_format_the_parser_reads(dimension: str) -> 
 
 
 def test_audit_example_report_parses_with_the_markdown_parser() -> None:
-    from gitorch.plugins import get_plugins
+    from gitorch.plugin.manager import get_plugins
 
     plugins = get_plugins()
     if "markdown" not in plugins.parsers():
@@ -311,7 +311,7 @@ def test_plugin_skeleton_is_a_working_plugin(tmp_path: Path, monkeypatch: pytest
     monkeypatch.syspath_prepend(str(tmp_path))
     from gitorch.config import load_config
     from gitorch.models import AuditRequest
-    from gitorch.plugins import get_plugins
+    from gitorch.plugin.manager import get_plugins
 
     plugins = get_plugins([], modules={"todo-scan": "gitorch_todo_scan"})
     assert "todo-scan" in plugins.agents() and "todo-scan" in plugins.dimensions()
@@ -353,7 +353,7 @@ def test_templates_and_prices_are_found_in_an_installed_wheel(tmp_path: Path) ->
         assert plugins <= set(names)
         archive.extractall(site)
     probe = (
-        "import gitorch, gitorch.templates as t, gitorch.pricing as p;"
+        "import gitorch, gitorch.services.templates as t, gitorch.services.pricing as p;"
         "print(t.builtin_dir()); print(len(t.Templates(None).names()));"
         "print(p.price_table().lookup('gpt-4o').name)"
     )

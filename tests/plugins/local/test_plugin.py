@@ -5,7 +5,7 @@ from gitorch_local.agent import LocalAgent
 
 from gitorch.config import Config
 from gitorch.errors import AgentError, ConfigError
-from gitorch.plugins import get_plugins
+from gitorch.plugin.manager import get_plugins
 
 from .conftest import dimension
 

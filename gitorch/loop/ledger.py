@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gitorch.atomic import atomic_write
+from gitorch.services.atomic import atomic_write
 
 
 def now_iso() -> str:

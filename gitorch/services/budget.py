@@ -21,7 +21,7 @@ from typing import Any
 
 from gitorch.errors import GitorchError
 from gitorch.models import Usage
-from gitorch.pricing import price_table
+from gitorch.services.pricing import price_table
 
 # A rough but pessimistic bytes-per-token ratio: English and code average about 4 bytes per token with
 # the common tokenizers, so counting one token per 3 bytes over-estimates the prompt.

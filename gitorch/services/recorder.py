@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gitorch.atomic import atomic_write
 from gitorch.errors import AgentError, UsageError
 from gitorch.models import Usage
+from gitorch.services.atomic import atomic_write
 
 if TYPE_CHECKING:
-    from gitorch.redact import Redactor
+    from gitorch.services.redact import Redactor
 
-log = logging.getLogger("gitorch.calls")
+log = logging.getLogger("gitorch.services.recorder")
 
 Mode = Literal["record", "replay", "off"]
 _FILE = re.compile(r"^(\d{4,})-([A-Za-z0-9_.-]+)\.json$")
@@ -117,7 +117,7 @@ class Recorder:
         self.directory = Path(directory) if directory is not None else None
         self.mode: Mode = mode
         if redactor is None:  # still mask credential-looking strings: nothing secret reaches the disk
-            from gitorch.redact import Redactor
+            from gitorch.services.redact import Redactor
 
             redactor = Redactor()
         self.redactor = redactor

@@ -20,38 +20,35 @@ start of stderr; it never yields a score.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
-import selectors
 import shlex
 import shutil
-import signal
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
+from gitorch.agents.output import CallOutcome, Invocation, ParsedOutput
+from gitorch.agents.prompts import audit_variables, fix_variables, minimal_audit_prompt, minimal_fix_prompt
+from gitorch.agents.schema import findings_schema, result_from_structured, strip_fence
 from gitorch.errors import AgentError
 from gitorch.models import (
     Agent,
     AuditRequest,
     AuditResult,
     Availability,
-    Finding,
     FixRequest,
     FixResult,
-    Severity,
     Usage,
 )
+from gitorch.process.runner import Completed, run_process
 
 if TYPE_CHECKING:
     from gitorch.config import Config
@@ -68,317 +65,6 @@ DEFAULT_OVERHEAD_TOKENS = 20_000
 
 class AgentTimeout(AgentError):
     """The CLI ran past its wall-clock timeout or stayed silent too long; its process group was killed."""
-
-
-# --------------------------------------------------------------------------------------------------
-# The subprocess.
-
-
-@dataclass
-class Completed:
-    """What one CLI run produced."""
-
-    argv: list[str]
-    exit_code: int | None
-    stdout: str
-    stderr: str
-    duration_s: float
-    timed_out: bool = False
-    reason: str = ""  # why it was killed: "timeout after 900s", "no output for 300s"
-
-
-def _kill_group(proc: subprocess.Popen[bytes], grace_s: float) -> None:
-    """SIGTERM the process group, wait ``grace_s`` for the leader, then SIGKILL whatever is left."""
-    pgid = proc.pid  # start_new_session=True: the child leads its own group
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=grace_s)
-    # NOTE: SIGKILL the group even when the leader obeyed: node wrappers and native children
-    # (copilot, codex) can outlive it.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
-    proc.wait()
-
-
-def run_process(
-    argv: list[str],
-    *,
-    cwd: Path | str,
-    env: dict[str, str] | None = None,
-    stdin_text: str | None = None,
-    timeout: float | None = None,
-    silence_timeout: float | None = None,
-    grace_s: float = 3.0,
-) -> Completed:
-    """Run ``argv`` in its own process group and collect its output.
-
-    stdin is ``/dev/null`` unless ``stdin_text`` is given, in which case it is written and closed (some
-    CLIs block until stdin reaches EOF). ``timeout`` bounds the wall-clock time, ``silence_timeout``
-    the time without any output on stdout or stderr; either kills the whole group and returns with
-    ``timed_out=True``. A KeyboardInterrupt kills the group and is re-raised. When the leader exits,
-    any process it left in its group is killed too.
-    """
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        argv,
-        cwd=str(cwd),
-        env=env,
-        stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    chunks: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
-    timed_out, reason = False, ""
-    try:
-        if stdin_text is not None:
-            assert proc.stdin is not None
-            threading.Thread(target=_feed, args=(proc.stdin, stdin_text.encode()), daemon=True).start()
-        selector = selectors.DefaultSelector()
-        assert proc.stdout is not None and proc.stderr is not None
-        for name, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
-            os.set_blocking(pipe.fileno(), False)
-            selector.register(pipe, selectors.EVENT_READ, name)
-        last_output = time.monotonic()
-        exited_at: float | None = None
-        while selector.get_map():
-            for key, _ in selector.select(timeout=0.1):
-                data = os.read(key.fd, 65536)
-                if data:
-                    chunks[key.data].append(data)
-                    last_output = time.monotonic()
-                else:
-                    selector.unregister(key.fileobj)
-            now = time.monotonic()
-            if exited_at is None and proc.poll() is not None:
-                exited_at = now
-            if exited_at is not None:
-                # The leader is gone but something in its group still holds the pipes open.
-                if now - exited_at > grace_s:
-                    break
-                continue
-            if timeout is not None and now - started > timeout:
-                timed_out, reason = True, f"timeout after {timeout:g}s"
-                break
-            if silence_timeout is not None and now - last_output > silence_timeout:
-                timed_out, reason = True, f"no output for {silence_timeout:g}s"
-                break
-        selector.close()
-        if not timed_out and proc.poll() is None:
-            # Both pipes closed but the CLI is still finishing (flushing, cleanup): let it, within limits.
-            timed_out, reason = _wait_quietly(proc, started, timeout, last_output, silence_timeout)
-        _kill_group(proc, grace_s if proc.poll() is None else 0.0)
-    except BaseException:
-        _kill_group(proc, grace_s)
-        raise
-    finally:
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe is not None:
-                pipe.close()
-    return Completed(
-        argv=list(argv),
-        exit_code=proc.returncode,
-        stdout=b"".join(chunks["stdout"]).decode("utf-8", "replace"),
-        stderr=b"".join(chunks["stderr"]).decode("utf-8", "replace"),
-        duration_s=round(time.monotonic() - started, 3),
-        timed_out=timed_out,
-        reason=reason,
-    )
-
-
-def _wait_quietly(
-    proc: subprocess.Popen[bytes], started: float, timeout: float | None, last_output: float,
-    silence_timeout: float | None,
-) -> tuple[bool, str]:
-    """Wait for a CLI that closed its output; ``(timed_out, reason)``."""
-    limits = []
-    if timeout is not None:
-        limits.append((started + timeout, f"timeout after {timeout:g}s"))
-    if silence_timeout is not None:
-        limits.append((last_output + silence_timeout, f"no output for {silence_timeout:g}s"))
-    deadline, reason = min(limits, default=(None, ""))
-    try:
-        proc.wait(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        return True, reason
-    return False, ""
-
-
-def _feed(pipe: Any, data: bytes) -> None:
-    try:
-        pipe.write(data)
-        pipe.close()
-    except (BrokenPipeError, OSError, ValueError):
-        pass  # the CLI exited or closed stdin early: its exit code tells the rest
-
-
-# --------------------------------------------------------------------------------------------------
-# What a subclass builds and parses.
-
-
-@dataclass
-class Invocation:
-    """One call's command: argv, what goes to stdin, extra environment and the side files it uses."""
-
-    argv: list[str]
-    stdin: str | None = None
-    env: dict[str, str] = field(default_factory=dict)
-    files: dict[str, Path] = field(default_factory=dict)  # role -> path in the call's private directory
-    extra_at: int | None = None  # where Options.extra_args go in argv (None: at the end)
-
-    def with_extra(self, extra: list[str]) -> Invocation:
-        """This invocation with ``extra`` inserted at ``extra_at``."""
-        at = len(self.argv) if self.extra_at is None else self.extra_at
-        self.argv[at:at] = list(extra)
-        self.extra_at = None
-        return self
-
-
-@dataclass
-class ParsedOutput:
-    """What a CLI run means: the final text, whether it really succeeded, usage, structured output."""
-
-    text: str = ""
-    ok: bool = True
-    error: str | None = None
-    usage: Usage = field(default_factory=Usage)
-    model: str | None = None
-    structured: Any = None
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class CallOutcome:
-    """A successful call's result as the audit and fix code use it."""
-
-    text: str
-    usage: Usage
-    structured: Any = None
-    call_id: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-def load_json(text: str) -> Any:
-    """Parse ``text`` as JSON, or return None."""
-    try:
-        return json.loads(text)
-    except (json.JSONDecodeError, TypeError, ValueError):
-        return None
-
-
-def json_lines(text: str) -> list[dict[str, Any]]:
-    """The JSON objects of a JSONL stream; other lines (banners, warnings) are skipped."""
-    events = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            value = load_json(line)
-            if isinstance(value, dict):
-                events.append(value)
-    return events
-
-
-def argv_prompt(prompt: str) -> str:
-    """The prompt as one argv string that no option parser mistakes for a flag."""
-    return " " + prompt if prompt.startswith("-") else prompt
-
-
-def as_int(value: Any) -> int:
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
-# --------------------------------------------------------------------------------------------------
-# The schema an agent fills in for an audit, derived from Finding.
-
-SCHEMA_EXCLUDED = frozenset({"dimension", "source", "fingerprint"})
-
-
-def _strict(schema: dict[str, Any]) -> dict[str, Any]:
-    """A pydantic property schema in the subset strict structured-output modes accept."""
-    if "anyOf" in schema:
-        types = [s.get("type") for s in schema["anyOf"] if s.get("type")]
-        return {"type": types}
-    out = {k: v for k, v in schema.items() if k in ("type", "enum", "items")}
-    return out
-
-
-def findings_schema() -> dict[str, Any]:
-    """JSON Schema of an audit answer: ``{"score", "summary", "findings": [Finding fields...]}``.
-
-    Derived from :class:`~gitorch.models.Finding` (minus what gitorch fills in itself), in the
-    strict form (every property required, nullable as ``[type, "null"]``, no extra keys) that
-    codex's ``--output-schema`` demands and claude's ``--json-schema`` accepts.
-    """
-    props: dict[str, Any] = {}
-    source = Finding.model_json_schema()["properties"]
-    for name in Finding.model_fields:
-        if name in SCHEMA_EXCLUDED:
-            continue
-        if name == "severity":
-            props[name] = {"type": "string", "enum": [s.value for s in Severity]}
-        else:
-            props[name] = _strict(source[name])
-        description = Finding.model_fields[name].description
-        if description:
-            props[name]["description"] = description
-    finding = {
-        "type": "object",
-        "properties": props,
-        "required": list(props),
-        "additionalProperties": False,
-    }
-    return {
-        "type": "object",
-        "properties": {
-            "score": {"type": ["number", "null"], "description": "your score for this dimension, 0-100"},
-            "summary": {"type": "string"},
-            "findings": {"type": "array", "items": finding},
-        },
-        "required": ["score", "summary", "findings"],
-        "additionalProperties": False,
-    }
-
-
-def result_from_structured(data: Any, *, dimension: str, agent: str) -> AuditResult:
-    """Build an AuditResult from an answer following :func:`findings_schema`; AgentError if it does not."""
-    if isinstance(data, str):
-        data = load_json(_strip_fence(data))
-    if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
-        raise AgentError(f"{agent}: the structured audit answer has no findings list")
-    findings: list[Finding] = []
-    notes: list[str] = []
-    for raw in data["findings"]:
-        if not isinstance(raw, dict):
-            continue
-        fields = {k: v for k, v in raw.items() if k in Finding.model_fields and k not in SCHEMA_EXCLUDED}
-        try:
-            findings.append(Finding(dimension=dimension, source=agent, **fields))
-        except (ValueError, TypeError) as exc:
-            notes.append(f"skipped a malformed finding: {str(exc).splitlines()[0]}")
-    score = data.get("score")
-    summary = data.get("summary")
-    if isinstance(summary, str) and summary.strip():
-        notes.insert(0, summary.strip())
-    return AuditResult(
-        dimension=dimension,
-        agent=agent,
-        findings=findings,
-        claimed_score=float(score) if isinstance(score, int | float) else None,
-        claimed_score_scale=100 if isinstance(score, int | float) else None,
-        notes=notes,
-    )
-
-
-def _strip_fence(text: str) -> str:
-    text = text.strip()
-    if text.startswith("```"):
-        text = text.split("\n", 1)[1] if "\n" in text else ""
-        text = text.rsplit("```", 1)[0]
-    return text
 
 
 # --------------------------------------------------------------------------------------------------
@@ -530,7 +216,7 @@ class ExternalCliAgent(Agent):
         if redactor is not None:
             text = redactor.mask(text)
         # Keys set in Options.env live in configuration files the redactor never saw.
-        from gitorch.redact import MARK, is_secret_name
+        from gitorch.services.redact import MARK, is_secret_name
 
         for name, value in self.options.env.items():
             if len(value) >= 6 and is_secret_name(name) and value in text:
@@ -546,7 +232,7 @@ class ExternalCliAgent(Agent):
 
     def estimate_usd(self, prompt: str, config: Config | None) -> float:
         """Worst-case cost of one call: prompt + ``overhead_tokens`` in, ``max_output_tokens`` out."""
-        from gitorch.budget import estimate_call_cost
+        from gitorch.services.budget import estimate_call_cost
 
         return estimate_call_cost(
             prompt,
@@ -560,7 +246,7 @@ class ExternalCliAgent(Agent):
         """Keep a CLI-reported USD cost; price tokens otherwise."""
         if usage.cost_source == "reported" or not (usage.input_tokens or usage.output_tokens):
             return usage
-        from gitorch.pricing import price_usage
+        from gitorch.services.pricing import price_usage
 
         name = model or self.options.model or self.name
         cost, unknown = price_usage(
@@ -656,7 +342,7 @@ class ExternalCliAgent(Agent):
         recorder = self.context.recorder
         if recorder is None:
             return None
-        from gitorch.calls import AgentCall
+        from gitorch.services.recorder import AgentCall
 
         fields["model"] = fields.get("model") or self.options.model
         call = recorder.record(AgentCall(
@@ -716,7 +402,7 @@ class ExternalCliAgent(Agent):
         schema = findings_schema() if self.wants_schema() else None
         prompt = self._mask(self.render(
             dimension.template_name(),
-            _minimal_audit_prompt(dimension, request.path, schema is not None),
+            minimal_audit_prompt(dimension, request.path, schema is not None),
             **audit_variables(request, schema),
         ))
         cwd = Path(request.root)
@@ -731,7 +417,7 @@ class ExternalCliAgent(Agent):
         started = time.monotonic()
         outcome = self.call("audit", prompt, cwd, config=request.config, schema=schema)
         structured = outcome.structured
-        if schema is not None and structured is None and _strip_fence(outcome.text).startswith("{"):
+        if schema is not None and structured is None and strip_fence(outcome.text).startswith("{"):
             structured = outcome.text
         if schema is not None and structured is not None:
             result = result_from_structured(structured, dimension=dimension.name, agent=self.name)
@@ -748,7 +434,7 @@ class ExternalCliAgent(Agent):
     def _parse_markdown(self, text: str, dimension: str) -> AuditResult:
         parser = self.context.parser
         if parser is None:
-            from gitorch.plugins import get_plugins
+            from gitorch.plugin.manager import get_plugins
 
             parser = get_plugins().parser("markdown")
         if not text.strip():
@@ -782,7 +468,7 @@ class ExternalCliAgent(Agent):
         """Let the CLI edit ``request.root``; AgentError (retried by routing) when the call fails."""
         excerpt = self._excerpt(request)
         prompt = self._mask(self.render(
-            "fix_finding", _minimal_fix_prompt(request, excerpt), **fix_variables(request, excerpt)
+            "fix_finding", minimal_fix_prompt(request, excerpt), **fix_variables(request, excerpt)
         ))
         cwd = Path(request.root)
         self.targets = [request.finding.file] if request.finding.file and not self._secret(request) else []
@@ -808,7 +494,7 @@ class ExternalCliAgent(Agent):
                          call_id=outcome.call_id)
 
     def _secret(self, request: FixRequest) -> bool:
-        from gitorch.redact import is_secret_file
+        from gitorch.services.redact import is_secret_file
 
         return bool(request.finding.file) and is_secret_file(request.finding.file)
 
@@ -817,7 +503,7 @@ class ExternalCliAgent(Agent):
         finding = request.finding
         if not finding.file:
             return ""
-        from gitorch.templates import file_excerpt
+        from gitorch.services.templates import file_excerpt
 
         return file_excerpt(request.root, finding.file, finding.line, redactor=self.context.redactor,
                             end_line=finding.end_line)
@@ -832,7 +518,7 @@ def _read(path: Path) -> str:
 
 def worktree_patch(root: Path) -> str:
     """The worktree's uncommitted changes as one ``git apply``-able patch, new files included."""
-    from gitorch.git import Git
+    from gitorch.vcs.git import Git
 
     git = Git(root)
     # --no-color/--no-ext-diff: a user's diff.external or color.diff=always must not shape the patch.
@@ -856,90 +542,3 @@ def apply_patch(root: Path, patch: str) -> None:
         raise AgentError(f"replay: the recorded change does not apply: {done.stderr.strip()[:300]}")
 
 
-# --------------------------------------------------------------------------------------------------
-# Template variables and the built-in fallback prompts.
-
-
-def constraints_of(config: Config | None) -> list[str]:
-    """Rules of the built-in fallback prompts (the templates state them in ``_constraints``)."""
-    rules = [
-        "Work only inside this repository; never open or modify secret files such as .env.",
-        "Do not commit, branch or push: gitorch reviews, tests and commits the change.",
-    ]
-    if config is not None and config.command_prefix:
-        rules.append(f"Run project commands through this prefix: {config.command_prefix}")
-    return rules
-
-
-def _project(config: Config | None) -> dict[str, Any]:
-    """Template variables from the configuration."""
-    if config is None:
-        return {"command_prefix": "", "test_command": ""}
-    return {"command_prefix": config.command_prefix, "test_command": config.tests.command}
-
-
-def audit_variables(request: AuditRequest, schema: dict[str, Any] | None) -> dict[str, Any]:
-    dimension = request.dimension
-    return {
-        "dimension": dimension.name,
-        "dimension_title": dimension.title or dimension.name,
-        "dimension_description": dimension.description,
-        "module_path": request.path,
-        "path": request.path,
-        "root": str(request.root),
-        **_project(request.config),
-        "output_format": "json" if schema is not None else "markdown",
-        "json_schema": schema,
-        "findings": [],
-    }
-
-
-def fix_variables(request: FixRequest, excerpt: str) -> dict[str, Any]:
-    finding = request.finding
-    return {
-        "finding": finding,
-        "dimension": finding.dimension,
-        "module_path": request.path,
-        "path": request.path,
-        "file_excerpt": excerpt,
-        "excerpt": excerpt,
-        **_project(request.config),
-        "attempt": request.attempt,
-        "failure": request.failure or "",
-        "test_output": request.failure or "",
-    }
-
-
-def _minimal_audit_prompt(dimension: Any, path: str, structured: bool) -> str:
-    answer = (
-        "Answer with JSON following the given schema: a score out of 100, a summary and the findings."
-        if structured
-        else "Write a Markdown report: a line `**Score:** N/100`, then one `## P<n>` heading per severity "
-        "and one bullet per finding, `- [P<n>] description (path/to/file.py:LINE)`, followed by an indented "
-        "`- Recommendation: ...` bullet."
-    )
-    return (
-        f"Audit the {dimension.title or dimension.name} of the code under `{path}` in this repository.\n"
-        f"{dimension.description}\n\nDo not modify any file, and never open, print or copy secret files such "
-        "as .env. Rate each finding P0 (critical) to P4 (info).\n"
-        f"{answer}\n"
-    )
-
-
-def _minimal_fix_prompt(request: FixRequest, excerpt: str) -> str:
-    finding = request.finding
-    parts = [
-        f"Fix this {finding.severity.value} {finding.dimension} finding by editing the files in this "
-        "repository.",
-        f"Location: {finding.location}",
-        f"Problem: {finding.description}",
-    ]
-    if finding.recommendation:
-        parts.append(f"Recommendation: {finding.recommendation}")
-    if excerpt:
-        parts.append(f"Relevant lines:\n```\n{excerpt}\n```")
-    parts.extend(f"- {rule}" for rule in constraints_of(request.config))
-    if request.failure:
-        parts.append(f"The previous attempt failed the tests:\n```\n{request.failure[-4000:]}\n```")
-    parts.append("Make the smallest change that fixes it, then summarise what you changed in one paragraph.")
-    return "\n".join(parts)

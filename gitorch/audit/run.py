@@ -9,11 +9,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from gitorch.audit.discovery import discover
 from gitorch.config import Config
-from gitorch.discovery import discover
 from gitorch.errors import AgentError, GitorchError, UsageError
 from gitorch.models import Agent, AgentContext, AuditRequest, AuditResult
-from gitorch.plugins import Plugins
+from gitorch.plugin.manager import Plugins
 from gitorch.score import compute_score
 
 
@@ -22,8 +22,8 @@ def audit_context(root: Path, config: Config, plugins: Plugins) -> AgentContext:
 
     (No recorder and no budget: those belong to a fix session.)
     """
-    from gitorch.redact import Redactor
-    from gitorch.templates import Templates
+    from gitorch.services.redact import Redactor
+    from gitorch.services.templates import Templates
 
     redactor = Redactor.for_repository(root)
     parser = plugins.parser("markdown") if "markdown" in plugins.parsers() else None

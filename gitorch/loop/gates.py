@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from gitorch.config import Config
-from gitorch.diff import DiffStats, FileChange
+from gitorch.vcs.diff import DiffStats, FileChange
 
 Decision = Literal["pass", "confirm", "reject"]
 

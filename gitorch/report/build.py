@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from gitorch.ledger import Ledger
-from gitorch.session import SessionState
+from gitorch.loop.ledger import Ledger
+from gitorch.loop.session import SessionState
 
 SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
 STOP_TEXT = {
@@ -90,7 +90,7 @@ def _lowest(scores: dict[str, float | None]) -> float | None:
 
 
 def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
-    from gitorch.git import Git, numstat
+    from gitorch.vcs.git import Git, numstat
 
     events = list(ledger.events())
     commits = [e for e in events if e["type"] == "commit"]

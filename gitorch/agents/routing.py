@@ -4,7 +4,7 @@
 :func:`call_with_fallback` runs ``fn(agent)`` with the first available agent; an
 :class:`~gitorch.errors.AgentError` (a failed call, a timeout, unusable output) is retried up to
 ``attempts`` times with the agent's timeout growing ``timeout_growth``× each time, then the next
-agent of the chain takes over. :class:`~gitorch.budget.BudgetExceeded` is never retried: the run
+agent of the chain takes over. :class:`~gitorch.services.budget.BudgetExceeded` is never retried: the run
 has to stop. Every try is kept in ``tries`` (and on the final :class:`RoutingError`)::
 
     tries: list[Try] = []
@@ -51,7 +51,7 @@ class RoutingError(AgentError):
 
 
 def _retryable(exc: BaseException) -> bool:
-    from gitorch.budget import BudgetExceeded
+    from gitorch.services.budget import BudgetExceeded
 
     return isinstance(exc, AgentError) and not isinstance(exc, BudgetExceeded)
 
@@ -70,7 +70,7 @@ def call_with_fallback(
 
     ``make(name)`` builds the agent; an agent whose ``availability()`` is false is skipped (and
     noted in ``tries`` with attempt 0). Before a retry the agent's ``timeout_factor`` (used by
-    :class:`~gitorch.external.ExternalCliAgent`) is multiplied by ``timeout_growth``. Errors other
+    :class:`~gitorch.agents.ExternalCliAgent`) is multiplied by ``timeout_growth``. Errors other
     than :class:`AgentError` (BudgetExceeded, ConfigError, bugs) propagate at once.
     """
     kept: list[Try] = tries if tries is not None else []

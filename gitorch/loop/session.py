@@ -13,8 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gitorch.errors import UsageError
-from gitorch.git import git_common_dir, gitorch_dir
-from gitorch.ledger import Ledger, now_iso
+from gitorch.loop.ledger import Ledger, now_iso
+from gitorch.vcs.git import git_common_dir, gitorch_dir
 
 Status = Literal["running", "finished", "interrupted", "failed"]
 StopReason = Literal["target", "iterations", "budget", "stalled", "needs_human", "error", "interrupted"]

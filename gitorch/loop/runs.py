@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitorch.errors import UsageError
-from gitorch.git import (
+from gitorch.loop.ledger import Ledger, now_iso
+from gitorch.loop.session import (
+    RunLock,
+    SessionState,
+    list_sessions,
+    load_session,
+    running_session,
+    sessions_dir,
+)
+from gitorch.vcs.git import (
     REF_NAMESPACE,
     Git,
     Worktree,
@@ -21,15 +30,6 @@ from gitorch.git import (
     list_refs,
     remove_worktree,
     update_ref,
-)
-from gitorch.ledger import Ledger, now_iso
-from gitorch.session import (
-    RunLock,
-    SessionState,
-    list_sessions,
-    load_session,
-    running_session,
-    sessions_dir,
 )
 
 

@@ -21,10 +21,10 @@ from jinja2.sandbox import SandboxedEnvironment
 
 import gitorch
 from gitorch.errors import ConfigError, UsageError
-from gitorch.redact import is_secret_file
+from gitorch.services.redact import is_secret_file
 
 if TYPE_CHECKING:
-    from gitorch.redact import Redactor
+    from gitorch.services.redact import Redactor
 
 SUFFIX = ".md.j2"
 AUDIT_DIMENSIONS = ("compliance", "backend", "frontend", "tests", "security", "architecture")
@@ -214,7 +214,7 @@ def file_excerpt(
     """Lines ``line - context`` … ``end_line + context`` of ``root/file``, numbered, secrets masked.
 
     The reported line(s) are marked with ``>``. A secret file (``.env``, keys: see
-    :func:`gitorch.redact.is_secret_file`), a path outside ``root``, a binary or missing file gives a
+    :func:`gitorch.services.redact.is_secret_file`), a path outside ``root``, a binary or missing file gives a
     one-line note instead of contents (``strict=True``: a :class:`UsageError`). Without ``line`` the
     first ``2 * context + 1`` lines are shown. Also callable as ``file_excerpt(path, line, end_line)``.
     """

@@ -22,14 +22,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitorch.atomic import atomic_write
-from gitorch.audit import choose_agent, make_agent, resolve_path, run_audit
-from gitorch.budget import Budget, BudgetExceeded
+from gitorch.agents.routing import Try, call_with_fallback
+from gitorch.audit.discovery import discover
+from gitorch.audit.run import choose_agent, make_agent, resolve_path, run_audit
 from gitorch.config import Config
-from gitorch.diff import analyze
-from gitorch.discovery import discover
 from gitorch.errors import GitorchError, UsageError
-from gitorch.gates import (
+from gitorch.loop.gates import (
     GateHit,
     compare_sentinels,
     evaluate,
@@ -37,7 +35,26 @@ from gitorch.gates import (
     git_sentinels,
     is_test_file,
 )
-from gitorch.git import (
+from gitorch.loop.ledger import Ledger, now_iso
+from gitorch.loop.session import (
+    EXIT_CODES,
+    FixOptions,
+    RunLock,
+    SessionState,
+    StopReason,
+    ledger_for,
+    load_session,
+    new_session_id,
+    worktree_path,
+)
+from gitorch.models import AgentContext, AuditRequest, AuditResult, Finding, FixRequest, FixResult, Severity
+from gitorch.plugin.manager import Plugins
+from gitorch.process.testrun import collect_count, is_pytest, run_tests
+from gitorch.score import WEIGHTS
+from gitorch.services.atomic import atomic_write
+from gitorch.services.budget import Budget, BudgetExceeded
+from gitorch.vcs.diff import analyze
+from gitorch.vcs.git import (
     ARTIFACT_EXCLUDES,
     Git,
     Worktree,
@@ -50,23 +67,6 @@ from gitorch.git import (
     snapshot_dirty,
     update_ref,
 )
-from gitorch.ledger import Ledger, now_iso
-from gitorch.models import AgentContext, AuditRequest, AuditResult, Finding, FixRequest, FixResult, Severity
-from gitorch.plugins import Plugins
-from gitorch.routing import Try, call_with_fallback
-from gitorch.score import WEIGHTS
-from gitorch.session import (
-    EXIT_CODES,
-    FixOptions,
-    RunLock,
-    SessionState,
-    StopReason,
-    ledger_for,
-    load_session,
-    new_session_id,
-    worktree_path,
-)
-from gitorch.testrun import collect_count, is_pytest, run_tests
 
 AGENT_CALL_ATTEMPTS = 2  # tries of one agent call that raised AgentError (crash, timeout, bad output)
 
@@ -155,9 +155,9 @@ class FixLoop:
     # services ------------------------------------------------------------------------------------
 
     def _make_context(self) -> AgentContext:
-        from gitorch.calls import Recorder
-        from gitorch.redact import Redactor
-        from gitorch.templates import Templates
+        from gitorch.services.recorder import Recorder
+        from gitorch.services.redact import Redactor
+        from gitorch.services.templates import Templates
 
         redactor = Redactor.for_repository(self.wt.path)
         if self.options.replay:
@@ -832,13 +832,13 @@ class FixLoop:
         cls = self.plugins.agents().get(agent_name)
         if cls is None or getattr(cls, "confined", True) or self.options.replay:
             return None
-        from gitorch.guard import snapshot
+        from gitorch.vcs.guard import snapshot
 
         return snapshot(self.root, self.ledger.dir / "checkout-backups" / label)
 
     def _check_checkout(self, before, agent_name: str, label: str) -> None:
-        """Stop the run when the user's checkout changed while the agent ran (see gitorch.guard)."""
-        from gitorch.guard import changes_since
+        """Stop the run when the user's checkout changed while the agent ran (see gitorch.vcs.guard)."""
+        from gitorch.vcs.guard import changes_since
 
         changed = changes_since(self.root, before)
         if not changed:

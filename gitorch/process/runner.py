@@ -1,0 +1,162 @@
+"""The one process runner: its own process group, timeouts, a silence watchdog, nothing left behind."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    pass
+
+
+# --------------------------------------------------------------------------------------------------
+# The subprocess.
+
+
+@dataclass
+class Completed:
+    """What one CLI run produced."""
+
+    argv: list[str]
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    duration_s: float
+    timed_out: bool = False
+    reason: str = ""  # why it was killed: "timeout after 900s", "no output for 300s"
+
+
+def _kill_group(proc: subprocess.Popen[bytes], grace_s: float) -> None:
+    """SIGTERM the process group, wait ``grace_s`` for the leader, then SIGKILL whatever is left."""
+    pgid = proc.pid  # start_new_session=True: the child leads its own group
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace_s)
+    # NOTE: SIGKILL the group even when the leader obeyed: node wrappers and native children
+    # (copilot, codex) can outlive it.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+    proc.wait()
+
+
+def run_process(
+    argv: list[str],
+    *,
+    cwd: Path | str,
+    env: dict[str, str] | None = None,
+    stdin_text: str | None = None,
+    timeout: float | None = None,
+    silence_timeout: float | None = None,
+    grace_s: float = 3.0,
+) -> Completed:
+    """Run ``argv`` in its own process group and collect its output.
+
+    stdin is ``/dev/null`` unless ``stdin_text`` is given, in which case it is written and closed (some
+    CLIs block until stdin reaches EOF). ``timeout`` bounds the wall-clock time, ``silence_timeout``
+    the time without any output on stdout or stderr; either kills the whole group and returns with
+    ``timed_out=True``. A KeyboardInterrupt kills the group and is re-raised. When the leader exits,
+    any process it left in its group is killed too.
+    """
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        argv,
+        cwd=str(cwd),
+        env=env,
+        stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    chunks: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
+    timed_out, reason = False, ""
+    try:
+        if stdin_text is not None:
+            assert proc.stdin is not None
+            threading.Thread(target=_feed, args=(proc.stdin, stdin_text.encode()), daemon=True).start()
+        selector = selectors.DefaultSelector()
+        assert proc.stdout is not None and proc.stderr is not None
+        for name, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+            os.set_blocking(pipe.fileno(), False)
+            selector.register(pipe, selectors.EVENT_READ, name)
+        last_output = time.monotonic()
+        exited_at: float | None = None
+        while selector.get_map():
+            for key, _ in selector.select(timeout=0.1):
+                data = os.read(key.fd, 65536)
+                if data:
+                    chunks[key.data].append(data)
+                    last_output = time.monotonic()
+                else:
+                    selector.unregister(key.fileobj)
+            now = time.monotonic()
+            if exited_at is None and proc.poll() is not None:
+                exited_at = now
+            if exited_at is not None:
+                # The leader is gone but something in its group still holds the pipes open.
+                if now - exited_at > grace_s:
+                    break
+                continue
+            if timeout is not None and now - started > timeout:
+                timed_out, reason = True, f"timeout after {timeout:g}s"
+                break
+            if silence_timeout is not None and now - last_output > silence_timeout:
+                timed_out, reason = True, f"no output for {silence_timeout:g}s"
+                break
+        selector.close()
+        if not timed_out and proc.poll() is None:
+            # Both pipes closed but the CLI is still finishing (flushing, cleanup): let it, within limits.
+            timed_out, reason = _wait_quietly(proc, started, timeout, last_output, silence_timeout)
+        _kill_group(proc, grace_s if proc.poll() is None else 0.0)
+    except BaseException:
+        _kill_group(proc, grace_s)
+        raise
+    finally:
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+    return Completed(
+        argv=list(argv),
+        exit_code=proc.returncode,
+        stdout=b"".join(chunks["stdout"]).decode("utf-8", "replace"),
+        stderr=b"".join(chunks["stderr"]).decode("utf-8", "replace"),
+        duration_s=round(time.monotonic() - started, 3),
+        timed_out=timed_out,
+        reason=reason,
+    )
+
+
+def _wait_quietly(
+    proc: subprocess.Popen[bytes], started: float, timeout: float | None, last_output: float,
+    silence_timeout: float | None,
+) -> tuple[bool, str]:
+    """Wait for a CLI that closed its output; ``(timed_out, reason)``."""
+    limits = []
+    if timeout is not None:
+        limits.append((started + timeout, f"timeout after {timeout:g}s"))
+    if silence_timeout is not None:
+        limits.append((last_output + silence_timeout, f"no output for {silence_timeout:g}s"))
+    deadline, reason = min(limits, default=(None, ""))
+    try:
+        proc.wait(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        return True, reason
+    return False, ""
+
+
+def _feed(pipe: Any, data: bytes) -> None:
+    try:
+        pipe.write(data)
+        pipe.close()
+    except (BrokenPipeError, OSError, ValueError):
+        pass  # the CLI exited or closed stdin early: its exit code tells the rest
+
+
