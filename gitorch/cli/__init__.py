@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 from typer.core import TyperGroup
 
-from gitorch.errors import GitorchError
+from gitorch.errors import ExitCode, GitorchError
 
 if TYPE_CHECKING:
     from gitorch.plugin.manager import Plugins
@@ -49,7 +49,7 @@ class _Group(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             typer.secho("gitorch: interrupted", err=True, fg="red")
-            raise typer.Exit(130) from None
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
 
     def list_commands(self, ctx: typer.Context) -> list[str]:
         return sorted(super().list_commands(ctx))

@@ -8,10 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gitorch.errors import UsageError
-
-EXIT_OK = 0
-EXIT_UNDER = 1
+from gitorch.errors import ExitCode, UsageError
 
 
 def register(app: typer.Typer) -> None:
@@ -89,7 +86,7 @@ def audit(
         results.append(result)
     write_output(render(results, fmt, color=interactive and output is None), output)
     if fail_under is not None and any(r.score is not None and r.score < fail_under for r in results):
-        raise typer.Exit(EXIT_UNDER)
+        raise typer.Exit(ExitCode.UNDER_THRESHOLD)
 
 
 def _routable(plugins, dimension: str, config) -> bool:
