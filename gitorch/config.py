@@ -89,18 +89,27 @@ class Route(_Strict):
 
 
 class Routing(Route):
-    """Default chains, and per-dimension overrides under ``[routing.<dimension>]``."""
+    """Chains per task, and per-dimension overrides under ``[routing.<dimension>]``.
+
+    A chain the configuration leaves unset is filled, where plugins are known, with the agents that
+    declare themselves ``default`` (:func:`gitorch.audit.agent_chain`): the configuration names no
+    agent by default.
+    """
 
     model_config = ConfigDict(extra="allow", validate_assignment=True)
 
-    audit: list[str] | None = Field(default_factory=lambda: ["local"])
-    fix: list[str] | None = Field(default_factory=lambda: ["local"])
-
-    def chain(self, task: str, dimension: str | None = None) -> list[str]:
+    def chain(
+        self, task: str, dimension: str | None = None, default: list[str] | None = None
+    ) -> list[str] | None:
+        """The configured chain for ``task`` (and ``dimension``): the dimension's override, else the
+        task's chain, else the fix chain; ``default`` when none is set."""
         override = self.for_dimension(dimension)
         if override is not None and getattr(override, task) is not None:
             return list(getattr(override, task))
-        return list(getattr(self, task) or self.fix or ["local"])
+        configured = getattr(self, task) or self.fix
+        if configured:
+            return list(configured)
+        return None if default is None else list(default)
 
     def for_dimension(self, dimension: str | None) -> Route | None:
         if not dimension or not self.model_extra or dimension not in self.model_extra:
@@ -285,9 +294,10 @@ migrations = true
 core_files = ["**/__init__.py", "**/__manifest__.py", "**/models/**", "**/models.py"]
 
 [routing]
-# Agent chains per task; the first available agent runs, the next ones are fallbacks.
-audit = ["local"]
-fix = ["local"]
+# Agent chains per task; the first available agent runs, the next ones are fallbacks. Unset, a
+# chain holds the agents that plugins declare as default: gitorch's embedded agent "local".
+# audit = ["local"]
+# fix = ["local"]
 
 # Per-dimension override, for example an AI agent for compliance:
 # [routing.compliance]

@@ -112,14 +112,10 @@ def add_plugin_commands() -> None:
         return
     _plugin_commands_added = True
     try:
-        get_app_plugins().hook.gitorch_add_commands(app=app)
-    except GitorchError as exc:
+        get_app_plugins().add_commands(app)  # a plugin that raises is reported and skipped
+    except GitorchError as exc:  # an essential plugin disabled, strict mode
         typer.secho(f"gitorch: {exc}", err=True, fg="red")
         sys.exit(exc.exit_code)
-    except Exception as exc:  # a plugin's bug must not take the CLI down
-        typer.secho(
-            f"gitorch: a plugin failed adding commands: {type(exc).__name__}: {exc}", err=True, fg="red"
-        )
 
 
 def main() -> None:
