@@ -151,7 +151,7 @@ class Config(_Strict):
             ".tox",
             "__pycache__",
         ],
-        description="directories analyzers skip",
+        description="directories analyzers skip: a bare name at any depth, a path with a slash from the root",
     )
     stall_iterations: int = Field(3, ge=1, description="iterations without improvement before stopping")
     worktree_location: Literal["auto", "git-dir", "cache"] = Field(
