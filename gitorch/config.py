@@ -208,44 +208,54 @@ def find_config_file(root: Path) -> tuple[Path, str] | None:
 
 def load_config(root: Path, overrides: dict[str, Any] | None = None, *, file: Path | None = None) -> Config:
     """Read the configuration for the repository at ``root`` and apply ``overrides`` (CLI flags)."""
-    data: dict[str, Any] = {}
-    source: str | None = None
     found = (file, "") if file is not None else find_config_file(root)
-    if found is not None:
-        path, table = found
-        source = str(path)
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: no such file") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        for part in filter(None, table.split(".")):
-            raw = raw.get(part, {})
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: {table}: expected a table")
-        data = raw
+    data = _read_table(*found) if found is not None else {}
+    source = str(found[0]) if found is not None else None
     for key, value in (overrides or {}).items():
-        if value is None:
-            continue
-        target = data
-        *parents, leaf = key.split(".")
-        for parent in parents:
-            target = target.setdefault(parent, {})
-        target[leaf] = value
+        if value is not None:
+            _set_dotted(data, key, value)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, source, prefix=table if found and found[1] else "")) from None
+        raise ConfigError(_describe(exc, source, prefix=found[1] if found else "")) from None
     config.source = source
+    _check(config)
+    return config
+
+
+def _check(config: Config) -> None:
+    """What one key cannot say alone: score thresholds in order, per-dimension routing tables valid."""
     if config.min_acceptable_score > config.target_score:
-        raise ConfigError(f"{source or 'configuration'}: min_acceptable_score: must not exceed target_score")
+        raise ConfigError(
+            f"{config.source or 'configuration'}: min_acceptable_score: must not exceed target_score"
+        )
     for name in config.routing.model_extra or {}:
         try:
             config.routing.for_dimension(name)
         except ValidationError as exc:
-            raise ConfigError(_describe(exc, source, prefix=f"routing.{name}")) from None
-    return config
+            raise ConfigError(_describe(exc, config.source, prefix=f"routing.{name}")) from None
+
+
+def _read_table(path: Path, table: str) -> dict[str, Any]:
+    """The TOML table ``table`` (dotted; ``""`` for the whole file) of ``path``."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    for part in filter(None, table.split(".")):
+        raw = raw.get(part, {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: {table}: expected a table")
+    return raw
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    *parents, leaf = key.split(".")
+    for parent in parents:
+        data = data.setdefault(parent, {})
+    data[leaf] = value
 
 
 STARTER_CONFIG = """\

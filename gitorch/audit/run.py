@@ -80,6 +80,36 @@ def choose_agent(plugins: Plugins, dimension: str, config: Config, requested: st
     )
 
 
+def select_dimensions(
+    plugins: Plugins,
+    config: Config,
+    requested: list[str] | None,
+    *,
+    all_dims: bool = False,
+    agent: str | None = None,
+) -> list[str]:
+    """The dimensions to audit: those asked for (default ``default_dimensions``), or with ``all_dims``
+    every dimension ``agent`` (or, without one, the routing) can audit. An unknown one is a usage error."""
+    if all_dims:
+        names = sorted(plugins.dimensions())
+        if agent is not None:
+            able = plugins.agent_class(agent)
+            return [d for d in names if able.can_audit(d)]
+        return [d for d in names if agents_for(plugins, d) and _routable(plugins, d, config)]
+    names = list(dict.fromkeys(requested or config.default_dimensions))
+    for name in names:
+        plugins.dimension(name)  # unknown dimension → one clear line before anything runs
+    return names
+
+
+def _routable(plugins: Plugins, dimension: str, config: Config) -> bool:
+    try:
+        choose_agent(plugins, dimension, config)
+    except UsageError:
+        return False
+    return True
+
+
 def resolve_path(root: Path, path: str) -> str:
     """``path`` relative to ``root`` (POSIX), refusing anything outside the repository."""
     root = root.resolve()

@@ -273,38 +273,43 @@ def get_plugins(
     """
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(hookspecs)
-    strict = _truthy("GITORCH_STRICT_PLUGINS") if strict is None else strict
-    plugins = Plugins(pm, strict=strict)
+    plugins = Plugins(pm, strict=_truthy("GITORCH_STRICT_PLUGINS") if strict is None else strict)
     blocked = set(_env_list("GITORCH_DISABLE_PLUGINS") or [])
-    allowed = _env_list("GITORCH_LOAD_PLUGINS")
-    no_autoload = _truthy("GITORCH_DISABLE_PLUGIN_AUTOLOAD")
     for name in blocked:
         pm.set_blocked(name)
-
     eps = list(entry_points(group=GROUP)) if entry_points_list is None else entry_points_list
-    first = [ep for ep in eps if _dist_of(ep)[0].lower() == CORE_DISTRIBUTION]
-    third = [ep for ep in eps if _dist_of(ep)[0].lower() != CORE_DISTRIBUTION]
-
-    core = (CORE_DISTRIBUTION, _core_version())
-    first_party = [(name, _loader(module), core) for name, module in (modules or {}).items()]
-    first_party += [(ep.name, ep.load, _dist_of(ep)) for ep in first]
-    for name, load, dist in first_party:
+    for name, load, dist, first_party in _candidates(eps, modules or {}):
         if name in blocked:
-            _refuse_if_essential(name, load)
-            continue
-        if not pm.has_plugin(name):
-            _register(plugins, name, load, dist, first_party=True, strict=strict)
-    for ep in third:
-        dist_name, _ = _dist_of(ep)
-        if ep.name in blocked or pm.has_plugin(ep.name) or no_autoload:
-            continue
-        if allowed is not None and ep.name not in allowed and dist_name not in allowed:
-            continue
-        _register(plugins, ep.name, ep.load, _dist_of(ep), first_party=False, strict=strict)
-
+            if first_party:
+                _refuse_if_essential(name, load)
+        elif not pm.has_plugin(name):
+            _register(plugins, name, load, dist, first_party=first_party)
     if _truthy("GITORCH_TRACE_PLUGINS"):
         pm.add_hookcall_monitoring(_trace_before, _trace_after)
     return plugins
+
+
+def _candidates(
+    eps: list[EntryPoint], modules: dict[str, ModuleType | str]
+) -> list[tuple[str, Callable[[], Any], tuple[str, str], bool]]:
+    """``(name, load, (distribution, version), first_party)`` in registration order: gitorch's own
+    plugins first, then the third-party ones that autoload and the allow-list let through."""
+    core = (CORE_DISTRIBUTION, _core_version())
+    first = [(name, _loader(module), core, True) for name, module in modules.items()]
+    first += [(ep.name, ep.load, _dist_of(ep), True) for ep in eps if _is_first_party(ep)]
+    if _truthy("GITORCH_DISABLE_PLUGIN_AUTOLOAD"):
+        return first
+    allowed = _env_list("GITORCH_LOAD_PLUGINS")
+    third = [
+        (ep.name, ep.load, _dist_of(ep), False)
+        for ep in eps
+        if not _is_first_party(ep) and (allowed is None or {ep.name, _dist_of(ep)[0]} & set(allowed))
+    ]
+    return first + third
+
+
+def _is_first_party(ep: EntryPoint) -> bool:
+    return _dist_of(ep)[0].lower() == CORE_DISTRIBUTION
 
 
 def _trace_before(hook: str, impls: list[pluggy.HookImpl], kwargs: dict[str, Any]) -> None:
@@ -341,9 +346,7 @@ def _core_version() -> str:
     return __version__
 
 
-def _register(
-    plugins: Plugins, name: str, load, dist: tuple[str, str], *, first_party: bool, strict: bool
-) -> None:
+def _register(plugins: Plugins, name: str, load, dist: tuple[str, str], *, first_party: bool) -> None:
     pm = plugins.pm
     try:
         module = load()
@@ -356,7 +359,7 @@ def _register(
         if pm.has_plugin(name):
             pm.unregister(name=name)
         failure = LoadFailure(name, dist[0], dist[1], f"{type(exc).__name__}: {exc}")
-        if strict:
+        if plugins.strict:
             raise PluginError(
                 f"plugin {name!r} ({dist[0]} {dist[1]}) failed to load: {failure.error}"
             ) from exc

@@ -35,21 +35,24 @@ def test_every_hook_is_documented_in_docs_plugins():
 DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 
 
-def _example(hook: str):
-    """The plugin module that docs/plugins.md's section for ``hook`` shows, executed."""
-    import types
+def _example(hook: str, directory: pathlib.Path):
+    """The plugin module that docs/plugins.md's section for ``hook`` shows, imported from a file."""
+    import importlib.util
 
     text = DOCS.read_text()
     section = text[text.index(f"## {hook}\n") :]
     section = section[: section.find("\n## ", 1) if "\n## " in section[1:] else len(section)]
     code = re.search(r"```python\n(.*?)```", section, re.S)
     assert code, f"docs/plugins.md: the {hook} section has no Python example"
-    module = types.ModuleType(f"docs_example_{hook}")
-    exec(compile(code.group(1), f"docs/plugins.md ({hook})", "exec"), module.__dict__)
+    path = directory / f"docs_example_{hook}.py"
+    path.write_text(code.group(1))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     return module
 
 
-def test_every_example_in_docs_plugins_is_a_working_plugin(git_repo):
+def test_every_example_in_docs_plugins_is_a_working_plugin(git_repo, tmp_path):
     """Each section's example is registered as a plugin and does what the section says."""
     import typer
     from typer.testing import CliRunner
@@ -60,7 +63,7 @@ def test_every_example_in_docs_plugins_is_a_working_plugin(git_repo):
     from gitorch.plugin import get_plugins
     from gitorch.testing.fixtures import commit
 
-    examples = {hook: _example(hook) for hook in HOOKS}
+    examples = {hook: _example(hook, tmp_path) for hook in HOOKS}
     plugins = get_plugins([], modules={hook: module for hook, module in examples.items()})
     assert not plugins.failures
     assert {p.name: p.hooks for p in plugins.loaded} == {hook: (hook,) for hook in HOOKS}
