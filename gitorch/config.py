@@ -89,18 +89,27 @@ class Route(_Strict):
 
 
 class Routing(Route):
-    """Default chains, and per-dimension overrides under ``[routing.<dimension>]``."""
+    """Chains per task, and per-dimension overrides under ``[routing.<dimension>]``.
+
+    A chain the configuration leaves unset is filled, where plugins are known, with the agents that
+    declare themselves ``default`` (:func:`gitorch.audit.agent_chain`): the configuration names no
+    agent by default.
+    """
 
     model_config = ConfigDict(extra="allow", validate_assignment=True)
 
-    audit: list[str] | None = Field(default_factory=lambda: ["local"])
-    fix: list[str] | None = Field(default_factory=lambda: ["local"])
-
-    def chain(self, task: str, dimension: str | None = None) -> list[str]:
+    def chain(
+        self, task: str, dimension: str | None = None, default: list[str] | None = None
+    ) -> list[str] | None:
+        """The configured chain for ``task`` (and ``dimension``): the dimension's override, else the
+        task's chain, else the fix chain; ``default`` when none is set."""
         override = self.for_dimension(dimension)
         if override is not None and getattr(override, task) is not None:
             return list(getattr(override, task))
-        return list(getattr(self, task) or self.fix or ["local"])
+        configured = getattr(self, task) or self.fix
+        if configured:
+            return list(configured)
+        return None if default is None else list(default)
 
     def for_dimension(self, dimension: str | None) -> Route | None:
         if not dimension or not self.model_extra or dimension not in self.model_extra:
@@ -142,7 +151,7 @@ class Config(_Strict):
             ".tox",
             "__pycache__",
         ],
-        description="directories analyzers skip",
+        description="directories analyzers skip: a bare name at any depth, a path with a slash from the root",
     )
     stall_iterations: int = Field(3, ge=1, description="iterations without improvement before stopping")
     worktree_location: Literal["auto", "git-dir", "cache"] = Field(
@@ -199,44 +208,54 @@ def find_config_file(root: Path) -> tuple[Path, str] | None:
 
 def load_config(root: Path, overrides: dict[str, Any] | None = None, *, file: Path | None = None) -> Config:
     """Read the configuration for the repository at ``root`` and apply ``overrides`` (CLI flags)."""
-    data: dict[str, Any] = {}
-    source: str | None = None
     found = (file, "") if file is not None else find_config_file(root)
-    if found is not None:
-        path, table = found
-        source = str(path)
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: no such file") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        for part in filter(None, table.split(".")):
-            raw = raw.get(part, {})
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: {table}: expected a table")
-        data = raw
+    data = _read_table(*found) if found is not None else {}
+    source = str(found[0]) if found is not None else None
     for key, value in (overrides or {}).items():
-        if value is None:
-            continue
-        target = data
-        *parents, leaf = key.split(".")
-        for parent in parents:
-            target = target.setdefault(parent, {})
-        target[leaf] = value
+        if value is not None:
+            _set_dotted(data, key, value)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, source, prefix=table if found and found[1] else "")) from None
+        raise ConfigError(_describe(exc, source, prefix=found[1] if found else "")) from None
     config.source = source
+    _check(config)
+    return config
+
+
+def _check(config: Config) -> None:
+    """What one key cannot say alone: score thresholds in order, per-dimension routing tables valid."""
     if config.min_acceptable_score > config.target_score:
-        raise ConfigError(f"{source or 'configuration'}: min_acceptable_score: must not exceed target_score")
+        raise ConfigError(
+            f"{config.source or 'configuration'}: min_acceptable_score: must not exceed target_score"
+        )
     for name in config.routing.model_extra or {}:
         try:
             config.routing.for_dimension(name)
         except ValidationError as exc:
-            raise ConfigError(_describe(exc, source, prefix=f"routing.{name}")) from None
-    return config
+            raise ConfigError(_describe(exc, config.source, prefix=f"routing.{name}")) from None
+
+
+def _read_table(path: Path, table: str) -> dict[str, Any]:
+    """The TOML table ``table`` (dotted; ``""`` for the whole file) of ``path``."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    for part in filter(None, table.split(".")):
+        raw = raw.get(part, {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: {table}: expected a table")
+    return raw
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    *parents, leaf = key.split(".")
+    for parent in parents:
+        data = data.setdefault(parent, {})
+    data[leaf] = value
 
 
 STARTER_CONFIG = """\
@@ -285,9 +304,10 @@ migrations = true
 core_files = ["**/__init__.py", "**/__manifest__.py", "**/models/**", "**/models.py"]
 
 [routing]
-# Agent chains per task; the first available agent runs, the next ones are fallbacks.
-audit = ["local"]
-fix = ["local"]
+# Agent chains per task; the first available agent runs, the next ones are fallbacks. Unset, a
+# chain holds the agents that plugins declare as default: gitorch's embedded agent "local".
+# audit = ["local"]
+# fix = ["local"]
 
 # Per-dimension override, for example an AI agent for compliance:
 # [routing.compliance]

@@ -1,36 +1,126 @@
-"""Expected failures. Each carries the exit code the CLI turns it into; anything else is a bug."""
+"""Exit codes and expected failures. Each failure carries the exit code the CLI turns it into; anything
+else is a bug and keeps its traceback.
+
+:class:`ExitCode` is the one list of the codes every ``gitorch`` command can end with; the README's
+table is generated from it (:func:`exit_code_table`) and a test keeps the two equal.
+"""
 
 from __future__ import annotations
+
+from enum import IntEnum, unique
+
+
+@unique
+class ExitCode(IntEnum):
+    """How a ``gitorch`` command ended. Each member knows what it means and which commands use it."""
+
+    meaning: str
+    commands: str
+
+    def __new__(cls, value: int, commands: str, meaning: str) -> ExitCode:
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member.meaning = meaning
+        member.commands = commands
+        return member
+
+    OK = (
+        0,
+        "all",
+        "success: the audit ran (every score at or above `--fail-under`); the fix run reached its "
+        "target",
+    )
+    UNDER_THRESHOLD = (
+        1,
+        "audit",
+        "a score is under `--fail-under`",
+    )
+    USAGE = (
+        2,
+        "all",
+        "usage or configuration error (bad flag or input, unknown dimension or agent, invalid "
+        "configuration, an essential plugin disabled); nothing was changed",
+    )
+    PLUGIN = (
+        3,
+        "all",
+        "plugin or agent error: a plugin failed (strict mode, duplicate names, a hook that "
+        "raised), an agent or analyzer is missing or failed",
+    )
+    ERROR = (
+        4,
+        "all",
+        "stopped on an error: a git command failed, or the fix run stopped on an error (its "
+        "session is saved: `gitorch resume` after fixing the cause)",
+    )
+    ITERATIONS = (
+        5,
+        "fix, resume",
+        "the fix run stopped at the iteration cap",
+    )
+    BUDGET = (
+        6,
+        "fix, resume",
+        "the fix run stopped at the budget cap (`gitorch resume --budget USD` continues)",
+    )
+    STALLED = (
+        7,
+        "fix, resume",
+        "the fix run stalled: no improvement, or nothing left that an available agent can fix",
+    )
+    NEEDS_HUMAN = (
+        8,
+        "fix, resume",
+        "the fix run needs a human decision: a confirmation was declined (no terminal, no "
+        "`--yes`), or the tests fail before any change",
+    )
+    BUDGET_REFUSED = (
+        75,
+        "all",
+        "a budget refused an agent call that could cost more than what is left (`EX_TEMPFAIL`); "
+        "the fix loop turns this into 6",
+    )
+    INTERRUPTED = (
+        130,
+        "all",
+        "interrupted (Ctrl-C or SIGTERM); a fix run can be resumed",
+    )
+
+
+def exit_code_table() -> str:
+    """The Markdown table of every exit code, as the README shows it."""
+    rows = [f"| {code.value} | `{code.name}` | {code.commands} | {code.meaning} |" for code in ExitCode]
+    return "\n".join(["| code | name | commands | meaning |", "| --- | --- | --- | --- |", *rows]) + "\n"
 
 
 class GitorchError(Exception):
     """An expected failure: the CLI prints ``gitorch: <message>`` on one line and exits with ``exit_code``."""
 
-    exit_code: int = 2
+    exit_code: ExitCode = ExitCode.USAGE
 
 
 class UsageError(GitorchError):
     """Bad input from the user: an unknown dimension, a path outside the repository, not a git repository."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class ConfigError(GitorchError):
     """A configuration file or value is invalid; the message names the file, the key and the reason."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class PluginError(GitorchError):
     """A plugin failed to load or misbehaved (strict mode, duplicate names, a hook that raised)."""
 
-    exit_code = 3
+    exit_code = ExitCode.PLUGIN
 
 
 class AgentError(GitorchError):
     """An agent or analyzer could not do its job: missing binary, crash, unparseable output, timeout."""
 
-    exit_code = 3
+    exit_code = ExitCode.PLUGIN
 
 
 class AnalyzerMissingError(AgentError):

@@ -8,13 +8,23 @@ hooks below, exposed through an entry point in the ``gitorch`` group::
 
 gitorch's own features are plugins registered the same way (``plugins/`` in the source tree,
 declared in gitorch's ``pyproject.toml``). First-party plugins are registered first and, because
-pluggy calls implementations last-registered-first, run last: an installed third-party plugin can
-pre-empt them on hooks that stop at the first result.
+pluggy calls implementations last-registered-first, run last: an installed third-party plugin comes
+first in every registry and in the ``gitorch_process_findings`` chain, and its parser declared
+``default`` pre-empts gitorch's own.
 
-Loading rules (see :mod:`gitorch.plugin.manager`): a plugin that fails to import, or implements a hook
-that does not exist here, is skipped and reported by name and version (``gitorch plugins``);
+Calls: every hook is called through pluggy's hook caller, so an implementation takes only the
+arguments it names (``def gitorch_process_findings(findings): ...`` is a valid implementation) and
+``GITORCH_TRACE_PLUGINS=1`` prints every call. Registration hooks (:func:`gitorch_dimensions`,
+:func:`gitorch_agents`, :func:`gitorch_parsers`) and :func:`gitorch_add_commands` are called once per
+plugin: a plugin that raises is skipped and reported by name (``GITORCH_STRICT_PLUGINS=1``: an
+error), the others carry on. Because of that per-plugin call, a ``wrapper=True`` implementation only
+wraps its own plugin's implementation: wrappers are not useful on these hooks.
+
+Loading rules (see :mod:`gitorch.plugin.manager`): a plugin that fails to import, or implements a
+hook that does not exist here, is skipped and reported by name and version (``gitorch plugins``);
 ``GITORCH_STRICT_PLUGINS=1`` turns that into an error. ``GITORCH_DISABLE_PLUGINS`` blocks plugins
-by entry-point name; ``GITORCH_LOAD_PLUGINS`` allow-lists third-party ones.
+by entry-point name, except the first-party plugins that declare ``ESSENTIAL = True`` (the core
+cannot work without them); ``GITORCH_LOAD_PLUGINS`` allow-lists third-party ones.
 
 Compatibility promise: hooks may gain arguments (implementations take only the ones they name);
 they never lose or rename one.
@@ -44,8 +54,9 @@ def gitorch_dimensions() -> list[type[Dimension]]:
     unique kebab-case ``name``: it is what ``--dim <name>`` selects. Two plugins providing the same
     name is an error that names both plugins.
 
-    This is a registration hook: gitorch calls every implementation itself, in pluggy's order, so
-    ``wrapper=True``/``hookwrapper=True`` implementations are not supported here.
+    This is a registration hook: gitorch calls it once per plugin, in pluggy's order, through
+    pluggy's hook caller. A plugin whose implementation raises is skipped and reported, the others'
+    classes are kept; ``wrapper=True``/``hookwrapper=True`` implementations only wrap their own plugin.
 
     Example::
 
@@ -65,7 +76,9 @@ def gitorch_agents() -> list[type[Agent]]:
     fast and a missing tool only affects the agent that needs it.
 
     Agents declare which dimensions they audit (``audits``) and fix (``fixes``); ``None`` means any.
-    A registration hook like :func:`gitorch_dimensions`: no wrappers, duplicate names are an error.
+    An agent whose class says ``default = True`` joins the routing chains the configuration leaves
+    unset (gitorch's embedded ``local`` agent does). A registration hook like
+    :func:`gitorch_dimensions`: called once per plugin, duplicate names are an error.
 
     Example::
 
@@ -80,9 +93,11 @@ def gitorch_parsers() -> list[type[Parser]]:
     """Return the :class:`~gitorch.models.Parser` classes this plugin provides.
 
     A parser turns the free text an agent wrote (usually a Markdown audit report) into an
-    :class:`~gitorch.models.AuditResult`. ``gitorch parse --parser <name>`` selects one; AI agents
-    use the ``markdown`` parser unless their settings name another. A registration hook like
-    :func:`gitorch_dimensions`: no wrappers, duplicate names are an error.
+    :class:`~gitorch.models.AuditResult`. ``gitorch parse --parser <name>`` selects one. The parser
+    whose class says ``default = True`` (the first in pluggy's order when several do) reads the
+    reports of agents that answer in prose and ``gitorch parse`` without ``--parser``; gitorch's own
+    ``markdown`` parser says so. A registration hook like :func:`gitorch_dimensions`: called once per
+    plugin, duplicate names are an error.
 
     Example::
 
@@ -99,8 +114,9 @@ def gitorch_add_commands(app: typer.Typer) -> None:
     Called once, after the built-in commands exist and before arguments are parsed, with the root
     :class:`typer.Typer` application. Register commands with ``@app.command()`` or add a sub-group
     with ``app.add_typer(...)``. Keep the work inside the command functions: this hook runs on every
-    invocation, ``gitorch --help`` included. Raising ``gitorch.errors.GitorchError`` inside a command
-    gives the user one clear line and its exit code.
+    invocation, ``gitorch --help`` included. It is called once per plugin: a plugin that raises here
+    is reported and skipped, the other plugins' commands are still added. Raising
+    ``gitorch.errors.GitorchError`` inside a command gives the user one clear line and its exit code.
 
     Example::
 
@@ -122,11 +138,24 @@ def gitorch_process_findings(
     """Post-process the findings of one audit before it is scored.
 
     Called after an agent returns an :class:`~gitorch.models.AuditResult` and before gitorch
-    computes its score: suppression, deduplication or severity-remapping plugins live here. Return
-    a new list to replace the findings, or ``None`` to leave them as they are. Implementations are
-    chained: each one receives the list the previous one returned (last-registered first).
+    computes its score, by ``gitorch audit`` and by every audit of ``gitorch fix``: suppression,
+    deduplication or severity-remapping plugins live here. Return a new list to replace the
+    findings, or ``None`` to leave them as they are.
 
-    :param findings: the findings so far (do not mutate; return a new list).
+    Chain semantics: gitorch calls the plugins one at a time, in pluggy's order (last registered
+    first, so third-party plugins before gitorch's own), and each receives the list the previous one
+    returned; the last list is what gets scored. An implementation that raises, or returns something
+    that is not a list of :class:`~gitorch.models.Finding`, fails the audit with a
+    :class:`~gitorch.errors.PluginError` naming its plugin (exit 3): a suppression that silently did
+    not happen would report a score nobody earned.
+
+    Implementations name only the arguments they need::
+
+        @hookimpl
+        def gitorch_process_findings(findings):
+            return [f for f in findings if not (f.file or "").startswith("vendor/")]
+
+    :param findings: the findings so far (a copy: return a new list rather than mutating it).
     :param result: the audit result they belong to (dimension, agent, path).
     :param config: the effective configuration.
     """

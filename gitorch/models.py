@@ -1,8 +1,8 @@
-"""The data gitorch passes around (pydantic models) and the base classes plugins subclass.
+"""The data gitorch passes around: findings, audit results, requests to agents and their answers.
 
-Plugin kinds are small classes: :class:`Dimension` (what to audit), :class:`Agent` (who audits and
-fixes) and :class:`Parser` (how an agent's free-text report becomes findings). Plugins return them
-from the registration hooks in :mod:`gitorch.hookspecs`.
+The plugin kinds (:class:`Agent`, :class:`Dimension`, :class:`Parser`) are defined in
+:mod:`gitorch.plugin.agent`, :mod:`gitorch.plugin.dimension` and :mod:`gitorch.plugin.parser` and
+re-exported here and from :mod:`gitorch`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -397,137 +397,29 @@ class FixResult(BaseModel):
     call_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Availability:
-    """Whether an agent can run here, and why not."""
-
-    ok: bool
-    reason: str = ""
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-
-@dataclass
-class AgentContext:
-    """Services the core lends an agent for its calls; each may be None (then the agent does without).
-
-    - ``recorder`` (:class:`gitorch.services.recorder.Recorder`): keeps every external call (record
-      mode) or serves recorded ones back (replay mode).
-    - ``budget`` (:class:`gitorch.services.budget.Budget`): checked with a worst-case estimate before
-      each call, charged with the real usage after it.
-    - ``redactor`` (:class:`gitorch.services.redact.Redactor`): masks secrets in prompts and in what
-      is recorded.
-    - ``parser``: the :class:`Parser` that turns a free-text report into an :class:`AuditResult`.
-    - ``templates`` (:class:`gitorch.services.templates.Templates`): renders prompt templates.
-    """
-
-    recorder: Any = None
-    budget: Any = None
-    redactor: Any = None
-    parser: Parser | None = None
-    templates: Any = None
-
-
 # --------------------------------------------------------------------------------------------------
-# Plugin base classes.
+# The plugin kinds live in gitorch.plugin (one interface module per kind); imported here so that
+# ``from gitorch.models import Agent, ...`` keeps working. Below the data they use: no import cycle.
 
+from gitorch.plugin.agent import Agent, AgentContext, Availability  # noqa: E402
+from gitorch.plugin.dimension import Dimension  # noqa: E402
+from gitorch.plugin.parser import Parser  # noqa: E402
 
-class Dimension:
-    """An aspect of a codebase to audit (security, tests, ...).
-
-    Subclass, set ``name`` (kebab-case, unique), ``title`` and ``description``, and return the class
-    from a ``gitorch_dimensions`` hook::
-
-        class Licensing(Dimension):
-            name = "licensing"
-            title = "Licensing"
-            description = "Licence headers and third-party licence compatibility."
-
-    ``template`` names the audit prompt template AI agents render for it (``audit_<name>`` when unset).
-    """
-
-    name: ClassVar[str]
-    title: ClassVar[str] = ""
-    description: ClassVar[str] = ""
-    template: ClassVar[str | None] = None
-
-    @classmethod
-    def template_name(cls) -> str:
-        return cls.template or f"audit_{cls.name}"
-
-
-class Agent:
-    """Audits dimensions and fixes findings. Subclass, set ``name``, implement ``audit`` (and ``fix``).
-
-    ``audits``/``fixes`` list the dimensions the agent can handle (``None`` = any). ``Options`` holds
-    the agent's settings, validated from ``[agents.<name>]`` in the configuration::
-
-        class Echo(Agent):
-            name = "echo"
-            audits = frozenset({"todos"})
-
-            class Options(Agent.Options):
-                marker: str = "TODO"
-
-            def audit(self, request):
-                ...  # look at request.root / request.path, return an AuditResult
-
-    ``availability()`` must be cheap and never raise: ``gitorch agents`` calls it for every agent.
-    """
-
-    name: ClassVar[str]
-    description: ClassVar[str] = ""
-    audits: ClassVar[frozenset[str] | None] = None
-    fixes: ClassVar[frozenset[str] | None] = frozenset()
-    #: False for an agent that refuses to edit files under a ``.git`` path (Claude Code in acceptEdits
-    #: mode): runs using it put their worktree in the user cache directory instead of the git directory.
-    edits_under_git_dir: ClassVar[bool] = True
-    #: False for an agent whose edits gitorch cannot confine to ``request.root`` (an external CLI): the
-    #: loop then watches the user's checkout while it runs (:mod:`gitorch.vcs.guard`).
-    confined: ClassVar[bool] = True
-
-    class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    def __init__(self, options: BaseModel | None = None, context: AgentContext | None = None) -> None:
-        self.options = options if options is not None else self.Options()
-        self.context = context if context is not None else AgentContext()
-
-    @classmethod
-    def availability(cls) -> Availability:
-        return Availability(True)
-
-    @classmethod
-    def can_audit(cls, dimension: str) -> bool:
-        return cls.audits is None or dimension in cls.audits
-
-    @classmethod
-    def can_fix(cls, dimension: str) -> bool:
-        return cls.fixes is None or dimension in cls.fixes
-
-    def audit(self, request: AuditRequest) -> AuditResult:
-        raise NotImplementedError(f"agent {self.name!r} cannot audit")
-
-    def fix(self, request: FixRequest) -> FixResult:
-        return FixResult(status="cannot_fix", summary=f"agent {self.name!r} does not fix findings")
-
-
-class Parser:
-    """Turns an agent's free-text report into an :class:`AuditResult`.
-
-    Subclass, set ``name``, implement ``parse``::
-
-        class JsonLines(Parser):
-            name = "jsonl"
-
-            def parse(self, text, *, dimension="general"):
-                findings = [Finding(dimension=dimension, **json.loads(line)) for line in text.splitlines()]
-                return AuditResult(dimension=dimension, agent="unknown", findings=findings)
-    """
-
-    name: ClassVar[str]
-    description: ClassVar[str] = ""
-
-    def parse(self, text: str, *, dimension: str = "general") -> AuditResult:
-        raise NotImplementedError
+__all__ = [
+    "SEVERITY_WORDS",
+    "Agent",
+    "AgentContext",
+    "AuditRequest",
+    "AuditResult",
+    "Availability",
+    "Dimension",
+    "Finding",
+    "FixRequest",
+    "FixResult",
+    "Parser",
+    "Severity",
+    "SeverityField",
+    "Usage",
+    "count_by_severity",
+    "fingerprint_of",
+]

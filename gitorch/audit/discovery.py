@@ -60,15 +60,34 @@ class Discovery:
         }
 
 
+def excluded_dir(rel_dir: str, exclude: list[str]) -> bool:
+    """Whether the directory ``rel_dir`` (POSIX, relative to the root) is excluded: an ``exclude`` entry
+    that is a bare name matches a directory of that name at any depth; one with a slash
+    (``gitorch/sample``) matches that path from the root, and everything under it."""
+    parts = rel_dir.split("/")
+    for entry in exclude:
+        entry = entry.strip("/")
+        if "/" in entry:
+            if rel_dir == entry or rel_dir.startswith(entry + "/"):
+                return True
+        elif entry in parts:
+            return True
+    return False
+
+
 def iter_source_files(root: Path, path: str, exclude: list[str]) -> list[Path]:
     """Source files under ``root/path`` (relative to ``root``), skipping excluded and hidden directories."""
     base = root / path
-    skip = set(exclude)
     found: list[Path] = []
     if base.is_file():
         return [base.relative_to(root)] if base.suffix in LANGUAGES else []
     for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = sorted(d for d in dirnames if d not in skip and not d.startswith("."))
+        here = Path(dirpath).relative_to(root).as_posix()
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(".") and not excluded_dir(d if here == "." else f"{here}/{d}", exclude)
+        )
         for name in sorted(filenames):
             if Path(name).suffix in LANGUAGES:
                 found.append(Path(dirpath, name).relative_to(root))

@@ -18,17 +18,19 @@ from gitorch.score import compute_score
 
 
 def audit_context(root: Path, config: Config, plugins: Plugins) -> AgentContext:
-    """The services an agent gets for a stand-alone audit: templates, redaction, the Markdown parser.
+    """The services an agent gets for a stand-alone audit: templates, redaction, the default parser.
 
-    (No recorder and no budget: those belong to a fix session.)
+    (No recorder and no budget: those belong to a fix session.) Without a default parser the context
+    has none; only agents that answer in prose need one, and they say so.
     """
     from gitorch.services.redact import Redactor
     from gitorch.services.templates import Templates
 
     redactor = Redactor.for_repository(root)
-    parser = plugins.parser("markdown") if "markdown" in plugins.parsers() else None
     return AgentContext(
-        redactor=redactor, parser=parser, templates=Templates(root, config.templates_dir, redactor=redactor)
+        redactor=redactor,
+        parser=plugins.default_parser(required=False),
+        templates=Templates(root, config.templates_dir, redactor=redactor),
     )
 
 
@@ -44,6 +46,12 @@ def agents_for(plugins: Plugins, dimension: str, task: str = "audit") -> list[st
     return sorted(name for name, cls in plugins.agents().items() if getattr(cls, method)(dimension))
 
 
+def agent_chain(plugins: Plugins, config: Config, task: str, dimension: str | None = None) -> list[str]:
+    """The agents asked to do ``task`` for ``dimension``, best first: the configured routing chain, or
+    the agents plugins declare ``default`` when the configuration sets none."""
+    return config.routing.chain(task, dimension, default=plugins.default_agents())
+
+
 def choose_agent(plugins: Plugins, dimension: str, config: Config, requested: str | None = None) -> str:
     """The agent that audits ``dimension``: the one asked for, or the first usable one of its chain."""
     if requested is not None:
@@ -52,7 +60,7 @@ def choose_agent(plugins: Plugins, dimension: str, config: Config, requested: st
             able = ", ".join(agents_for(plugins, dimension)) or "none installed"
             raise UsageError(f"agent {requested!r} cannot audit {dimension!r} (agents that can: {able})")
         return requested
-    chain = config.routing.chain("audit", dimension)
+    chain = agent_chain(plugins, config, "audit", dimension)
     agents = plugins.agents()
     for name in chain:
         if name in agents and agents[name].can_audit(dimension):
@@ -60,14 +68,46 @@ def choose_agent(plugins: Plugins, dimension: str, config: Config, requested: st
     able = agents_for(plugins, dimension)
     if not able:
         raise UsageError(f"no installed agent can audit {dimension!r}")
-    if chain == ["local"]:
-        head = f"the embedded agent 'local' has no auditor for {dimension!r}"
+    if config.routing.chain("audit", dimension) is None:
+        names = ", ".join(repr(name) for name in chain) or "(none installed)"
+        agents_have = f"agents {names} have" if len(chain) > 1 else f"agent {names} has"
+        head = f"the default {agents_have} no auditor for {dimension!r}"
     else:
         head = f"no agent in the audit chain {chain} can audit {dimension!r}"
     raise UsageError(
         f"{head}; agents that can: {', '.join(able)} "
         f"(use --agent NAME, or set [routing.{dimension}] audit = [...])"
     )
+
+
+def select_dimensions(
+    plugins: Plugins,
+    config: Config,
+    requested: list[str] | None,
+    *,
+    all_dims: bool = False,
+    agent: str | None = None,
+) -> list[str]:
+    """The dimensions to audit: those asked for (default ``default_dimensions``), or with ``all_dims``
+    every dimension ``agent`` (or, without one, the routing) can audit. An unknown one is a usage error."""
+    if all_dims:
+        names = sorted(plugins.dimensions())
+        if agent is not None:
+            able = plugins.agent_class(agent)
+            return [d for d in names if able.can_audit(d)]
+        return [d for d in names if agents_for(plugins, d) and _routable(plugins, d, config)]
+    names = list(dict.fromkeys(requested or config.default_dimensions))
+    for name in names:
+        plugins.dimension(name)  # unknown dimension → one clear line before anything runs
+    return names
+
+
+def _routable(plugins: Plugins, dimension: str, config: Config) -> bool:
+    try:
+        choose_agent(plugins, dimension, config)
+    except UsageError:
+        return False
+    return True
 
 
 def resolve_path(root: Path, path: str) -> str:
@@ -135,11 +175,7 @@ def finish_result(
     dry_run: bool = False,
 ) -> AuditResult:
     """Apply ``gitorch_process_findings``, count the code, and compute the score gitorch steers on."""
-    findings = list(result.findings)
-    for impl in reversed(plugins.hook.gitorch_process_findings.get_hookimpls()):
-        replaced = impl.function(findings=findings, result=result, config=config)
-        if replaced is not None:
-            findings = list(replaced)
+    findings = plugins.process_findings(list(result.findings), result, config)
     facts = discover(root, rel, config)
     claimed, claimed_scale = result.claimed_score, result.claimed_score_scale
     if claimed is None and result.score_source == "reported":

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 from typer.core import TyperGroup
 
-from gitorch.errors import GitorchError
+from gitorch.errors import ExitCode, GitorchError
 
 if TYPE_CHECKING:
     from gitorch.plugin.manager import Plugins
@@ -49,7 +49,7 @@ class _Group(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             typer.secho("gitorch: interrupted", err=True, fg="red")
-            raise typer.Exit(130) from None
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
 
     def list_commands(self, ctx: typer.Context) -> list[str]:
         return sorted(super().list_commands(ctx))
@@ -112,14 +112,10 @@ def add_plugin_commands() -> None:
         return
     _plugin_commands_added = True
     try:
-        get_app_plugins().hook.gitorch_add_commands(app=app)
-    except GitorchError as exc:
+        get_app_plugins().add_commands(app)  # a plugin that raises is reported and skipped
+    except GitorchError as exc:  # an essential plugin disabled, strict mode
         typer.secho(f"gitorch: {exc}", err=True, fg="red")
         sys.exit(exc.exit_code)
-    except Exception as exc:  # a plugin's bug must not take the CLI down
-        typer.secho(
-            f"gitorch: a plugin failed adding commands: {type(exc).__name__}: {exc}", err=True, fg="red"
-        )
 
 
 def main() -> None:

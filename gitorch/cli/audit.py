@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from gitorch.errors import UsageError
-
-EXIT_OK = 0
-EXIT_UNDER = 1
+from gitorch.errors import ExitCode, UsageError
 
 
 def register(app: typer.Typer) -> None:
@@ -47,10 +43,29 @@ def audit(
     ] = False,
 ) -> None:
     """Audit the repository along one or more dimensions."""
-    from gitorch.audit.render import FORMATS, render
-    from gitorch.audit.run import agents_for, audit_context, run_audit
+    from gitorch.audit.render import render
+    from gitorch.audit.run import audit_context, select_dimensions
     from gitorch.cli import get_app_plugins
     from gitorch.cli._common import load_repo_config, write_output
+
+    _check_flags(fmt, fail_under, dim, all_dims)
+    root, config = load_repo_config(repo, config_file=config_file)
+    plugins = get_app_plugins()
+    dims = select_dimensions(plugins, config, dim, all_dims=all_dims, agent=agent)
+    interactive = fmt == "table" and output is None and _stderr_is_terminal()
+    context = audit_context(root, config, plugins)  # one redactor, templates and parser for all dimensions
+    results = [
+        _audit_one(root, name, config, plugins, context, agent=agent, path=path, dry_run=dry_run,
+                   interactive=interactive)
+        for name in dims
+    ]  # fmt: skip
+    write_output(render(results, fmt, color=interactive), output)
+    if fail_under is not None and any(r.score is not None and r.score < fail_under for r in results):
+        raise typer.Exit(ExitCode.UNDER_THRESHOLD)
+
+
+def _check_flags(fmt: str, fail_under: float | None, dim: list[str] | None, all_dims: bool) -> None:
+    from gitorch.audit.render import FORMATS
 
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
@@ -58,48 +73,23 @@ def audit(
         raise UsageError("--fail-under must be between 0 and 100")
     if dim and all_dims:
         raise UsageError("use --dim or --all, not both")
-    root, config = load_repo_config(repo, config_file=config_file)
-    plugins = get_app_plugins()
-    if all_dims:
-        dims = sorted(plugins.dimensions())
-        if agent is None:
-            dims = [d for d in dims if agents_for(plugins, d) and _routable(plugins, d, config)]
-        else:
-            dims = [d for d in dims if plugins.agent_class(agent).can_audit(d)]
-    else:
-        dims = list(dict.fromkeys(dim or config.default_dimensions))
-    for name in dims:
-        plugins.dimension(name)  # unknown dimension → one clear line before anything runs
 
-    results = []
-    interactive = fmt == "table" and output is None and _stderr_is_terminal()
-    context = audit_context(root, config, plugins)  # one redactor, templates and parser for all dimensions
+
+def _audit_one(root, name, config, plugins, context, *, agent, path, dry_run, interactive):
+    """One dimension, with a progress display on a terminal."""
+    from gitorch.audit.run import run_audit
+
+    if not interactive:
+        return run_audit(
+            root, name, config, plugins, agent=agent, path=path, dry_run=dry_run, context=context
+        )
     from rich.console import Console
 
-    console = Console(stderr=True)
-    for name in dims:
-        with console.status(f"auditing {name}…") if interactive else contextlib.nullcontext() as status:
-            progress = None
-            if interactive:
-                progress = lambda message, s=status, n=name: s.update(f"{n}: {message}")  # noqa: E731
-            result = run_audit(
-                root, name, config, plugins,
-                agent=agent, path=path, dry_run=dry_run, progress=progress, context=context,
-            )  # fmt: skip
-        results.append(result)
-    write_output(render(results, fmt, color=interactive and output is None), output)
-    if fail_under is not None and any(r.score is not None and r.score < fail_under for r in results):
-        raise typer.Exit(EXIT_UNDER)
-
-
-def _routable(plugins, dimension: str, config) -> bool:
-    from gitorch.audit.run import choose_agent
-
-    try:
-        choose_agent(plugins, dimension, config)
-    except UsageError:
-        return False
-    return True
+    with Console(stderr=True).status(f"auditing {name}…") as status:
+        return run_audit(
+            root, name, config, plugins, agent=agent, path=path, dry_run=dry_run, context=context,
+            progress=lambda message: status.update(f"{name}: {message}"),
+        )  # fmt: skip
 
 
 def _stderr_is_terminal() -> bool:

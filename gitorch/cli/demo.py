@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gitorch.errors import UsageError
+from gitorch.errors import ExitCode, UsageError
 
 SAMPLE_CODEMODS = [
     "pixee:python/secure-random",
@@ -111,4 +111,4 @@ def demo(
     typer.echo(render_markdown(build_report(target, state, ledger_for(target, state.id))))
     typer.echo(f"try: cd {target} && gitorch log && gitorch rollback 1 && gitorch rollback --undo")
     if state.stop_reason in ("error", "interrupted"):
-        raise typer.Exit(state.exit_code or 4)
+        raise typer.Exit(state.exit_code or ExitCode.ERROR)

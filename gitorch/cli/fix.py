@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gitorch.errors import UsageError
+from gitorch.errors import ExitCode, UsageError
 
 RepoOption = Annotated[
     Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")
@@ -44,7 +44,7 @@ def finish(root: Path, state, *, quiet: bool = False) -> None:
 
     if not quiet:
         typer.echo(render_markdown(build_report(root, state, ledger_for(root, state.id))))
-    raise typer.Exit(state.exit_code if state.exit_code is not None else 4)
+    raise typer.Exit(state.exit_code if state.exit_code is not None else ExitCode.ERROR)
 
 
 def fix(
@@ -132,5 +132,5 @@ def fix(
     )
     state = start_run(root, config, plugins, options, loop_ui(yes, quiet))
     if state is None:  # dry run
-        raise typer.Exit(0)
+        raise typer.Exit(ExitCode.OK)
     finish(root, state, quiet=quiet)

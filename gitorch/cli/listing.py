@@ -29,6 +29,7 @@ def plugins(as_json: JsonFlag = False) -> None:
                 "version": p.version,
                 "module": p.module,
                 "first_party": p.first_party,
+                "essential": p.essential,
                 "hooks": list(p.hooks),
             }
             for p in loaded.loaded
@@ -43,6 +44,7 @@ def plugins(as_json: JsonFlag = False) -> None:
         return
     for p in data["plugins"]:
         origin = "built-in" if p["first_party"] else "third-party"
+        origin += ", essential" if p["essential"] else ""
         typer.echo(f"{p['name']:<14} {p['distribution']} {p['version']} ({origin}): {', '.join(p['hooks'])}")
     for f in data["failed"]:
         typer.secho(f"{f['name']:<14} {f['distribution']} {f['version']} FAILED: {f['error']}", fg="red")
@@ -53,6 +55,7 @@ def agents(as_json: JsonFlag = False) -> None:
     from gitorch.cli import get_app_plugins
 
     loaded = get_app_plugins()
+    defaults = loaded.default_agents()
     rows = []
     for name, cls in sorted(loaded.agents().items()):
         try:
@@ -67,6 +70,7 @@ def agents(as_json: JsonFlag = False) -> None:
                 "available": ok,
                 "reason": reason,
                 "description": cls.description,
+                "default": name in defaults,
                 "audits": None if cls.audits is None else sorted(cls.audits),
                 "fixes": None if cls.fixes is None else sorted(cls.fixes),
             }
@@ -77,7 +81,8 @@ def agents(as_json: JsonFlag = False) -> None:
     for row in rows:
         state = "available" if row["available"] else f"unavailable ({row['reason']})"
         audits = "any dimension" if row["audits"] is None else ", ".join(row["audits"]) or "-"
-        typer.echo(f"{row['name']:<10} {state}; audits: {audits}. {row['description']}")
+        default = " (default)" if row["default"] else ""
+        typer.echo(f"{row['name']:<10} {state}{default}; audits: {audits}. {row['description']}")
 
 
 def dimensions(as_json: JsonFlag = False) -> None:

@@ -18,7 +18,9 @@ def parse(
     report: Annotated[Path, typer.Argument(help="The Markdown report ('-' reads standard input).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the AuditResult as JSON.")] = False,
     dim: Annotated[str, typer.Option("--dim", "-d", help="Dimension the findings belong to.")] = "general",
-    parser: Annotated[str, typer.Option("--parser", help="Parser plugin to use.")] = "markdown",
+    parser: Annotated[
+        str | None, typer.Option("--parser", help="Parser plugin to use (default: the default parser).")
+    ] = None,
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="table, json, markdown or sarif.")] = None,
 ) -> None:
     """Parse an agent's Markdown audit report into an AuditResult."""
@@ -39,5 +41,7 @@ def parse(
     fmt = fmt or ("json" if as_json else "table")
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
-    result = get_app_plugins().parser(parser).parse(text, dimension=dim)
+    plugins = get_app_plugins()
+    chosen = plugins.parser(parser) if parser is not None else plugins.default_parser()
+    result = chosen.parse(text, dimension=dim)
     typer.echo(render([result], fmt), nl=False)

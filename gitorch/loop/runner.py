@@ -24,7 +24,7 @@ from pathlib import Path
 
 from gitorch.agents.routing import Try, call_with_fallback
 from gitorch.audit.discovery import discover
-from gitorch.audit.run import choose_agent, make_agent, resolve_path, run_audit
+from gitorch.audit.run import agent_chain, choose_agent, make_agent, resolve_path, run_audit
 from gitorch.config import Config
 from gitorch.errors import GitorchError, UsageError
 from gitorch.loop.gates import (
@@ -182,7 +182,7 @@ class FixLoop:
 
     def fix_chain(self, dimension: str) -> list[str]:
         """Agents that may fix ``dimension``, in the current strategy's order."""
-        names = _fix_names(self.options, self.config, dimension)
+        names = _fix_names(self.plugins, self.options, self.config, dimension)
         installed = self.plugins.agents()
         usable = []
         for name in dict.fromkeys(names):
@@ -310,7 +310,7 @@ class FixLoop:
     def _warn_unfixable(self) -> None:
         for dim in self.options.dimensions:
             if not self.fix_chain(dim):
-                chain = _fix_names(self.options, self.config, dim)
+                chain = _fix_names(self.plugins, self.options, self.config, dim)
                 self.event("no_fixer", dimension=dim, chain=chain)
                 self.ui.progress(
                     f"note: no available agent can fix {dim} (fix chain {chain}); its findings stay open "
@@ -989,9 +989,9 @@ def _check_request(root: Path, config: Config, plugins: Plugins, options: FixOpt
         options.replay = state.id
 
 
-def _fix_names(options: FixOptions, config: Config, dimension: str) -> list[str]:
+def _fix_names(plugins: Plugins, options: FixOptions, config: Config, dimension: str) -> list[str]:
     """The agents asked to fix ``dimension``: ``--agent``, or the routing chain."""
-    return [options.agent] if options.agent else config.routing.chain("fix", dimension)
+    return [options.agent] if options.agent else agent_chain(plugins, config, "fix", dimension)
 
 
 def _worktree_in_cache(config: Config, plugins: Plugins, options: FixOptions) -> bool:
@@ -1002,7 +1002,7 @@ def _worktree_in_cache(config: Config, plugins: Plugins, options: FixOptions) ->
     """
     if config.worktree_location != "auto":
         return config.worktree_location == "cache"
-    names = [name for dim in options.dimensions for name in _fix_names(options, config, dim)]
+    names = [name for dim in options.dimensions for name in _fix_names(plugins, options, config, dim)]
     agents = plugins.agents()
     return any(not getattr(agents[name], "edits_under_git_dir", True) for name in names if name in agents)
 
@@ -1149,7 +1149,7 @@ def dry_run(root: Path, config: Config, plugins: Plugins, options: FixOptions, b
                     path, dim, config, plugins, path=options.path, dry_run=True, context=context
                 )
                 ui.progress(f"audit {dim} with {result.agent}: {len(result.findings)} finding(s)")
-                names = _fix_names(options, config, dim)
+                names = _fix_names(plugins, options, config, dim)
                 for f in result.findings:
                     ui.progress(f"  would fix {f.severity} {f.location} with {' → '.join(names)}")
                     for name in names[:1]:

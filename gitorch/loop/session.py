@@ -12,22 +12,22 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gitorch.errors import UsageError
+from gitorch.errors import ExitCode, UsageError
 from gitorch.loop.ledger import Ledger, now_iso
 from gitorch.vcs.git import git_common_dir, gitorch_dir
 
 Status = Literal["running", "finished", "interrupted", "failed"]
 StopReason = Literal["target", "iterations", "budget", "stalled", "needs_human", "error", "interrupted"]
 
-# Exit codes of `gitorch fix` / `gitorch resume` (2 and 3 stay the usage/config and plugin/agent errors).
-EXIT_CODES: dict[str, int] = {
-    "target": 0,
-    "error": 4,
-    "iterations": 5,
-    "budget": 6,
-    "stalled": 7,
-    "needs_human": 8,
-    "interrupted": 130,
+# Exit codes of `gitorch fix` / `gitorch resume` by stop reason (all codes: gitorch.errors.ExitCode).
+EXIT_CODES: dict[str, ExitCode] = {
+    "target": ExitCode.OK,
+    "error": ExitCode.ERROR,
+    "iterations": ExitCode.ITERATIONS,
+    "budget": ExitCode.BUDGET,
+    "stalled": ExitCode.STALLED,
+    "needs_human": ExitCode.NEEDS_HUMAN,
+    "interrupted": ExitCode.INTERRUPTED,
 }
 
 

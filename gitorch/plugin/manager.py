@@ -1,13 +1,15 @@
-"""Plugin discovery and the registries of agents, dimensions and parsers.
+"""Plugin discovery, the registries of agents, dimensions and parsers, and every hook call.
 
 Every plugin, gitorch's own included, is an entry point in the ``gitorch`` group::
 
     [project.entry-points.gitorch]
     example = "gitorch_example"
 
-Rules, in order:
+Loading rules, in order (:func:`get_plugins`):
 
-1. ``GITORCH_DISABLE_PLUGINS=a,b`` blocks plugins by entry-point name (first-party ones too).
+1. ``GITORCH_DISABLE_PLUGINS=a,b`` blocks plugins by entry-point name (first-party ones too), except
+   essential ones: a first-party plugin module that says ``ESSENTIAL = True`` (the core cannot work
+   without it, pytest's ``essential_plugins``) cannot be blocked, and asking to is a usage error.
 2. ``GITORCH_DISABLE_PLUGIN_AUTOLOAD=1`` loads gitorch's own plugins only.
 3. ``GITORCH_LOAD_PLUGINS=a,b`` is an allow-list of third-party plugins (by entry-point or
    distribution name); set but empty, it loads no third-party plugin.
@@ -15,7 +17,13 @@ Rules, in order:
    third-party implementations run first.
 5. A plugin that fails to import or implements an unknown hook is skipped and recorded as a
    :class:`LoadFailure`; ``GITORCH_STRICT_PLUGINS=1`` raises :class:`~gitorch.errors.PluginError`.
-6. Two plugins registering the same agent, dimension or parser name is an error naming both.
+6. ``GITORCH_TRACE_PLUGINS=1`` prints every hook call on stderr.
+
+Hook calls (:class:`Plugins`) all go through pluggy's hook caller, so an implementation receives only
+the arguments it names. Registration hooks and ``gitorch_add_commands`` are called once per plugin
+(:meth:`Plugins.callers`): a plugin that raises costs only that plugin, and a name two plugins
+register is an error naming both. ``gitorch_process_findings`` is a chain: each plugin receives the
+findings the previous one returned.
 """
 
 from __future__ import annotations
@@ -23,19 +31,31 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from gitorch import hookspecs
-from gitorch.errors import PluginError, UsageError
+from gitorch.errors import GitorchError, PluginError, UsageError
+
+if TYPE_CHECKING:
+    import typer
+
+    from gitorch.config import Config
+    from gitorch.models import AuditResult, Finding
+    from gitorch.plugin.agent import Agent
+    from gitorch.plugin.dimension import Dimension
+    from gitorch.plugin.parser import Parser
 
 GROUP = "gitorch"
 CORE_DISTRIBUTION = "gitorch"
 REGISTRATION_HOOKS = ("gitorch_agents", "gitorch_dimensions", "gitorch_parsers")
+#: Module attribute by which a first-party plugin says the core cannot work without it.
+ESSENTIAL_MARK = "ESSENTIAL"
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,7 @@ class PluginInfo:
     module: str
     first_party: bool
     hooks: tuple[str, ...]
+    essential: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,60 @@ class Plugins:
     def hook(self) -> Any:
         return self.pm.hook
 
+    # Calling hooks -------------------------------------------------------------------------------
+
+    def callers(self, hook_name: str) -> list[tuple[str, pluggy.HookCaller]]:
+        """``[(plugin name, hook caller)]`` for the plugins implementing ``hook_name``, in pluggy's order.
+
+        Each caller is pluggy's own (:meth:`~pluggy.PluginManager.subset_hook_caller`) restricted to
+        one plugin: its implementation receives only the arguments it names, hook-call monitoring
+        (``GITORCH_TRACE_PLUGINS``) sees the call, and an exception belongs to that plugin alone.
+        """
+        caller = getattr(self.pm.hook, hook_name)
+        order = list(dict.fromkeys(impl.plugin for impl in reversed(caller.get_hookimpls())))
+        return [
+            (
+                self.pm.get_name(plugin),
+                self.pm.subset_hook_caller(hook_name, remove_plugins=[p for p in order if p is not plugin]),
+            )
+            for plugin in order
+        ]
+
+    def process_findings(self, findings: list[Finding], result: AuditResult, config: Config) -> list[Finding]:
+        """Chain ``gitorch_process_findings``: each plugin gets the findings the previous one returned."""
+        from gitorch.models import Finding
+
+        findings = list(findings)
+        for name, call in self.callers("gitorch_process_findings"):
+            try:
+                returned = call(findings=list(findings), result=result, config=config)
+            except GitorchError:
+                raise
+            except Exception as exc:  # a plugin's bug must not pass for a clean audit: say whose it is
+                raise PluginError(
+                    f"plugin {name!r}: gitorch_process_findings failed: {type(exc).__name__}: {exc}"
+                ) from exc
+            if not returned:  # pluggy drops None: this plugin left the findings as they were
+                continue
+            new = returned[0]
+            if not isinstance(new, list | tuple) or not all(isinstance(f, Finding) for f in new):
+                raise PluginError(
+                    f"plugin {name!r}: gitorch_process_findings returned {type(new).__name__}, "
+                    "not a list of Finding or None"
+                )
+            findings = list(new)
+        return findings
+
+    def add_commands(self, app: typer.Typer) -> None:
+        """Let every plugin add its commands; a plugin that raises is reported and skipped."""
+        for name, call in self.callers("gitorch_add_commands"):
+            try:
+                call(app=app)
+            except Exception as exc:
+                self._hook_failed(name, "gitorch_add_commands", exc)
+
+    # Registries ----------------------------------------------------------------------------------
+
     def registry(self, hook_name: str) -> dict[str, type]:
         """``{name: class}`` from one registration hook, in pluggy's call order."""
         return {name: cls for name, (cls, _) in self._registry(hook_name).items()}
@@ -84,67 +159,87 @@ class Plugins:
         return self._registries[hook_name]
 
     def _build(self, hook_name: str) -> dict[str, tuple[type, str]]:
-        caller = getattr(self.pm.hook, hook_name)
         found: dict[str, tuple[type, str]] = {}
-        for impl in reversed(caller.get_hookimpls()):
+        for plugin_name, call in self.callers(hook_name):
             try:
-                classes = list(impl.function() or [])
+                classes = [cls for returned in call() for cls in returned]
             except Exception as exc:  # a plugin's bug costs only that plugin, and names it
-                message = f"{impl.plugin_name}: {hook_name} failed: {type(exc).__name__}: {exc}"
-                if self.strict:
-                    raise PluginError(message) from exc
-                self._fail(impl.plugin_name, f"{hook_name} failed: {type(exc).__name__}: {exc}")
+                self._hook_failed(plugin_name, hook_name, exc)
                 continue
             for cls in classes:
                 name = getattr(cls, "name", None)
                 if not isinstance(name, str) or not name:
-                    raise PluginError(f"{impl.plugin_name}: {hook_name} returned {cls!r} without a name")
+                    raise PluginError(f"{plugin_name}: {hook_name} returned {cls!r} without a name")
                 if name in found:
                     raise PluginError(
                         f"duplicate name {name!r} from {hook_name}: registered by plugin "
-                        f"{found[name][1]!r} and by plugin {impl.plugin_name!r}"
+                        f"{found[name][1]!r} and by plugin {plugin_name!r}"
                     )
-                found[name] = (cls, impl.plugin_name)
+                found[name] = (cls, plugin_name)
         return found
 
-    def _fail(self, plugin_name: str, error: str) -> None:
+    def _hook_failed(self, plugin_name: str, hook_name: str, exc: Exception) -> None:
+        error = f"{hook_name} failed: {type(exc).__name__}: {exc}"
+        if self.strict:
+            raise PluginError(f"{plugin_name}: {error}") from exc
         info = next((p for p in self.loaded if p.name == plugin_name), None)
         dist, version = (info.distribution, info.version) if info else ("unknown", "unknown")
         self.failures.append(LoadFailure(plugin_name, dist, version, error))
         self.loaded = [p for p in self.loaded if p.name != plugin_name]
         print(f"gitorch: plugin {plugin_name!r} ({dist} {version}) skipped: {error}", file=sys.stderr)
 
-    # Convenience accessors -----------------------------------------------------------------------
+    # Accessors ------------------------------------------------------------------------------------
 
-    def agents(self) -> dict[str, type]:
+    def agents(self) -> dict[str, type[Agent]]:
         return self.registry("gitorch_agents")
 
-    def dimensions(self) -> dict[str, type]:
+    def dimensions(self) -> dict[str, type[Dimension]]:
         return self.registry("gitorch_dimensions")
 
-    def parsers(self) -> dict[str, type]:
+    def parsers(self) -> dict[str, type[Parser]]:
         return self.registry("gitorch_parsers")
 
-    def agent_class(self, name: str) -> type:
-        agents = self.agents()
-        if name not in agents:
-            known = ", ".join(sorted(agents)) or "none"
-            raise UsageError(f"unknown agent {name!r} (known: {known})")
-        return agents[name]
+    def agent_class(self, name: str) -> type[Agent]:
+        return _lookup(self.agents(), "agent", name)
 
-    def dimension(self, name: str) -> Any:
-        dims = self.dimensions()
-        if name not in dims:
-            known = ", ".join(sorted(dims)) or "none"
-            raise UsageError(f"unknown dimension {name!r} (known: {known})")
-        return dims[name]()
+    def dimension(self, name: str) -> Dimension:
+        return _lookup(self.dimensions(), "dimension", name)()
 
-    def parser(self, name: str) -> Any:
-        parsers = self.parsers()
-        if name not in parsers:
-            known = ", ".join(sorted(parsers)) or "none"
-            raise UsageError(f"unknown parser {name!r} (known: {known})")
-        return parsers[name]()
+    def parser(self, name: str) -> Parser:
+        return _lookup(self.parsers(), "parser", name)()
+
+    # Defaults: what plugins declare, never a plugin the core names ---------------------------------
+
+    def default_agents(self) -> list[str]:
+        """The agents whose class says ``default = True``, in pluggy's call order (third-party first).
+
+        They make up a routing chain the configuration leaves unset (``[routing] audit``/``fix``).
+        """
+        return [name for name, cls in self.agents().items() if getattr(cls, "default", False) is True]
+
+    def default_parser(self, *, required: bool = True) -> Parser | None:
+        """The parser for agents' free-text reports: the first, in pluggy's call order, whose class says
+        ``default = True`` (an installed third-party parser pre-empts gitorch's own).
+
+        With none declared: :class:`~gitorch.errors.PluginError`, or ``None`` when not ``required``.
+        """
+        names = [name for name, cls in self.parsers().items() if getattr(cls, "default", False) is True]
+        if names:
+            return self.parser(names[0])
+        if not required:
+            return None
+        known = ", ".join(sorted(self.parsers())) or "none"
+        raise PluginError(
+            f"no parser declares itself the default for agents' free-text reports (parsers: {known}); "
+            "see `gitorch plugins`"
+        )
+
+
+def _lookup(registry: dict[str, type], kind: str, name: str) -> type:
+    if name not in registry:
+        known = ", ".join(sorted(registry)) or "none"
+        raise UsageError(f"unknown {kind} {name!r} (known: {known})")
+    return registry[name]
 
 
 def _env_list(name: str) -> list[str] | None:
@@ -178,49 +273,71 @@ def get_plugins(
     """
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(hookspecs)
-    strict = _truthy("GITORCH_STRICT_PLUGINS") if strict is None else strict
-    plugins = Plugins(pm, strict=strict)
+    plugins = Plugins(pm, strict=_truthy("GITORCH_STRICT_PLUGINS") if strict is None else strict)
     blocked = set(_env_list("GITORCH_DISABLE_PLUGINS") or [])
-    allowed = _env_list("GITORCH_LOAD_PLUGINS")
-    no_autoload = _truthy("GITORCH_DISABLE_PLUGIN_AUTOLOAD")
     for name in blocked:
         pm.set_blocked(name)
-
     eps = list(entry_points(group=GROUP)) if entry_points_list is None else entry_points_list
-    first = [ep for ep in eps if _dist_of(ep)[0].lower() == CORE_DISTRIBUTION]
-    third = [ep for ep in eps if _dist_of(ep)[0].lower() != CORE_DISTRIBUTION]
-
-    for name, module in (modules or {}).items():
+    for name, load, dist, first_party in _candidates(eps, modules or {}):
         if name in blocked:
-            continue
-        _register(
-            plugins,
-            name,
-            lambda m=module: importlib.import_module(m) if isinstance(m, str) else m,
-            (CORE_DISTRIBUTION, _core_version()),
-            first_party=True,
-            strict=strict,
-        )
-    for ep in first:
-        if ep.name in blocked or pm.has_plugin(ep.name):
-            continue
-        _register(plugins, ep.name, ep.load, _dist_of(ep), first_party=True, strict=strict)
-    for ep in third:
-        dist_name, _ = _dist_of(ep)
-        if ep.name in blocked or pm.has_plugin(ep.name) or no_autoload:
-            continue
-        if allowed is not None and ep.name not in allowed and dist_name not in allowed:
-            continue
-        _register(plugins, ep.name, ep.load, _dist_of(ep), first_party=False, strict=strict)
-
+            if first_party:
+                _refuse_if_essential(name, load)
+        elif not pm.has_plugin(name):
+            _register(plugins, name, load, dist, first_party=first_party)
     if _truthy("GITORCH_TRACE_PLUGINS"):
-        pm.add_hookcall_monitoring(
-            lambda hook, impls, kw: print(
-                f"gitorch: hook {hook} -> {[i.plugin_name for i in impls]}", file=sys.stderr
-            ),
-            lambda outcome, hook, impls, kw: None,
-        )
+        pm.add_hookcall_monitoring(_trace_before, _trace_after)
     return plugins
+
+
+def _candidates(
+    eps: list[EntryPoint], modules: dict[str, ModuleType | str]
+) -> list[tuple[str, Callable[[], Any], tuple[str, str], bool]]:
+    """``(name, load, (distribution, version), first_party)`` in registration order: gitorch's own
+    plugins first, then the third-party ones that autoload and the allow-list let through."""
+    core = (CORE_DISTRIBUTION, _core_version())
+    first = [(name, _loader(module), core, True) for name, module in modules.items()]
+    first += [(ep.name, ep.load, _dist_of(ep), True) for ep in eps if _is_first_party(ep)]
+    if _truthy("GITORCH_DISABLE_PLUGIN_AUTOLOAD"):
+        return first
+    allowed = _env_list("GITORCH_LOAD_PLUGINS")
+    third = [
+        (ep.name, ep.load, _dist_of(ep), False)
+        for ep in eps
+        if not _is_first_party(ep) and (allowed is None or {ep.name, _dist_of(ep)[0]} & set(allowed))
+    ]
+    return first + third
+
+
+def _is_first_party(ep: EntryPoint) -> bool:
+    return _dist_of(ep)[0].lower() == CORE_DISTRIBUTION
+
+
+def _trace_before(hook: str, impls: list[pluggy.HookImpl], kwargs: dict[str, Any]) -> None:
+    names = ", ".join(i.plugin_name for i in impls) or "no plugin"
+    print(f"gitorch: hook {hook}({', '.join(kwargs)}) -> {names}", file=sys.stderr)
+
+
+def _trace_after(
+    outcome: pluggy.Result, hook: str, impls: list[pluggy.HookImpl], kwargs: dict[str, Any]
+) -> None:
+    if outcome.exception is not None:
+        print(f"gitorch: hook {hook} raised {type(outcome.exception).__name__}", file=sys.stderr)
+
+
+def _refuse_if_essential(name: str, load) -> None:
+    """Blocking an essential first-party plugin is a usage error (pytest: "plugin x cannot be disabled")."""
+    try:
+        module = load()
+    except Exception:  # a blocked plugin that does not even import is blocked all the more
+        return
+    if getattr(module, ESSENTIAL_MARK, False) is True:
+        raise UsageError(
+            f"plugin {name!r} is essential and cannot be disabled: remove it from GITORCH_DISABLE_PLUGINS"
+        )
+
+
+def _loader(module: ModuleType | str) -> Callable[[], ModuleType]:
+    return lambda: importlib.import_module(module) if isinstance(module, str) else module
 
 
 def _core_version() -> str:
@@ -229,9 +346,7 @@ def _core_version() -> str:
     return __version__
 
 
-def _register(
-    plugins: Plugins, name: str, load, dist: tuple[str, str], *, first_party: bool, strict: bool
-) -> None:
+def _register(plugins: Plugins, name: str, load, dist: tuple[str, str], *, first_party: bool) -> None:
     pm = plugins.pm
     try:
         module = load()
@@ -244,7 +359,7 @@ def _register(
         if pm.has_plugin(name):
             pm.unregister(name=name)
         failure = LoadFailure(name, dist[0], dist[1], f"{type(exc).__name__}: {exc}")
-        if strict:
+        if plugins.strict:
             raise PluginError(
                 f"plugin {name!r} ({dist[0]} {dist[1]}) failed to load: {failure.error}"
             ) from exc
@@ -252,6 +367,9 @@ def _register(
         print(f"gitorch: plugin {name!r} ({dist[0]} {dist[1]}) skipped: {failure.error}", file=sys.stderr)
         return
     hooks = tuple(sorted(caller.name for caller in (pm.get_hookcallers(module) or [])))
+    essential = first_party and getattr(module, ESSENTIAL_MARK, False) is True
     plugins.loaded.append(
-        PluginInfo(name, dist[0], dist[1], getattr(module, "__name__", repr(module)), first_party, hooks)
+        PluginInfo(
+            name, dist[0], dist[1], getattr(module, "__name__", repr(module)), first_party, hooks, essential
+        )
     )

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gitorch.errors import GitorchError
+from gitorch.errors import ExitCode, GitorchError
 from gitorch.models import Usage
 from gitorch.services.pricing import price_table
 
@@ -37,7 +37,7 @@ class BudgetExceeded(GitorchError):
     The fix loop catches it, stops cleanly with a partial report and its own "stopped by budget" code.
     """
 
-    exit_code = 75
+    exit_code = ExitCode.BUDGET_REFUSED
 
     def __init__(self, message: str, *, what: str = "", estimate_usd: float = 0.0, left_usd: float = 0.0):
         super().__init__(message)

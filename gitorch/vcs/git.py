@@ -17,7 +17,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitorch.errors import GitorchError, UsageError
+from gitorch.errors import ExitCode, GitorchError, UsageError
 
 RUN_BRANCH_PREFIX = "gitorch/"
 REF_NAMESPACE = "refs/gitorch"
@@ -56,7 +56,7 @@ _SAFE_CONFIG = (
 class GitError(GitorchError):
     """A git command gitorch ran failed."""
 
-    exit_code = 4
+    exit_code = ExitCode.ERROR
 
 
 def open_repo(path: Path | str = "."):

@@ -34,6 +34,7 @@ class LocalAgent(Agent):
     description = "embedded offline agent: bandit, ruff, radon, pytest+coverage; ruff safe fixes, codemodder"
     audits = frozenset({"security", "backend", "architecture", "tests"})
     fixes = frozenset({"security", "backend"})
+    default = True  # the routing chains the configuration leaves unset
 
     class Options(Agent.Options):
         """``[agents.local]`` settings."""

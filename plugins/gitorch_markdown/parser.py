@@ -16,6 +16,7 @@ class MarkdownParser(Parser):
     """
 
     name = "markdown"
+    default = True  # reads the free text of agents that answer in prose
     description = "Markdown audit reports written by AI agents (tables, severity headings, fields, bullets)"
 
     def parse(self, text: str, *, dimension: str = "general") -> AuditResult:

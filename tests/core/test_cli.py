@@ -238,4 +238,4 @@ def test_help_and_module_entry_point(tmp_path):
 def test_dimension_without_a_local_auditor_names_the_agents_that_can(cli, tidy, project):
     result = cli("audit", "--dim", "compliance", "-C", str(project))
     assert result.exit_code == 2
-    assert "the embedded agent 'local' has no auditor for 'compliance'; agents that can:" in result.stderr
+    assert "the default agent 'local' has no auditor for 'compliance'; agents that can:" in result.stderr

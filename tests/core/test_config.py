@@ -2,8 +2,10 @@ from pathlib import Path
 
 import pytest
 
+from gitorch.audit import agent_chain
 from gitorch.config import STARTER_CONFIG, Config, load_config
 from gitorch.errors import ConfigError
+from gitorch.plugin import get_plugins
 
 
 def test_defaults_follow_the_original_design(tmp_path):
@@ -16,7 +18,8 @@ def test_defaults_follow_the_original_design(tmp_path):
     ) == (10, 5.0, 100, 80)
     assert (config.confirm.deleted_lines, config.confirm.files) == (50, 5)
     assert config.confirm.deletions and config.confirm.new_modules and config.confirm.migrations
-    assert config.routing.chain("audit", "security") == ["local"]
+    assert config.routing.chain("audit", "security") is None  # the configuration names no agent…
+    assert agent_chain(get_plugins(), config, "audit", "security") == ["local"]  # …plugins declare it
 
 
 def test_gitorch_toml_is_read_and_flags_override_it(tmp_path):
@@ -37,7 +40,7 @@ def test_pyproject_tool_table_is_read(tmp_path):
     config = load_config(tmp_path)
     assert config.max_budget_usd == 1.5
     assert config.routing.chain("audit", "compliance") == ["claude"]
-    assert config.routing.chain("fix", "compliance") == ["local"]
+    assert agent_chain(get_plugins(), config, "fix", "compliance") == ["local"]
 
 
 def test_gitorch_toml_wins_over_pyproject(tmp_path):

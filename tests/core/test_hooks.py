@@ -30,3 +30,61 @@ def test_every_hook_is_documented_in_docs_plugins():
     text = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "plugins.md").read_text()
     for name in HOOKS:
         assert f"## {name}" in text, f"docs/plugins.md has no section for {name}"
+
+
+DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
+
+
+def _example(hook: str, directory: pathlib.Path):
+    """The plugin module that docs/plugins.md's section for ``hook`` shows, imported from a file."""
+    import importlib.util
+
+    text = DOCS.read_text()
+    section = text[text.index(f"## {hook}\n") :]
+    section = section[: section.find("\n## ", 1) if "\n## " in section[1:] else len(section)]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code, f"docs/plugins.md: the {hook} section has no Python example"
+    path = directory / f"docs_example_{hook}.py"
+    path.write_text(code.group(1))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_example_in_docs_plugins_is_a_working_plugin(git_repo, tmp_path):
+    """Each section's example is registered as a plugin and does what the section says."""
+    import typer
+    from typer.testing import CliRunner
+
+    from gitorch import AuditResult, Finding
+    from gitorch.audit import run_audit
+    from gitorch.config import Config
+    from gitorch.plugin import get_plugins
+    from gitorch.testing.fixtures import commit
+
+    examples = {hook: _example(hook, tmp_path) for hook in HOOKS}
+    plugins = get_plugins([], modules={hook: module for hook, module in examples.items()})
+    assert not plugins.failures
+    assert {p.name: p.hooks for p in plugins.loaded} == {hook: (hook,) for hook in HOOKS}
+
+    assert plugins.dimension("licensing").title == "Licensing"
+    commit(git_repo, {"a.py": "x = 1\n", "b.py": "# SPDX-License-Identifier: MIT\n"}, "code")
+    root = pathlib.Path(git_repo.working_tree_dir)
+    audited = run_audit(root, "licensing", Config(), plugins, agent="licences")
+    assert [(f.file, f.description) for f in audited.findings] == [("a.py", "no licence header")]
+
+    parsed = plugins.parser("jsonl").parse('{"severity": "P1", "description": "x"}\n', dimension="d")
+    assert [(f.severity, f.description) for f in parsed.findings] == [("P1", "x")]
+
+    app = typer.Typer()
+    app.command("noop")(lambda: None)
+    plugins.add_commands(app)
+    assert CliRunner().invoke(app, ["hello", "--name", "docs"]).stdout == "hello docs\n"
+
+    findings = [
+        Finding(dimension="d", severity="P2", description="v", file="vendor/lib.py"),
+        Finding(dimension="d", severity="P2", description="own", file="app.py"),
+    ]
+    kept = plugins.process_findings(findings, AuditResult(dimension="d", agent="a"), Config())
+    assert [f.description for f in kept] == ["own"]

@@ -1,0 +1,135 @@
+"""The Agent plugin kind: who audits dimensions and fixes findings, and what the core lends it.
+
+A plugin returns Agent subclasses from the ``gitorch_agents`` hook
+(:func:`gitorch.hookspecs.gitorch_agents`). The requests an agent receives and the results it returns
+(:class:`~gitorch.models.AuditRequest`, :class:`~gitorch.models.FixRequest`,
+:class:`~gitorch.models.AuditResult`, :class:`~gitorch.models.FixResult`) are data, in
+:mod:`gitorch.models`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from gitorch.models import FixResult
+
+if TYPE_CHECKING:
+    from gitorch.models import AuditRequest, AuditResult, FixRequest
+    from gitorch.plugin.parser import Parser
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether an agent can run here, and why not (``bool(availability)`` is ``ok``)."""
+
+    ok: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+@dataclass
+class AgentContext:
+    """Services the core lends an agent for its calls; each may be None (then the agent does without).
+
+    - ``recorder`` (:class:`gitorch.services.recorder.Recorder`): keeps every external call (record
+      mode) or serves recorded ones back (replay mode).
+    - ``budget`` (:class:`gitorch.services.budget.Budget`): checked with a worst-case estimate before
+      each call, charged with the real usage after it.
+    - ``redactor`` (:class:`gitorch.services.redact.Redactor`): masks secrets in prompts and in what
+      is recorded.
+    - ``parser``: the :class:`~gitorch.plugin.parser.Parser` that turns a free-text report into an
+      :class:`~gitorch.models.AuditResult` (the default parser, :meth:`Plugins.default_parser
+      <gitorch.plugin.manager.Plugins.default_parser>`).
+    - ``templates`` (:class:`gitorch.services.templates.Templates`): renders prompt templates.
+    """
+
+    recorder: Any = None
+    budget: Any = None
+    redactor: Any = None
+    parser: Parser | None = None
+    templates: Any = None
+
+
+class Agent:
+    """Audits dimensions and fixes findings. Subclass, set ``name``, implement ``audit`` (and ``fix``).
+
+    ``audits``/``fixes`` list the dimensions the agent can handle (``None`` = any). ``Options`` holds
+    the agent's settings, validated from ``[agents.<name>]`` in the configuration::
+
+        from gitorch import Agent, AuditResult, hookimpl
+
+
+        class Echo(Agent):
+            name = "echo"
+            audits = frozenset({"todos"})
+
+            class Options(Agent.Options):
+                marker: str = "TODO"
+
+            def audit(self, request):
+                ...  # look at request.root / request.path, return an AuditResult
+                return AuditResult(dimension=request.dimension.name, agent=self.name)
+
+
+        @hookimpl
+        def gitorch_agents():
+            return [Echo]
+
+    - ``audit(request)`` returns findings; gitorch counts the code and computes the score itself.
+    - ``fix(request)`` edits files under ``request.root`` (the run's worktree) and says what it did;
+      gitorch trusts the worktree's diff, not the summary, then gates, tests and commits.
+    - ``availability()`` must be cheap and never raise: ``gitorch agents`` calls it for every agent.
+      Look for external binaries there, never at import time.
+    - ``default = True`` offers the agent for the routing chains the configuration leaves unset
+      (``[routing] audit``/``fix``): the default agents are every agent that says so, in pluggy's
+      call order (see :meth:`gitorch.plugin.manager.Plugins.default_agents`).
+    """
+
+    #: Unique kebab-case id: ``--agent <name>``, ``[agents.<name>]``, routing chains.
+    name: ClassVar[str]
+    #: One sentence for ``gitorch agents``.
+    description: ClassVar[str] = ""
+    #: Dimensions this agent audits (``None``: any).
+    audits: ClassVar[frozenset[str] | None] = None
+    #: Dimensions whose findings this agent fixes (``None``: any; empty: none).
+    fixes: ClassVar[frozenset[str] | None] = frozenset()
+    #: True: part of the default routing chains (see the class docstring).
+    default: ClassVar[bool] = False
+    #: False for an agent that refuses to edit files under a ``.git`` path (Claude Code in acceptEdits
+    #: mode): runs using it put their worktree in the user cache directory instead of the git directory.
+    edits_under_git_dir: ClassVar[bool] = True
+    #: False for an agent whose edits gitorch cannot confine to ``request.root`` (an external CLI): the
+    #: loop then watches the user's checkout while it runs (:mod:`gitorch.vcs.guard`).
+    confined: ClassVar[bool] = True
+
+    class Options(BaseModel):
+        """The agent's settings, validated from ``[agents.<name>]``; unknown keys are an error."""
+
+        model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    def __init__(self, options: BaseModel | None = None, context: AgentContext | None = None) -> None:
+        self.options = options if options is not None else self.Options()
+        self.context = context if context is not None else AgentContext()
+
+    @classmethod
+    def availability(cls) -> Availability:
+        return Availability(True)
+
+    @classmethod
+    def can_audit(cls, dimension: str) -> bool:
+        return cls.audits is None or dimension in cls.audits
+
+    @classmethod
+    def can_fix(cls, dimension: str) -> bool:
+        return cls.fixes is None or dimension in cls.fixes
+
+    def audit(self, request: AuditRequest) -> AuditResult:
+        raise NotImplementedError(f"agent {self.name!r} cannot audit")
+
+    def fix(self, request: FixRequest) -> FixResult:
+        return FixResult(status="cannot_fix", summary=f"agent {self.name!r} does not fix findings")
