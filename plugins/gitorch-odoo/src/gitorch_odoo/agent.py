@@ -10,9 +10,10 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
-from gitorch import Agent, AuditRequest, AuditResult, Availability, Finding, FixRequest, FixResult, Severity
+from gitorch import Agent, AuditRequest, AuditResult, Availability, Finding, FixRequest, FixResult
 from gitorch.agents import class_or_instance
 from gitorch.errors import AgentError, AnalyzerMissingError
+from gitorch.models import SeverityField
 from pydantic import Field
 
 from gitorch_odoo import oca, pylint_run
@@ -53,7 +54,7 @@ class OdooAgent(Agent):
             description="message codes never reported (default: po-pretty-format, as OCA's own pre-commit "
             "configuration does)",
         )
-        severity: dict[str, Severity] = Field(
+        severity: dict[str, SeverityField] = Field(
             default_factory=dict, description="severity per message code (or rule id), overriding the table"
         )
         timeout_s: float = Field(600, gt=0, description="time limit of one analyzer or fixer run")
