@@ -239,3 +239,22 @@ def test_the_fixers_rules_are_the_ones_the_tools_ship(oca_bin):
         if r.fixer and r.fixer.startswith("fixit:")
     }
     assert fixit_rules <= set(json.loads(json.dumps(out.split())))  # every name appears in the listing
+
+
+def test_a_fix_never_writes_through_a_symbolic_link(tmp_path, odoo_env):
+    outside = tmp_path / "outside.xml"
+    outside.write_text('<?xml version="1.0" encoding="utf-8" ?>\n<odoo />\n')
+    repo = tmp_path / "repo"
+    demo_module(repo)
+    (repo / "addons/demo/views/linked.xml").symlink_to(outside)
+    result = audit(repo, "compliance")
+    header = next(
+        f
+        for f in result.findings
+        if f.rule_id == "oca:xml-header-wrong" and f.file.endswith("demo_views.xml")
+    )
+    assert fix(repo, header).status == "changed"
+    assert outside.read_text().startswith('<?xml version="1.0" encoding="utf-8" ?>')
+    linked = header.model_copy(update={"file": "addons/demo/views/linked.xml", "line": 1})
+    assert fix(repo, linked).status == "cannot_fix"
+    assert outside.read_text().startswith('<?xml version="1.0" encoding="utf-8" ?>')

@@ -88,7 +88,7 @@ class OdooAgent(Agent):
                 f"no Odoo module under {request.path!r} (a module is a directory with a __manifest__.py)"
             )
         notes = [_describe_modules(modules, self.options.odoo_series)]
-        runs = self._plan(dimension, modules, root, excludes)
+        runs = self._plan(dimension, modules, root, excludes, request.dry_run)
         if request.dry_run:
             return AuditResult(
                 dimension=dimension,
@@ -117,7 +117,12 @@ class OdooAgent(Agent):
         )
 
     def _plan(
-        self, dimension: str, modules: list[OdooModule], root: Path, excludes: list[str]
+        self,
+        dimension: str,
+        modules: list[OdooModule],
+        root: Path,
+        excludes: list[str],
+        dry_run: bool = False,
     ) -> list[tuple[str, list[str], Work]]:
         """``(label, argv, run)`` for each analyzer run the dimension needs; ``run()`` gives its messages."""
         opts = self.options
@@ -131,7 +136,8 @@ class OdooAgent(Agent):
             label = f"pylint-odoo ({series or 'every series'})"
             runs.append((label, argv, self._pylint_work(argv, root)))
         if opts.oca_checks and dimension in {r.dimension for r in RULES[OCA].values()} | {"compliance"}:
-            python = self._oca_python()
+            python = oca.find_python(opts.oca_python) if dry_run else self._oca_python()
+            python = python or "<python of oca-odoo-pre-commit-hooks>"
             options = [f"--disable={','.join(opts.disable)}"] if opts.disable else []
             paths = [m.path for m in modules]
             runs.append(
@@ -228,8 +234,10 @@ class OdooAgent(Agent):
             )
         root = Path(request.root).resolve()
         target = (root / finding.file).resolve()
-        if not target.is_relative_to(root) or not target.is_file():
-            return FixResult(status="cannot_fix", summary=f"{finding.file} is not a file of the worktree")
+        if not target.is_relative_to(root) or not target.is_file() or (root / finding.file).is_symlink():
+            return FixResult(
+                status="cannot_fix", summary=f"{finding.file} is not a regular file of the worktree"
+            )
         module = enclosing_module(root, target)
         if module is None:
             return FixResult(status="cannot_fix", summary=f"{finding.file} is in no Odoo module")
@@ -283,7 +291,11 @@ class OdooAgent(Agent):
             base = Path(tmp)
             (base / ".git").mkdir()  # the hooks anchor their paths on the nearest .git
             copy = base / module.name
-            shutil.copytree(root / module.path, copy, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+            # NOTE: symbolic links are left out: a fixer writing through one would write outside the copy.
+            shutil.copytree(root / module.path, copy, symlinks=True, ignore=_links_and_git)
+            settings = root / ".oca_hooks.cfg"  # the repository's check settings (XML attribute order …)
+            if settings.is_file() and not settings.is_symlink():
+                shutil.copyfile(settings, base / settings.name)
             rel = target.relative_to((root / module.path).resolve())
             paths = [str(copy / rel)] if command == "fixit" else [str(copy)]
             oca.run(
@@ -303,6 +315,10 @@ class OdooAgent(Agent):
 # One analyzer message: (rule, absolute file, line, end line, message, source tool).
 Raw = tuple[Rule, str, "int | None", "int | None", str, str]
 Work = Callable[[], list[Raw]]
+
+
+def _links_and_git(directory: str, names: list[str]) -> set[str]:
+    return {n for n in names if n == ".git" or Path(directory, n).is_symlink()}
 
 
 def _describe_modules(modules: list[OdooModule], default_series: str | None) -> str:
