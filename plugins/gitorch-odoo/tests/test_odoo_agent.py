@@ -258,3 +258,10 @@ def test_a_fix_never_writes_through_a_symbolic_link(tmp_path, odoo_env):
     linked = header.model_copy(update={"file": "addons/demo/views/linked.xml", "line": 1})
     assert fix(repo, linked).status == "cannot_fix"
     assert outside.read_text().startswith('<?xml version="1.0" encoding="utf-8" ?>')
+
+
+def test_a_module_in_a_submodule_keeps_its_paths(tmp_path, odoo_env):
+    demo_module(tmp_path, "addons/oca-l10n/demo")
+    (tmp_path / "addons/oca-l10n/.git").write_text("gitdir: ../../.git/modules/oca-l10n\n")  # a submodule
+    result = audit(tmp_path, "compliance")
+    assert ("oca:xml-header-wrong", "addons/oca-l10n/demo/views/demo_views.xml", 1) in found(result)

@@ -27,13 +27,19 @@ def main(argv):
 
     cli = importlib.import_module(f"oca_pre_commit_hooks.{COMMANDS[argv[0]]}")
     errors = cli.main(["--no-verbose", "--no-exit", *argv[1:]]) or []
-    base = utils.top_path(os.getcwd())
+    # The hooks give paths relative to the top of the repository holding each module (the nearest .git:
+    # a submodule's own top for a module inside one): try each input's top, then the current directory's.
+    inputs = [a for a in argv[1:] if not a.startswith("-") and os.path.exists(a)]
+    bases = list(
+        dict.fromkeys([utils.top_path(os.path.abspath(a)) for a in inputs] + [utils.top_path(os.getcwd())])
+    )
     out = []
     for error in errors:
         position = error.position
         path = position.filepath
         if not os.path.isabs(path):
-            path = os.path.join(base, path)
+            found = [os.path.join(b, path) for b in bases if os.path.exists(os.path.join(b, path))]
+            path = found[0] if found else os.path.join(bases[-1], path)
         out.append(
             {
                 "code": error.code,
