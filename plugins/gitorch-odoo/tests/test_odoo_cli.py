@@ -1,0 +1,104 @@
+"""The plugin through the real gitorch command line (subprocesses, as a user runs it)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+import pytest
+
+from odoohelpers import demo_module, git_commit_all, gitorch
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def odoo_repo(git_repo, odoo_env):
+    from pathlib import Path
+
+    root = Path(git_repo.working_tree_dir)
+    demo_module(root)
+    git_commit_all(root)
+    return root
+
+
+def test_the_plugin_is_discovered_through_its_entry_point(odoo_repo, odoo_env):
+    agents = json.loads(gitorch(["agents", "--json"], odoo_repo, odoo_env).stdout)["agents"]
+    odoo = next(a for a in agents if a["name"] == "odoo")
+    assert odoo["available"] is True and odoo["plugin"] == "odoo"
+    assert set(odoo["audits"]) == {"compliance", "security", "backend"} and odoo["fixes"] == ["compliance"]
+    plugins = json.loads(gitorch(["plugins", "--json"], odoo_repo, odoo_env).stdout)["plugins"]
+    mine = next(p for p in plugins if p["name"] == "odoo")
+    assert mine["distribution"] == "gitorch-odoo" and not mine["first_party"]
+    assert set(mine["hooks"]) == {"gitorch_agents", "gitorch_add_commands"}
+
+
+def test_compliance_needs_routing_and_the_error_names_the_odoo_agent(odoo_repo, odoo_env):
+    done = gitorch(["audit", "--dim", "compliance"], odoo_repo, odoo_env)
+    assert done.returncode == 2 and "odoo" in done.stderr and "[routing.compliance]" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_init_routes_compliance_to_the_odoo_agent_and_never_overwrites(odoo_repo, odoo_env):
+    done = gitorch(["odoo", "init"], odoo_repo, odoo_env)
+    assert done.returncode == 0, done.stderr
+    config = tomllib.loads((odoo_repo / ".gitorch.toml").read_text())
+    assert config["routing"]["compliance"] == {"audit": ["odoo"], "fix": ["odoo"]}
+    assert "**/security/**" in config["confirm"]["core_files"]
+    assert "**/__manifest__.py" in config["confirm"]["core_files"]
+    assert config["tests"]["command"] == "gitorch odoo check"
+    before = (odoo_repo / ".gitorch.toml").read_bytes()
+    again = gitorch(["odoo", "init"], odoo_repo, odoo_env)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert (odoo_repo / ".gitorch.toml").read_bytes() == before
+    assert gitorch(["odoo", "config"], odoo_repo, odoo_env).stdout.encode() == before
+    audit = gitorch(["audit", "--dim", "compliance", "--format", "json"], odoo_repo, odoo_env)
+    assert audit.returncode == 0, audit.stderr
+    data = json.loads(audit.stdout)
+    assert data["agent"] == "odoo" and data["score_source"] == "computed" and 0 < data["score"] < 100
+    assert all(f["file"] and f["line"] for f in data["findings"])
+
+
+def test_check_exits_1_on_a_file_that_does_not_parse_and_2_without_module(odoo_repo, odoo_env):
+    ok = gitorch(["odoo", "check"], odoo_repo, odoo_env)
+    assert ok.returncode == 0 and "6 files of 1 Odoo module(s) checked: 0 do not parse" in ok.stdout
+    (odoo_repo / "addons/demo/models/demo.py").write_text("def f(:\n")
+    bad = gitorch(["odoo", "check", "addons"], odoo_repo, odoo_env)
+    assert bad.returncode == 1 and "addons/demo/models/demo.py:1: Python syntax error" in bad.stdout
+    none = gitorch(["odoo", "check", "addons/demo/../../.git"], odoo_repo, odoo_env)
+    assert none.returncode == 2 and none.stderr.startswith("gitorch: no Odoo module")
+
+
+def test_modules_and_rules_listings(odoo_repo, odoo_env):
+    modules = json.loads(gitorch(["odoo", "modules", "--json"], odoo_repo, odoo_env).stdout)
+    assert modules == [
+        {
+            "name": "demo",
+            "path": "addons/demo",
+            "version": "19.0.1.0.0",
+            "series": "19.0",
+            "installable": True,
+            "error": None,
+        }
+    ]
+    rules = json.loads(gitorch(["odoo", "rules", "--dim", "security", "--json"], odoo_repo, odoo_env).stdout)
+    assert {r["rule_id"] for r in rules} >= {"pylint-odoo:sql-injection", "gitorch-odoo:sudo-call"}
+    assert gitorch(["odoo", "rules", "--dim", "nope"], odoo_repo, odoo_env).returncode == 2
+
+
+def test_templates_install_into_the_repository_override_directory(odoo_repo, odoo_env):
+    done = gitorch(["odoo", "templates", "--install"], odoo_repo, odoo_env)
+    assert done.returncode == 0, done.stderr
+    assert (odoo_repo / ".gitorch/templates/audit_compliance.md.j2").is_file()
+    listing = gitorch(["templates"], odoo_repo, odoo_env).stdout
+    line = next(line for line in listing.splitlines() if "audit_compliance" in line)
+    assert "repository" in line
+    again = gitorch(["odoo", "templates", "--install"], odoo_repo, odoo_env)
+    assert again.returncode == 2 and "--force" in again.stderr
+
+    from gitorch.services.templates import Templates
+    from gitorch_dimensions import Compliance
+
+    prompt = Templates(odoo_repo).render("audit_compliance", dimension=Compliance, module_path="addons/demo")
+    assert "Odoo series" in prompt and "ir.model.access.csv" in prompt and "**Score:**" in prompt
+    assert "| 19.0 | `res.groups` `category_id`" in prompt
