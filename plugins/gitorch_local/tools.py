@@ -83,7 +83,8 @@ def run(
     from gitorch.process.runner import run_process
 
     try:
-        done = run_process(argv, cwd=cwd, env=env if env is not None else tool_env(), timeout=timeout)
+        done = run_process(argv, cwd=cwd, env=env if env is not None else tool_env(), timeout=timeout,
+                           purpose="analyzer")
     except FileNotFoundError as exc:
         raise AnalyzerMissingError(f"{argv[0]}: cannot run it: {exc.strerror}") from None
     code = -9 if done.timed_out or done.exit_code is None else done.exit_code
