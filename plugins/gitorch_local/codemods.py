@@ -316,7 +316,7 @@ def produce(root: Path, codemods: list[str], excludes: list[str], timeout: float
     with tempfile.TemporaryDirectory(prefix="gitorch-codetf-") as tmp:
         output = Path(tmp) / "report.codetf.json"
         argv = command(exe, output, codemods, path_excludes(excludes), path_include)
-        done = run(argv, root, timeout=timeout, env=tool_env())
+        done = run(argv, root, timeout=timeout, env=tool_env(), writable=(Path(tmp),))
         if done.timed_out:
             raise AgentError(f"codemodder did not finish within {timeout:g}s")
         if not output.is_file():
