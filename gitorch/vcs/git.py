@@ -1,7 +1,7 @@
 """Git access: finding the repository and, for the fix loop, the run's worktree, refs and commits.
 
-gitpython finds and opens repositories (it reads files, it runs no git command for that); every git
-command runs through :class:`Git`, the one git gateway, so that every call gets the same safety
+Every git command runs through :class:`Git`, the one git gateway (gitpython is not used at run
+time: importing it alone starts ``git version`` twice), so that every call gets the same safety
 settings (:data:`SAFE_CONFIG`: no auto-gc in the user's repository, no hooks, fsmonitor, signing,
 external diff or textconv program of the repository's configuration) and one clear error.
 
@@ -79,24 +79,24 @@ class GitError(ProcessError):
     exit_code = ExitCode.ERROR
 
 
-def open_repo(path: Path | str = "."):
-    """The repository containing ``path``; a one-line UsageError when there is none."""
-    import git
-
+def repo_root(path: Path | str = ".") -> Path:
+    """The working tree containing ``path``; a one-line UsageError when there is none."""
     start = Path(path)
     if not start.exists():
         raise UsageError(f"{start}: no such directory")
-    try:
-        return git.Repo(start, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise UsageError(f"{start.resolve()} is not inside a git repository") from None
-
-
-def repo_root(path: Path | str = ".") -> Path:
-    repo = open_repo(path)
-    if repo.bare or repo.working_tree_dir is None:
-        raise UsageError(f"{Path(path).resolve()} is a bare repository; gitorch needs a working tree")
-    return Path(repo.working_tree_dir)
+    where = (start if start.is_dir() else start.parent).resolve()
+    done = Git(where).call("rev-parse", "--is-bare-repository", "--show-toplevel")
+    answer = done.stdout.splitlines()
+    if not answer:  # no repository found (or git refused it, e.g. another user's)
+        reason = (done.stderr.strip().splitlines() or [""])[-1]
+        if not reason or "not a git repository" in reason:
+            raise UsageError(f"{where} is not inside a git repository")
+        raise UsageError(f"{where}: {reason.removeprefix('fatal: ')}")
+    if answer[0] == "true":
+        raise UsageError(f"{where} is a bare repository; gitorch needs a working tree")
+    if not done.ok or len(answer) < 2:
+        raise UsageError(f"{where} is inside a git directory; gitorch needs a working tree")
+    return Path(answer[1])
 
 
 class Git:
