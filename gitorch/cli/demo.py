@@ -25,9 +25,8 @@ def register(app: typer.Typer) -> None:
 
 def make_sample_repo(target: Path) -> Path:
     """Copy the sample project to ``target`` and commit it in a new git repository."""
-    import git
-
     from gitorch.sample import SAMPLE_DIR
+    from gitorch.vcs.git import Git
 
     shutil.copytree(
         SAMPLE_DIR,
@@ -36,11 +35,12 @@ def make_sample_repo(target: Path) -> Path:
         dirs_exist_ok=False,
     )
     (target / "inventory" / "__init__.py").write_text('"""A tiny inventory service."""\n', encoding="utf-8")
-    repo = git.Repo.init(target, initial_branch="main")
-    with repo.config_writer() as cfg:
-        cfg.set_value("user", "name", "gitorch demo").set_value("user", "email", "demo@gitorch.invalid")
-    repo.git.add(A=True)
-    repo.index.commit("Sample project")
+    git = Git(target)
+    git.run("init", "-q", "-b", "main")
+    git.run("config", "user.name", "gitorch demo")
+    git.run("config", "user.email", "demo@gitorch.invalid")
+    git.run("add", "-A")
+    git.run("commit", "-q", "-m", "Sample project")
     return target
 
 

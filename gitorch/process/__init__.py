@@ -1,1 +1,2 @@
-"""Running other programs: the one process runner (timeouts, process groups) and the test command."""
+"""Running other programs: the one process runner (:mod:`.runner`), where an argv becomes the process
+started (:mod:`.launch`, the place a sandbox plugs in) and the project's test command (:mod:`.testrun`)."""

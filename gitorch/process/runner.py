@@ -1,4 +1,12 @@
-"""The one process runner: its own process group, timeouts, a silence watchdog, nothing left behind."""
+"""The one process runner: its own process group, timeouts, a silence watchdog, nothing left behind.
+
+Every subprocess gitorch starts goes through :func:`run_process`: agent CLIs, the project's tests
+(:mod:`gitorch.process.testrun`), analyzers and git (:class:`gitorch.vcs.git.Git`). One kill policy
+applies to all of them: the process leads its own process group; on a timeout, on silence or on
+Ctrl-C the whole group gets SIGTERM, then SIGKILL after a grace period; and when the leader exits,
+whatever it left in its group is killed too. The argv is turned into the process actually started
+by the current :class:`~gitorch.process.launch.LaunchPolicy` (the place a sandbox plugs in).
+"""
 
 from __future__ import annotations
 
@@ -9,21 +17,20 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    pass
+from gitorch.errors import ExitCode, GitorchError
+from gitorch.process.launch import Launch, LaunchPolicy, Purpose, current_policy
 
-
-# --------------------------------------------------------------------------------------------------
-# The subprocess.
+# How much of a failed command's output an error message quotes.
+OUTPUT_IN_ERRORS = 500
 
 
 @dataclass
 class Completed:
-    """What one CLI run produced."""
+    """What one run produced."""
 
     argv: list[str]
     exit_code: int | None
@@ -32,6 +39,55 @@ class Completed:
     duration_s: float
     timed_out: bool = False
     reason: str = ""  # why it was killed: "timeout after 900s", "no output for 300s"
+    stdout_bytes: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+    def check(self) -> Completed:
+        """This run, or a :class:`ProcessError` when it failed or was killed."""
+        if not self.ok:
+            raise ProcessError.from_run(self)
+        return self
+
+
+class ProcessError(GitorchError):
+    """A command failed. Like pre-commit's ``CalledProcessError``, it carries the command, its exit
+    code and its output; ``str()`` is one line, :meth:`details` the whole story."""
+
+    exit_code = ExitCode.PLUGIN
+
+    def __init__(
+        self, message: str, *, argv: list[str] | None = None, returncode: int | None = None,
+        stdout: str = "", stderr: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.argv = list(argv or [])
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+    @classmethod
+    def from_run(cls, done: Completed, what: str | None = None) -> ProcessError:
+        name = what or (Path(done.argv[0]).name if done.argv else "command")
+        if done.timed_out:
+            cause = f"killed ({done.reason})"
+        else:
+            lines = (done.stderr or done.stdout).strip().splitlines()
+            cause = f"exit {done.exit_code}" + (f": {lines[-1][:OUTPUT_IN_ERRORS]}" if lines else "")
+        return cls(f"{name} failed: {cause}", argv=done.argv, returncode=done.exit_code,
+                   stdout=done.stdout, stderr=done.stderr)
+
+    def details(self) -> str:
+        """Command, exit code, stdout and stderr on several lines (for logs and debugging)."""
+
+        def block(text: str) -> str:
+            text = text.rstrip()
+            return "\n" + "\n".join(f"    {line}" for line in text.splitlines()) if text else " (none)"
+
+        return (f"command: {self.argv!r}\nreturn code: {self.returncode}\n"
+                f"stdout:{block(self.stdout)}\nstderr:{block(self.stderr)}")
 
 
 def _kill_group(proc: subprocess.Popen[bytes], grace_s: float) -> None:
@@ -53,10 +109,14 @@ def run_process(
     *,
     cwd: Path | str,
     env: dict[str, str] | None = None,
-    stdin_text: str | None = None,
+    stdin_text: str | bytes | None = None,
     timeout: float | None = None,
     silence_timeout: float | None = None,
     grace_s: float = 3.0,
+    merge_stderr: bool = False,
+    writable: tuple[Path, ...] = (),
+    purpose: Purpose = "other",
+    policy: LaunchPolicy | None = None,
 ) -> Completed:
     """Run ``argv`` in its own process group and collect its output.
 
@@ -64,16 +124,22 @@ def run_process(
     CLIs block until stdin reaches EOF). ``timeout`` bounds the wall-clock time, ``silence_timeout``
     the time without any output on stdout or stderr; either kills the whole group and returns with
     ``timed_out=True``. A KeyboardInterrupt kills the group and is re-raised. When the leader exits,
-    any process it left in its group is killed too.
+    any process it left in its group is killed too. ``merge_stderr`` sends stderr to stdout (one
+    interleaved log, as a terminal shows it). ``writable``, ``purpose`` and ``policy`` (default:
+    :func:`~gitorch.process.launch.current_policy`) decide how the argv is started. A missing or
+    non-executable program raises the ``OSError`` of ``Popen``.
     """
+    launch = (policy or current_policy()).wrap(
+        Launch(list(argv), Path(cwd), env, tuple(Path(p) for p in writable), purpose)
+    )
     started = time.monotonic()
     proc = subprocess.Popen(
-        argv,
-        cwd=str(cwd),
-        env=env,
+        launch.argv,
+        cwd=str(launch.cwd),
+        env=launch.env,
         stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
         start_new_session=True,
     )
     chunks: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
@@ -81,12 +147,13 @@ def run_process(
     try:
         if stdin_text is not None:
             assert proc.stdin is not None
-            threading.Thread(target=_feed, args=(proc.stdin, stdin_text.encode()), daemon=True).start()
+            data = stdin_text.encode() if isinstance(stdin_text, str) else stdin_text
+            threading.Thread(target=_feed, args=(proc.stdin, data), daemon=True).start()
         selector = selectors.DefaultSelector()
-        assert proc.stdout is not None and proc.stderr is not None
         for name, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
-            os.set_blocking(pipe.fileno(), False)
-            selector.register(pipe, selectors.EVENT_READ, name)
+            if pipe is not None:
+                os.set_blocking(pipe.fileno(), False)
+                selector.register(pipe, selectors.EVENT_READ, name)
         last_output = time.monotonic()
         exited_at: float | None = None
         while selector.get_map():
@@ -123,14 +190,16 @@ def run_process(
         for pipe in (proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
+    stdout = b"".join(chunks["stdout"])
     return Completed(
         argv=list(argv),
         exit_code=proc.returncode,
-        stdout=b"".join(chunks["stdout"]).decode("utf-8", "replace"),
+        stdout=stdout.decode("utf-8", "replace"),
         stderr=b"".join(chunks["stderr"]).decode("utf-8", "replace"),
         duration_s=round(time.monotonic() - started, 3),
         timed_out=timed_out,
         reason=reason,
+        stdout_bytes=stdout,
     )
 
 
@@ -138,7 +207,7 @@ def _wait_quietly(
     proc: subprocess.Popen[bytes], started: float, timeout: float | None, last_output: float,
     silence_timeout: float | None,
 ) -> tuple[bool, str]:
-    """Wait for a CLI that closed its output; ``(timed_out, reason)``."""
+    """Wait for a process that closed its output; ``(timed_out, reason)``."""
     limits = []
     if timeout is not None:
         limits.append((started + timeout, f"timeout after {timeout:g}s"))
@@ -157,6 +226,4 @@ def _feed(pipe: Any, data: bytes) -> None:
         pipe.write(data)
         pipe.close()
     except (BrokenPipeError, OSError, ValueError):
-        pass  # the CLI exited or closed stdin early: its exit code tells the rest
-
-
+        pass  # the process exited or closed stdin early: its exit code tells the rest

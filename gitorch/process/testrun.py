@@ -1,18 +1,15 @@
-"""Running the project's test command in the run's worktree: prefix, timeout, process-group kill."""
+"""Running the project's test command in the run's worktree (through the one process runner)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shlex
-import signal
-import subprocess
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gitorch.errors import UsageError
+from gitorch.process.runner import run_process
 
 OUTPUT_TAIL = 6000
 _SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)\b")
@@ -63,47 +60,21 @@ def is_pytest(command: str) -> bool:
 def run_command(
     argv: list[str], cwd: Path, timeout_s: float, env: dict[str, str] | None = None
 ) -> TestOutcome:
-    """Run ``argv`` in its own process group; on timeout or interruption the whole group is killed."""
-    started = time.monotonic()
-    full_env = {**os.environ, **(env or {})}
+    """Run ``argv`` with :func:`~gitorch.process.runner.run_process` (stderr merged into stdout): on a
+    timeout or an interruption the whole process group is killed, and nothing is left behind."""
     try:
-        proc = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=full_env,
-            start_new_session=True,
-        )
+        done = run_process(argv, cwd=cwd, env={**os.environ, **(env or {})}, timeout=timeout_s,
+                           merge_stderr=True, purpose="tests")
     except OSError as exc:
         return TestOutcome(False, None, 0.0, f"cannot run {argv[0]}: {exc}")
-    timed_out = False
-    try:
-        out, _ = proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(proc)
-        out, _ = proc.communicate()
-    except BaseException:  # Ctrl-C: the tests must not outlive gitorch
-        _kill_group(proc)
-        proc.wait()
-        raise
-    text = out.decode(errors="replace")
-    duration = time.monotonic() - started
     return TestOutcome(
-        passed=proc.returncode == 0 and not timed_out,
-        exit_code=None if timed_out else proc.returncode,
-        duration_s=round(duration, 3),
-        output=text[-OUTPUT_TAIL:],
-        timed_out=timed_out,
-        counts=_counts(text),
+        passed=done.ok,
+        exit_code=None if done.timed_out else done.exit_code,
+        duration_s=done.duration_s,
+        output=done.stdout[-OUTPUT_TAIL:],
+        timed_out=done.timed_out,
+        counts=_counts(done.stdout),
     )
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _counts(text: str) -> dict[str, int] | None:

@@ -22,7 +22,6 @@ import json
 import math
 import os
 import re
-import subprocess
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -158,19 +157,13 @@ def _main_checkout(root: Path) -> list[Path]:
     """
     if not (root / ".git").is_file():  # a linked worktree has a .git *file*
         return []
+    from gitorch.vcs.git import Git, GitError
+
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--path-format=absolute", "--git-common-dir"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-            stdin=subprocess.DEVNULL,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
+        done = Git(root).call("rev-parse", "--path-format=absolute", "--git-common-dir", timeout=30)
+    except GitError:  # git could not be run
         return []
-    common = Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
+    common = Path(done.stdout.strip()) if done.ok and done.stdout.strip() else None
     if common is None or common.name != ".git":
         return []
     main = common.parent

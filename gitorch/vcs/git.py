@@ -1,8 +1,9 @@
 """Git access: finding the repository and, for the fix loop, the run's worktree, refs and commits.
 
-gitpython finds and opens repositories; the fix loop's hot path runs ``git`` itself through
-:class:`Git` so every call gets the same safety settings (no auto-gc in the user's repository, no
-pager, no hooks of the user's configuration firing on our commits) and one clear error.
+Every git command runs through :class:`Git`, the one git gateway (gitpython is not used at run
+time: importing it alone starts ``git version`` twice), so that every call gets the same safety
+settings (:data:`SAFE_CONFIG`: no auto-gc in the user's repository, no hooks, fsmonitor, signing,
+external diff or textconv program of the repository's configuration) and one clear error.
 
 NOTE: every destructive command (``reset --hard``, ``clean``) goes through :meth:`Worktree.restore`,
 which refuses to run anywhere but a gitorch run worktree inside the git directory. The user's
@@ -13,11 +14,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitorch.errors import ExitCode, GitorchError, UsageError
+from gitorch.errors import ExitCode, UsageError
+from gitorch.process.runner import Completed, ProcessError, run_process
 
 RUN_BRANCH_PREFIX = "gitorch/"
 REF_NAMESPACE = "refs/gitorch"
@@ -37,50 +38,74 @@ ARTIFACT_EXCLUDES = (
     "*.egg-info/",
     ".codemodder/",
 )
-# -c settings for every git call gitorch makes: the user's repository must not be repacked or
-# gc'ed under their feet, and commit hooks of the user's config must not run on gitorch's commits.
-_SAFE_CONFIG = (
-    "-c",
-    "gc.auto=0",
-    "-c",
-    "maintenance.auto=false",
-    "-c",
-    "core.hooksPath=/dev/null",
-    "-c",
-    "advice.detachedHead=false",
-    "-c",
-    "core.quotepath=off",
+# NOTE: settings for every git call gitorch makes. The user's repository must not be repacked or gc'ed
+# under their feet, and no command the repository's configuration names may run on gitorch's behalf:
+# no hooks (core.hooksPath), no fsmonitor hook, no signing program on gitorch's commits, no external
+# diff or textconv program (see DIFF_SAFETY), no colour codes or pager in what gitorch parses. Clean
+# and smudge filters are left on: turning them off would commit LFS objects as their full content.
+SAFE_CONFIG = {
+    "gc.auto": "0",
+    "maintenance.auto": "false",
+    "core.hooksPath": "/dev/null",
+    "core.fsmonitor": "false",
+    "commit.gpgSign": "false",
+    "tag.gpgSign": "false",
+    "log.showSignature": "false",
+    "color.ui": "false",
+    "color.diff": "false",
+    "core.pager": "cat",
+    "advice.detachedHead": "false",
+    "core.quotepath": "off",
+}
+_SAFE_CONFIG = tuple(arg for key, value in SAFE_CONFIG.items() for arg in ("-c", f"{key}={value}"))
+# Options every diff-producing command of gitorch's gets: a diff.external or textconv program of the
+# repository's .gitattributes would run, and its output would become the patch gitorch applies.
+DIFF_SAFETY = ("--no-ext-diff", "--no-textconv", "--no-color")
+# Environment variables that point git at another repository, index or object store (git's own list,
+# ``git rev-parse --local-env-vars``), or run a program of the user's: never inherited by gitorch's git.
+# A GIT_DIR/GIT_WORK_TREE left set (a hook, a dotfiles alias) would aim a reset at the user's checkout.
+_DROPPED_ENV = (
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+    "GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE", "GIT_IMPLICIT_WORK_TREE", "GIT_GRAFT_FILE",
+    "GIT_INDEX_FILE", "GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_PREFIX", "GIT_SHALLOW_FILE",
+    "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS", "GIT_PAGER", "GIT_EDITOR",
+    "GIT_SEQUENCE_EDITOR", "GIT_ASKPASS", "GIT_SSH", "GIT_SSH_COMMAND",
 )
 
 
-class GitError(GitorchError):
-    """A git command gitorch ran failed."""
+class GitError(ProcessError):
+    """A git command gitorch ran failed (or a destructive one was refused)."""
 
     exit_code = ExitCode.ERROR
 
 
-def open_repo(path: Path | str = "."):
-    """The repository containing ``path``; a one-line UsageError when there is none."""
-    import git
-
+def repo_root(path: Path | str = ".") -> Path:
+    """The working tree containing ``path``; a one-line UsageError when there is none."""
     start = Path(path)
     if not start.exists():
         raise UsageError(f"{start}: no such directory")
-    try:
-        return git.Repo(start, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise UsageError(f"{start.resolve()} is not inside a git repository") from None
-
-
-def repo_root(path: Path | str = ".") -> Path:
-    repo = open_repo(path)
-    if repo.bare or repo.working_tree_dir is None:
-        raise UsageError(f"{Path(path).resolve()} is a bare repository; gitorch needs a working tree")
-    return Path(repo.working_tree_dir)
+    where = (start if start.is_dir() else start.parent).resolve()
+    done = Git(where).call("rev-parse", "--is-bare-repository", "--show-toplevel")
+    answer = done.stdout.splitlines()
+    if not answer:  # no repository found (or git refused it, e.g. another user's)
+        reason = (done.stderr.strip().splitlines() or [""])[-1]
+        if not reason or "not a git repository" in reason:
+            raise UsageError(f"{where} is not inside a git repository")
+        raise UsageError(f"{where}: {reason.removeprefix('fatal: ')}")
+    if answer[0] == "true":
+        raise UsageError(f"{where} is a bare repository; gitorch needs a working tree")
+    if not done.ok or len(answer) < 2:
+        raise UsageError(f"{where} is inside a git directory; gitorch needs a working tree")
+    return Path(answer[1])
 
 
 class Git:
-    """Runs ``git`` in one directory with gitorch's safety settings."""
+    """The one git gateway: runs ``git`` in one directory, with gitorch's safety settings.
+
+    Every git process gitorch starts goes through here (a test checks that no other module runs
+    ``git``): :data:`SAFE_CONFIG` on the command line, the environment cleaned of variables that would
+    aim git at another repository, and the process run by :func:`~gitorch.process.runner.run_process`.
+    """
 
     def __init__(self, cwd: Path, *, excludes_file: Path | None = None) -> None:
         self.cwd = Path(cwd)
@@ -90,41 +115,51 @@ class Git:
             # index, so the user's repository is not affected) to make the scans of big trees cheaper
             self.extra = ("-c", f"core.excludesFile={excludes_file}", "-c", "core.untrackedCache=true")
 
+    def argv(self, *args: str) -> list[str]:
+        return ["git", *_SAFE_CONFIG, *self.extra, *args]
+
+    def call(
+        self, *args: str, input: bytes | str | None = None, env: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Completed:
+        """Run ``git args`` and return the whole run (exit code, stdout, stderr), failed or not.
+
+        ``env`` is added to gitorch's environment after the repository-locating variables were removed.
+        """
+        full_env = {k: v for k, v in os.environ.items() if k not in _DROPPED_ENV}
+        full_env.update(env or {})
+        try:
+            return run_process(self.argv(*args), cwd=self.cwd, env=full_env, stdin_text=input,
+                               timeout=timeout, purpose="git")
+        except OSError as exc:
+            raise GitError(f"cannot run git in {self.cwd}: {exc.strerror or exc}") from None
+
     def run(
         self,
         *args: str,
         check: bool = True,
-        input: bytes | None = None,
+        input: bytes | str | None = None,
         env: dict[str, str] | None = None,
         text: bool = True,
+        timeout: float | None = None,
     ):
-        """Run ``git args`` and return its stdout (str, or bytes when ``text=False``)."""
-        argv = ["git", *_SAFE_CONFIG, *self.extra, *args]
-        full_env = None
-        if env:
-            full_env = {**os.environ, **env}
-        proc = subprocess.run(argv, cwd=self.cwd, input=input, capture_output=True, env=full_env, check=False)
-        if check and proc.returncode != 0:
-            err = proc.stderr.decode(errors="replace").strip().splitlines()
-            raise GitError(
-                f"git {' '.join(args[:3])} failed in {self.cwd}: {err[-1] if err else proc.returncode}"
-            )
-        return proc.stdout.decode(errors="replace") if text else proc.stdout
+        """Run ``git args`` and return its stdout (str, or bytes when ``text=False``); GitError on failure
+        when ``check``."""
+        done = self.call(*args, input=input, env=env, timeout=timeout)
+        if check and not done.ok:
+            err = done.stderr.strip().splitlines()
+            cause = f"killed ({done.reason})" if done.timed_out else err[-1] if err else done.exit_code
+            raise GitError(f"git {' '.join(args[:3])} failed in {self.cwd}: {cause}", argv=done.argv,
+                           returncode=done.exit_code, stdout=done.stdout, stderr=done.stderr)
+        return done.stdout if text else done.stdout_bytes
 
     def ok(self, *args: str) -> bool:
-        return (
-            subprocess.run(["git", *_SAFE_CONFIG, *args], cwd=self.cwd, capture_output=True).returncode == 0
-        )
+        return self.call(*args).ok
 
     def rev(self, rev: str) -> str | None:
         """The commit id ``rev`` names, or None."""
-        out = subprocess.run(
-            ["git", "rev-parse", "--verify", "-q", f"{rev}^{{commit}}"],
-            cwd=self.cwd,
-            capture_output=True,
-            text=True,
-        )
-        return out.stdout.strip() or None if out.returncode == 0 else None
+        done = self.call("rev-parse", "--verify", "-q", f"{rev}^{{commit}}")
+        return done.stdout.strip() or None if done.ok else None
 
 
 def git_common_dir(root: Path) -> Path:
@@ -263,10 +298,8 @@ class Worktree:
         return self.git.run("rev-parse", "HEAD").strip()
 
     def symbolic_head(self) -> str | None:
-        out = subprocess.run(
-            ["git", "symbolic-ref", "-q", "HEAD"], cwd=self.path, capture_output=True, text=True
-        )
-        return out.stdout.strip() or None
+        done = self.git.call("symbolic-ref", "-q", "HEAD")
+        return done.stdout.strip() or None if done.ok else None
 
     def stage_all(self) -> None:
         """Stage everything in the worktree (new files included, ignored and artifact files left out)."""
@@ -274,7 +307,7 @@ class Worktree:
 
     def staged_patch(self, base: str) -> str:
         """The staged changes against ``base`` as a git patch (renames found, binary included)."""
-        return self.git.run("diff", "--cached", "--binary", "-M", "--no-color", "--no-ext-diff", base)
+        return self.git.run("diff", "--cached", "--binary", "-M", *DIFF_SAFETY, base)
 
     def commit_staged(self, parent: str, message: str, branch: str, env: dict[str, str]) -> str:
         """Commit the index on top of ``parent``; move ``branch`` there (atomically, only from ``parent``)."""
@@ -330,8 +363,7 @@ class Worktree:
             self.restore(commit)
 
     def _tracked_clean(self) -> bool:
-        args = ["git", *_SAFE_CONFIG, "diff-files", "--quiet"]
-        return subprocess.run(args, cwd=self.path, capture_output=True).returncode == 0
+        return self.git.ok("diff-files", "--quiet")
 
     def _keep_index(self, commit: str) -> None:
         """Keep a copy of the index matching ``commit`` (see :meth:`roll_back`); older copies go."""
@@ -380,7 +412,7 @@ def list_refs(root: Path, prefix: str) -> dict[str, str]:
 
 def numstat(root: Path, base: str, tip: str) -> tuple[int, int, int]:
     """(files changed, lines added, lines removed) between two commits."""
-    out = Git(root).run("diff", "--numstat", "-M", base, tip)
+    out = Git(root).run("diff", "--numstat", "-M", *DIFF_SAFETY, base, tip)
     files = added = removed = 0
     for line in out.splitlines():
         a, r, _ = line.split("\t", 2)

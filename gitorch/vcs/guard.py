@@ -16,11 +16,11 @@ asks. gitorch cannot stop a process from writing, so around each call of such an
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from gitorch.vcs.git import Git
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
@@ -35,17 +35,13 @@ class CheckoutSnapshot:
 
 
 def _status(root: Path) -> tuple[str, dict[str, str]]:
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
-    head = subprocess.run(
-        ["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=root, capture_output=True, text=True, env=env
-    ).stdout.strip()
-    out = subprocess.run(
-        ["git", "--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all"],
-        cwd=root,
-        capture_output=True,
-        env=env,
-        check=True,
-    ).stdout.decode("utf-8", "surrogateescape")
+    git = Git(root)
+    optional_locks_off = {"GIT_OPTIONAL_LOCKS": "0"}
+    head = git.call("rev-parse", "--verify", "-q", "HEAD", env=optional_locks_off).stdout.strip()
+    out = git.run(
+        "--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all",
+        env=optional_locks_off, text=False,
+    ).decode("utf-8", "surrogateescape")
     entries: dict[str, str] = {}
     parts = out.split("\0")
     i = 0

@@ -11,12 +11,12 @@ on stdout), so success needs a ``message_send`` event in ``--analytics-log`` (wh
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from gitorch.agents import ExternalCliAgent, Invocation, ParsedOutput, Task, json_lines
 from gitorch.models import Usage
+from gitorch.vcs.git import Git
 
 HEADLESS = [
     "--yes-always",
@@ -93,8 +93,7 @@ def audit_files(root: Path, scope: str) -> list[str]:
     """Tracked text files under ``scope`` (never secret files), smallest first, within the limits."""
     from gitorch.services.redact import is_secret_file
 
-    listed = subprocess.run(["git", "ls-files", "-z", "--", scope], cwd=root, capture_output=True, text=True,
-                            check=False, stdin=subprocess.DEVNULL).stdout
+    listed = Git(root).run("ls-files", "-z", "--", scope, check=False)
     sized = []
     for name in filter(None, listed.split("\0")):
         path = root / name

@@ -47,7 +47,7 @@ class Claude(ExternalCliAgent):
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
     }
 
-    class Options(ExternalCliAgent.Options):
+    class Options(ExternalCliAgent.StreamingOptions):  # stream: stream-json --verbose, else json
         fix_permission_mode: Literal["acceptEdits", "bypassPermissions", "auto", "dontAsk"] = Field(
             "acceptEdits", description="--permission-mode for fixes (acceptEdits: file edits only)"
         )
@@ -55,10 +55,6 @@ class Claude(ExternalCliAgent):
             "default", description="--permission-mode for audits (read-only: edits are refused)"
         )
         max_turns: int | None = Field(None, gt=0, description="--max-turns")
-        stream: bool = Field(
-            True, description="--output-format stream-json --verbose (events as they happen, which the "
-            "silence watchdog needs) instead of json (one object at the very end)"
-        )
 
     def invocation(
         self, task: Task, prompt: str, cwd: Path, calldir: Path, schema: dict[str, Any] | None = None

@@ -13,17 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from gitorch.agents import (
-    ARGV_PROMPT_LIMIT,
-    ExternalCliAgent,
-    Invocation,
-    ParsedOutput,
-    Task,
-    argv_prompt,
-    as_int,
-    json_lines,
-    load_json,
-)
+from gitorch.agents import ExternalCliAgent, Invocation, ParsedOutput, Task, as_int, json_lines, load_json
 from gitorch.models import Usage
 
 
@@ -49,10 +39,8 @@ class Copilot(ExternalCliAgent):
             "--no-ask-user",
             *self.model_args("--model"),
         ]
-        files = {"usage": usage_file}
-        if len(prompt.encode()) > ARGV_PROMPT_LIMIT:
-            return Invocation([self.executable(), *tail], stdin=prompt, files=files)  # piped stdin = prompt
-        return Invocation([self.executable(), "-p", argv_prompt(prompt), *tail], files=files)
+        words, stdin = self.prompt_args(prompt, "-p")  # a prompt too long for argv: piped stdin = prompt
+        return Invocation([self.executable(), *words, *tail], stdin=stdin, files={"usage": usage_file})
 
     def parse_output(
         self, stdout: str, stderr: str, exit_code: int | None, files: dict[str, str], task: Task

@@ -12,19 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
-
-from gitorch.agents import (
-    ARGV_PROMPT_LIMIT,
-    ExternalCliAgent,
-    Invocation,
-    ParsedOutput,
-    Task,
-    argv_prompt,
-    as_int,
-    json_lines,
-    load_json,
-)
+from gitorch.agents import ExternalCliAgent, Invocation, ParsedOutput, Task, as_int, json_lines, load_json
 from gitorch.models import Usage
 
 EXIT_CODES = {
@@ -48,11 +36,7 @@ class Gemini(ExternalCliAgent):
     description = "Gemini CLI (gemini -p, stream-json, auto_edit approval for fixes)"
     binary = "gemini"
 
-    class Options(ExternalCliAgent.Options):
-        stream: bool = Field(
-            True, description="-o stream-json (events as they happen, which the silence watchdog needs) "
-            "instead of -o json (one object at the very end)"
-        )
+    Options = ExternalCliAgent.StreamingOptions  # stream: -o stream-json, else -o json
 
     def invocation(
         self, task: Task, prompt: str, cwd: Path, calldir: Path, schema: dict[str, Any] | None = None
@@ -60,11 +44,9 @@ class Gemini(ExternalCliAgent):
         mode = "auto_edit" if task == "fix" else "default"
         fmt = "stream-json" if self.options.stream else "json"
         tail = ["-o", fmt, "--approval-mode", mode, "--skip-trust", *self.model_args("-m")]
-        if len(prompt.encode()) > ARGV_PROMPT_LIMIT:
-            # Too long for one argv string: stdin is prepended to the -p text.
-            pointer = "Follow the instructions above."
-            return Invocation([self.executable(), "-p", pointer, *tail], stdin=prompt)
-        return Invocation([self.executable(), "-p", argv_prompt(prompt), *tail])
+        # A prompt too long for argv goes to stdin, which gemini puts before the -p text.
+        words, stdin = self.prompt_args(prompt, "-p", on_stdin=("-p", "Follow the instructions above."))
+        return Invocation([self.executable(), *words, *tail], stdin=stdin)
 
     def parse_output(
         self, stdout: str, stderr: str, exit_code: int | None, files: dict[str, str], task: Task

@@ -15,17 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from gitorch.agents import (
-    ARGV_PROMPT_LIMIT,
-    ExternalCliAgent,
-    Invocation,
-    ParsedOutput,
-    Task,
-    argv_prompt,
-    as_int,
-    json_lines,
-    load_json,
-)
+from gitorch.agents import ExternalCliAgent, Invocation, ParsedOutput, Task, as_int, json_lines, load_json
 from gitorch.models import Usage
 
 PERMISSIONS = {
@@ -50,9 +40,8 @@ class OpenCode(ExternalCliAgent):
         user = load_json(given) or {}
         config = {**user, "permission": {**(user.get("permission") or {}), **PERMISSIONS[task]}}
         env = {"OPENCODE_CONFIG_CONTENT": json.dumps(config)}
-        if len(prompt.encode()) > ARGV_PROMPT_LIMIT:
-            return Invocation(argv, stdin=prompt, env=env)  # piped stdin is the message
-        return Invocation([*argv, argv_prompt(prompt)], env=env)
+        words, stdin = self.prompt_args(prompt)  # a prompt too long for argv: piped stdin is the message
+        return Invocation([*argv, *words], stdin=stdin, env=env)
 
     def environment(self, invocation: Invocation) -> dict[str, str]:
         env = super().environment(invocation)

@@ -13,19 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
-
-from gitorch.agents import (
-    ARGV_PROMPT_LIMIT,
-    ExternalCliAgent,
-    Invocation,
-    ParsedOutput,
-    Task,
-    argv_prompt,
-    as_int,
-    json_lines,
-    load_json,
-)
+from gitorch.agents import ExternalCliAgent, Invocation, ParsedOutput, Task, as_int, json_lines, load_json
 from gitorch.models import Usage
 
 API_ERROR = "[API Error:"
@@ -39,11 +27,7 @@ class Qwen(ExternalCliAgent):
     binary = "qwen"
     supports_schema = True  # --json-schema: the answer comes back as result.structured_result
 
-    class Options(ExternalCliAgent.Options):
-        stream: bool = Field(
-            True, description="-o stream-json (messages as they happen, which the silence watchdog needs) "
-            "instead of -o json (one array at the very end)"
-        )
+    Options = ExternalCliAgent.StreamingOptions  # stream: -o stream-json, else -o json (one array)
 
     def invocation(
         self, task: Task, prompt: str, cwd: Path, calldir: Path, schema: dict[str, Any] | None = None
@@ -53,9 +37,8 @@ class Qwen(ExternalCliAgent):
         tail = ["-o", output, "--approval-mode", mode, *self.model_args("-m")]
         if schema is not None:
             tail += ["--json-schema", json.dumps(schema, separators=(",", ":"))]
-        if len(prompt.encode()) > ARGV_PROMPT_LIMIT:
-            return Invocation([self.executable(), *tail], stdin=prompt)
-        return Invocation([self.executable(), argv_prompt(prompt), *tail])
+        words, stdin = self.prompt_args(prompt)  # a prompt too long for argv: piped stdin is the prompt
+        return Invocation([self.executable(), *words, *tail], stdin=stdin)
 
     def parse_output(
         self, stdout: str, stderr: str, exit_code: int | None, files: dict[str, str], task: Task

@@ -14,7 +14,6 @@ import fnmatch
 import hashlib
 import json
 import re
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from unidiff.errors import UnidiffParseError
 
 from gitorch.errors import AgentError
 from gitorch.models import Finding, Severity
+from gitorch.vcs.git import DIFF_SAFETY, Git
 from gitorch_local.tools import find_tool, run, tool_env
 
 # Security codemods that change only the user's code (no new dependency). See docs/local-agent.md.
@@ -248,8 +248,8 @@ def path_excludes(excludes: list[str]) -> list[str]:
 
 
 def _git(root: Path, *args: str) -> str | None:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-    return done.stdout.strip() if done.returncode == 0 else None
+    done = Git(root).call(*args)
+    return done.stdout.strip() if done.ok else None
 
 
 class ReportCache:
@@ -272,7 +272,7 @@ class ReportCache:
             return None
         status = _git(self.root, "status", "--porcelain", "--untracked-files=all", "--", "*.py")
         if status:
-            diff = _git(self.root, "diff", "HEAD") or ""
+            diff = _git(self.root, "diff", *DIFF_SAFETY, "HEAD") or ""
             return f"{head}+{hashlib.sha1((diff + status).encode()).hexdigest()[:12]}"
         return head
 
@@ -316,7 +316,7 @@ def produce(root: Path, codemods: list[str], excludes: list[str], timeout: float
     with tempfile.TemporaryDirectory(prefix="gitorch-codetf-") as tmp:
         output = Path(tmp) / "report.codetf.json"
         argv = command(exe, output, codemods, path_excludes(excludes), path_include)
-        done = run(argv, root, timeout=timeout, env=tool_env())
+        done = run(argv, root, timeout=timeout, env=tool_env(), writable=(Path(tmp),))
         if done.timed_out:
             raise AgentError(f"codemodder did not finish within {timeout:g}s")
         if not output.is_file():
@@ -333,9 +333,8 @@ def apply(root: Path, change: Change, *, check: bool = False) -> tuple[bool, str
         handle.write(change.patch if change.patch.endswith("\n") else change.patch + "\n")
         patch = handle.name
     try:
-        argv = ["git", "apply", "--whitespace=nowarn", *(["--check"] if check else []), patch]
-        done = subprocess.run(argv, cwd=root, capture_output=True, text=True, check=False)
-        if done.returncode == 0:
+        done = Git(root).call("apply", "--whitespace=nowarn", *(["--check"] if check else []), patch)
+        if done.ok:
             return True, ""
         if _relocate(root, change, write=not check):
             return True, "applied at moved lines"
@@ -464,7 +463,7 @@ def line_was_there(root: Path, commit: str | None, file: str, snippet: str | Non
     a new codemodder run on the same code would propose nothing more."""
     if not commit or not snippet:
         return False
-    text = _git(root, "show", f"{commit.split('+')[0]}:{file}")
+    text = _git(root, "show", "--no-textconv", f"{commit.split('+')[0]}:{file}")
     return text is not None and _norm(snippet) in {_norm(line) for line in text.splitlines()}
 
 

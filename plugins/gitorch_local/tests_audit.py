@@ -77,7 +77,8 @@ def describe(test_run: TestRun, root: Path) -> str:
 
 
 def execute(test_run: TestRun, root: Path, timeout: float) -> Completed:
-    return run(test_run.argv, root, timeout=timeout, env=test_run.env)
+    return run(test_run.argv, root, timeout=timeout, env=test_run.env, writable=(test_run.workdir,),
+               purpose="tests")
 
 
 def failing_tests(junit: Path, root: Path) -> list[Finding]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from gitorch.errors import AgentError, AnalyzerMissingError
+from gitorch.process.launch import Purpose
 
 # How to install each tool, for the one-line error a missing analyzer raises.
 INSTALL_HINTS = {
@@ -77,13 +78,17 @@ def run(
     *,
     timeout: float | None = None,
     env: dict[str, str] | None = None,
+    writable: tuple[Path, ...] = (),
+    purpose: Purpose = "analyzer",
 ) -> Completed:
     """Run ``argv`` in its own process group (:func:`gitorch.process.runner.run_process`): on timeout, or on
-    Ctrl-C, the whole group is killed — test runners and codemodder spawn workers."""
+    Ctrl-C, the whole group is killed — test runners and codemodder spawn workers. ``writable`` names
+    where the tool writes besides ``cwd`` (its reports), for a sandboxing launch policy."""
     from gitorch.process.runner import run_process
 
     try:
-        done = run_process(argv, cwd=cwd, env=env if env is not None else tool_env(), timeout=timeout)
+        done = run_process(argv, cwd=cwd, env=env if env is not None else tool_env(), timeout=timeout,
+                           writable=writable, purpose=purpose)
     except FileNotFoundError as exc:
         raise AnalyzerMissingError(f"{argv[0]}: cannot run it: {exc.strerror}") from None
     code = -9 if done.timed_out or done.exit_code is None else done.exit_code

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,3 +176,19 @@ def harness(repo: Path, tmp_path: Path) -> Harness:
 
     calls = tmp_path / "calls"
     return Harness(repo, calls, Budget(5.0), Recorder(calls, "record"), StubParser())
+
+
+@contextlib.contextmanager
+def ctrl_c_after(seconds: float):
+    """Raise KeyboardInterrupt in the main thread after ``seconds``, as a Ctrl-C would."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

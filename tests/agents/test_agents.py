@@ -12,7 +12,7 @@ from gitorch.errors import AgentError
 from gitorch.services.budget import Budget, BudgetExceeded
 from gitorch.services.recorder import Recorder
 
-from .conftest import process_alive
+from .conftest import ctrl_c_after, process_alive
 
 # cli -> (input tokens incl. cached, cached, output, cost source, cost USD or None when priced)
 SUCCESS_USAGE = {
@@ -25,6 +25,13 @@ SUCCESS_USAGE = {
     "qwen": (2468, 2000, 14, "priced", None),
 }
 MODELS = {"codex": "gpt-5", "gemini": "gemini-2.5-flash", "copilot": "gpt-4o", "qwen": "gpt-4o"}
+
+
+def schema_answer(score: int, summary: str = "s", **finding) -> dict:
+    """An answer in gitorch's findings schema with one finding; the fields not given are null."""
+    fields = {"severity": "P1", "description": "d", "rule_id": None, "file": "app/util.py", "line": 2,
+              "end_line": None, "recommendation": None, "snippet": None}
+    return {"score": score, "summary": summary, "findings": [{**fields, **finding}]}
 
 
 def prompt_sent(cli: str, dump: dict) -> str:
@@ -328,22 +335,8 @@ def test_secrets_never_reach_the_cli_or_the_ledger(fakes, harness, monkeypatch):
 
 
 def test_claude_audit_asks_for_gitorchs_schema_and_reads_structured_output(fakes, harness):
-    answer = {
-        "score": 64,
-        "summary": "One real problem.",
-        "findings": [
-            {
-                "severity": "P0",
-                "description": "eval on user input",
-                "rule_id": "B307",
-                "file": "app/util.py",
-                "line": 2,
-                "end_line": None,
-                "recommendation": "use ast.literal_eval",
-                "snippet": "return 41",
-            }
-        ],
-    }
+    answer = schema_answer(64, "One real problem.", severity="P0", description="eval on user input",
+                           rule_id="B307", recommendation="use ast.literal_eval", snippet="return 41")
     fakes.scenario("success", FAKE_STRUCTURED=json.dumps(answer), FAKE_TEXT="")
     result = harness.agent("claude").audit(harness.audit_request())
     argv = fakes.dump()["argv"]
@@ -363,22 +356,7 @@ def test_claude_audit_asks_for_gitorchs_schema_and_reads_structured_output(fakes
 
 
 def test_codex_audit_writes_the_schema_file_and_parses_the_json_answer(fakes, harness):
-    answer = {
-        "score": 90,
-        "summary": "ok",
-        "findings": [
-            {
-                "severity": "low",
-                "description": "magic number",
-                "rule_id": None,
-                "file": "app/util.py",
-                "line": 2,
-                "end_line": None,
-                "recommendation": None,
-                "snippet": None,
-            }
-        ],
-    }
+    answer = schema_answer(90, "ok", severity="low", description="magic number")
     fakes.scenario("success", FAKE_TEXT=json.dumps(answer))
     result = harness.agent("codex", model="gpt-5").audit(harness.audit_request())
     assert fakes.dump()["schema"]["required"] == ["score", "summary", "findings"]
@@ -399,22 +377,7 @@ def test_a_report_with_neither_findings_nor_a_score_is_an_error_not_a_perfect_sc
 
 
 def test_replay_serves_the_recorded_calls_without_running_anything(fakes, harness, tmp_path, monkeypatch):
-    answer = {
-        "score": 64,
-        "summary": "s",
-        "findings": [
-            {
-                "severity": "P1",
-                "description": "d",
-                "rule_id": None,
-                "file": "app/util.py",
-                "line": 2,
-                "end_line": None,
-                "recommendation": None,
-                "snippet": None,
-            }
-        ],
-    }
+    answer = schema_answer(64)
     fakes.scenario("success", FAKE_STRUCTURED=json.dumps(answer))
     recorded = harness.agent("claude").audit(harness.audit_request())
     fakes.scenario("auth")
@@ -499,21 +462,9 @@ def test_a_markdown_report_goes_through_the_real_markdown_parser(fakes, harness)
 
 
 def test_ctrl_c_kills_the_cli_records_the_call_and_re_raises(fakes, harness):
-    import signal
-
     fakes.scenario("hang")
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, 1.5)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            harness.agent("codex", model="gpt-5").audit(harness.audit_request())
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    with ctrl_c_after(1.5), pytest.raises(KeyboardInterrupt):
+        harness.agent("codex", model="gpt-5").audit(harness.audit_request())
     dump = fakes.dump()
     assert not process_alive(dump["pid"])
     assert not any(process_alive(pid) for pid in dump.get("children", []))
@@ -607,22 +558,7 @@ def test_availability_looks_on_the_path_the_cli_will_run_with(fakes, harness, mo
 
 
 def test_qwen_audit_asks_for_the_schema_and_reads_structured_result(fakes, harness):
-    answer = {
-        "score": 71,
-        "summary": "s",
-        "findings": [
-            {
-                "severity": "P2",
-                "description": "broad except",
-                "rule_id": None,
-                "file": "app/util.py",
-                "line": 2,
-                "end_line": None,
-                "recommendation": None,
-                "snippet": None,
-            }
-        ],
-    }
+    answer = schema_answer(71, severity="P2", description="broad except")
     fakes.scenario("success", FAKE_STRUCTURED=json.dumps(answer))
     result = harness.agent("qwen").audit(harness.audit_request())
     argv = fakes.dump()["argv"]

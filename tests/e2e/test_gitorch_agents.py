@@ -137,19 +137,41 @@ def run_gitorch(sandbox: Sandbox, redirect: Redirect, *args: str, timeout: float
     return sandbox.run([sys.executable, "-m", "gitorch", *args], env, timeout=timeout)
 
 
-def _agents_plugin_present() -> None:
+def require_agent(cli: str) -> None:
+    """Skip unless the real ``cli`` and gitorch's agent plugins are installed."""
+    require_cli(cli)
     try:
         import gitorch_agents  # noqa: F401
     except ImportError:
         pytest.skip("gitorch's agent plugins (plugins/gitorch_agents) are not installed")
 
 
+def run_audit(project: Sandbox, cli: str, redirect: Redirect, *, timeout_s: int | None = None,
+              timeout: float = 120):
+    """``gitorch audit --dim security --agent cli --format json`` on the project."""
+    options = {"timeout_s": timeout_s} if timeout_s is not None else {}
+    config = write_config(project.root / "gitorch.toml", cli, redirect, **options)
+    return run_gitorch(
+        project, redirect, "audit", "--dim", "security", "--agent", cli, "--format", "json",
+        "--config", str(config), "--repo", str(project.repo), timeout=timeout,
+    )  # fmt: skip
+
+
+def story(run, server: ModelServer) -> str:
+    """gitorch's exit code and output, and what the server answered, for failure messages."""
+    return f"{run.returncode}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}\n" + server_story(server)
+
+
+def tool_results(server: ModelServer) -> list[str]:
+    """Every tool result the CLI sent back to the model."""
+    return [result for request in server.agent_requests for result in request.tool_results]
+
+
 @pytest.mark.parametrize("cli", CLIS)
 def test_gitorch_audit_through_the_real_cli(
     cli: str, project: Sandbox, model_server: ModelServer, point
 ) -> None:
-    require_cli(cli)
-    _agents_plugin_present()
+    require_agent(cli)
     if cli == "gemini":
         answer = Reply(MARKDOWN_REPORT, usage=USAGE)  # no schema support: the Markdown report is parsed
     else:
@@ -158,12 +180,8 @@ def test_gitorch_audit_through_the_real_cli(
         )
     model_server.script(answer)
     redirect = point(cli)
-    config = write_config(project.root / "gitorch.toml", cli, redirect)
 
-    run = run_gitorch(
-        project, redirect, "audit", "--dim", "security", "--agent", cli, "--format", "json",
-        "--config", str(config), "--repo", str(project.repo),
-    )  # fmt: skip
+    run = run_audit(project, cli, redirect)
 
     assert run.returncode == 0, f"{run.returncode}\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
     result = json.loads(run.stdout)
@@ -203,16 +221,10 @@ def test_gitorch_audit_through_the_real_cli(
 def test_gitorch_audit_reports_the_clis_auth_failure(
     cli: str, project: Sandbox, model_server: ModelServer, point
 ) -> None:
-    require_cli(cli)
-    _agents_plugin_present()
+    require_agent(cli)
     model_server.script(*[Fail(401)] * 5)
-    redirect = point(cli)
-    config = write_config(project.root / "gitorch.toml", cli, redirect)
 
-    run = run_gitorch(
-        project, redirect, "audit", "--dim", "security", "--agent", cli, "--format", "json",
-        "--config", str(config), "--repo", str(project.repo),
-    )  # fmt: skip
+    run = run_audit(project, cli, point(cli))
 
     assert run.returncode == 3, f"{run.returncode}\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
     assert cli in run.stderr
@@ -225,23 +237,17 @@ def test_gitorch_audit_reports_the_clis_auth_failure(
 def test_gitorch_audit_times_out_a_stalled_model_and_kills_the_cli(
     cli: str, project: Sandbox, model_server: ModelServer, point
 ) -> None:
-    require_cli(cli)
-    _agents_plugin_present()
+    require_agent(cli)
     model_server.script(*[Stall()] * 5)
-    redirect = point(cli)
-    config = project.root / "gitorch.toml"
-    write_config(config, cli, redirect)
-    config.write_text(config.read_text().replace("timeout_s = 60", "timeout_s = 8"))
 
-    run = run_gitorch(
-        project, redirect, "audit", "--dim", "security", "--agent", cli, "--format", "json",
-        "--config", str(config), "--repo", str(project.repo), timeout=150,
-    )  # fmt: skip
+    # NOTE: on a loaded machine (2 cores, load 6) qwen took 8.3 s to send its first request: 15 s leaves
+    # room for the CLI to reach the stalled model before gitorch's timeout fires.
+    run = run_audit(project, cli, point(cli), timeout_s=15, timeout=150)
 
     assert not run.timed_out, "gitorch itself hung: its own timeout did not fire"
     assert run.returncode == 3, f"{run.returncode}\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
     assert "time" in run.stderr.lower()
-    assert model_server.agent_requests
+    assert model_server.agent_requests, ("the CLI never reached the model", run.stderr)
     # gitorch killed the CLI's whole process group: nothing of the run is left.
     assert leftover_processes(run.marker) == []
 
@@ -324,8 +330,7 @@ def run_branches(sandbox: Sandbox) -> list[str]:
 def test_gitorch_fix_commits_the_clis_real_edit(
     cli: str, fixable: Sandbox, model_server: ModelServer, point
 ) -> None:
-    require_cli(cli)
-    _agents_plugin_present()
+    require_agent(cli)
     model_server.script(
         edit_in_worktree(cli, fixable.repo, VULNERABLE_LINE, FIXED_LINE, Usage(3000, 1000, 200))
     )
@@ -333,7 +338,7 @@ def test_gitorch_fix_commits_the_clis_real_edit(
 
     run = run_fix(fixable, cli, redirect)
 
-    detail = f"{run.returncode}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}\n" + server_story(model_server)
+    detail = story(run, model_server)
     assert run.returncode == 0, detail
     (branch,) = run_branches(fixable)
     shown = fixable.git("show", f"{branch}:app.py")
@@ -344,7 +349,7 @@ def test_gitorch_fix_commits_the_clis_real_edit(
     # The user's checkout is untouched; the edit came from the CLI's own tool, through the server.
     assert (fixable.repo / "app.py").read_text() == VULNERABLE
     assert fixable.git("status", "--porcelain").strip() == ""
-    results = [r for request in model_server.agent_requests for r in request.tool_results]
+    results = tool_results(model_server)
     assert results, "the CLI never sent its edit tool's result back"
     assert not run.leftovers
 
@@ -354,13 +359,12 @@ def test_claude_fixes_with_accept_edits_in_a_worktree_outside_the_git_dir(
 ) -> None:
     """Claude Code refuses acceptEdits edits under any ``.git/`` path ("a sensitive file"): gitorch puts
     the worktree of a run that may use claude in the cache directory, so the default mode works."""
-    require_cli("claude")
-    _agents_plugin_present()
+    require_agent("claude")
     model_server.script(
         edit_in_worktree("claude", fixable.repo, VULNERABLE_LINE, FIXED_LINE, Usage(3000, 1000, 200))
     )
     run = run_fix(fixable, "claude", point("claude"), options={})
-    results = [r for request in model_server.agent_requests for r in request.tool_results]
+    results = tool_results(model_server)
     assert not any("sensitive file" in r for r in results), results
     assert run.returncode == 0
 
@@ -379,8 +383,7 @@ TEST_BODY = "def test_run_lists_a_directory():\n    assert app.run('.').returnco
 def test_gitorch_fix_rolls_back_an_edit_that_breaks_a_test(
     cli: str, fixable: Sandbox, model_server: ModelServer, point
 ) -> None:
-    require_cli(cli)
-    _agents_plugin_present()
+    require_agent(cli)
     model_server.script(
         edit_in_worktree(cli, fixable.repo, VULNERABLE_LINE, BROKEN_LINE, Usage(3000, 1000, 200))
     )
@@ -388,8 +391,8 @@ def test_gitorch_fix_rolls_back_an_edit_that_breaks_a_test(
 
     run = run_fix(fixable, cli, point(cli))
 
-    detail = f"{run.returncode}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}\n" + server_story(model_server)
-    edited = [r for request in model_server.agent_requests for r in request.tool_results]
+    detail = story(run, model_server)
+    edited = tool_results(model_server)
     assert edited, detail
     (branch,) = run_branches(fixable)
     assert fixable.git("rev-list", f"{base}..{branch}").strip() == "", detail  # nothing committed
@@ -406,8 +409,7 @@ def test_gitorch_fix_rolls_back_an_edit_that_breaks_a_test(
 def test_gitorch_fix_rejects_an_edit_that_deletes_a_test(
     cli: str, fixable: Sandbox, model_server: ModelServer, point
 ) -> None:
-    require_cli(cli)
-    _agents_plugin_present()
+    require_agent(cli)
     model_server.script(
         edit_in_worktree(cli, fixable.repo, TEST_BODY, "", Usage(3000, 1000, 200), file="tests/test_app.py")
     )
@@ -415,7 +417,7 @@ def test_gitorch_fix_rejects_an_edit_that_deletes_a_test(
 
     run = run_fix(fixable, cli, point(cli))
 
-    detail = f"{run.returncode}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}\n" + server_story(model_server)
+    detail = story(run, model_server)
     (branch,) = run_branches(fixable)
     assert fixable.git("rev-list", f"{base}..{branch}").strip() == "", detail
     assert TEST_BODY in fixable.git("show", f"{branch}:tests/test_app.py")
@@ -433,8 +435,7 @@ def test_gitorch_fix_rejects_an_edit_that_deletes_a_test(
 def test_gitorch_fix_stops_when_the_budget_runs_out_mid_run(
     cli: str, fixable: Sandbox, model_server: ModelServer, point
 ) -> None:
-    require_cli(cli)
-    _agents_plugin_present()
+    require_agent(cli)
     # Well over $0.30 at any listed price. codex compacts its history (one more request) when a turn
     # reports more than ~90% of the model's 272k context window, so it gets a smaller prompt.
     expensive = Usage(150_000, 0, 20_000) if cli == "codex" else Usage(500_000, 0, 10_000)
@@ -443,7 +444,7 @@ def test_gitorch_fix_stops_when_the_budget_runs_out_mid_run(
 
     run = run_fix(fixable, cli, point(cli), "--budget", "0.30", "--max-iterations", "3", "--until", "100")
 
-    detail = f"{run.returncode}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}\n" + server_story(model_server)
+    detail = story(run, model_server)
     events = session_events(fixable)
     (stop,) = [e for e in events if e.get("type") == "stop"]
     assert stop["reason"] == "budget", (stop, detail)
@@ -468,8 +469,7 @@ def test_gitorch_fix_and_an_edit_aimed_at_the_users_checkout(
     """The scripted model edits the user's own checkout (outside the run's worktree) by absolute path.
     Either the CLI refuses the tool call and nothing changes, or gitorch notices the change, rejects the
     attempt and stops the run (exit 8, needs a human) naming the file. Never is it committed."""
-    require_cli(cli)
-    _agents_plugin_present()
+    require_agent(cli)
     target = str(fixable.repo / "app.py")
     turns = [*edit_file_turns(cli, target, VULNERABLE_LINE, FIXED_LINE, usage=Usage(3000, 1000, 200)),
              Reply("Done.", usage=Usage(3000, 1000, 50))]
@@ -477,7 +477,7 @@ def test_gitorch_fix_and_an_edit_aimed_at_the_users_checkout(
 
     run = run_fix(fixable, cli, point(cli))
 
-    detail = f"{run.returncode}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}\n" + server_story(model_server)
+    detail = story(run, model_server)
     for branch in run_branches(fixable):
         assert "shell=True" in fixable.git("show", f"{branch}:app.py"), detail  # nothing committed
     assert not run.leftovers
@@ -485,7 +485,7 @@ def test_gitorch_fix_and_an_edit_aimed_at_the_users_checkout(
         assert run.returncode != 0, detail  # nothing fixed: the loop ends below its target
         assert (fixable.repo / "app.py").read_text() == VULNERABLE, detail
         assert fixable.git("status", "--porcelain").strip() == "", detail
-        results = [r for request in model_server.agent_requests for r in request.tool_results]
+        results = tool_results(model_server)
         assert results, "the CLI never reported the refused tool call back to the model"
     else:
         assert run.returncode == 8, detail

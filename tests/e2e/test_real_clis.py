@@ -53,6 +53,13 @@ def argv_for(
     raise ValueError(cli)
 
 
+def ask(cli: str, sandbox: Sandbox, redirect, prompt: str = PROMPT, *, allow_edits: bool = True,
+        timeout: float = 90) -> Run:
+    """Run the real ``cli`` headless on ``prompt`` in the sandbox repository, pointed at the server."""
+    argv = argv_for(cli, require_cli(cli), redirect.argv, prompt, allow_edits=allow_edits)
+    return sandbox.run(argv, sandbox.env(redirect), timeout=timeout)
+
+
 def json_lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip().startswith("{")]
 
@@ -108,12 +115,12 @@ def describe(run: Run) -> str:
 
 @pytest.mark.parametrize("cli", CLIS)
 def test_text_answer_and_token_counts(cli: str, sandbox: Sandbox, model_server: ModelServer, point) -> None:
-    exe = require_cli(cli)
+    require_cli(cli)
     report = "## Findings\n- P1 `app.py:2` hard-coded value\n\nScore: 88/100"
     model_server.script(Reply(report, usage=USAGE))
     redirect = point(cli)
 
-    run = sandbox.run(argv_for(cli, exe, redirect.argv, PROMPT), sandbox.env(redirect), timeout=90)
+    run = ask(cli, sandbox, redirect)
 
     assert run.returncode == 0, describe(run)
     text, usage = final_text_and_usage(cli, run)
@@ -134,7 +141,7 @@ def test_text_answer_and_token_counts(cli: str, sandbox: Sandbox, model_server: 
 def test_scripted_tool_call_edits_the_repository(
     cli: str, sandbox: Sandbox, model_server: ModelServer, point
 ) -> None:
-    exe = require_cli(cli)
+    require_cli(cli)
     target = "app.py" if cli == "codex" else str(sandbox.repo / "app.py")
     model_server.script(
         *edit_file_turns(cli, target, "    return 41", "    return 42", usage=Usage(900, 100, 30)),
@@ -142,9 +149,7 @@ def test_scripted_tool_call_edits_the_repository(
     )
     redirect = point(cli)
 
-    run = sandbox.run(
-        argv_for(cli, exe, redirect.argv, "Fix the failing test."), sandbox.env(redirect), timeout=90
-    )
+    run = ask(cli, sandbox, redirect, "Fix the failing test.")
 
     assert run.returncode == 0, describe(run)
     assert (sandbox.repo / "app.py").read_text() == "def answer():\n    return 42\n"
@@ -161,16 +166,14 @@ def test_scripted_tool_call_edits_the_repository(
 
 @pytest.mark.parametrize("cli", CLIS)
 def test_scripted_write_creates_a_file(cli: str, sandbox: Sandbox, model_server: ModelServer, point) -> None:
-    exe = require_cli(cli)
+    require_cli(cli)
     target = "SECURITY.md" if cli == "codex" else str(sandbox.repo / "SECURITY.md")
     model_server.script(
         write_file_call(cli, target, "# Security\n\nReport issues privately.\n"), Reply("Added.")
     )
     redirect = point(cli)
 
-    run = sandbox.run(
-        argv_for(cli, exe, redirect.argv, "Add a security policy."), sandbox.env(redirect), timeout=90
-    )
+    run = ask(cli, sandbox, redirect, "Add a security policy.")
 
     assert run.returncode == 0, describe(run)
     assert (sandbox.repo / "SECURITY.md").read_text() == "# Security\n\nReport issues privately.\n"
@@ -180,7 +183,7 @@ def test_scripted_write_creates_a_file(cli: str, sandbox: Sandbox, model_server:
 def test_refused_tool_call_leaves_the_file_alone(
     cli: str, sandbox: Sandbox, model_server: ModelServer, point
 ) -> None:
-    exe = require_cli(cli)
+    require_cli(cli)
     target = "app.py" if cli == "codex" else str(sandbox.repo / "app.py")
     model_server.script(
         *edit_file_turns(cli, target, "    return 41", "    return 42"),
@@ -188,9 +191,7 @@ def test_refused_tool_call_leaves_the_file_alone(
     )
     redirect = point(cli)
 
-    run = sandbox.run(
-        argv_for(cli, exe, redirect.argv, "Fix it.", allow_edits=False), sandbox.env(redirect), timeout=90
-    )
+    run = ask(cli, sandbox, redirect, "Fix it.", allow_edits=False)
 
     assert (sandbox.repo / "app.py").read_text() == "def answer():\n    return 41\n", describe(run)
     assert sandbox.git("status", "--porcelain").strip() == ""
@@ -215,11 +216,10 @@ def test_refused_tool_call_leaves_the_file_alone(
 
 @pytest.mark.parametrize("cli", CLIS)
 def test_auth_failure(cli: str, sandbox: Sandbox, model_server: ModelServer, point) -> None:
-    exe = require_cli(cli)
+    require_cli(cli)
     model_server.script(Fail(401))
-    redirect = point(cli)
 
-    run = sandbox.run(argv_for(cli, exe, redirect.argv, PROMPT), sandbox.env(redirect), timeout=90)
+    run = ask(cli, sandbox, point(cli))
 
     assert not run.timed_out, describe(run)
     if cli == "claude":
@@ -248,11 +248,10 @@ def test_auth_failure(cli: str, sandbox: Sandbox, model_server: ModelServer, poi
 def test_stalled_server_timeout_kills_the_whole_group(
     cli: str, sandbox: Sandbox, model_server: ModelServer, point
 ) -> None:
-    exe = require_cli(cli)
+    require_cli(cli)
     model_server.script(Stall())
-    redirect = point(cli)
 
-    run = sandbox.run(argv_for(cli, exe, redirect.argv, PROMPT), sandbox.env(redirect), timeout=12)
+    run = ask(cli, sandbox, point(cli), timeout=12)
 
     assert run.timed_out, describe(run)
     assert model_server.agent_requests, "the CLI never reached the server before the timeout"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import time
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 
 from gitorch.process.runner import run_process
 
-from .conftest import FAKE, process_alive
+from .conftest import FAKE, ctrl_c_after, process_alive
 
 
 def fake(cli: str = "codex") -> list[str]:
@@ -62,18 +61,8 @@ def test_a_stuck_cli_and_its_children_are_killed(fakes, tmp_path, scenario, time
 
 def test_keyboard_interrupt_kills_the_group_and_is_re_raised(fakes, tmp_path):
     fakes.scenario("hang")
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, 1.0)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            run_process(fake(), cwd=tmp_path, env=_env("codex", "hang"), timeout=60, grace_s=0.5)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    with ctrl_c_after(1.0), pytest.raises(KeyboardInterrupt):
+        run_process(fake(), cwd=tmp_path, env=_env("codex", "hang"), timeout=60, grace_s=0.5)
     dump = _wait_for(fakes, "children")
     assert not process_alive(dump["pid"])
     assert not any(process_alive(pid) for pid in dump["children"])
