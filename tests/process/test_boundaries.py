@@ -4,8 +4,8 @@
 - Only ``gitorch/vcs`` runs git: no argv literal starting with ``"git"`` elsewhere, and no gitpython at
   all (importing it runs ``git version``; the test kit in ``gitorch/testing`` may use it).
 
-``gitorch/sample`` is a deliberately vulnerable demo application (data, not gitorch code) and
-``gitorch/testing`` the test kit, which builds repositories the way a user would.
+``gitorch/sample`` is a deliberately vulnerable demo application (data, not gitorch code);
+``gitorch/testing`` (the test kit) and a plugin's own ``tests/`` build repositories the way a user would.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ SOURCES = sorted(
     for top in ("gitorch", "plugins")
     for path in (REPO / top).rglob("*.py")
     if not path.relative_to(REPO).as_posix().startswith(("gitorch/sample/", "gitorch/testing/"))
+    and "tests" not in path.relative_to(REPO).parts  # a plugin's own test suite, like gitorch/testing
 )
 PROCESS_MODULES = {"subprocess", "pty", "multiprocessing"}
 PROCESS_CALLS = {"system", "popen", "execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp",

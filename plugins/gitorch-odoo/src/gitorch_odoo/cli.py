@@ -23,16 +23,9 @@ RepoOption = Annotated[
 
 
 def _repo_root(repo: Path | None) -> Path:
-    import git
+    from gitorch.vcs.git import repo_root
 
-    start = (repo or Path.cwd()).resolve()
-    try:
-        found = git.Repo(start, search_parent_directories=True).working_tree_dir
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise UsageError(f"{start} is not inside a git repository") from None
-    if found is None:
-        raise UsageError(f"{start} is a bare git repository")
-    return Path(found)
+    return repo_root(repo or Path.cwd())
 
 
 def _modules(path: Path):
