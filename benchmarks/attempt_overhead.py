@@ -65,10 +65,10 @@ def interleaved(root: Path, rounds: int) -> tuple[list[float], list[float], list
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from gitorch import hookimpl
     from gitorch.config import load_config
+    from gitorch.loop.lock import RunLock
     from gitorch.loop.runner import FixLoop, LoopUI, _excludes_file
     from gitorch.loop.session import (
         FixOptions,
-        RunLock,
         SessionState,
         ledger_for,
         new_session_id,

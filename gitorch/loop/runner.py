@@ -36,10 +36,10 @@ from gitorch.loop.gates import (
     is_test_file,
 )
 from gitorch.loop.ledger import Ledger, now_iso
+from gitorch.loop.lock import RunLock
 from gitorch.loop.session import (
     EXIT_CODES,
     FixOptions,
-    RunLock,
     SessionState,
     StopReason,
     ledger_for,

@@ -12,14 +12,8 @@ from pathlib import Path
 
 from gitorch.errors import UsageError
 from gitorch.loop.ledger import Ledger, now_iso
-from gitorch.loop.session import (
-    RunLock,
-    SessionState,
-    list_sessions,
-    load_session,
-    running_session,
-    sessions_dir,
-)
+from gitorch.loop.lock import RunLock, running_session
+from gitorch.loop.session import SessionState, list_sessions, load_session, sessions_dir
 from gitorch.vcs.git import (
     REF_NAMESPACE,
     Git,

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from loophelpers import branch_commits, dirty_up, fingerprint, git, loop_config, options, passes_tests_at
 
+from gitorch.loop.lock import RunLock
 from gitorch.loop.runner import resume_run, start_run
-from gitorch.loop.session import RunLock, load_session
+from gitorch.loop.session import load_session
 from gitorch.process.testrun import run_command
 
 RUNNER = Path(__file__).parent / "run_loop.py"

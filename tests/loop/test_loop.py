@@ -19,8 +19,9 @@ from loophelpers import (
 )
 
 from gitorch.errors import UsageError
+from gitorch.loop.lock import RunLock
 from gitorch.loop.runner import LoopUI, resume_run, start_run
-from gitorch.loop.session import EXIT_CODES, RunLock, load_session
+from gitorch.loop.session import EXIT_CODES, load_session
 
 
 def run(root, plugins, ui=None, config_overrides=None, **kw):
@@ -321,7 +322,7 @@ def test_a_lock_whose_pid_was_reused_by_another_process_is_stale(project):
     import os
     import socket
 
-    from gitorch.loop.session import LockInfo, process_start
+    from gitorch.loop.lock import LockInfo, process_start
 
     me = LockInfo(
         session="s",

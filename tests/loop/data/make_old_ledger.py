@@ -49,12 +49,17 @@ class GhostPlugin:
 
 def main(out: Path) -> None:
     from gitorch.loop import runs
+    from gitorch.loop.lock import RunLock
     from gitorch.loop.runner import LoopUI, resume_run, start_run
-    from gitorch.loop.session import RunLock, ledger_for, sessions_dir
+    from gitorch.loop.session import ledger_for, sessions_dir
 
     tmp = Path(tempfile.mkdtemp(prefix="gitorch-old-ledger-"))
-    os.environ.update(GIT_CONFIG_GLOBAL=str(tmp / "gitconfig"), GIT_CONFIG_NOSYSTEM="1", GITORCH_LOAD_PLUGINS="")
-    os.environ["XDG_CACHE_HOME"] = str(tmp / "cache")
+    os.environ.update(
+        GIT_CONFIG_GLOBAL=str(tmp / "gitconfig"),
+        GIT_CONFIG_NOSYSTEM="1",
+        GITORCH_LOAD_PLUGINS="",
+        XDG_CACHE_HOME=str(tmp / "cache"),
+    )
     plugins = get_plugins(
         [], modules={"dimensions": "gitorch_dimensions", "fakes": loopfakes, "ghost": GhostPlugin()}
     )
@@ -66,8 +71,14 @@ def main(out: Path) -> None:
     root = make_project(
         tmp / "repo",
         [
-            ("P1", "good"), ("P1", "break"), ("P1", "bigdelete"), ("P1", "hook"), ("P1", "selfcommit"),
-            ("P1", "crashonce"), ("P0", "cannot"), ("P2", "good2"),
+            ("P1", "good"),
+            ("P1", "break"),
+            ("P1", "bigdelete"),
+            ("P1", "hook"),
+            ("P1", "selfcommit"),
+            ("P1", "crashonce"),
+            ("P0", "cannot"),
+            ("P2", "good2"),
         ],
     )
     config = loop_config(root)
@@ -78,8 +89,9 @@ def main(out: Path) -> None:
 
     # 2. the budget stops a run; a kill between the branch update and the ledger, a git lock left behind;
     #    resume reconciles, clears the lock and finishes
-    (root / "app" / "calc.py").write_text((root / "app" / "calc.py").read_text()
-                                          + "# gitorch-test: P1 costly\n# gitorch-test: P1 good3\n")
+    (root / "app" / "calc.py").write_text(
+        (root / "app" / "calc.py").read_text() + "# gitorch-test: P1 costly\n# gitorch-test: P1 good3\n"
+    )
     subprocess.run(["git", "commit", "-qam", "more"], cwd=root, check=True)
     second = start_run(root, config, plugins, options(config, budget_usd=0.3), ui)
     raw = json.loads(ledger_for(root, second.id).session_file.read_text())
