@@ -168,3 +168,12 @@ def list_sessions(root: Path) -> list[SessionState]:
             except (ValueError, OSError):
                 continue
     return sorted(found, key=lambda s: s.started_at)
+
+
+class StopRun(Exception):
+    """Raised anywhere in the loop to end the run: why (a :data:`StopReason`) and a sentence for the user."""
+
+    def __init__(self, reason: StopReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail

@@ -10,10 +10,8 @@ point: the committed fixture is the one made by the old code, and a test reads i
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,7 +21,7 @@ HERE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(HERE))
 
 import loopfakes  # noqa: E402
-from loophelpers import loop_config, make_project, options  # noqa: E402
+from loophelpers import killed_after_the_commit, loop_config, make_project, options  # noqa: E402
 
 from gitorch import hookimpl  # noqa: E402
 from gitorch.models import Agent, Availability  # noqa: E402
@@ -48,10 +46,8 @@ class GhostPlugin:
 
 
 def main(out: Path) -> None:
-    from gitorch.loop import runs
-    from gitorch.loop.lock import RunLock
-    from gitorch.loop.runner import LoopUI, resume_run, start_run
-    from gitorch.loop.session import ledger_for, sessions_dir
+    from gitorch.loop import LoopUI, resume_run, runs, start_run
+    from gitorch.loop.session import sessions_dir
 
     tmp = Path(tempfile.mkdtemp(prefix="gitorch-old-ledger-"))
     os.environ.update(
@@ -94,15 +90,7 @@ def main(out: Path) -> None:
     )
     subprocess.run(["git", "commit", "-qam", "more"], cwd=root, check=True)
     second = start_run(root, config, plugins, options(config, budget_usd=0.3), ui)
-    raw = json.loads(ledger_for(root, second.id).session_file.read_text())
-    raw.update(green_commit=second.base_commit, status="running", stop_reason=None, commits=0)
-    ledger_for(root, second.id).session_file.write_text(json.dumps(raw))
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    RunLock(root).path.write_text(
-        json.dumps({"session": second.id, "pid": dead.pid, "host": socket.gethostname(), "started_at": "x"})
-    )
-    (root / ".git" / "worktrees" / second.id / "index.lock").write_text("")
+    killed_after_the_commit(root, second)
     resume_run(root, config, plugins, budget_usd=5.0, ui=ui)
 
     # 3. an unavailable agent in the chain, a dimension nobody can fix, and an agent that is not confined
