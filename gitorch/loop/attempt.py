@@ -4,7 +4,7 @@
 :class:`AttemptContext` and returns an :class:`Outcome`; it never changes the run's state. The caller
 (the loop, a benchmark) moves its idea of the green commit forward when the outcome is a commit::
 
-    outcome = FixAttempt(context, workspace, finding, "local", "close_gaps").run()
+    outcome = FixAttempt(context, workspace, finding, agent_name, "close_gaps").run()
     if outcome.commit:
         workspace = replace(workspace, green=outcome.commit)
 

@@ -7,6 +7,7 @@ commit after it (analyzers and test runs may leave files behind).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from gitorch.audit.discovery import discover
@@ -22,26 +23,17 @@ from gitorch.process.testrun import TestOutcome, collect_count, is_pytest, run_t
 from gitorch.vcs.git import Worktree
 
 
+@dataclass
 class Auditor:
     """Discovery, audits and baseline tests of one run, in its worktree, each timed as a phase."""
 
-    def __init__(
-        self,
-        tree: Worktree,
-        config: Config,
-        plugins: Plugins,
-        context: AgentContext,
-        ledger: Ledger,
-        clock: PhaseClock,
-        progress: Callable[[str], None],
-    ) -> None:
-        self.tree = tree
-        self.config = config
-        self.plugins = plugins
-        self.context = context
-        self.ledger = ledger
-        self.clock = clock
-        self.progress = progress
+    tree: Worktree
+    config: Config
+    plugins: Plugins
+    context: AgentContext
+    ledger: Ledger
+    clock: PhaseClock
+    progress: Callable[[str], None]
 
     def discover(self, state: SessionState) -> None:
         with self.clock.phase("discovery", state.iteration):

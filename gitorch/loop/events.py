@@ -35,14 +35,8 @@ class FindingBrief(_Record):
 
     @classmethod
     def of(cls, finding: Finding) -> FindingBrief:
-        return cls(
-            fingerprint=finding.fingerprint,
-            severity=finding.severity,
-            dimension=finding.dimension,
-            rule_id=finding.rule_id,
-            location=finding.location,
-            description=finding.description[:200],
-        )
+        kept = finding.model_dump(include={"fingerprint", "severity", "dimension", "rule_id"})
+        return cls(**kept, location=finding.location, description=finding.description[:200])
 
 
 class HitRecord(_Record):
@@ -189,14 +183,19 @@ class IterationStart(Event):
     scores: dict[str, float | None]
 
 
-class IterationEnd(Event):
-    type: Literal["iteration_end"] = "iteration_end"
+class IterationSummary(_Record):
+    """What an iteration did (a row of the report's iterations)."""
+
     iteration: int
     phase: str
     scores_before: dict[str, float | None]
     scores_after: dict[str, float | None]
     commits: int
     improved: bool
+
+
+class IterationEnd(Event, IterationSummary):
+    type: Literal["iteration_end"] = "iteration_end"
     green: str
     cost_usd: float
 

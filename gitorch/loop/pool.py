@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from gitorch.audit.run import make_agent
 from gitorch.config import Config
 from gitorch.loop import events
@@ -10,19 +12,18 @@ from gitorch.models import Agent, AgentContext
 from gitorch.plugin.manager import Plugins
 
 
+@dataclass
 class AgentPool:
-    """Agents by name, made once per run with the run's :class:`AgentContext`."""
+    """Agents by name, made once per run with the run's :class:`AgentContext` (``replay``: no agent runs,
+    so every one counts as available)."""
 
-    def __init__(
-        self, plugins: Plugins, config: Config, context: AgentContext, ledger: Ledger, *, replay: bool
-    ) -> None:
-        self.plugins = plugins
-        self.config = config
-        self.context = context
-        self.ledger = ledger
-        self.replay = replay
-        self._agents: dict[str, Agent] = {}
-        self._available: dict[str, bool] = {}
+    plugins: Plugins
+    config: Config
+    context: AgentContext
+    ledger: Ledger
+    replay: bool = False
+    _agents: dict[str, Agent] = field(default_factory=dict, init=False, repr=False)
+    _available: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
 
     def classes(self) -> dict[str, type[Agent]]:
         return self.plugins.agents()

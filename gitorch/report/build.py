@@ -26,15 +26,6 @@ STOP_TEXT = {
 }
 
 
-class IterationSummary(BaseModel):
-    iteration: int
-    phase: str
-    scores_before: dict[str, float | None]
-    scores_after: dict[str, float | None]
-    commits: int
-    improved: bool
-
-
 class Report(BaseModel):
     """What the original design's report shows, for one session. ``final_score`` is for CI."""
 
@@ -76,7 +67,7 @@ class Report(BaseModel):
     tests: str | None
     tests_passing: bool | None
     patches: list[str]
-    iterations: list[IterationSummary]
+    iterations: list[ev.IterationSummary]
 
 
 def _seconds(start: str, end: str | None) -> float:
@@ -113,7 +104,7 @@ def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
     last_pass = next((e for e in reversed(test_events) if e.passed), None)
     last_tests = last_pass or (test_events[-1] if test_events else None)
     iterations = [
-        IterationSummary.model_validate(e, from_attributes=True)
+        ev.IterationSummary.model_validate(e, from_attributes=True)
         for e in events
         if isinstance(e, ev.IterationEnd)
     ]
