@@ -4,11 +4,12 @@ Builds a repository with tens of thousands of files, then times:
 
 - **plain**: edit one file in the checkout, ``git add -A && git commit -q -m …`` (two git processes,
   as a shell runs them), in the same repository (its own checkout);
-- **gitorch, committed attempt**: the loop's real attempt code (``FixLoop._one_attempt``) with an
-  agent that edits one file and a test command that does nothing (``true``): sentinels, staging,
-  the diff against the last green commit, unidiff analysis, gates, the commit with trailers, the
-  post-commit cleanup of the worktree and the ledger writes. The loop itself measures the time spent
-  waiting on the agent and the tests and reports the rest as ``overhead_s``; that is what is compared;
+- **gitorch, committed attempt**: the loop's attempt pipeline (``gitorch.loop.FixAttempt``, on a session
+  made by ``gitorch.loop.create_session``) with an agent that edits one file and a test command that does
+  nothing (``true``): sentinels, staging, the diff against the last green commit, unidiff analysis,
+  gates, the commit with trailers, the post-commit cleanup of the worktree and the ledger writes. The
+  attempt measures the time spent waiting on the agent and the tests itself and reports the rest as
+  ``overhead_s``; that is what is compared;
 - **gitorch, rolled-back attempt**: the same with an agent whose change a gate rejects (patch kept,
   worktree put back on the green commit and cleaned).
 
@@ -63,23 +64,20 @@ def interleaved(root: Path, rounds: int) -> tuple[list[float], list[float], list
     """Per round: a plain commit, a committed gitorch attempt, a rolled-back one, so that every series
     sees the same machine load (the development machine is shared)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from dataclasses import replace
+
     from gitorch import hookimpl
     from gitorch.config import load_config
-    from gitorch.loop.runner import FixLoop, LoopUI, _excludes_file
-    from gitorch.loop.session import (
-        FixOptions,
-        RunLock,
-        SessionState,
-        ledger_for,
-        new_session_id,
-        worktrees_dir,
-    )
+    from gitorch.loop import FixAttempt, create_session
+    from gitorch.loop import events as ev
+    from gitorch.loop.lock import RunLock
+    from gitorch.loop.session import FixOptions
     from gitorch.models import Agent, Finding, FixResult
     from gitorch.plugin.manager import get_plugins
-    from gitorch.vcs.git import Worktree, iteration_ref, run_branch, update_ref
 
     class Edit(Agent):
         name = "bench-edit"
+        audits = frozenset({"backend"})
         fixes = None
 
         def fix(self, request):
@@ -96,38 +94,24 @@ def interleaved(root: Path, rounds: int) -> tuple[list[float], list[float], list
             return [Edit]
 
     plugins = get_plugins([], modules={"dimensions": "gitorch_dimensions", "bench": Plugin()})
-    config = load_config(root, {"tests.command": "true", "routing.fix": ["bench-edit"]})
-    session_id = new_session_id()
-    lock = RunLock(root)
-    lock.acquire(session_id)
-    ledger = ledger_for(root, session_id).create()
-    base = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True
-    ).stdout.strip()
-    branch = run_branch(session_id)
-    path = worktrees_dir(root) / session_id
-    wt = Worktree.create(root, path, branch, base, _excludes_file(root))
-    update_ref(root, iteration_ref(session_id, 0), base)
+    config = load_config(
+        root, {"tests.command": "true", "routing.fix": ["bench-edit"], "routing.audit": ["bench-edit"]}
+    )
     options = FixOptions(
         dimensions=["backend"], target_score=100, max_iterations=10, budget_usd=5, test_command="true"
     )
-    state = SessionState(
-        id=session_id,
-        repo_root=str(root),
-        worktree=str(path),
-        branch=branch,
-        base_commit=base,
-        green_commit=base,
-        options=options,
-    )
-    ledger.save(state)
-    loop = FixLoop(root, config, plugins, state, ledger, wt, LoopUI())
+    loop = create_session(root, config, plugins, options)
+    context, workspace = loop.attempt_context(), loop.workspace()
 
     def attempt(n: int, rule: str) -> None:
+        nonlocal workspace
         f = Finding(
             dimension="backend", severity="P2", description=f"edit {n} {rule}", rule_id=rule, file="app.py"
         )
-        loop._one_attempt(f, "bench-edit", "enhance", 1, None, None)
+        outcome = FixAttempt(context, workspace, f, "bench-edit", "enhance").run()
+        assert outcome.kind == ("committed" if rule == "good" else "rejected"), outcome
+        if outcome.commit:
+            workspace = replace(workspace, green=outcome.commit)
 
     base_times: list[float] = []
     try:
@@ -139,10 +123,10 @@ def interleaved(root: Path, rounds: int) -> tuple[list[float], list[float], list
             attempt(n, "good")
             attempt(n, "reject")
     finally:
-        lock.release(session_id)
-    ends = list(ledger.events("attempt_end"))[2:]
-    committed = [e["overhead_s"] for e in ends if e["outcome"] == "committed"]
-    rejected = [e["overhead_s"] for e in ends if e["outcome"] == "rejected"]
+        RunLock(root).release(loop.state.id)
+    ends = list(loop.ledger.events(ev.AttemptEnd))[2:]
+    committed = [e.overhead_s for e in ends if e.outcome == "committed"]
+    rejected = [e.overhead_s for e in ends if e.outcome == "rejected"]
     return base_times, committed, rejected
 
 

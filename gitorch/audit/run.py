@@ -17,11 +17,15 @@ from gitorch.plugin.manager import Plugins
 from gitorch.score import compute_score
 
 
-def audit_context(root: Path, config: Config, plugins: Plugins) -> AgentContext:
+def audit_context(
+    root: Path, config: Config, plugins: Plugins, *, templates_root: Path | None = None
+) -> AgentContext:
     """The services an agent gets for a stand-alone audit: templates, redaction, the default parser.
 
     (No recorder and no budget: those belong to a fix session.) Without a default parser the context
-    has none; only agents that answer in prose need one, and they say so.
+    has none; only agents that answer in prose need one, and they say so. ``templates_root`` is where
+    the template overrides are read from, when not ``root`` (a fix run works in a worktree of the
+    user's repository).
     """
     from gitorch.services.redact import Redactor
     from gitorch.services.templates import Templates
@@ -30,7 +34,7 @@ def audit_context(root: Path, config: Config, plugins: Plugins) -> AgentContext:
     return AgentContext(
         redactor=redactor,
         parser=plugins.default_parser(required=False),
-        templates=Templates(root, config.templates_dir, redactor=redactor),
+        templates=Templates(templates_root or root, config.templates_dir, redactor=redactor),
     )
 
 

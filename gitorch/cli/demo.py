@@ -90,7 +90,7 @@ def demo(
         results = [run_audit(target, d, config, plugins) for d in dims]
         typer.echo(render(results, "table"), nl=False)
         return
-    from gitorch.loop.runner import start_run
+    from gitorch.loop.api import start_run
     from gitorch.loop.session import FixOptions, ledger_for
     from gitorch.report.build import build_report, render_markdown
 

@@ -22,7 +22,7 @@ def loop_ui(yes: bool, quiet: bool = False):
     """Progress on stderr; a y/N prompt when stdin and stderr are a terminal, else no way to ask."""
     import sys
 
-    from gitorch.loop.runner import LoopUI
+    from gitorch.loop.human import LoopUI
 
     def progress(message: str) -> None:
         if not quiet:
@@ -92,7 +92,7 @@ def fix(
     from gitorch.audit.run import agents_for
     from gitorch.cli import get_app_plugins
     from gitorch.cli._common import load_repo_config
-    from gitorch.loop.runner import start_run
+    from gitorch.loop.api import start_run
     from gitorch.loop.session import FixOptions
 
     if dim and all_dims:

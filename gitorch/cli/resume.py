@@ -32,7 +32,7 @@ def resume(
     from gitorch.cli import get_app_plugins
     from gitorch.cli._common import load_repo_config
     from gitorch.cli.fix import finish, loop_ui
-    from gitorch.loop.runner import resume_run
+    from gitorch.loop.api import resume_run
 
     if budget is not None and budget < 0:
         raise UsageError("--budget must not be negative")

@@ -24,7 +24,8 @@ def status(
     ] = None,
 ) -> None:
     """List gitorch runs: state, scores, iterations, cost, branch."""
-    from gitorch.loop.session import RunLock, list_sessions
+    from gitorch.loop.lock import RunLock
+    from gitorch.loop.session import list_sessions
     from gitorch.vcs.git import repo_root
 
     root = repo_root(repo or Path.cwd())

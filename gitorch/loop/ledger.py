@@ -3,7 +3,7 @@
 Layout, in ``<git-common-dir>/gitorch/sessions/<session-id>/``::
 
     session.json    the run's state, rewritten atomically (temp file, fsync, rename) after each step
-    events.jsonl    one JSON object per line: phases, attempts, gates, confirmations, commits, rollbacks
+    events.jsonl    one event per line (:mod:`gitorch.loop.events`): phases, attempts, gates, commits, ...
     calls/          every agent call (the Recorder's directory): prompt, argv, output, usage
     patches/        the diff of every attempt that was not committed, never deleted by gitorch
 
@@ -13,14 +13,20 @@ The ledger is enough to resume a run, to rebuild its report and to replay it wit
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from gitorch.loop.events import Event, parse_event, to_line
 from gitorch.services.atomic import atomic_write
+
+log = logging.getLogger("gitorch.loop.ledger")
+
+E = TypeVar("E", bound=Event)
 
 
 def now_iso() -> str:
@@ -37,6 +43,7 @@ class Ledger:
         self.calls_dir = directory / "calls"
         self.patches_dir = directory / "patches"
         self._seq: int | None = None
+        self._needs_newline = False
 
     def create(self) -> Ledger:
         for d in (self.dir, self.calls_dir, self.patches_dir):
@@ -49,29 +56,51 @@ class Ledger:
 
     # events ---------------------------------------------------------------------------------------
 
-    def append(self, type_: str, **data: Any) -> dict[str, Any]:
-        """Append one event. A line is written with one ``write`` call, so a kill never splits it."""
+    def append(self, event: E) -> E:
+        """Append one event (its ``seq`` and ``ts`` set here) and return it as written. A line is written
+        with one ``write`` call, so a kill never splits it."""
         if self._seq is None:
-            self._seq = sum(1 for _ in self.events())
+            lines = list(self._lines())
+            self._seq = sum(1 for _, text in lines if _is_json(text))
+            self._needs_newline = bool(lines) and not lines[-1][1].endswith("\n")
         self._seq += 1
-        event = {"seq": self._seq, "ts": now_iso(), "type": type_, **data}
-        line = json.dumps(event, default=_jsonable, ensure_ascii=False) + "\n"
+        written = event.model_copy(update={"seq": self._seq, "ts": now_iso()})
+        line = to_line(written, written.seq, written.ts)
+        if self._needs_newline:  # a line cut short by a crash stays on its own line
+            line, self._needs_newline = "\n" + line, False
         with open(self.events_file, "a", encoding="utf-8") as handle:
             handle.write(line)
-        return event
+        return written
 
-    def events(self, type_: str | None = None) -> Iterator[dict[str, Any]]:
-        """The events in order; a truncated last line (a crash mid-write) is skipped."""
+    @overload
+    def events(self) -> Iterator[Event]: ...
+
+    @overload
+    def events(self, kind: type[E]) -> Iterator[E]: ...
+
+    def events(self, kind: type[Event] | None = None) -> Iterator[Event]:
+        """The events in order, as their models (of type ``kind`` only, when given).
+
+        A line that is not a known event (a later gitorch's, or damaged) is skipped with a warning; a
+        truncated last line (a crash mid-write) is skipped silently.
+        """
+        for number, text in self._lines():
+            try:
+                event = parse_event(text)
+            except ValidationError as exc:
+                if text.endswith("\n"):
+                    log.warning("%s line %d skipped: %s", self.events_file, number, _why_skipped(exc))
+                continue
+            if kind is None or isinstance(event, kind):
+                yield event
+
+    def _lines(self) -> Iterator[tuple[int, str]]:
         if not self.events_file.exists():
             return
         with open(self.events_file, encoding="utf-8") as handle:
-            for line in handle:
-                try:
-                    event = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if type_ is None or event.get("type") == type_:
-                    yield event
+            for number, text in enumerate(handle, 1):
+                if text.strip():
+                    yield number, text
 
     # state ----------------------------------------------------------------------------------------
 
@@ -93,11 +122,19 @@ class Ledger:
         return path
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    return str(value)
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _why_skipped(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    if error["type"] == "json_invalid":
+        return "not JSON"
+    if error["type"] == "union_tag_invalid":
+        return f"unknown event type {error['ctx']['tag']!r} (written by a later gitorch?)"
+    kind, *where = (str(p) for p in error["loc"])
+    return f"not a valid {kind} event ({'.'.join(where)}: {error['msg']})"

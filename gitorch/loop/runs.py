@@ -11,15 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitorch.errors import UsageError
+from gitorch.loop import events
 from gitorch.loop.ledger import Ledger, now_iso
-from gitorch.loop.session import (
-    RunLock,
-    SessionState,
-    list_sessions,
-    load_session,
-    running_session,
-    sessions_dir,
-)
+from gitorch.loop.lock import RunLock, running_session
+from gitorch.loop.session import SessionState, list_sessions, load_session, sessions_dir
 from gitorch.vcs.git import (
     REF_NAMESPACE,
     Git,
@@ -53,8 +48,8 @@ def _refuse_if_dirty(wt: Worktree | None, what: str) -> None:
         )
 
 
-def _move_branch(root: Path, state: SessionState, ledger: Ledger, target: str, event: str, **data) -> str:
-    """Save the tip in the attic, move the branch (and worktree) to ``target``; returns the attic ref."""
+def _move_branch(root: Path, state: SessionState, target: str, event: str) -> tuple[str, str]:
+    """Save the tip in the attic, move the branch (and worktree) to ``target``; returns (tip, attic ref)."""
     git = Git(root)
     tip = git.rev(f"refs/heads/{state.branch}")
     if tip is None:
@@ -68,9 +63,7 @@ def _move_branch(root: Path, state: SessionState, ledger: Ledger, target: str, e
         wt.restore(target)
     state.green_commit = target
     state.updated_at = now_iso()
-    ledger.append(event, previous_tip=tip, target=target, attic=attic, **data)
-    ledger.save(state)
-    return attic
+    return tip, attic
 
 
 def rollback(root: Path, iteration: int, session_id: str | None = None) -> tuple[SessionState, str, str]:
@@ -89,7 +82,8 @@ def rollback(root: Path, iteration: int, session_id: str | None = None) -> tuple
             f"session {state.id} has no iteration {iteration} (known: {', '.join(map(str, known)) or 'none'})"
         )
     _refuse_if_dirty(_worktree(root, state), "the rollback")
-    attic = _move_branch(root, state, ledger, target, "rollback", iteration=iteration)
+    tip, attic = _move_branch(root, state, target, "rollback")
+    ledger.append(events.Rollback(previous_tip=tip, target=target, attic=attic, iteration=iteration))
     state.rollbacks.append(attic)
     ledger.save(state)
     return state, target, attic
@@ -106,7 +100,8 @@ def undo_rollback(root: Path, session_id: str | None = None) -> tuple[SessionSta
     if target is None:
         raise UsageError(f"{attic} is gone; cannot undo")
     _refuse_if_dirty(_worktree(root, state), "undoing the rollback")
-    _move_branch(root, state, ledger, target, "rollback_undo", undoes=attic)
+    tip, saved = _move_branch(root, state, target, "rollback_undo")
+    ledger.append(events.RollbackUndo(previous_tip=tip, target=target, attic=saved, undoes=attic))
     state.rollbacks.pop()
     ledger.save(state)
     return state, target
@@ -184,6 +179,6 @@ def clean(root: Path, *, force: bool = False) -> CleanResult:
                     f"{state.branch} ({ahead} commit(s) not merged; --force deletes it)"
                 )
         state.cleaned = True
-        ledger.append("clean", force=force)
+        ledger.append(events.Clean(force=force))
         ledger.save(state)
     return result

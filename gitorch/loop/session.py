@@ -1,4 +1,4 @@
-"""A run's identity and state (``session.json``), where it lives, and the one-run-per-repository lock."""
+"""A run's identity and state (``session.json``), and where it lives."""
 
 from __future__ import annotations
 
@@ -170,122 +170,10 @@ def list_sessions(root: Path) -> list[SessionState]:
     return sorted(found, key=lambda s: s.started_at)
 
 
-# --------------------------------------------------------------------------------------------------
-# The lock: one run per repository.
+class StopRun(Exception):
+    """Raised anywhere in the loop to end the run: why (a :data:`StopReason`) and a sentence for the user."""
 
-
-def process_start(pid: int) -> str | None:
-    """The start time of process ``pid`` in clock ticks since boot (Linux), to tell a reused pid apart."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
-class LockInfo(BaseModel):
-    session: str
-    pid: int
-    host: str
-    started_at: str
-    process_start: str | None = None
-
-    def alive(self) -> bool | None:
-        """True/False for a process on this host; None when it runs on another host (cannot tell)."""
-        if self.host != socket.gethostname():
-            return None
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        # a pid reused by another process: the run that held the lock is gone
-        return self.process_start is None or process_start(self.pid) in (None, self.process_start)
-
-    def describe(self) -> str:
-        return f"session {self.session}, pid {self.pid} on {self.host}, started {self.started_at}"
-
-
-class RunLock:
-    """``<git-common-dir>/gitorch/lock``: created exclusively; holds pid, host and start time."""
-
-    def __init__(self, root: Path) -> None:
-        self.path = gitorch_dir(root) / "lock"
-
-    def read(self) -> LockInfo | None:
-        try:
-            return LockInfo.model_validate_json(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except ValueError:
-            return LockInfo(session="?", pid=-1, host="?", started_at="?")
-
-    def acquire(self, session_id: str, *, take_over_stale_of: str | None = None) -> str | None:
-        """Take the lock for ``session_id``.
-
-        A live holder → UsageError. A stale lock (its process is gone) is never taken silently:
-        only ``resume`` of that same session takes it over (``take_over_stale_of``), and the message
-        it returns says so. Returns that message, or None.
-        """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        info = LockInfo(
-            session=session_id,
-            pid=os.getpid(),
-            host=socket.gethostname(),
-            started_at=now_iso(),
-            process_start=process_start(os.getpid()),
-        )
-        note = None
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                held = self.read()
-                if held is None:
-                    continue
-                state = held.alive()
-                if state is not False:
-                    raise UsageError(  # noqa: B904 (the FileExistsError is the expected path, not a cause)
-                        f"another gitorch run holds the lock ({held.describe()})"
-                        + (
-                            "; it runs on another host, so gitorch cannot tell whether it is alive"
-                            if state is None
-                            else ""
-                        )
-                        + f"; wait for it, or stop it (lock file: {self.path})"
-                    )
-                if take_over_stale_of is not None and held.session == take_over_stale_of:
-                    note = f"took over the stale lock of {held.describe()} (that process is gone)"
-                    self.path.unlink(missing_ok=True)
-                    continue
-                raise UsageError(  # noqa: B904
-                    f"a stale lock is left by a run that died ({held.describe()}; no such process any more). "
-                    f"`gitorch resume {held.session}` continues that run; `gitorch clean` closes it and "
-                    f"removes the lock"
-                )
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(info.model_dump_json())
-            return note
-        raise UsageError(f"could not take the lock {self.path}")
-
-    def release(self, session_id: str) -> None:
-        held = self.read()
-        if held is not None and held.session == session_id and held.pid == os.getpid():
-            self.path.unlink(missing_ok=True)
-
-    def clear_stale(self) -> LockInfo | None:
-        """Remove the lock if its process is gone (``gitorch clean``); returns what it held."""
-        held = self.read()
-        if held is not None and held.alive() is False:
-            self.path.unlink(missing_ok=True)
-            return held
-        return None
-
-
-def running_session(root: Path) -> str | None:
-    """The id of the session whose live process holds the lock, if any."""
-    held = RunLock(root).read()
-    if held is not None and held.alive() is not False:
-        return held.session
-    return None
+    def __init__(self, reason: StopReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from gitorch.models import FixResult
 
 if TYPE_CHECKING:
-    from gitorch.models import AuditRequest, AuditResult, FixRequest
+    from gitorch.models import AuditRequest, AuditResult, Finding, FixRequest
     from gitorch.plugin.parser import Parser
 
 
@@ -133,3 +133,9 @@ class Agent:
 
     def fix(self, request: FixRequest) -> FixResult:
         return FixResult(status="cannot_fix", summary=f"agent {self.name!r} does not fix findings")
+
+    def deterministic_fixes(self, request: AuditRequest) -> list[Finding]:
+        """Safe, offline changes the agent can make beyond the audit's findings, as findings to pass to
+        :meth:`fix`. The fix loop asks for them in every iteration (they cost nothing); none by default.
+        An agent offers them by overriding this method."""
+        return []

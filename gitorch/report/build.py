@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from gitorch.loop import events as ev
 from gitorch.loop.ledger import Ledger
 from gitorch.loop.session import SessionState
 
@@ -23,15 +24,6 @@ STOP_TEXT = {
     "interrupted": "INTERRUPTED (resumable)",
     None: "RUNNING",
 }
-
-
-class IterationSummary(BaseModel):
-    iteration: int
-    phase: str
-    scores_before: dict[str, float | None]
-    scores_after: dict[str, float | None]
-    commits: int
-    improved: bool
 
 
 class Report(BaseModel):
@@ -75,7 +67,7 @@ class Report(BaseModel):
     tests: str | None
     tests_passing: bool | None
     patches: list[str]
-    iterations: list[IterationSummary]
+    iterations: list[ev.IterationSummary]
 
 
 def _seconds(start: str, end: str | None) -> float:
@@ -89,39 +81,34 @@ def _lowest(scores: dict[str, float | None]) -> float | None:
     return min(values) if values else None
 
 
-def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
+def _changed(root: Path, state: SessionState, commits: list[ev.Commit]) -> tuple[str | None, int, int, int]:
+    """(branch tip, files modified, lines added, lines removed) from the branch, or from the commits'
+    events when the branch was deleted (gitorch clean --force)."""
     from gitorch.vcs.git import Git, numstat
 
-    events = list(ledger.events())
-    commits = [e for e in events if e["type"] == "commit"]
-    git = Git(root)
-    tip = git.rev(f"refs/heads/{state.branch}")
+    tip = Git(root).rev(f"refs/heads/{state.branch}")
     if tip is not None:
-        files, added, removed = numstat(root, state.base_commit, tip)
-    else:  # the branch was deleted (gitorch clean --force): sum the commits
-        files = len({p for e in commits for p in e.get("paths", [])})
-        added = sum(e.get("added", 0) for e in commits)
-        removed = sum(e.get("removed", 0) for e in commits)
+        return tip, *numstat(root, state.base_commit, tip)
+    paths = {p for e in commits for p in e.paths}
+    return None, len(paths), sum(e.added for e in commits), sum(e.removed for e in commits)
+
+
+def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
+    events = list(ledger.events())
+    commits = [e for e in events if isinstance(e, ev.Commit)]
+    tip, files, added, removed = _changed(root, state, commits)
     fixed = dict.fromkeys(SEVERITIES, 0)
     for e in commits:
-        sev = e.get("finding", {}).get("severity")
-        if sev in fixed:
-            fixed[sev] += 1
-    test_events = [e for e in events if e["type"] == "tests"]
-    last_pass = next((e for e in reversed(test_events) if e.get("passed")), None)
+        fixed[e.finding.severity.value] += 1
+    test_events = [e for e in events if isinstance(e, ev.BaselineTests | ev.AttemptTests)]
+    last_pass = next((e for e in reversed(test_events) if e.passed), None)
+    last_tests = last_pass or (test_events[-1] if test_events else None)
     iterations = [
-        IterationSummary(
-            iteration=e["iteration"],
-            phase=e["phase"],
-            scores_before=e["scores_before"],
-            scores_after=e["scores_after"],
-            commits=e["commits"],
-            improved=e["improved"],
-        )
+        ev.IterationSummary.model_validate(e, from_attributes=True)
         for e in events
-        if e["type"] == "iteration_end"
+        if isinstance(e, ev.IterationEnd)
     ]
-    rollbacks = [e for e in events if e["type"] == "rollback_attempt"]
+    rollbacks = [e for e in events if isinstance(e, ev.RollbackAttempt)]
     return Report(
         session=state.id,
         status=state.status,
@@ -153,26 +140,26 @@ def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
         lines_removed=removed,
         commits=len(commits),
         attempts=state.attempts,
-        rejected=sum(1 for e in rollbacks if e.get("reason") == "rejected"),
-        declined=sum(1 for e in rollbacks if e.get("reason") == "declined"),
+        rejected=sum(1 for e in rollbacks if e.reason == "rejected"),
+        declined=sum(1 for e in rollbacks if e.reason == "declined"),
         confirmations=[
-            {k: e.get(k) for k in ("iteration", "question", "answer", "how")}
+            e.model_dump(include={"iteration", "question", "answer", "how"})
             for e in events
-            if e["type"] == "confirmation"
+            if isinstance(e, ev.Confirmation)
         ],
-        key_actions=[f"{e['sha'][:10]} {e['subject']}" for e in commits],
-        tests=(last_pass or (test_events[-1] if test_events else {})).get("brief"),
+        key_actions=[f"{e.sha[:10]} {e.subject}" for e in commits],
+        tests=last_tests.brief if last_tests else None,
         tests_passing=_tests_passing(test_events),
-        patches=[e["patch"] for e in rollbacks if e.get("patch")],
+        patches=[e.patch for e in rollbacks if e.patch],
         iterations=iterations,
     )
 
 
-def _tests_passing(test_events: list[dict]) -> bool | None:
+def _tests_passing(test_events: list[ev.BaselineTests | ev.AttemptTests]) -> bool | None:
     """Whether the branch tip passes the tests: the last baseline run passed (every later commit was
     only made after its own run passed)."""
-    baselines = [e for e in test_events if e.get("kind") == "baseline"]
-    return bool(baselines[-1].get("passed")) if baselines else None
+    baselines = [e for e in test_events if isinstance(e, ev.BaselineTests)]
+    return baselines[-1].passed if baselines else None
 
 
 def _fmt_score(score: float | None) -> str:
@@ -185,9 +172,16 @@ def _duration(seconds: float) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    r = report
-    pct = lambda used, cap: f" ({used / cap:.0%})" if cap else ""  # noqa: E731
-    lines = [
+    sections = (_head, _scores, _findings, _changes, _history, _tests)
+    return "\n".join(line for section in sections for line in section(report))
+
+
+def _pct(used: float, cap: float) -> str:
+    return f" ({used / cap:.0%})" if cap else ""
+
+
+def _head(r: Report) -> list[str]:
+    return [
         f"# gitorch report — {r.module or r.session}",
         "",
         f"**Status:** {STOP_TEXT.get(r.stop_reason, r.status)}"
@@ -197,6 +191,11 @@ def render_markdown(report: Report) -> str:
         + (f" · tip `{r.tip_commit[:10]}`" if r.tip_commit else ""),
         f"- Dimensions: {', '.join(r.dimensions)} (path `{r.path}`)",
         "",
+    ]
+
+
+def _scores(r: Report) -> list[str]:
+    lines = [
         "## Scores",
         "",
         f"- Initial: {_fmt_score(r.initial_score)}",
@@ -208,24 +207,27 @@ def render_markdown(report: Report) -> str:
         lines.append(
             f"- {dim}: {_fmt_score(r.initial_scores.get(dim))} → {_fmt_score(r.final_scores.get(dim))}"
         )
-    lines += [
+    return lines + [
         "",
-        f"- Iterations: {r.iterations_used}/{r.iterations_cap}{pct(r.iterations_used, r.iterations_cap)}",
-        f"- Cost: ${r.cost_usd:.3f}/${r.budget_usd:.2f}{pct(r.cost_usd, r.budget_usd)}",
+        f"- Iterations: {r.iterations_used}/{r.iterations_cap}{_pct(r.iterations_used, r.iterations_cap)}",
+        f"- Cost: ${r.cost_usd:.3f}/${r.budget_usd:.2f}{_pct(r.cost_usd, r.budget_usd)}",
         f"- Duration: {_duration(r.duration_s)}",
         "",
-        "## Findings",
-        "",
-        "| severity | start | end | fix commits |",
-        "| --- | --- | --- | --- |",
     ]
+
+
+def _findings(r: Report) -> list[str]:
+    lines = ["## Findings", "", "| severity | start | end | fix commits |", "| --- | --- | --- | --- |"]
     for sev in SEVERITIES:
         start, end = r.findings_initial.get(sev, 0), r.findings_final.get(sev, 0)
         if start or end or r.fixed_by_severity.get(sev):
             mark = " ✅" if end == 0 and start else ""
             lines.append(f"| {sev} | {start} | {end}{mark} | {r.fixed_by_severity.get(sev, 0)} |")
-    lines += [
-        "",
+    return lines + [""]
+
+
+def _changes(r: Report) -> list[str]:
+    lines = [
         "## Changes",
         "",
         f"- Files modified: {r.files_modified}",
@@ -238,7 +240,12 @@ def render_markdown(report: Report) -> str:
         "## Key actions",
         "",
     ]
-    lines += [f"{i}. {a}" for i, a in enumerate(r.key_actions, 1)] or ["(no commit)"]
+    return lines + ([f"{i}. {a}" for i, a in enumerate(r.key_actions, 1)] or ["(no commit)"])
+
+
+def _history(r: Report) -> list[str]:
+    """Confirmations, time per phase, iterations."""
+    lines = []
     if r.confirmations:
         lines += ["", "## Confirmations", ""]
         lines += [
@@ -259,7 +266,11 @@ def render_markdown(report: Report) -> str:
             before = ", ".join(f"{d} {_fmt_score(s)}" for d, s in it.scores_before.items())
             after = ", ".join(f"{d} {_fmt_score(s)}" for d, s in it.scores_after.items())
             lines.append(f"| {it.iteration} | {it.phase} | {before} → {after} | {it.commits} |")
-    lines += ["", "## Tests", ""]
+    return lines
+
+
+def _tests(r: Report) -> list[str]:
+    lines = ["", "## Tests", ""]
     if r.tests == "0 collected":
         lines.append("⚠️ the test command found no tests: nothing tested these fixes")
     elif r.tests:
@@ -268,13 +279,12 @@ def render_markdown(report: Report) -> str:
         lines.append("(no test run)")
     if r.patches:
         lines += ["", f"Patches of {len(r.patches)} attempt(s) not committed are kept in the session folder."]
-    lines += [
+    return lines + [
         "",
         f"Review: `git log --stat {r.base_commit[:10]}..{r.branch}` · merge when satisfied; "
         "gitorch never merges.",
         "",
     ]
-    return "\n".join(lines)
 
 
 def render(report: Report, fmt: str) -> str:

@@ -140,3 +140,27 @@ def passes_tests_at(root: Path, commit: str, tmp_path: Path) -> bool:
         return subprocess.run(TEST_CMD.split(), cwd=where, capture_output=True).returncode == 0
     finally:
         git(root, "worktree", "remove", "--force", str(where))
+
+
+def killed_after_the_commit(root: Path, state) -> Path:
+    """Leave a finished session as if SIGKILL struck after ``update-ref`` moved the branch to its last
+    commit but before the ledger recorded it, in the middle of a ``git add`` (its ``index.lock`` left
+    behind), with the lock of the dead process. Returns the worktree's admin directory."""
+    import json
+    import socket
+
+    from gitorch.loop.lock import RunLock
+    from gitorch.loop.session import ledger_for
+
+    session_file = ledger_for(root, state.id).session_file
+    raw = json.loads(session_file.read_text())
+    raw.update(green_commit=state.base_commit, status="running", stop_reason=None, commits=0)
+    session_file.write_text(json.dumps(raw))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    RunLock(root).path.write_text(
+        json.dumps({"session": state.id, "pid": dead.pid, "host": socket.gethostname(), "started_at": "x"})
+    )
+    admin = root / ".git" / "worktrees" / state.id
+    (admin / "index.lock").write_text("")
+    return admin

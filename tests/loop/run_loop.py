@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import loopfakes  # noqa: E402
 import loophelpers as conftest  # noqa: E402
 
-from gitorch.loop.runner import LoopUI, resume_run, start_run  # noqa: E402
+from gitorch.loop import LoopUI, resume_run, start_run  # noqa: E402
 from gitorch.plugin.manager import get_plugins  # noqa: E402
 
 root = Path(sys.argv[1])

@@ -9,7 +9,8 @@ import loopfakes
 import pytest
 from loophelpers import git, loop_config, options
 
-from gitorch.loop.runner import LoopUI, start_run
+from gitorch.loop import LoopUI, start_run
+from gitorch.loop import events as ev
 from gitorch.loop.session import load_session
 from gitorch.vcs.guard import changes_since, snapshot
 
@@ -43,8 +44,8 @@ def test_an_unconfined_agent_that_writes_the_users_checkout_stops_the_run(
     assert "your checkout changed while fixer ran (notes.txt)" in state.stop_detail
     assert state.commits == 0 and git(root, "rev-parse", state.branch).strip() == state.base_commit
     _, ledger = load_session(root, state.id)
-    (event,) = ledger.events("checkout_changed")
-    backup = Path(event["backup"])
+    (event,) = ledger.events(ev.CheckoutChanged)
+    backup = Path(event.backup)
     assert (backup / "notes.txt").read_text() == "my uncommitted notes\n"  # the user's work, kept
     assert "# gitorch-test: P1 good" in calc.read_text()  # the user's tracked file untouched
 
@@ -55,7 +56,7 @@ def test_an_unconfined_agent_that_stays_in_its_worktree_is_not_stopped(project, 
     state = run(root, fake_plugins)
     assert state.stop_reason == "target" and state.commits == 1
     _, ledger = load_session(root, state.id)
-    assert not list(ledger.events("checkout_changed"))
+    assert not list(ledger.events(ev.CheckoutChanged))
     assert not (ledger.dir / "checkout-backups").exists() or not any(
         (ledger.dir / "checkout-backups").iterdir()
     )

@@ -10,10 +10,21 @@ import sys
 import time
 from pathlib import Path
 
-from loophelpers import branch_commits, dirty_up, fingerprint, git, loop_config, options, passes_tests_at
+from loophelpers import (
+    branch_commits,
+    dirty_up,
+    fingerprint,
+    git,
+    killed_after_the_commit,
+    loop_config,
+    options,
+    passes_tests_at,
+)
 
-from gitorch.loop.runner import resume_run, start_run
-from gitorch.loop.session import RunLock, load_session
+from gitorch.loop import events as ev
+from gitorch.loop import resume_run, start_run
+from gitorch.loop.lock import RunLock
+from gitorch.loop.session import load_session
 from gitorch.process.testrun import run_command
 
 RUNNER = Path(__file__).parent / "run_loop.py"
@@ -66,10 +77,10 @@ def test_sigkill_mid_attempt_leaves_the_checkout_untouched_and_a_resumable_run(
     for commit in commits:
         assert passes_tests_at(root, commit, tmp_path)
     _, ledger = load_session(root, state.id)
-    (resume,) = ledger.events("resume")
-    assert "took over the stale lock" in resume["lock_note"]
-    kept = [e for e in ledger.events("rollback_attempt") if e["reason"] == "interrupted"]
-    assert kept and "# gitorch-test: P1 slow" in Path(kept[0]["patch"]).read_text()
+    (resume,) = ledger.events(ev.Resume)
+    assert "took over the stale lock" in resume.lock_note
+    kept = [e for e in ledger.events(ev.RollbackAttempt) if e.reason == "interrupted"]
+    assert kept and "# gitorch-test: P1 slow" in Path(kept[0].patch).read_text()
     assert RunLock(root).read() is None
     assert fingerprint(root) == before
 
@@ -140,40 +151,24 @@ def test_on_a_terminal_a_confirmation_is_a_prompt_and_the_answer_is_recorded(pro
     assert proc.wait(timeout=60) == 0
     os.close(leader)
     state, ledger = load_session(root)
-    (asked,) = ledger.events("confirmation")
-    assert asked["how"] == "prompt" and asked["answer"] is True
+    (asked,) = ledger.events(ev.Confirmation)
+    assert asked.how == "prompt" and asked.answer is True
     assert len(branch_commits(root, state)) == 1
 
 
 def test_resume_after_a_kill_between_commit_and_ledger_keeps_the_commit_and_clears_git_locks(
     project, fake_plugins
 ):
-    import json
-    import socket
-
-    from gitorch.loop.session import ledger_for
-
     root = project([("P1", "costly"), ("P1", "good")])
     config = loop_config(root)
     state = start_run(root, config, fake_plugins, options(config, budget_usd=0.3))
     (commit,) = branch_commits(root, state)
-    # as if SIGKILL struck after `update-ref` moved the branch but before the ledger recorded it, and in
-    # the middle of a `git add` (its index.lock left behind)
-    raw = json.loads(ledger_for(root, state.id).session_file.read_text())
-    raw.update(green_commit=state.base_commit, status="running", stop_reason=None, commits=0)
-    ledger_for(root, state.id).session_file.write_text(json.dumps(raw))
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    RunLock(root).path.write_text(
-        json.dumps({"session": state.id, "pid": dead.pid, "host": socket.gethostname(), "started_at": "x"})
-    )
-    admin = root / ".git" / "worktrees" / state.id
-    (admin / "index.lock").write_text("")
+    admin = killed_after_the_commit(root, state)
     resumed = resume_run(root, config, fake_plugins, budget_usd=5.0)
     assert resumed.stop_reason == "target", resumed.stop_detail
     commits = branch_commits(root, resumed)
     assert commits[0] == commit and len(commits) == 2
     _, ledger = load_session(root, state.id)
-    assert [e["green"] for e in ledger.events("reconciled")] == [commit]
-    assert list(ledger.events("stale_git_locks_removed"))
+    assert [e.green for e in ledger.events(ev.Reconciled)] == [commit]
+    assert list(ledger.events(ev.StaleGitLocksRemoved))
     assert not (admin / "index.lock").exists()

@@ -8,7 +8,8 @@ import pytest
 from loophelpers import branch_commits, fingerprint, git
 
 from gitorch.config import load_config
-from gitorch.loop.runner import start_run
+from gitorch.loop import events as ev
+from gitorch.loop import start_run
 from gitorch.loop.session import FixOptions, load_session
 
 
@@ -36,7 +37,7 @@ def test_the_local_agent_fixes_the_sample_one_green_commit_at_a_time(tmp_path):
     assert commits
     _, ledger = load_session(root, state.id)
     # every commit was tested before the branch moved to it, and carries the local agent's name
-    tested = [e for e in ledger.events("tests") if e.get("kind") == "attempt" and e["passed"]]
+    tested = [e for e in ledger.events(ev.AttemptTests) if e.passed]
     assert len(tested) >= len(commits)
     for commit in commits:
         assert "Gitorch-Agent: local" in git(root, "log", "-1", "--format=%B", commit)

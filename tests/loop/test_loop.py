@@ -19,8 +19,10 @@ from loophelpers import (
 )
 
 from gitorch.errors import UsageError
-from gitorch.loop.runner import LoopUI, resume_run, start_run
-from gitorch.loop.session import EXIT_CODES, RunLock, load_session
+from gitorch.loop import LoopUI, resume_run, start_run
+from gitorch.loop import events as ev
+from gitorch.loop.lock import RunLock
+from gitorch.loop.session import EXIT_CODES, load_session
 
 
 def run(root, plugins, ui=None, config_overrides=None, **kw):
@@ -28,7 +30,7 @@ def run(root, plugins, ui=None, config_overrides=None, **kw):
     return start_run(root, config, plugins, options(config, **kw), ui or LoopUI())
 
 
-def events(root, state, kind=None):
+def events(root, state, kind=ev.Event):
     _, ledger = load_session(root, state.id)
     return list(ledger.events(kind))
 
@@ -63,7 +65,7 @@ def test_good_fixes_become_commits_and_the_checkout_stays_byte_for_byte(project,
     assert git(root, "rev-parse", "HEAD").strip() == state.base_commit
     # the run branch holds only the fixes: nothing the tests or analyzers left behind
     assert git(root, "diff", "--name-only", state.base_commit, commits[-1]).split() == ["app/calc.py"]
-    phases = {e["name"] for e in events(root, state, "phase")}
+    phases = {e.name for e in events(root, state, ev.Phase)}
     assert {"discovery", "audit", "test", "close_gaps", "enhance", "re_audit"} <= phases
 
 
@@ -77,10 +79,10 @@ def test_a_fix_that_breaks_a_test_is_rolled_back_retried_with_the_failure_and_ke
     assert fingerprint(root) == before
     assert loopfakes.Fixer.calls == [("break", 1), ("break", 2)]  # retries = 1
     assert branch_commits(root, state) == []
-    rollbacks = events(root, state, "rollback_attempt")
-    assert [e["reason"] for e in rollbacks] == ["tests failed", "tests failed"]
+    rollbacks = events(root, state, ev.RollbackAttempt)
+    assert [e.reason for e in rollbacks] == ["tests failed", "tests failed"]
     for e in rollbacks:
-        patch = Path(e["patch"]).read_text()
+        patch = Path(e.patch).read_text()
         assert "-    return a + b" in patch and "+    return a - b" in patch
     assert state.stop_reason == "stalled" and state.exit_code == EXIT_CODES["stalled"]
     wt = state.worktree
@@ -93,16 +95,16 @@ def test_a_retry_receives_the_failure_output_and_can_succeed(project, fake_plugi
     assert loopfakes.Fixer.calls == [("flaky", 1), ("flaky", 2)]
     assert len(branch_commits(root, state)) == 1
     assert state.stop_reason == "target"
-    failed = [e for e in events(root, state, "tests") if e.get("kind") == "attempt" and not e["passed"]]
-    assert failed and "assert 2 == 3" in failed[0]["output"]
+    failed = [e for e in events(root, state, ev.AttemptTests) if not e.passed]
+    assert failed and "assert 2 == 3" in failed[0].output
 
 
 def test_p0_beyond_every_agent_moves_on_to_p2(project, fake_plugins):
     root = project([("P0", "cannot"), ("P2", "good2")])
     state = run(root, fake_plugins)
-    starts = events(root, state, "iteration_start")
-    assert starts[0]["phase"] == "close_gaps" and starts[0]["candidates"] == 1
-    assert starts[1]["phase"] == "enhance" and "beyond every available agent" in starts[1]["why"]
+    starts = events(root, state, ev.IterationStart)
+    assert starts[0].phase == "close_gaps" and starts[0].candidates == 1
+    assert starts[1].phase == "enhance" and "beyond every available agent" in starts[1].why
     assert len(branch_commits(root, state)) == 1
     assert state.stop_reason == "stalled"
     assert state.counts["P0"] == 1 and state.counts["P2"] == 0
@@ -113,7 +115,7 @@ def test_three_iterations_without_improvement_stall_after_changing_strategy(proj
     state = run(root, fake_plugins)
     assert state.stop_reason == "stalled" and state.exit_code == 7
     assert state.iterations_done == 3
-    assert [e["strategy"] for e in events(root, state, "strategy_change")] == [1, 2, 3]
+    assert [e.strategy for e in events(root, state, ev.StrategyChange)] == [1, 2, 3]
     assert "without improvement" in state.stop_detail
 
 
@@ -152,17 +154,17 @@ def test_confirmation_without_terminal_declines_and_needs_a_human(project, fake_
     state = run(root, fake_plugins)
     assert fingerprint(root) == before
     assert state.stop_reason == "needs_human" and state.exit_code == EXIT_CODES["needs_human"]
-    (asked,) = events(root, state, "confirmation")
-    assert asked["answer"] is False and "no terminal" in asked["how"]
-    assert asked["reasons"][0]["gate"] == "deleted-lines"
+    (asked,) = events(root, state, ev.Confirmation)
+    assert asked.answer is False and "no terminal" in asked.how
+    assert asked.reasons[0].gate == "deleted-lines"
     assert branch_commits(root, state) == []
 
 
 def test_yes_approves_a_confirmation(project, fake_plugins):
     root = project([("P1", "bigdelete")])
     state = run(root, fake_plugins, yes=True)
-    (asked,) = events(root, state, "confirmation")
-    assert asked["answer"] is True and asked["how"] == "--yes"
+    (asked,) = events(root, state, ev.Confirmation)
+    assert asked.answer is True and asked.how == "--yes"
     assert state.stop_reason == "target" and len(branch_commits(root, state)) == 1
 
 
@@ -171,8 +173,8 @@ def test_an_interactive_answer_is_recorded(project, fake_plugins):
     questions = []
     state = run(root, fake_plugins, ui=LoopUI(ask=lambda q: questions.append(q) or False))
     assert "files: 7 files touched" in questions[0]
-    (asked,) = events(root, state, "confirmation")
-    assert asked["how"] == "prompt" and asked["answer"] is False
+    (asked,) = events(root, state, ev.Confirmation)
+    assert asked.how == "prompt" and asked.answer is False
 
 
 @pytest.mark.parametrize(
@@ -198,13 +200,13 @@ def test_each_gate_fires_on_a_diff_built_to_trigger_it(project, fake_plugins, ru
     root = project([("P1", rule)])
     before = fingerprint(root)
     state = run(root, fake_plugins, max_iterations=1)
-    gates = [e for e in events(root, state, "gate") if e["decision"] != "pass"]
+    gates = [e for e in events(root, state, ev.Gate) if e.decision != "pass"]
     assert gates, f"no gate fired for {rule}"
-    assert gates[0]["decision"] == decision
-    assert gate in {h["gate"] for h in gates[0]["hits"]}
+    assert gates[0].decision == decision
+    assert gate in {h.gate for h in gates[0].hits}
     assert branch_commits(root, state) == []
-    (rolled,) = events(root, state, "rollback_attempt")
-    assert rolled["reason"] == ("rejected" if decision == "reject" else "declined")
+    (rolled,) = events(root, state, ev.RollbackAttempt)
+    assert rolled.reason == ("rejected" if decision == "reject" else "declined")
     assert git(state.worktree, "status", "--porcelain", "--ignored") == ""
     if rule == "hook":  # the hook the agent planted is the attempt's doing, but not gitorch's to undo
         (root / ".git" / "hooks" / "post-commit").unlink()
@@ -236,15 +238,15 @@ def test_include_dirty_snapshots_uncommitted_work_as_the_first_commit_without_to
 def test_feature_is_developed_only_with_a_confirmation(project, fake_plugins):
     root = project([("P2", "good2")])
     state = run(root, fake_plugins, feature="answer 42")
-    (asked,) = events(root, state, "confirmation")
-    assert asked["answer"] is False
+    (asked,) = events(root, state, ev.Confirmation)
+    assert asked.answer is False
     assert not git(
         root, "ls-tree", "-r", "--name-only", f"refs/heads/{state.branch}", "app/feature.py"
     ).strip()
     root2 = project([("P2", "good2")], name="repo2")
     state2 = run(root2, fake_plugins, feature="answer 42", yes=True)
     assert git(root2, "ls-tree", "-r", "--name-only", f"refs/heads/{state2.branch}", "app/feature.py").strip()
-    assert any(e["name"] == "develop" for e in events(root2, state2, "phase"))
+    assert any(e.name == "develop" for e in events(root2, state2, ev.Phase))
 
 
 def test_failing_base_tests_need_a_human_before_anything_changes(project, fake_plugins):
@@ -310,8 +312,8 @@ def test_a_crashed_agent_call_is_retried_from_the_green_tree(project, fake_plugi
     root = project([("P1", "crashonce")])
     state = run(root, fake_plugins)
     assert loopfakes.Fixer.calls == [("crashonce", 1), ("crashonce", 1)]
-    (tried,) = events(root, state, "agent_try")
-    assert "crashed" in tried["error"]
+    (tried,) = events(root, state, ev.AgentTry)
+    assert "crashed" in tried.error
     (commit,) = branch_commits(root, state)
     assert "app/half.py" not in git(root, "show", "--name-only", "--format=", commit)
     assert state.stop_reason == "target"
@@ -321,7 +323,7 @@ def test_a_lock_whose_pid_was_reused_by_another_process_is_stale(project):
     import os
     import socket
 
-    from gitorch.loop.session import LockInfo, process_start
+    from gitorch.loop.lock import LockInfo, process_start
 
     me = LockInfo(
         session="s",
@@ -359,8 +361,8 @@ def test_path_limits_the_run_to_a_subdirectory(project, fake_plugins):
     root = project([("P1", "good")])
     state = run(root, fake_plugins, path="app/")
     assert state.options.path == "app"
-    (audit, *_) = events(root, state, "audit")
-    assert all(f["location"].startswith("app/") for f in audit["findings"])
+    (audit, *_) = events(root, state, ev.Audit)
+    assert all(f.location.startswith("app/") for f in audit.findings)
     assert state.discovery["module_path"] == "app" and state.stop_reason == "target"
 
 

@@ -1,0 +1,459 @@
+"""One fix attempt: agent call → staged diff → unidiff analysis → gates → tests → commit, or roll back.
+
+:class:`FixAttempt` works on the :class:`Workspace` it is given, borrows the run's services through an
+:class:`AttemptContext` and returns an :class:`Outcome`; it never changes the run's state. The caller
+(the loop, a benchmark) moves its idea of the green commit forward when the outcome is a commit::
+
+    outcome = FixAttempt(context, workspace, finding, agent_name, "close_gaps").run()
+    if outcome.commit:
+        workspace = replace(workspace, green=outcome.commit)
+
+What it does write: the attempt's events and rejected patches to the ledger, the commit to the branch
+(moved from ``workspace.green`` only), the time spent to the phase clock, the money to the budget.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from gitorch.agents.routing import Try, call_with_fallback
+from gitorch.config import Config
+from gitorch.errors import GitorchError
+from gitorch.loop import events
+from gitorch.loop.gates import GateHit, compare_sentinels, evaluate, fewer_tests, git_sentinels, is_test_file
+from gitorch.loop.human import Confirmer
+from gitorch.loop.ledger import Ledger
+from gitorch.loop.phases import PhaseClock
+from gitorch.loop.pool import AgentPool
+from gitorch.loop.recovery import bring_back_head
+from gitorch.loop.session import StopRun
+from gitorch.models import Finding, FixRequest, FixResult
+from gitorch.process.testrun import TestOutcome, collect_count, run_tests
+from gitorch.services.budget import Budget, BudgetExceeded
+from gitorch.vcs.diff import DiffStats, analyze
+from gitorch.vcs.git import Worktree, format_trailers
+
+AGENT_CALL_ATTEMPTS = 2  # tries of one agent call that raised AgentError (crash, timeout, bad output)
+
+OutcomeKind = Literal[
+    "committed", "rejected", "declined", "failed_tests", "unchanged", "cannot_fix", "failed"
+]
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where an attempt works: a checkout of ``branch`` at ``green`` (the last commit whose tests passed),
+    whose git directory is ``git_dir`` (watched for changes while the agent runs)."""
+
+    tree: Worktree
+    branch: str
+    green: str
+    git_dir: Path
+
+
+@dataclass
+class AttemptContext:
+    """What an attempt borrows from its run."""
+
+    session: str
+    iteration: int
+    config: Config
+    test_command: str
+    agents: AgentPool
+    budget: Budget
+    ledger: Ledger
+    confirm: Confirmer
+    clock: PhaseClock
+    path: str = "."  # the part of the repository the run works on (--path)
+    identity: dict[str, str] = field(default_factory=dict)
+    checkout: Path | None = None  # the user's checkout: watched while an agent gitorch cannot confine runs
+    tests_collected: int | None = None  # the tests the green commit has (pytest), for the fewer-tests gate
+    progress: Callable[[str], None] = lambda message: None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an attempt ended. ``commit`` is the new green commit; ``failure`` the test output for a retry;
+    ``tests`` the test run's summary and ``tests_collected`` the new count of tests, when they changed."""
+
+    kind: OutcomeKind
+    reason: str = ""
+    commit: str | None = None
+    failure: str | None = None
+    tests: str | None = None
+    tests_collected: int | None = None
+    cost_usd: float = 0.0
+
+
+class FixAttempt:
+    """One attempt at ``finding`` with agent ``agent`` (``number`` > 1 is a retry given ``failure``)."""
+
+    def __init__(
+        self,
+        context: AttemptContext,
+        workspace: Workspace,
+        finding: Finding,
+        agent: str,
+        phase: str,
+        *,
+        number: int = 1,
+        failure: str | None = None,
+        feature: str | None = None,
+    ) -> None:
+        self.ctx = context
+        self.ws = workspace
+        self.tree = workspace.tree
+        self.finding = finding
+        self.agent = agent
+        self.phase = phase
+        self.number = number
+        self.failure = failure
+        self.feature = feature  # --feature development: the diff always needs a confirmation
+        self.label = f"iter{context.iteration}-{finding.fingerprint[:10]}-{agent}-{number}"
+        self.waited = {"agent": 0.0, "tests": 0.0, "human": 0.0}
+        self.cost = 0.0
+
+    def run(self) -> Outcome:
+        """The attempt, timed: the waits on the agent, the tests and a human apart from gitorch's own work."""
+        started = time.monotonic()
+        outcome = Outcome("failed")
+        try:
+            outcome = self._attempt()
+            return outcome
+        finally:
+            self._account(time.monotonic() - started, outcome.kind)
+
+    def _attempt(self) -> Outcome:
+        self._check_workspace()
+        f = self.finding
+        self.ctx.progress(f"  {f.severity} {f.location}: {self.agent} attempt {self.number}")
+        sentinels = git_sentinels(self.ws.git_dir, self.tree.path)
+        result = self._guarded_call()
+        moved = bring_back_head(self.tree, self.ws.branch, self.ws.green, self.ctx.ledger)
+        self.tree.stage_all()
+        patch = self.tree.staged_patch(self.ws.green)
+        if not patch.strip():
+            self.tree.restore(self.ws.green)
+            kind = "cannot_fix" if result.status in ("cannot_fix", "unchanged") else "unchanged"
+            return Outcome(kind, result.summary, cost_usd=self.cost)
+        stats = analyze(patch)
+        refused = self._gates(stats, patch, sentinels, moved)
+        if refused is not None:
+            return refused
+        collected, refused = self._count_tests(stats, patch)
+        if refused is not None:
+            return refused
+        tests = self._run_tests()
+        if not tests.passed:
+            self._roll_back("-tests-failed", patch, "tests failed", tests.brief(), stats, tests_ran=True)
+            return Outcome(
+                "failed_tests", tests.brief(), failure=tests.output, tests=tests.brief(), cost_usd=self.cost
+            )
+        sha = self._commit(stats, result)
+        return Outcome(
+            "committed",
+            result.summary,
+            commit=sha,
+            tests=tests.brief(),
+            tests_collected=collected,
+            cost_usd=self.cost,
+        )
+
+    def _step(self) -> dict:
+        """What every event of this attempt says about it (:class:`gitorch.loop.events.AttemptStep`)."""
+        return {"iteration": self.ctx.iteration, "finding": self.finding.fingerprint, "agent": self.agent}
+
+    def _check_workspace(self) -> None:
+        """The branch must be at the green commit the attempt starts from: a commit would fail, and the
+        HEAD repair after the agent call would move the branch back over commits this attempt never saw."""
+        if self.tree.head_is(self.ws.branch, self.ws.green):
+            return
+        tip = self.tree.git.rev(f"refs/heads/{self.ws.branch}")
+        if tip != self.ws.green:
+            raise GitorchError(
+                f"the run branch {self.ws.branch} is at {tip}, not at the attempt's green commit "
+                f"{self.ws.green}: refusing to work on a stale workspace"
+            )
+
+    # the agent ------------------------------------------------------------------------------------
+
+    def _guarded_call(self) -> FixResult:
+        """The agent call; for an agent gitorch cannot confine, with the user's checkout watched."""
+        watch = None
+        if self.ctx.checkout is not None and not self.ctx.agents.confined(self.agent):
+            from gitorch.vcs.guard import snapshot
+
+            watch = snapshot(self.ctx.checkout, self.ctx.ledger.dir / "checkout-backups" / self.label)
+        spent_before = self.ctx.budget.spent_usd
+        t = time.monotonic()
+        result = self._call_agent()
+        self.waited["agent"] = time.monotonic() - t
+        if watch is not None:
+            self._check_checkout(watch)
+        self.cost = round(max(self.ctx.budget.spent_usd - spent_before, 0.0), 6)
+        self.ctx.ledger.append(
+            events.Attempt(
+                iteration=self.ctx.iteration,
+                phase=self.phase,
+                finding=events.FindingBrief.of(self.finding),
+                agent=self.agent,
+                attempt=self.number,
+                status=result.status,
+                summary=result.summary[:500],
+                cost_usd=self.cost,
+                call_id=result.call_id,
+            )
+        )
+        return result
+
+    def _call_agent(self) -> FixResult:
+        request = FixRequest(
+            root=self.tree.path,
+            finding=self.finding,
+            config=self.ctx.config,
+            path=self.ctx.path,
+            attempt=self.number,
+            failure=self.failure,
+            budget_left_usd=round(self.ctx.budget.left_usd, 6),
+            extra={"phase": self.phase, "session": self.ctx.session, "iteration": self.ctx.iteration},
+        )
+        spent_before = self.ctx.budget.spent_usd
+        calls = 0
+
+        def call(agent) -> FixResult:
+            nonlocal calls
+            calls += 1
+            if calls > 1:  # a retry starts from the green tree, not from the crashed call's half edit
+                self.tree.restore(self.ws.green)
+            return agent.fix(request)
+
+        try:
+            # an AgentError (a crashed or timed-out call) is retried with a longer timeout; a fix the agent
+            # reports as failed or that fails the tests is the loop's business, not a retry here
+            result = call_with_fallback(
+                [self.agent], self.ctx.agents.get, call, attempts=AGENT_CALL_ATTEMPTS, on_try=self._note_try
+            )
+        except (BudgetExceeded, KeyboardInterrupt, StopRun):
+            raise
+        except GitorchError as exc:
+            result = FixResult(status="failed", summary=str(exc))
+        except Exception as exc:  # an agent's bug is that attempt's failure, not the run's
+            result = FixResult(status="failed", summary=f"{type(exc).__name__}: {exc}")
+        if self.ctx.budget.spent_usd == spent_before and result.usage.cost_usd > 0:
+            self.ctx.budget.charge(result.usage, f"{self.agent} fix")  # the agent did not charge its call
+        return result
+
+    def _note_try(self, entry: Try) -> None:
+        if not entry.ok:
+            self.ctx.ledger.append(
+                events.AgentTry(
+                    agent=entry.agent, attempt=entry.attempt, error=entry.error, duration_s=entry.duration_s
+                )
+            )
+
+    def _check_checkout(self, before) -> None:
+        """Stop the run when the user's checkout changed while the agent ran (see gitorch.vcs.guard)."""
+        from gitorch.vcs.guard import changes_since
+
+        changed = changes_since(self.ctx.checkout, before)
+        if not changed:
+            if before.backup is not None:
+                shutil.rmtree(before.backup, ignore_errors=True)  # nothing to restore from
+            return
+        self.tree.stage_all()
+        patch = self.tree.staged_patch(self.ws.green)
+        self._roll_back("-checkout", patch, "rejected", "the user's checkout changed during the call")
+        backup = (
+            f"; copies of your uncommitted files from before the call: {before.backup}"
+            if before.backup
+            else ""
+        )
+        self.ctx.ledger.append(
+            events.CheckoutChanged(agent=self.agent, changed=changed, backup=str(before.backup or ""))
+        )
+        raise StopRun(
+            "needs_human",
+            f"your checkout changed while {self.agent} ran ({', '.join(changed[:10])}): gitorch stopped the "
+            f"run. If you did not change those files, the agent wrote outside its worktree; "
+            f"`git diff` shows it, `git checkout -- FILE` restores a file that was committed{backup}",
+        )
+
+    # the gates ------------------------------------------------------------------------------------
+
+    def _gates(
+        self, stats: DiffStats, patch: str, sentinels: dict[str, str], moved: str | None
+    ) -> Outcome | None:
+        """Reject or confirm the diff; None when it may go on to the tests."""
+        changed = compare_sentinels(sentinels, git_sentinels(self.ws.git_dir, self.tree.path))
+        if changed:  # outside the worktree: rejected, but not gitorch's to undo; the user must look
+            self.ctx.ledger.append(
+                events.GitDirChanged(iteration=self.ctx.iteration, agent=self.agent, changed=changed)
+            )
+            self.ctx.progress(
+                f"    WARNING: {self.agent} changed {', '.join(changed)} in {self.ws.git_dir}; "
+                f"the attempt is rejected, but check those changes yourself"
+            )
+        if moved:
+            changed.append(moved)
+        verdict = evaluate(stats, self.ctx.config, sentinel_changes=changed, root=self.tree.path)
+        hits = list(verdict.hits)
+        if self.feature is not None:
+            hits.append(GateHit("feature", "confirm", f"new feature: {self.feature}"))
+        confirm = [h for h in hits if h.decision == "confirm"]
+        decision = "reject" if verdict.decision == "reject" else "confirm" if confirm else "pass"
+        self._gate_event(decision, hits, stats.summary())
+        if decision == "reject":
+            detail = verdict.describe("reject")
+            self._roll_back("-rejected", patch, "rejected", detail, stats)
+            return Outcome("rejected", detail, cost_usd=self.cost)
+        if decision == "confirm" and not self._approved(stats, confirm):
+            self._roll_back("-declined", patch, "declined", "needs a human decision", stats)
+            return Outcome("declined", "needs a human decision", cost_usd=self.cost)
+        return None
+
+    def _gate_event(self, decision: str, hits: list[GateHit], diff: dict | None = None) -> None:
+        extra = {} if diff is None else {"diff": diff}
+        self.ctx.ledger.append(
+            events.Gate(
+                **self._step(),
+                decision=decision,
+                hits=[events.HitRecord.of(h) for h in hits],
+                **extra,
+            )
+        )
+
+    def _approved(self, stats: DiffStats, hits: list[GateHit]) -> bool:
+        f = self.finding
+        question = (
+            f"Accept {self.agent}'s fix of {f.severity} {f.location} "
+            f"({len(stats.files)} files, +{stats.added} -{stats.removed})?"
+        )
+        t = time.monotonic()
+        approved = self.ctx.confirm(question, hits, stats.summary(), self.ctx.iteration)
+        self.waited["human"] = time.monotonic() - t
+        return approved
+
+    # the tests ------------------------------------------------------------------------------------
+
+    def _count_tests(self, stats: DiffStats, patch: str) -> tuple[int | None, Outcome | None]:
+        """A diff touching a test file must not leave fewer tests: (the new count, or a rejection)."""
+        before = self.ctx.tests_collected
+        if before is None or not any(is_test_file(p, self.ctx.config) for p in stats.touched):
+            return None, None
+        t = time.monotonic()
+        after = collect_count(
+            self.tree.path, self.ctx.test_command, self.ctx.config.command_prefix, self._timeout()
+        )
+        self.waited["tests"] += time.monotonic() - t
+        hit = fewer_tests(before, after) if after is not None else None
+        if hit is None:
+            return after, None
+        self._gate_event("reject", [hit])
+        self._roll_back("-rejected", patch, "rejected", f"{hit.gate}: {hit.detail}")
+        return None, Outcome("rejected", f"{hit.gate}: {hit.detail}", cost_usd=self.cost)
+
+    def _run_tests(self) -> TestOutcome:
+        t = time.monotonic()
+        tests = run_tests(
+            self.tree.path, self.ctx.test_command, self.ctx.config.command_prefix, self._timeout()
+        )
+        self.waited["tests"] += time.monotonic() - t
+        self.ctx.ledger.append(
+            events.AttemptTests(
+                **self._step(),
+                passed=tests.passed,
+                brief=tests.brief(),
+                counts=tests.counts,
+                duration_s=tests.duration_s,
+                output=None if tests.passed else tests.output[-2000:],
+            )
+        )
+        return tests
+
+    def _timeout(self) -> float | None:
+        return self.ctx.config.tests.timeout_s
+
+    # the end --------------------------------------------------------------------------------------
+
+    def _roll_back(
+        self,
+        suffix: str,
+        patch: str,
+        reason: str,
+        detail: str,
+        stats: DiffStats | None = None,
+        *,
+        tests_ran=False,
+    ) -> None:
+        """Put the worktree back on the green commit; the patch is kept in the ledger."""
+        saved = self.ctx.ledger.save_patch(self.label + suffix, patch)
+        if stats is None:
+            self.tree.restore(self.ws.green)
+        else:  # only what the attempt touched goes back (and what the tests touched, if they ran)
+            in_green = sorted({p for f in stats.files if not f.is_new for p in [f.old_path or f.path]})
+            self.tree.roll_back(self.ws.green, in_green, tests_ran=tests_ran)
+        self.ctx.ledger.append(
+            events.RollbackAttempt(
+                iteration=self.ctx.iteration, reason=reason, detail=detail, patch=str(saved)
+            )
+        )
+        self.ctx.progress(f"    rolled back ({reason}: {detail}); patch kept in {saved}")
+
+    def _commit(self, stats: DiffStats, result: FixResult) -> str:
+        """Commit the staged diff on the green commit with ``Gitorch-*`` trailers; the branch moves now."""
+        f = self.finding
+        what = f.rule_id or f.description.split("\n")[0][:50]
+        subject = f"gitorch: fix {f.severity} {what} in {f.location}"[:100]
+        body = f.description.strip()
+        if result.summary.strip():
+            body += f"\n\n{self.agent}: {result.summary.strip()}"
+        trailers = {
+            "Gitorch-Session": self.ctx.session,
+            "Gitorch-Iteration": str(self.ctx.iteration),
+            "Gitorch-Dimension": f.dimension,
+            "Gitorch-Finding": f.fingerprint,
+            "Gitorch-Agent": self.agent,
+            "Gitorch-Cost-USD": f"{self.cost:.4f}",
+        }
+        message = f"{subject}\n\n{body}\n\n{format_trailers(trailers)}\n"
+        sha = self.tree.commit_staged(self.ws.green, message, self.ws.branch, self.ctx.identity)
+        self.ctx.ledger.append(
+            events.Commit(
+                iteration=self.ctx.iteration,
+                phase=self.phase,
+                sha=sha,
+                subject=subject,
+                agent=self.agent,
+                finding=events.FindingBrief.of(f),
+                cost_usd=self.cost,
+                files=len(stats.files),
+                added=stats.added,
+                removed=stats.removed,
+                paths=stats.touched,
+            )
+        )
+        self.tree.settle(sha)  # drop what the test run left behind
+        self.ctx.progress(f"    committed {sha[:10]} ({subject})")
+        return sha
+
+    def _account(self, total: float, outcome: str) -> None:
+        """Add the time to the phase clock, and record how the attempt ended."""
+        overhead = max(0.0, total - sum(self.waited.values()))
+        self.ctx.clock.add("test", self.waited["tests"])
+        self.ctx.clock.add("overhead", overhead)
+        self.ctx.ledger.append(
+            events.AttemptEnd(
+                **self._step(),
+                attempt=self.number,
+                outcome=outcome,
+                overhead_s=round(overhead, 4),
+                agent_s=round(self.waited["agent"], 3),
+                tests_s=round(self.waited["tests"], 3),
+                human_s=round(self.waited["human"], 3),
+            )
+        )
