@@ -60,7 +60,10 @@ class Block:
 
     def codes(self) -> list[str]:
         if self.kind == "code":
-            return [self.code]
+            from gitorch_markdown.locations import fence_ref
+
+            citation = fence_ref(self.info)
+            return [citation, self.code] if citation else [self.code]
         if self.kind == "list":
             return [code for item in self.items for block in item.blocks for code in block.codes()]
         return []
@@ -102,9 +105,15 @@ def _inline(token: Any) -> list[Line]:
         raw.clear()
         codes.clear()
 
+    link: list[Any] = []  # the open link's target and where its text starts
     for child in token.children or []:
         kind = child.type
-        if kind == "text":
+        if kind == "link_open":
+            link[:] = [child.attrs.get("href", ""), len(text), len(raw)]
+        elif kind == "link_close" and link:
+            _cite_link_target(str(link[0]), text, raw, int(link[1]), int(link[2]))
+            link.clear()
+        elif kind == "text":
             text.append(child.content)
             raw.append(child.content)
         elif kind == "code_inline":
@@ -135,6 +144,24 @@ def _inline(token: Any) -> list[Line]:
             continue
     flush()
     return [line for line in lines if line.text or line.raw]
+
+
+def _cite_link_target(href: str, text: list[str], raw: list[str], text_at: int, raw_at: int) -> None:
+    """A link whose target is a file and line (``[page.tsx](C:/repo/src/app/page.tsx:170)``) reads as
+    ``page.tsx:170`` when its text names the file, else as ``text (path:line)``."""
+    from gitorch_markdown.locations import link_ref
+
+    ref = link_ref(href)
+    if ref is None or ref.line is None:
+        return
+    shown = "".join(text[text_at:]).strip().strip("`")
+    lines = f"{ref.line}" + (f"-{ref.end_line}" if ref.end_line else "")
+    if shown and (ref.path == shown or ref.path.endswith("/" + shown.lstrip("./"))):
+        suffix = f":{lines}"
+    else:
+        suffix = f" ({ref.path}:{lines})"
+    text.append(suffix)
+    raw.append(suffix)
 
 
 class _Reader:
@@ -234,6 +261,14 @@ _BOLD_TITLE = re.compile(
 )
 
 
+# "**H1. Cursor committed too early.** In `runner.py:141` …", "**M-2:** …": a bold lead-in with its own
+# ID or number, and the finding's text after it on the same line.
+_BOLD_LEAD = re.compile(
+    r"^(?:\*\*|__)\s*(?P<title>(?:\d{1,3}[.)]|#\d{1,3}|\[[^\]]{1,20}\]|[A-Z][A-Za-z]{0,5}-?\d{1,3}[a-z]?[.):])"
+    r"[^*_]{2,}?)(?:\*\*|__)\s*(?P<rest>\S.*)?$"
+)
+
+
 # "**SQL injection** (High)", "**Weak hashing** — Medium": a bold title with a severity after it.
 _BOLD_SEVERITY_TITLE = re.compile(
     r"^(?:\*\*|__)[^*_]{3,}?(?:\*\*|__)\s*(?:[(\[]\s*(?P<a>[^)\]]{1,25}?)\s*[)\]]|[-–—|]\s*(?P<b>\S.{0,20}?))\s*:?$"
@@ -251,11 +286,22 @@ def _promote_bold_titles(section: Section) -> None:
         raw = block.lines[0].raw
         if _BOLD_TITLE.match(raw):
             numbered.append(i)
+        elif (m := _BOLD_LEAD.match(raw)) and m.group("rest"):
+            # split "**H1. Title.** text" into a title line and a body line
+            first = block.lines[0]
+            title = m.group("title").strip().rstrip(".:")
+            rest_raw = m.group("rest")
+            cut = first.text.find(title)
+            rest_text = first.text[cut + len(title) :].strip() if cut >= 0 else first.text
+            block.lines[0:1] = [Line(title, f"**{title}**", []), Line(rest_text, rest_raw, list(first.codes))]
+            numbered.append(i)
         elif (m := _BOLD_SEVERITY_TITLE.match(raw)) and value_severity(m.group("a") or m.group("b") or ""):
             tag = fold(m.group("a") or m.group("b") or "")
             if not all(s.form == "word" and s.weight < 2 for s in signals(tag)):  # not "(Important)"
                 rated.append(i)
-    starts = sorted(rated + (numbered if len(numbered) >= 2 else []))
+    # one numbered entry is enough under a severity heading ("#### 🟢 Low" over "**L1. …**")
+    enough = len(numbered) >= 2 or (numbered and section.level and signals(section.title.text))
+    starts = sorted(rated + (numbered if enough else []))
     if not starts:
         return
     head, promoted = section.blocks[: starts[0]], []

@@ -35,6 +35,7 @@ from gitorch_markdown.fields import (
     field_severity,
     fields_of,
     is_field_line,
+    priority_severity,
     severity_named_field,
 )
 from gitorch_markdown.lexicon import (
@@ -49,6 +50,7 @@ from gitorch_markdown.lexicon import (
     FIELD_SEVERITY,
     FIELD_STATUS,
     NEGATIVE_MARKS,
+    NUMBERING,
     POSITIVE_MARKS,
     decide,
     fold,
@@ -87,6 +89,16 @@ _DONE = r"(?:fixed|resolved|resuelt[oa]|corregid[oa]|solucionad[oa]|closed|cerra
 # enough: "Database Connection Never Closed" is an open finding.
 _RESOLVED_TITLE = re.compile(
     r"[\[(]\s*" + _DONE + r"\b[^\])]*[\])]|✅\s*" + _DONE + r"\b|\s[-–—|:]\s*" + _DONE + r"\W*$"
+)
+
+
+# "Critical: 0", "- **High**: 2 issues", "🟢 Autenticação — 9/10": a tally or a grade, not a finding
+_TALLY_TITLE = re.compile(
+    r"^\W*(?P<sev>p[0-4]|[^\W\d_]+)\W*\s*[:=\-–—]?\s*\d+\s*(?:issues?|findings?|hallazgos?|problem\w*|"
+    r"vulnerabilit\w*|items?|found|encontrad\w*|achados?|befunde?)?\W*$"
+)
+_GRADE_IN_TITLE = re.compile(
+    r"(?<![\d.,/])\d{1,3}(?:[.,]\d{1,2})?\s*/\s*(?:100|10|5)\b(?![.,/]?\d)|\b[A-F][+-]?$"
 )
 
 
@@ -157,6 +169,22 @@ class Walker:
             if not field_heading(d)
         )
 
+    def groups_items(self, section: Section) -> bool:
+        """Whether a heading with a severity is a group: its body is entries (numbered or ID'd
+        sub-headings, or only tables and lists) and it cites no location of its own."""
+        direct = direct_lines(section)
+        if any(FIELD_LOCATION.fullmatch(f.name) for f in fields_of(direct)):
+            return False
+        if any(r.line is not None for ln in direct for r in find_refs(ln.text, ln.codes)):
+            return False
+        kids = [c for c in section.children if not field_heading(c) and not is_generic_title(c.title.text)]
+        if any(NUMBERING.match(c.title.text) or item_ids(c.title.text) for c in kids):
+            return True
+        entries = sum(len(b.rows) if b.kind == "table" else len(b.items) for b in section.blocks)
+        return (
+            bool(section.blocks) and entries >= 2 and all(b.kind in ("table", "list") for b in section.blocks)
+        )
+
     def visit(self, section: Section, ctx: Ctx) -> None:
         if field_heading(section) and section.parent is not None and section.parent.level:
             return  # read as a field of the parent heading
@@ -201,14 +229,19 @@ class Walker:
             new = Ctx(kind, ctx.inherited, ctx.under_group, False, self._group(), ctx.topic)
             self.descend(section, new)
             return
-        if (
-            own is None
-            and id_sev is None
-            and weak_sev is not None
-            and not (ctx.under_group and ctx.inherited)
-            and (ctx.under_group or ctx.findingish)
-        ):
-            own = weak_sev  # in a findings section, only a priority word or an impact says how severe
+        if own is None and id_sev is None and not (ctx.under_group and ctx.inherited):
+            if weak_sev is not None and (ctx.under_group or ctx.findingish):
+                own = weak_sev  # in a findings section, only a priority word or an impact says how severe
+            elif kind is None and (prio := priority_severity(direct_fields)) is not None:
+                # "**Prioridade:** 🔴 Alta" after the body, under a heading that announces nothing
+                own = prio
+        if own is not None and fsev is None and not self.holds_items(section) and self.groups_items(section):
+            # "## High priority — potential bugs" over "### 1. …" headings, "#### 🔴 High — Correctness"
+            # over "**H1. …**" paragraphs, "## 一、P1 …" over "### 1.1 …": a severity heading with
+            # extra words that announces the findings below it
+            findingish = (has_finding_noun(title) or ctx.findingish) and not ctx.topic
+            self.descend(section, Ctx(kind, own, True, findingish, self._group(), ctx.topic))
+            return
         if own or id_sev:
             if not self.holds_items(section):
                 if own is None:
@@ -452,8 +485,16 @@ class Walker:
         positive = any(m in title for m in POSITIVE_MARKS) and not any(m in title for m in NEGATIVE_MARKS)
         if positive and item.kind != "resolved":
             item.nonfinding = True
-        if is_none_found(title) or not folded.strip(" -*_") or _POSITIVE_TITLE.match(title):
+        tally = _TALLY_TITLE.match(folded)
+        if (
+            is_none_found(title)
+            or not folded.strip(" -*_")
+            or _POSITIVE_TITLE.match(title)
+            or (tally and signals(tally.group("sev")))
+        ):
             item.nonfinding = True
+        elif _GRADE_IN_TITLE.search(title) and not any(s.form != "emoji" for s in signals(title)):
+            item.nonfinding = True  # "🟡 API — 6/10": a component's grade, its colour a traffic light
         elif is_none_found(clean_title(title)):
             item.nonfinding = True  # "- **Low**: none"
         for f in item.fields:
@@ -496,7 +537,15 @@ def _category_of_items(section: Section) -> bool:
     entries = [e for b in section.blocks if b.kind == "list" for e in b.items if e.lines]
     if len(entries) < 2 or sum(is_field_line(e.lines[0]) for e in entries) * 2 >= len(entries):
         return False  # "- **Package:** …" bullets are the fields of one item
-    return bool(_COUNTED_TITLE.search(section.title.text)) or all(b.kind == "list" for b in section.blocks)
+    if sum(only_location(e.lines[0].text) for e in entries) * 2 >= len(entries):
+        return False  # "- `a.py:3`" bullets are the locations of one item
+    # NOTE: a body that opens with the list (a closing remark may follow) is a list of entries; an
+    # item opens with prose ("Several endpoints accept raw input:") before listing details.
+    return (
+        bool(_COUNTED_TITLE.search(section.title.text))
+        or all(b.kind == "list" for b in section.blocks)
+        or section.blocks[0].kind == "list"
+    )
 
 
 def _column(headers: list[str], rx: re.Pattern[str], taken: set[int]) -> int | None:

@@ -20,7 +20,8 @@ from gitorch.models import SEVERITY_WORDS, Severity
 def fold(text: str) -> str:
     """Lower-case and strip accents: ``CRÍTICO`` → ``critico``."""
     text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in text if not unicodedata.combining(c))
+    # NFC puts Hangul syllables back together (NFKD splits them into jamo, which no pattern spells)
+    return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
 
 
 # --- severity signals --------------------------------------------------------------------------
@@ -52,8 +53,23 @@ _EXTRA_WORDS = {
     "средний": Severity.P2, "средняя": Severity.P2, "средние": Severity.P2, "низкий": Severity.P3,
     "низкая": Severity.P3, "низкие": Severity.P3, "информационный": Severity.P4,
     "kritisk": Severity.P0, "hog": Severity.P1, "medel": Severity.P2, "lag": Severity.P3,
+    # Korean (spaces between words, but adjectives and nouns both in use)
+    "치명적": Severity.P0, "치명": Severity.P0, "심각": Severity.P0, "긴급": Severity.P0,
+    "높음": Severity.P1, "높은": Severity.P1, "중간": Severity.P2, "보통": Severity.P2,
+    "낮음": Severity.P3, "낮은": Severity.P3, "정보": Severity.P4,
 }
 _EXTRA_WORDS = {fold(word): sev for word, sev in _EXTRA_WORDS.items()}  # "й" folds to "и"
+# NOTE: inflected languages decline severity adjectives ("критических", "высоких", "kritischer",
+# "hohe", "mittlere"): a word that starts with one of these stems is that severity.
+_STEMS = tuple(
+    (fold(stem), sev)
+    for stem, sev in (
+        ("критич", Severity.P0), ("высок", Severity.P1), ("средн", Severity.P2), ("низк", Severity.P3),
+        ("информац", Severity.P4), ("kritisch", Severity.P0), ("hohe", Severity.P1),
+        ("mittler", Severity.P2), ("niedrig", Severity.P3), ("gering", Severity.P3),
+    )
+)
+_STEM_PREFIXES = tuple(stem for stem, _ in _STEMS)
 # Chinese and Japanese write severities without spaces ("高危问题", "重大な脆弱性"): matched as prefixes.
 CJK_WORDS = {
     "致命": Severity.P0, "严重": Severity.P0, "嚴重": Severity.P0, "重大": Severity.P0, "緊急": Severity.P0,
@@ -119,6 +135,10 @@ def word_severity(word: str, *, strict: bool = True) -> tuple[Severity, int] | N
         sev = SEVERITY_WORDS.get(candidate) or _EXTRA_WORDS.get(candidate)
         if sev is not None:
             return sev, (W_WEAK if candidate in _WEAK_WORDS else W_WORD)
+    if word.startswith(_STEM_PREFIXES):
+        for stem, sev in _STEMS:
+            if word.startswith(stem):
+                return sev, W_WORD
     return None
 
 
@@ -255,13 +275,17 @@ KIND_REMEDIATION = _rx(
     r"next steps", r"proximos pasos", r"proximos passos", r"fix order", r"recommended \w+",
     r"action items", r"quick wins", r"sprint \d+", r"priorit[iy]\w* (?:actions|fixes)",
     r"plan de mejora", r"hoja de ruta", r"mitigation plan", r"mitigations?",
-    r"mitigaciones", r"suggested fixes",
+    r"mitigaciones", r"suggested fixes", r"suggestions?", r"sugerencias", r"sugestoes", r"vorschlage",
+    r"proximos passos", r"improvement ideas", r"рекомендации", r"建议", r"修复建议", r"改进建议",
+    r"권장 사항", r"개선 제안",
 )
 KIND_SUMMARY = _rx(
     r"executive summary", r"resumen(?: ejecutivo)?", r"summary", r"sumario", r"resumo(?: executivo)?",
     r"overview", r"synthese", r"zusammenfassung", r"sintesis", r"tl;?dr", r"at a glance",
     r"conclusions?", r"conclusion(?:es)?", r"conclusao", r"conclusiones", r"top \d+", r"highlights",
-    r"key takeaways", r"riepilogo", r"sommario",
+    r"key takeaways", r"riepilogo", r"sommario", r"fazit", r"итоги?", r"резюме", r"заключение", r"выводы",
+    r"总结", r"總結", r"摘要", r"概要", r"概述", r"结论", r"結論", r"まとめ", r"要約", r"요약", r"결론",
+    r"총평",
 )
 KIND_LEGEND = _rx(
     r"classification", r"clasificacion", r"classificacao", r"legend", r"leyenda", r"legenda",
@@ -278,7 +302,8 @@ KIND_METRICS = _rx(
     r"metrics?", r"metricas?", r"metriques", r"statistics", r"estadisticas", r"score", r"breakdown",
     r"desglose", r"distribution", r"distribucion", r"coverage", r"cobertura", r"comparativa",
     r"comparison", r"comparacion", r"kpis?", r"puntuacion", r"calificacion", r"scorecard", r"analisis pid",
-    r"inventory", r"inventario",
+    r"inventory", r"inventario", r"por componente", r"per component", r"by component", r"avaliacao",
+    r"component grades", r"notas por",
 )
 
 # Plural nouns a heading uses to announce a list of findings ("Critical Issues", "HALLAZGOS P1").
@@ -332,6 +357,19 @@ STOPWORDS = {
 # fmt: on
 
 
+# "1.", "1.2", "一、", "（三）", "IV.", "B)", "가.", "①", "第二章": numbering in any script before a title.
+NUMBERING = re.compile(
+    r"^[\s#*_`]*(?:(?:[(（]?(?:\d+(?:\.\d+)*|[一二三四五六七八九十百零〇]+|[IVXLC]{1,6}|[A-Za-z]|[가-힣])[)）]?"
+    r"(?:[.)、．:：]|(?<=\d)(?=\s)))\s*|[①-⑳]\s*|第[一二三四五六七八九十百\d]+[章节節部条項点]\s*)"
+)
+
+
+def strip_numbering(text: str) -> str:
+    """``一、P1 问题`` → ``P1 问题``; ``3.2 Bare except`` → ``Bare except``; ``IV. Risks`` → ``Risks``."""
+    m = NUMBERING.match(text)
+    return text[m.end() :] if m and m.end() < len(text.rstrip()) else text
+
+
 def significant_words(text: str) -> list[str]:
     return [t for t in re.findall(r"[^\W_]+", fold(text)) if not t.isdigit()]
 
@@ -339,19 +377,21 @@ def significant_words(text: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def is_group_title(text: str) -> bool:
     """ "Critical Issues (Fix Immediately)", "HALLAZGOS P1 - UX", "P2 - Media Prioridad" → True."""
-    outside = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text)
+    outside = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", strip_numbering(text))
     words = [w for w in significant_words(outside) if not re.fullmatch(r"\d+(?:\.\d+)*", w)]
     if not words:
         return False
     if words[0] in FINDING_NOUNS or (_CJK.match(words[0]) and any(n in words[0] for n in CJK_NOUNS)):
         return True
-    rest = [
-        w
-        for w in words
-        if w not in GROUP_NOUNS and w not in _FILLER and not word_severity(w) and not _PLABEL.fullmatch(w)
-    ]
-    has_sev = any(word_severity(w) or _PLABEL.fullmatch(w) for w in words)
+    rest = [w for w in words if w not in GROUP_NOUNS and w not in _FILLER and not _severity_word(w)]
+    has_sev = any(_severity_word(w) for w in words)
     return not rest and (has_sev or any(w in FINDING_NOUNS for w in words))
+
+
+def _severity_word(word: str) -> bool:
+    if _PLABEL.fullmatch(word) or word_severity(word):
+        return True
+    return bool(_CJK.match(word)) and cjk_severity(word) is not None
 
 
 def has_finding_noun(text: str) -> bool:

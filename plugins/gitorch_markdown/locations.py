@@ -50,6 +50,12 @@ _REF_OF = re.compile(
     + _PATH + r"(?![\w/])",
     re.IGNORECASE,
 )
+# "admin.py 第 88 行", "views.py の 12行目", "login.ts 15번째 줄", "auth.py 40행"
+_REF_CJK = re.compile(
+    r"(?<![\w./@-])" + _PATH + r"[`'\"*]*\s*[(（]?\s*(?:の|的)?\s*(?:第\s*)?" + _nums("a")
+    + r"\s*(?:行目?|번째\s*줄|줄|행)",
+    re.IGNORECASE,
+)
 _CODE_PATH = re.compile(r"^\s*(?P<path>[^\s`:][^`:]*?\.(?:" + _EXT + r")):" + _nums("a"), re.IGNORECASE)
 _URL = re.compile(r"https?://\S+")
 # Any extension will do when a line number follows ("schema.prisma:416"), unless it is a host name.
@@ -102,7 +108,7 @@ def find_refs(text: str, codes: list[str] | tuple[str, ...] = ()) -> list[Ref]:
     for m in _REF.finditer(text):
         ref = _ref(m.group("path"), m.group("linea") or m.group("lineb"), m.group("enda") or m.group("endb"))
         found.append((m.start(), ref))
-    for rx in (_REF_AT, _REF_OF):
+    for rx in (_REF_AT, _REF_OF, _REF_CJK):
         for m in rx.finditer(text):
             found.append((m.start() - 1, _ref(m.group("path"), m.group("linea"), m.group("enda"))))
     for m in _ANY_EXT_LINE.finditer(text):
@@ -117,3 +123,38 @@ def find_refs(text: str, codes: list[str] | tuple[str, ...] = ()) -> list[Ref]:
         seen.add(ref.key)
         out.append(ref)
     return out
+
+
+_BLOB_URL = re.compile(
+    r"^https?://[^/]+/(?:[^/]+/)+?(?:-/)?blob/[^/]+/(?P<path>[^#?]+)(?:#L(?P<line>\d+)(?:-L?(?P<end>\d+))?)?$"
+)
+_LOCAL_TARGET = re.compile(
+    r"^(?:file://)?(?:/?[A-Za-z]:[/\\])?(?P<path>[^#?:]+?)"
+    r"(?::(?P<line>\d{1,6})(?:[-:](?P<end>\d{1,6}))?|#L(?P<line2>\d{1,6})(?:-L?(?P<end2>\d{1,6}))?)$"
+)
+# Cursor cites code as a fence whose info string is "start:end:path" ("```263:276:src/hooks/useNotes.ts").
+_FENCE_CITATION = re.compile(r"^(?P<line>\d{1,6}):(?P<end>\d{1,6}):(?P<path>\S+)$")
+
+
+def link_ref(href: str) -> Ref | None:
+    """The file and line a link points at: ``C:/repo/src/a.ts:24``, ``src/a.py#L12``, a GitHub blob URL."""
+    href = href.strip().replace("\\", "/")
+    m = _BLOB_URL.match(href)
+    if m:
+        return _ref(m.group("path"), m.group("line"), m.group("end")) if m.group("line") else None
+    if re.match(r"^[a-z][a-z0-9+.-]*://", href) and not href.startswith("file://"):
+        return None
+    m = _LOCAL_TARGET.match(href)
+    if not m:
+        return None
+    line, end = m.group("line") or m.group("line2"), m.group("end") or m.group("end2")
+    path = m.group("path")
+    if not re.search(r"\.[A-Za-z][A-Za-z0-9]{0,9}$|(?:^|/)(?:" + _NAMES + r")$", path):
+        return None
+    return _ref(path, line, end)
+
+
+def fence_ref(info: str) -> str | None:
+    """A code fence's citation as ``path:start-end`` text, or None."""
+    m = _FENCE_CITATION.match(info.strip())
+    return f"{m.group('path')}:{m.group('line')}-{m.group('end')}" if m else None

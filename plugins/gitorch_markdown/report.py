@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import re
 
-from gitorch.models import AuditResult, Finding
+from gitorch.models import AuditResult, Finding, Severity
 from gitorch_markdown.describe import choose_ref
-from gitorch_markdown.document import parse_document
+from gitorch_markdown.document import Section, parse_document
 from gitorch_markdown.items import SKIPPED_KINDS, Item, Walker
 from gitorch_markdown.lexicon import STOPWORDS, fold, signals
 from gitorch_markdown.scores import find_grade, find_score, stated_counts
 
 _STATED_SECTIONS = re.compile(
     r"(?<![a-z])(?:summary|resumen|resumo|overview|sintesis|synthese|zusammenfassung|tl;?dr|at a glance|"
-    r"categorizacion por severidad|findings by severity|hallazgos por severidad)(?![a-z])"
+    r"categorizacion por severidad|findings by severity|hallazgos por severidad|fazit|итог\w*|резюме|"
+    r"resumen por severidad)(?![a-z])|总结|總結|摘要|概要|概述|要約|まとめ|요약|결론|총평|统计|統計"
 )
 
 
@@ -54,14 +55,20 @@ def parse_report(text: str, *, dimension: str = "general") -> AuditResult:
     if unrated:
         notes.append(f"{len(unrated)} itemized problem(s) without a severity were not counted as findings")
 
-    score, scale = find_score(root)
+    warnings: list[str] = []
+    score, scale = find_score(root, warnings)
     stated_sections = [
         s
         for top in root.children
         for s in top.walk()
         if _STATED_SECTIONS.search(fold(s.title.text)) and "conclu" not in fold(s.title.text)
     ]
-    stated = stated_counts([root, *stated_sections])
+    # the preamble: text before the first heading, or under the document's title heading
+    preamble = [root] + [s for s in root.children[:1] if s.level == 1]
+    mentioned: set[Severity] = set()
+    stated = stated_counts([*preamble, *stated_sections], mentioned)
+    findings = [_finding(i, dimension) for i in open_items]
+    warnings[:0] = _doubts(root, items, findings, stated, mentioned)
     return AuditResult(
         dimension=dimension,
         agent="unknown",
@@ -71,11 +78,67 @@ def parse_report(text: str, *, dimension: str = "general") -> AuditResult:
         claimed_score=score,
         claimed_score_scale=scale,
         grade=find_grade(root),
-        findings=[_finding(i, dimension) for i in open_items],
+        findings=findings,
         resolved=[_finding(i, dimension) for i in resolved],
         stated_counts=stated,
         notes=notes,
+        warnings=warnings,
     )
+
+
+# A verdict that the report found nothing: "No issues found", "LGTM", "Sin hallazgos", "未发现问题"…
+_CLEAN_VERDICT = re.compile(
+    r"(?<![a-z])(?:(?:no|zero|0)\s+(?:[a-z-]+\s+){0,3}(?:issues|findings|vulnerabilities|problems|bugs|defects|"
+    r"concerns)\s+(?:were\s+|have\s+been\s+|was\s+)?(?:found|detected|identified|reported|discovered)|"
+    r"nothing\s+(?:to\s+report|found|to\s+fix)|lgtm|looks\s+good|all\s+checks\s+pass\w*|"
+    r"no\s+action\s+(?:is\s+)?(?:needed|required)|clean\s+bill\s+of\s+health|"
+    r"sin\s+(?:hallazgos|problemas|vulnerabilidades|observaciones)|no\s+se\s+(?:encontr|detect|identific)\w*|"
+    r"nenhum\s+(?:problema|achado|vulnerabilidade)\w*|nao\s+(?:foram\s+)?(?:encontrad|identificad)\w*|"
+    r"aucun\w*\s+(?:probleme|defaut|vulnerabilite|anomalie)|keine?\w*\s+(?:probleme|befunde|schwachstellen|"
+    r"mangel)|nessun\w*\s+(?:problema|difetto|vulnerabilita)|"
+    r"проблем\s+не\s+(?:обнаружено|наидено|выявлено)|замечании\s+нет|не\s+(?:обнаружено|выявлено)\s+\w*)(?![a-z])"
+    r"|未发现|没有发现|未發現|沒有發現|問題は(?:見つかりませんでした|ありません)|問題なし|指摘事項なし"
+    r"|문제(?:가|는|점이)?\s*(?:발견되지\s*않|없)|이슈\s*없"
+)
+
+
+def clean_verdict(root: Section) -> bool:
+    """Whether the report says, somewhere, that it found nothing."""
+    for section in root.walk():
+        lines = [section.title] + [ln for b in section.blocks for ln in b.all_lines()]
+        if any(_CLEAN_VERDICT.search(fold(ln.text)) for ln in lines):
+            return True
+    return False
+
+
+def _doubts(
+    root: Section,
+    items: list[Item],
+    findings: list[Finding],
+    stated: dict[Severity, int] | None,
+    mentioned: set[Severity],
+) -> list[str]:
+    """Why this parse may be wrong; the agent driver asks the agent again when there is any reason."""
+    out = []
+    if not findings and not clean_verdict(root):
+        unrated = sum(
+            1 for i in items if i.severity is None and not i.nonfinding and i.kind not in SKIPPED_KINDS
+        )
+        out.append(
+            "no findings and no clean verdict"
+            + (f": {unrated} itemized problem(s) carry no severity" if unrated else "")
+        )
+    if stated is not None and mentioned:
+        counts = {sev: 0 for sev in Severity}
+        for f in findings:
+            counts[f.severity] += 1
+        if any(stated[sev] != counts[sev] for sev in mentioned):
+            said = ", ".join(f"{sev.value} {stated[sev]}" for sev in Severity if sev in mentioned)
+            found = ", ".join(f"{sev.value} {counts[sev]}" for sev in Severity if sev in mentioned)
+            out.append(
+                f"the report's stated totals ({said}) disagree with the findings it itemizes ({found})"
+            )
+    return out
 
 
 def _finding(item: Item, dimension: str) -> Finding:

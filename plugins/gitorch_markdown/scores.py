@@ -18,25 +18,40 @@ from gitorch_markdown.lexicon import fold, signals, word_severity
 
 _SCORE = re.compile(
     r"(?<![\w.,/])(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\s*(?:/|\bsobre\b|\bde\b|\bout of\b|\bof\b|\bsur\b|\bvon\b"
-    r"|\bsu\b|\bem\b)\s*(?P<scale>100|10|5)(?![\d.,]*\d)(?P<after>\s*\S*)"
+    r"|\bsu\b|\bem\b|\bиз\b|\bna\b)\s*(?P<scale>100|10|5)(?![\d.,]*\d)(?P<after>\s*\S*)"
+)
+# "100점 만점에 72점", "满分 100 分，得分 85", "85 分（满分 100 分）", "10点満点中7点"
+_CJK_SCORE = re.compile(
+    r"(?P<scale1>100|10|5)\s*[점点分]\s*(?:만점에|満点中|満点で|满分中)\s*(?P<num1>\d{1,3}(?:[.,]\d{1,2})?)"
+    r"|(?:满分|滿分)\s*(?P<scale2>100|10|5)\s*分?\s*[，,、;；]?\s*(?:得分|评分|评为|为|為)?\s*[:：]?\s*"
+    r"(?P<num2>\d{1,3}(?:[.,]\d{1,2})?)"
+    r"|(?P<num3>\d{1,3}(?:[.,]\d{1,2})?)\s*[分点점]\s*[（(]\s*(?:满分|滿分|満点|만점)\s*[:：]?\s*(?P<scale3>100|10|5)"
 )
 _PERCENT = re.compile(r"(?<![\w.,/])(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\s*%")
 _SCORE_WORD = re.compile(
     r"(?<![a-z])(?:scores?|scored|scoring|puntuacion|puntaje|calificacion|nota|pontuacao|punteggio|valutazione|"
     r"bewertung|gesamtbewertung|rating|grade|valoracion|evaluacion|health|note|punteggio|posture|verdict|"
-    r"veredicto|assessment|oценка|оценка|балл|beoordeling|ocena|puan|betyg)(?![a-z])|评分|得分|分数|総合評価|スコア|点数|総合点"
+    r"veredicto|assessment|оценка|оценку|балл\w*|beoordeling|ocena|puan|betyg|"
+    # a score given inside a sentence: "I'd rate it 7/10", "le daría un 7,5 sobre 10", "ставлю 6 из 10"
+    r"rate|rated|give|gave|giving|deserves?|earns?|merece\w*|daria|doy|dou|daria|ставлю|оцениваю|"
+    r"оценил\w*|bewerte\w*|vergebe|donnerais|attribue|valuto|darei)(?![a-z])"
+    r"|评分|得分|分数|打分|総合評価|評価|スコア|点数|総合点|점수|평점"
 )
 _OVERALL_WORD = re.compile(
-    r"(?<![a-z])(?:overall|global|general|total|final|geral|gesamt\w*|globale?|totale|complessivo|complessiva)(?![a-z])"
+    r"(?<![a-z])(?:overall|global|general|total|final|geral|gesamt\w*|globale?|totale|complessivo|complessiva|"
+    r"итогов\w*|общ\w+|종합|전체)(?![a-z])|综合|綜合|总体|總體|整体|総合|全体"
 )
 _NOT_SCORE = re.compile(
     r"(?<![a-z])(?:baseline|target|objetivo|meta|goal|projected|proyectad[oa]|proyeccion|esperad[oa]|expected|"
     r"previous|anterior|antes|before|set point|potential|potencial|estimated|estimad[oa]|threshold|umbral|"
     r"required|requerid[oa]|minimum|minimo|max|min|after fixes|if fixed|si se resuelve|ciclo 1|cycle 1|"
-    r"coverage|cobertura|compliance|cumplimiento|rate|tasa|sp|pv)(?![a-z])"
+    r"coverage|cobertura|compliance|cumplimiento|tasa|sp|pv|"
+    r"(?:pass|success|error|hit|failure|adoption|conversion|retention|completion) rate)(?![a-z])"
 )
 _UNIT_OK = re.compile(
-    r"^\s*(?:$|[^\w\s]|pts?\b|points?\b|puntos?\b|pontos?\b|stars?\b|estrellas?\b)", re.IGNORECASE
+    r"^\s*(?:$|[^\w\s]|pts?\b|points?\b|puntos?\b|pontos?\b|stars?\b|estrellas?\b|overall\b|en general\b|"
+    r"no geral\b|insgesamt\b|в целом\b|globalement\b)",
+    re.IGNORECASE,
 )
 _GRADE = re.compile(
     r"(?<![a-z])(?:grade|calificacion|rating|letter grade|clasificacion|nota final|note finale|bewertung)"
@@ -88,8 +103,11 @@ def _split_fields(text: str) -> list[str]:
     return [p for p in re.split(r"\s[|·•]\s|(?<=\d)\s*[,;]\s+(?=[^\d\s])", text) if p.strip()]
 
 
-def find_score(root: Section) -> tuple[float | None, int | None]:
+def find_score(root: Section, warnings: list[str] | None = None) -> tuple[float | None, int | None]:
+    """The report's overall score and scale; doubts about it (no scale, two overall scores that
+    disagree) are appended to ``warnings``."""
     best: ScoreCandidate | None = None
+    top: list[ScoreCandidate] = []
     order = 0
     for context, text in _segments(root):
         for piece in _split_fields(text):
@@ -97,13 +115,33 @@ def find_score(root: Section) -> tuple[float | None, int | None]:
                 order += 1
                 if best is None or (cand.tier, -cand.order) > (best.tier, -best.order):
                     best = cand
+                if cand.tier >= 4 and len(top) < 8:
+                    top.append(cand)
     if best is None:
         return None, None
+    if warnings is not None:
+        if best.scale is None:
+            warnings.append(f"a score of {best.value:g} is given without a scale (out of 10? 100?)")
+        others = {(c.value * 100 / c.scale) for c in top if c.scale and c.tier == best.tier}
+        if best.scale and len(others) > 1:
+            written = ", ".join(f"{c.value:g}/{c.scale}" for c in top if c.tier == best.tier)
+            warnings.append(
+                f"the report gives several overall scores that disagree ({written}); took the first"
+            )
     return best.value, best.scale
 
 
 def _candidates(context: str, piece: str, order: int):
     folded = fold(piece)
+    for m in _CJK_SCORE.finditer(piece):
+        n = next(i for i in (1, 2, 3) if m.group(f"num{i}"))
+        label = fold(context) + " " + folded[: m.start()]
+        if _NOT_SCORE.search(label[-60:]):
+            continue
+        tier = _tier(label) or 1  # "full marks" (满分, 満点, 만점) says it is a score
+        value, scale = float(m.group(f"num{n}").replace(",", ".")), int(m.group(f"scale{n}"))
+        if value <= scale:
+            yield ScoreCandidate(value, scale, tier + 2, order)
     for m in _SCORE.finditer(piece):
         label = fold(context) + " " + folded[: m.start()]
         if not _UNIT_OK.match(m.group("after")):
@@ -159,13 +197,14 @@ def find_grade(root: Section) -> str | None:
 
 # --- stated totals ------------------------------------------------------------------------------
 
-_SEV_TOKEN = r"(?:p[0-4]|[a-z]+)"
+_SEV_TOKEN = r"(?:p[0-4]|[^\W\d_]+)"
 _SEV_COUNT = re.compile(
     r"(?<![\w-])(?P<sev>" + _SEV_TOKEN + r")(?:\s*\([^)]{0,30}\))?\s*[:=]\s*(?P<n>\d{1,4})(?![\d%/.,]\d)"
 )
-_COUNT_SEV = re.compile(r"(?<![\w.,/-])(?P<n>\d{1,4})(?P<words>(?:\s+[a-z][a-z0-9]*){1,3})")
+_COUNT_SEV = re.compile(r"(?<![\w.,/-])(?P<n>\d{1,4})(?P<words>(?:\s+[^\W\d_][^\W_]*){1,3})")
 _COUNT_COLUMN = re.compile(
-    r"(?<![a-z])(?:count|cantidad|total|numero|number|hallazgos|findings|issues|#|qty|anzahl|nombre)(?![a-z])"
+    r"(?<![a-z])(?:count|cantidad|total|numero|number|hallazgos|findings|issues|#|qty|anzahl|nombre|quantidade|"
+    r"количество|кол-во|число)(?![a-z])|数量|数目|件数|건수|개수"
 )
 
 
@@ -182,7 +221,9 @@ def _sev_of(token: str) -> Severity | None:
     return found[0] if found and found[1] >= 2 else None
 
 
-def stated_counts(sections: list[Section]) -> dict[Severity, int] | None:
+def stated_counts(
+    sections: list[Section], mentioned: set[Severity] | None = None
+) -> dict[Severity, int] | None:
     """Totals per severity the report claims in its summary (tables or ``P0: 3`` / ``3 hallazgos P0``)."""
     explicit: dict[Severity, int] = {}
     loose: dict[Severity, int] = {}
@@ -192,22 +233,25 @@ def stated_counts(sections: list[Section]) -> dict[Severity, int] | None:
                 _table_counts(block, explicit)
                 continue
             for line in block.all_lines():
-                text = fold(line.text)
-                if _NOT_FINDINGS.search(text):
-                    continue  # "Patrones validados: 8 (P0: 5, P1: 2)" counts checks, not findings
-                for m in _SEV_COUNT.finditer(text):
-                    sev = _sev_of(m.group("sev"))
-                    if sev is not None:
-                        explicit.setdefault(sev, int(m.group("n")))
-                for m in _COUNT_SEV.finditer(text):
-                    for word in m.group("words").split():
-                        sev = _sev_of(word)
+                # sentence by sentence: "… async patterns. Detectados 3 hallazgos P0" states a count
+                for text in re.split(r"(?<=[.;!?])\s+", fold(line.text)):
+                    if _NOT_FINDINGS.search(text):
+                        continue  # "Patrones validados: 8 (P0: 5, P1: 2)" counts checks, not findings
+                    for m in _SEV_COUNT.finditer(text):
+                        sev = _sev_of(m.group("sev"))
                         if sev is not None:
-                            loose.setdefault(sev, int(m.group("n")))
-                            break
+                            explicit.setdefault(sev, int(m.group("n")))
+                    for m in _COUNT_SEV.finditer(text):
+                        for word in m.group("words").split():
+                            sev = _sev_of(word)
+                            if sev is not None:
+                                loose.setdefault(sev, int(m.group("n")))
+                                break
     merged = {**loose, **explicit}
     if not merged:
         return None
+    if mentioned is not None:
+        mentioned.update(merged)
     return {sev: merged.get(sev, 0) for sev in Severity}
 
 
