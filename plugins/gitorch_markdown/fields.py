@@ -136,10 +136,10 @@ def field_lines(block: Block) -> list[Line]:
 
 
 def is_field_line(line: Line) -> bool:
-    """``**Name:** value`` or ``**Name**: value``."""
-    return bool(
-        re.match(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)[^*_]{1,40}?(?::(?:\*\*|__)|(?:\*\*|__)\s*:)", line.raw)
-    )
+    """``**Name:** value``, ``**Name**: value``, or a known name without bold (``위치: a.py:3``)."""
+    if re.match(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)[^*_]{1,40}?(?::(?:\*\*|__)|(?:\*\*|__)\s*:)", line.raw):
+        return True
+    return bool(fields_of([line])) and not line.raw.lstrip().startswith(("**", "__"))
 
 
 def severity_named_field(line: Line) -> bool:

@@ -64,7 +64,7 @@ from gitorch_markdown.lexicon import (
     signals,
     value_severity,
 )
-from gitorch_markdown.locations import Ref, find_refs
+from gitorch_markdown.locations import Ref, find_refs, line_refs
 from gitorch_markdown.tags import (
     leading_severity,
     only_severity,
@@ -175,10 +175,10 @@ class Walker:
         direct = direct_lines(section)
         if any(FIELD_LOCATION.fullmatch(f.name) for f in fields_of(direct)):
             return False
-        if any(r.line is not None for ln in direct for r in find_refs(ln.text, ln.codes)):
+        if any(r.line is not None for ln in direct for r in line_refs(ln)):
             return False
         kids = [c for c in section.children if not field_heading(c) and not is_generic_title(c.title.text)]
-        if any(NUMBERING.match(c.title.text) or item_ids(c.title.text) for c in kids):
+        if any(c.promoted or NUMBERING.match(c.title.text) or item_ids(c.title.text) for c in kids):
             return True
         entries = sum(len(b.rows) if b.kind == "table" else len(b.items) for b in section.blocks)
         return (

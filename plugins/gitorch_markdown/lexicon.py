@@ -381,11 +381,16 @@ def is_group_title(text: str) -> bool:
     words = [w for w in significant_words(outside) if not re.fullmatch(r"\d+(?:\.\d+)*", w)]
     if not words:
         return False
+    if _ITEM_LABEL.match(outside) and not _PLABEL.fullmatch(words[0]):
+        return False  # "Issue 3: …", "问题 1：…", "Hallazgo #2": one numbered finding
     if words[0] in FINDING_NOUNS or (_CJK.match(words[0]) and any(n in words[0] for n in CJK_NOUNS)):
         return True
     rest = [w for w in words if w not in GROUP_NOUNS and w not in _FILLER and not _severity_word(w)]
     has_sev = any(_severity_word(w) for w in words)
     return not rest and (has_sev or any(w in FINDING_NOUNS for w in words))
+
+
+_ITEM_LABEL = re.compile(r"^\W*[^\W\d_]+\s*[#№]?\s*\d+(?:\.\d+)*\s*(?:[:.\-–—)]|$)")
 
 
 def _severity_word(word: str) -> bool:
@@ -444,10 +449,10 @@ FIELD_SEVERITY = _rx(
     r"criticidad", r"criticality", r"criticidade", r"criticite", r"risk level", r"nivel de riesgo",
     r"nivel de severidad", r"sev", r"cvss severity", r"risk rating", r"严重程度", r"严重性", r"嚴重程度",
     r"重要度", r"深刻度", r"危险等级", r"风险等级", r"リスク", r"критичность", r"серьезность", r"важность",
-    r"ernst", r"waga", r"onem",
+    r"ernst", r"waga", r"onem", r"심각도", r"위험도", r"등급", r"级别", r"等级", r"危害等级", r"严重级别",
 )
 FIELD_PRIORITY = _rx(r"priority", r"prioridad", r"prioridade", r"priorite", r"prioritat", r"prioritaet",
-                     r"优先级", r"優先度", r"приоритет", r"prioriteit", r"priorytet", r"oncelik")
+                     r"优先级", r"優先度", r"приоритет", r"prioriteit", r"priorytet", r"oncelik", r"우선순위")
 FIELD_RISK = _rx(r"risk", r"riesgo", r"risco", r"risque", r"rischio", r"impact", r"impacto", r"level",
                  r"nivel", r"rating", r"gravity", r"tier")
 FIELD_LOCATION = _rx(
@@ -457,31 +462,38 @@ FIELD_LOCATION = _rx(
     r"test file", r"source", r"codigo afectado", r"affected files?", r"archivos afectados", r"donde",
     r"component", r"componente", r"modulo", r"module", r"zeilen?", r"lignes?", r"riga", r"righe", r"ln",
     r"fichier", r"datei", r"文件", r"ファイル", r"位置", r"場所", r"файл", r"bestand", r"plik", r"dosya",
+    r"文件位置", r"代码位置", r"路径", r"위치", r"파일", r"경로", r"расположение", r"местоположение",
+    r"fundstelle",
 )
 FIELD_LINE = _rx(r"lines?", r"lineas?", r"linhas?", r"lignes?", r"zeilen?", r"riga", r"righe", r"ln", r"l")
 FIELD_RECOMMENDATION = _rx(
     r"recommendations?", r"recomendacion(?:es)?", r"recomendacao", r"recommandation", r"empfehlung",
     r"fix", r"suggested fix", r"how to fix", r"solution", r"solucion", r"solucao", r"remediation",
     r"remediacion", r"remediacao", r"mitigation", r"mitigacion", r"accion", r"action", r"acao",
-    r"sugerencia", r"suggestion", r"correccion", r"correcao",
+    r"sugerencia", r"suggestion", r"correccion", r"correcao", r"建议", r"修复建议", r"修复方案", r"改进建议",
+    r"対策", r"修正案", r"권장 사항", r"권장", r"수정 방안", r"해결 방법", r"рекомендация", r"исправление",
 )
 FIELD_PROBLEM = _rx(
     r"problem", r"problema", r"issue", r"description", r"descripcion", r"descricao", r"details",
     r"detalle", r"finding", r"hallazgo", r"vulnerability", r"vulnerabilidad", r"title", r"titulo",
     r"summary", r"resumen", r"observacion", r"message", r"mensaje", r"name", r"nombre", r"riesgo",
-    r"risk", r"check", r"rule", r"regla", r"beschreibung", r"befund", r"descrizione", r"problema",
+    r"risk", r"check", r"rule", r"regla", r"beschreibung", r"befund", r"descrizione", r"problema", r"描述",
+    r"问题描述", r"问题", r"說明", r"说明", r"概要", r"설명", r"문제", r"описание", r"проблема",
 )
 FIELD_STATUS = _rx(r"status", r"estado", r"state", r"result", r"resultado", r"calificacion", r"verdict",
-                   r"veredicto", r"outcome", r"situacion", r"situacao", r"statut")
+                   r"veredicto", r"outcome", r"situacion", r"situacao", r"statut", r"ergebnis", r"результат",
+                   r"статус", r"结果", r"結果", r"状态", r"狀態", r"状況", r"결과", r"상태")
 COLUMN_ID = re.compile(r"^(?:id|#|no\.?|n[ºo°]|ref|ref\.|codigo|code|key|clave|item|issue id|finding id|nr)$")
 COLUMN_COUNT = _rx(r"count", r"cantidad", r"quantidade", r"numero", r"number", r"total", r"hallazgos",
-                   r"findings", r"issues", r"occurrences", r"ocurrencias", r"anzahl", r"nombre", r"qty", r"#")
+                   r"findings", r"issues", r"occurrences", r"ocurrencias", r"anzahl", r"nombre", r"qty", r"#",
+                   r"quantidade", r"количество", r"кол-во", r"数量", r"数目", r"件数", r"건수", r"개수")
 
 POSITIVE_VALUE = re.compile(
     r"^\W*(?:ok\b|pass(?:ed)?\b|good\b|verified\b|verificado|compliant|conforme|cumple|safe\b|seguro\b|"
     r"excelente|excellent|correct[oa]?\b|no se encontr|no encontrad|not found|none found|no issues|"
     r"sin hallazgos|sin problemas|sin ocurrencias|n/?a\b|ningun[oa]?\b|nenhum|aucun|keine|nothing|"
-    r"no (?:vulnerabilit|problem|finding|hallazgo)|bien\b|bueno\b|implementado correctamente|✅|✔)"
+    r"no (?:vulnerabilit|problem|finding|hallazgo)|bien\b|bueno\b|implementado correctamente|✅|✔|"
+    r"bestanden|sicher\b|пройден\w*|норма\w*|безопасно|通过|通過|安全|正常|合格|问题なし|問題なし|통과|양호|안전|정상)"
 )
 RESOLVED_VALUE = re.compile(
     r"^\W*(?:resuelt[oa]|resolved|fixed|corregid[oa]|solucionad[oa]|closed|cerrad[oa]|done|hecho|"

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gitorch_markdown.document import Line
 
 # fmt: off
 _EXTENSIONS = [
@@ -58,6 +62,7 @@ _REF_CJK = re.compile(
 )
 _CODE_PATH = re.compile(r"^\s*(?P<path>[^\s`:][^`:]*?\.(?:" + _EXT + r")):" + _nums("a"), re.IGNORECASE)
 _URL = re.compile(r"https?://\S+")
+_HINT = re.compile(r"[\w@+-]\.[A-Za-z]|" + _NAMES)
 # Any extension will do when a line number follows ("schema.prisma:416"), unless it is a host name.
 _ANY_EXT_LINE = re.compile(
     r"(?<![\w./@-])(?P<path>(?:\.{0,2}/)?(?:[\w@~+-][\w.@~+-]*/)*[\w@+-][\w.@+-]*\.(?P<ext>[A-Za-z][A-Za-z0-9]{1,9}))"
@@ -96,8 +101,19 @@ def _ref(path: str, line: str | None, end: str | None) -> Ref:
     return Ref(_clean(path), start, stop)
 
 
+def line_refs(line: Line) -> list[Ref]:
+    """``find_refs`` of a document line, computed once per line (several rules ask for them)."""
+    refs = getattr(line, "_refs", None)
+    if refs is None:
+        refs = find_refs(line.text, line.codes)
+        line._refs = refs  # type: ignore[attr-defined]
+    return refs
+
+
 def find_refs(text: str, codes: list[str] | tuple[str, ...] = ()) -> list[Ref]:
     """Every file reference in ``text``; ``codes`` are its inline code spans (paths may hold spaces)."""
+    if not codes and not _HINT.search(text):
+        return []  # no dotted name, no Dockerfile: the costly patterns below cannot match
     out: list[Ref] = []
     for code in codes:
         if " " in code.strip() and (m := _CODE_PATH.match(code)):

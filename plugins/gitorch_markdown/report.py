@@ -9,6 +9,7 @@ detail headings, an inline finding and its entry under "Findings by severity") a
 
 from __future__ import annotations
 
+import gc
 import re
 
 from gitorch.models import AuditResult, Finding, Severity
@@ -27,6 +28,18 @@ _STATED_SECTIONS = re.compile(
 
 def parse_report(text: str, *, dimension: str = "general") -> AuditResult:
     """Parse one Markdown audit report (see :class:`gitorch_markdown.parser.MarkdownParser`)."""
+    # NOTE: the tree is tens of thousands of objects for a large report; the cyclic collector would
+    # walk them again and again while they are built. They are collected after the parse as usual.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse(text, dimension)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse(text: str, dimension: str) -> AuditResult:
     root = parse_document(text)
     items = Walker().run(root)
     notes: list[str] = []
@@ -106,7 +119,8 @@ def clean_verdict(root: Section) -> bool:
     """Whether the report says, somewhere, that it found nothing."""
     for section in root.walk():
         lines = [section.title] + [ln for b in section.blocks for ln in b.all_lines()]
-        if any(_CLEAN_VERDICT.search(fold(ln.text)) for ln in lines):
+        # folded for accents; as written too, since folding drops Japanese voicing marks
+        if any(_CLEAN_VERDICT.search(fold(ln.text)) or _CLEAN_VERDICT.search(ln.text) for ln in lines):
             return True
     return False
 
@@ -166,9 +180,16 @@ def _words(text: str) -> set[str]:
 
 
 def _line_keys(item: Item) -> set[tuple[str, int | None]]:
-    from gitorch_markdown.locations import find_refs
+    from gitorch_markdown.locations import line_refs
 
-    return {r.key for ln in item.lines for r in find_refs(ln.text, ln.codes) if r.line is not None}
+    return {r.key for ln in item.lines for r in line_refs(ln) if r.line is not None}
+
+
+# NOTE: near-identical titles are compared within this many kept entries (IDs and file:line through
+# indexes, throughout): a report's restatements sit within a few hundred entries of each other, and
+# comparing each entry with every earlier one would make huge reports quadratic.
+TITLE_WINDOW = 256
+_POSTINGS = 8  # kept entries remembered per ID or file:line (the earliest ones win a merge)
 
 
 def _merge_restated(items: list[Item]) -> list[Item]:
@@ -177,16 +198,42 @@ def _merge_restated(items: list[Item]) -> list[Item]:
     Two entries restate each other when they share an ID (``S3``, ``H-P0-SEC-01``), or have the
     same severity and either cite a common ``file:line`` or have nearly the same title words.
     Entries of one table or one list are never merged (two rows may describe the same code).
+    Linear: candidates come from an ID index, a ``file:line`` index and a window of recent entries.
     """
     kept: list[Item] = []
     keys: list[set[tuple[str, int | None]]] = []
     words: list[set[str]] = []
+    by_id: dict[str, list[int]] = {}
+    by_key: dict[tuple[str, int | None], list[int]] = {}
+    by_word: dict[str, list[int]] = {}
+
+    def index(j: int, ids: set[str], item_keys: set[tuple[str, int | None]]) -> None:
+        for key, table in [(i, by_id) for i in ids] + [(k, by_key) for k in item_keys]:
+            postings = table.setdefault(key, [])  # type: ignore[arg-type]
+            if len(postings) < _POSTINGS and j not in postings:
+                postings.append(j)
+
     for item in items:
         item.ref = item.ref or choose_ref(item)
         k = _line_keys(item)
         w = _words(item.title)
+        candidates: set[int] = set()
+        lowest = len(kept) - TITLE_WINDOW
+        shared: dict[int, int] = {}
+        for word in w:
+            postings = by_word.get(word, ())
+            for j in reversed(postings):
+                if j < lowest:
+                    break
+                shared[j] = shared.get(j, 0) + 1
+        candidates.update(j for j, n in shared.items() if n >= 2)
+        for i in item.ids:
+            candidates.update(by_id.get(i, ()))
+        for key in k:
+            candidates.update(by_key.get(key, ()))
         duplicate = None
-        for j, other in enumerate(kept):
+        for j in sorted(candidates):
+            other = kept[j]
             if other.group == item.group:
                 continue
             if item.ids & other.ids:
@@ -212,11 +259,17 @@ def _merge_restated(items: list[Item]) -> list[Item]:
             kept.append(item)
             keys.append(k)
             words.append(w)
+            index(len(kept) - 1, item.ids, k)
+            for word in w:
+                by_word.setdefault(word, []).append(len(kept) - 1)
         elif item.grouped and not kept[duplicate].grouped and item.origin == kept[duplicate].origin:
             # an aside restated later under "Findings by severity": the later entry is the canonical one
             kept[duplicate] = item
             keys[duplicate] |= k
             words[duplicate] = w
+            index(duplicate, item.ids, k)
+            for word in w:
+                by_word.setdefault(word, []).append(duplicate)
         else:
             other = kept[duplicate]
             if (
@@ -228,4 +281,5 @@ def _merge_restated(items: list[Item]) -> list[Item]:
             ):
                 other.ref = item.ref  # the restatement gives the line of the same file
             keys[duplicate] |= k
+            index(duplicate, set(), k)
     return kept

@@ -118,6 +118,8 @@ def find_score(root: Section, warnings: list[str] | None = None) -> tuple[float 
                 if cand.tier >= 4 and len(top) < 8:
                     top.append(cand)
     if best is None:
+        if warnings is not None and (loose := _unlabelled_score(root)):
+            warnings.append(f"a score-like {loose} has no label naming it a score; not taken")
         return None, None
     if warnings is not None:
         if best.scale is None:
@@ -129,6 +131,26 @@ def find_score(root: Section, warnings: list[str] | None = None) -> tuple[float 
                 f"the report gives several overall scores that disagree ({written}); took the first"
             )
     return best.value, best.scale
+
+
+# words that may follow a score without making it a count of something ("7/10 for me", "8/10 overall")
+_NOT_A_NOUN = {"for", "from", "in", "on", "at", "by", "overall", "to", "me"}
+_NOT_A_NOUN |= {"en", "para", "pour", "fur", "для"}
+
+
+def _unlabelled_score(root: Section) -> str | None:
+    """An ``N/10`` or ``N/100`` outside tables with nothing saying what it is (``It's a 7/10 for me``)."""
+    for context, text in _segments(root):
+        if context:
+            continue  # a table cell
+        for m in _SCORE.finditer(text):
+            label = fold(text[: m.start()])
+            if m.group("scale") != "5" and not _NOT_SCORE.search(label[-60:]):
+                value = float(m.group("num").replace(",", "."))
+                after = re.match(r"\s*([^\W\d_]+)", m.group("after"))
+                if value <= int(m.group("scale")) and (not after or fold(after.group(1)) in _NOT_A_NOUN):
+                    return text[m.start() : m.end("scale")]
+    return None
 
 
 def _candidates(context: str, piece: str, order: int):

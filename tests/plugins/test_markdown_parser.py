@@ -6,7 +6,6 @@ import importlib.util
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -777,7 +776,8 @@ def test_line_numbers_inside_code_comments_count():
 # Performance
 
 
-def test_a_thousand_line_report_parses_well_under_a_second():
+def test_a_thousand_line_report_is_read_whole():
+    """Speed is measured by benchmarks/parser_scale.py (docs/benchmarks.md), never timed here."""
     block = """### {n}. Issue number {n}
 **Severity:** High
 **File:** `pkg/mod{n}.py:{n}`
@@ -793,12 +793,9 @@ Some explanation of the problem with `code` and **bold** words.
         block.format(n=n) for n in range(1, 101)
     )
     assert len(text.splitlines()) >= 1000
-    MarkdownParser().parse("# warm-up\n")
-    start = time.perf_counter()
     result = parse(text)
-    elapsed = time.perf_counter() - start
     assert counts(result) == {"P1": 100}
-    assert elapsed < 0.5, f"took {elapsed:.2f}s"
+    assert [(f.file, f.line) for f in result.findings][-1] == ("pkg/mod100.py", 100)
 
 
 # --------------------------------------------------------------------------------------------------
