@@ -330,6 +330,8 @@ class Walker:
             self.list_item(entry, lead, ctx, block.line)
 
     def list(self, block: Block, ctx: Ctx) -> None:
+        if _is_legend(block):
+            return
         for entry in block.items:
             if not entry.lines:
                 continue
@@ -545,6 +547,20 @@ def _category_of_items(section: Section) -> bool:
         bool(_COUNTED_TITLE.search(section.title.text))
         or all(b.kind == "list" for b in section.blocks)
         or section.blocks[0].kind == "list"
+    )
+
+
+def _is_legend(block: Block) -> bool:
+    """``- 🔴 Critical: fix before release`` / ``- 🟠 High: …`` / ``- 🟡 Medium: …``: one entry per
+    level, each a different one, none citing a file, is the report's severity scale, not findings."""
+    entries = [e for e in block.items if e.lines]
+    if len(entries) < 3:
+        return False
+    levels = [leading_severity(e.lines[0].text) for e in entries]
+    return (
+        None not in levels
+        and len(set(levels)) == len(levels)
+        and not any(line_refs(ln) for e in entries for ln in e.all_lines())
     )
 
 

@@ -275,7 +275,8 @@ KIND_REMEDIATION = _rx(
     r"next steps", r"proximos pasos", r"proximos passos", r"fix order", r"recommended \w+",
     r"action items", r"quick wins", r"sprint \d+", r"priorit[iy]\w* (?:actions|fixes)",
     r"plan de mejora", r"hoja de ruta", r"mitigation plan", r"mitigations?",
-    r"mitigaciones", r"suggested fixes", r"suggestions?", r"sugerencias", r"sugestoes", r"vorschlage",
+    r"mitigaciones", r"suggested fixes", r"(?:fix|action|improvement) plan", r"what to do next",
+    r"suggestions?", r"sugerencias", r"sugestoes", r"vorschlage",
     r"proximos passos", r"improvement ideas", r"рекомендации", r"建议", r"修复建议", r"改进建议",
     r"권장 사항", r"개선 제안",
 )
@@ -296,7 +297,8 @@ KIND_POSITIVE = _rx(
     r"strengths", r"fortalezas", r"what'?s good", r"what works", r"positives?", r"buenas practicas",
     r"good practices", r"best practices", r"pontos fortes", r"points forts", r"no changes needed",
     r"well done", r"lo bueno", r"aciertos", r"validaciones", r"verificaciones", r"validations",
-    r"verifications", r"passed", r"compliant", r"cumple", r"stark",
+    r"verifications", r"passed", r"compliant", r"cumple", r"stark", r"优点", r"優點", r"亮点", r"良い点",
+    r"장점", r"잘된 점", r"сильные стороны", r"staerken", r"starken",
 )
 KIND_METRICS = _rx(
     r"metrics?", r"metricas?", r"metriques", r"statistics", r"estadisticas", r"score", r"breakdown",

@@ -102,7 +102,8 @@ def _parse(text: str, dimension: str) -> AuditResult:
 # A verdict that the report found nothing: "No issues found", "LGTM", "Sin hallazgos", "未发现问题"…
 _CLEAN_VERDICT = re.compile(
     r"(?<![a-z])(?:(?:no|zero|0)\s+(?:[a-z-]+\s+){0,3}(?:issues|findings|vulnerabilities|problems|bugs|defects|"
-    r"concerns)\s+(?:were\s+|have\s+been\s+|was\s+)?(?:found|detected|identified|reported|discovered)|"
+    r"concerns)(?:\s+(?:were\s+|have\s+been\s+|was\s+)?(?:found|detected|identified|reported|discovered)|"
+    r"\s*(?:[.!;]|$))|"
     r"nothing\s+(?:to\s+report|found|to\s+fix)|lgtm|looks\s+good|all\s+checks\s+pass\w*|"
     r"no\s+action\s+(?:is\s+)?(?:needed|required)|clean\s+bill\s+of\s+health|"
     r"sin\s+(?:hallazgos|problemas|vulnerabilidades|observaciones)|no\s+se\s+(?:encontr|detect|identific)\w*|"

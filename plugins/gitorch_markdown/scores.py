@@ -27,6 +27,8 @@ _CJK_SCORE = re.compile(
     r"(?P<num2>\d{1,3}(?:[.,]\d{1,2})?)"
     r"|(?P<num3>\d{1,3}(?:[.,]\d{1,2})?)\s*[分点점]\s*[（(]\s*(?:满分|滿分|満点|만점)\s*[:：]?\s*(?P<scale3>100|10|5)"
 )
+# "⭐⭐⭐⭐☆", "★★★☆☆": filled and empty stars make a score on their count
+_STARS = re.compile(r"(?P<full>[⭐★🌟]{1,10})\uFE0F?(?P<empty>[☆✩]{0,9})")
 _PERCENT = re.compile(r"(?<![\w.,/])(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\s*%")
 _SCORE_WORD = re.compile(
     r"(?<![a-z])(?:scores?|scored|scoring|puntuacion|puntaje|calificacion|nota|pontuacao|punteggio|valutazione|"
@@ -119,7 +121,10 @@ def find_score(root: Section, warnings: list[str] | None = None) -> tuple[float 
                     top.append(cand)
     if best is None:
         if warnings is not None and (loose := _unlabelled_score(root)):
-            warnings.append(f"a score-like {loose} has no label naming it a score; not taken")
+            if loose.startswith("star rating"):
+                warnings.append(f"a {loose} has no scale (no empty stars, no N/5); not taken")
+            else:
+                warnings.append(f"a score-like {loose} has no label naming it a score; not taken")
         return None, None
     if warnings is not None:
         if best.scale is None:
@@ -139,8 +144,12 @@ _NOT_A_NOUN |= {"en", "para", "pour", "fur", "для"}
 
 
 def _unlabelled_score(root: Section) -> str | None:
-    """An ``N/10`` or ``N/100`` outside tables with nothing saying what it is (``It's a 7/10 for me``)."""
+    """An ``N/10`` or ``N/100`` outside tables with nothing saying what it is (``It's a 7/10 for me``),
+    or a rating in stars with no scale (``Rating: ⭐⭐⭐⭐``)."""
     for context, text in _segments(root):
+        stars = _STARS.search(text)
+        if stars and not stars.group("empty") and _SCORE_WORD.search(fold(context + " " + text)):
+            return f"star rating {stars.group(0)}"
         if context:
             continue  # a table cell
         for m in _SCORE.finditer(text):
@@ -155,6 +164,12 @@ def _unlabelled_score(root: Section) -> str | None:
 
 def _candidates(context: str, piece: str, order: int):
     folded = fold(piece)
+    for m in _STARS.finditer(piece):
+        full, empty = len(m.group("full")), len(m.group("empty"))
+        if empty and full + empty in (5, 10):
+            tier = _tier(fold(context) + " " + folded[: m.start()])
+            if tier is not None:
+                yield ScoreCandidate(float(full), full + empty, tier + 2, order)
     for m in _CJK_SCORE.finditer(piece):
         n = next(i for i in (1, 2, 3) if m.group(f"num{i}"))
         label = fold(context) + " " + folded[: m.start()]
@@ -191,9 +206,12 @@ def _candidates(context: str, piece: str, order: int):
                 yield ScoreCandidate(value, None, 0, order)
 
 
+_SENTENCE_END = re.compile(r"(?<=[a-z\d)][.!?;])\s+|[。！？；]")
+
+
 def _tier(label: str) -> int | None:
-    # Only the text just before the number (its own label) may disqualify it.
-    tail = label[-60:]
+    # Only the text just before the number (its own label, in its own sentence) may disqualify it.
+    tail = _SENTENCE_END.split(label[-60:])[-1]
     if _NOT_SCORE.search(tail):
         return None
     has_score = bool(_SCORE_WORD.search(tail))

@@ -215,6 +215,9 @@ def test_line_forms_of_other_languages(text, expected):
         ("종합 점수는 100점 만점에 72점입니다.", (72, 100)),
         ("10点満点中7点です。", (7, 10)),
         ("Gesamtbewertung: 6,5/10", (6.5, 10)),
+        ("Fix bugs 1 and 2 before release. Overall: 6/10.", (6, 10)),
+        ("**Overall rating:** ⭐⭐⭐⭐☆", (4, 5)),
+        ("Rating: ★★★☆☆ (good)", (3, 5)),
         ("We tested 8/10 endpoints.", (None, None)),
         ("Pass rate: 95%", (None, None)),
     ],
@@ -238,6 +241,7 @@ def test_a_clean_report_is_not_doubtful_and_has_no_findings():
     "verdict",
     [
         "No issues were found.",
+        "No critical issues.",
         "LGTM.",
         "Sin hallazgos.",
         "Nenhum problema encontrado.",
@@ -277,6 +281,7 @@ def test_stated_totals_that_agree_are_not_doubtful():
     [
         ("**Score:** 85\n\n## High\n- [P1] x (a.py:1)", "a score of 85 is given without a scale"),
         ("It's a 7/10 for me.\n\n## High\n- [P1] x (a.py:1)", "a score-like 7/10 has no label"),
+        ("**Rating:** ⭐⭐⭐⭐\n\n## High\n- [P1] x (a.py:1)", "a star rating ⭐⭐⭐⭐ has no scale"),
         (
             "**Overall score:** 7/10\n\n**Overall score:** 82/100\n\n## High\n- [P1] x (a.py:1)",
             "the report gives several overall scores that disagree (7/10, 82/100)",
@@ -401,3 +406,11 @@ def test_merging_restatements_compares_each_entry_with_a_bounded_number_of_other
         assert len(parse("## Findings\n\n" + rows).findings) == n
         totals.append(sum(looked_at))
     assert totals[0] > 0 and totals[1] <= 2.2 * totals[0], totals
+
+
+def test_a_severity_scale_written_as_a_list_is_a_legend_not_findings():
+    text = (
+        "# Review\n\nSeverity scale:\n\n- 🔴 **Critical**: exploitable now\n- 🟠 **High**: serious\n"
+        "- 🟡 **Medium**: should fix\n\n## Findings\n\n- 🔴 **Critical**: SQL injection in `db.py:3`\n"
+    )
+    assert found(text) == [("P0", "db.py", 3)]
