@@ -1,16 +1,20 @@
-"""Measure the Markdown parser on the agent-report corpora (``shared/corpus/agent-reports*``).
+"""Measure the Markdown parser on the agent-report corpora (``shared/corpus/agent-reports*`` and a
+fresh corpus kept outside the repository).
 
 Usage::
 
-    python benchmarks/parser_corpus.py [--held-out] [--json] [CORPUS_DIR ...]
+    python benchmarks/parser_corpus.py [--held-out] [--json] [--fresh DIR] [CORPUS_DIR ...]
 
 Without arguments it measures the **development set**: every report of ``agent-reports`` (the
-first corpus) and the even-numbered reports of ``agent-reports-2``. ``--held-out`` also measures
-the **held-out set** (the odd-numbered reports of ``agent-reports-2``: 27, 31, 33, 35, 37, 39) and
-prints its figures on their own. The held-out reports are never opened without ``--held-out``.
-Explicit ``CORPUS_DIR`` arguments measure those directories as one development set instead.
+first corpus), the even-numbered reports of ``agent-reports-2`` and, when a fresh corpus is given
+(``--fresh DIR`` or ``$GITORCH_FRESH_CORPUS``; ``DIR`` holds ``dev/`` and ``heldout/``, each with
+reports and a ``truth.json``), the reports of ``DIR/dev``. ``--held-out`` also measures the
+**held-out sets**, each printed on its own: the odd-numbered reports of ``agent-reports-2`` (27, 31,
+33, 35, 37, 39) and, with a fresh corpus, ``DIR/heldout``. Held-out reports are never opened
+without ``--held-out``. Explicit ``CORPUS_DIR`` arguments measure those directories as one
+development set instead.
 
-The corpora default to ``$GITORCH_CORPUS`` (the first one; the second is its sibling
+The shared corpora default to ``$GITORCH_CORPUS`` (the first one; the second is its sibling
 ``agent-reports-2``) or ``../shared/corpus/`` next to the repository. Four figures per set, as
 defined in the corpus READMEs:
 
@@ -22,9 +26,9 @@ defined in the corpus READMEs:
   ``findings_with_file_line``) divided by the sum of ``findings_with_file_line``;
 * score exact: reports whose score AND scale equal the truth (both null counts as equal).
 
-Where a report has a ``second_reading`` (the second corpus: two independent readings of an
-ambiguous report), "a parser that matches either reading is right on that point" (its README): each
-point (the counts, the score, the file:line figure) is compared with the reading closer to it.
+Where a report has a ``second_reading`` (two independent readings of an ambiguous report), "a
+parser that matches either reading is right on that point" (the corpus READMEs): each point (the
+counts, the score, the file:line figure) is compared with the reading closer to it.
 """
 
 from __future__ import annotations
@@ -231,9 +235,34 @@ def development_set(corpora: Path | None = None) -> CorpusScore:
 
 
 def held_out_set(corpora: Path | None = None) -> CorpusScore:
-    """The odd-numbered half of the second corpus, measured once at the end of development."""
+    """The odd-numbered half of the second corpus (held out in round 1 of the parser issue)."""
     corpus = (corpora or shared_corpora()) / HELD_OUT_CORPUS
     return evaluate(corpus, _names(corpus, held_out=True))
+
+
+FRESH_ENV = "GITORCH_FRESH_CORPUS"
+
+
+def fresh_corpus(argv: list[str] | None = None) -> Path | None:
+    """The fresh corpus folder (``--fresh DIR`` or ``$GITORCH_FRESH_CORPUS``), or None."""
+    argv = argv or []
+    for i, arg in enumerate(argv):
+        if arg == "--fresh" and i + 1 < len(argv):
+            return Path(argv[i + 1])
+        if arg.startswith("--fresh="):
+            return Path(arg.split("=", 1)[1])
+    env = os.environ.get(FRESH_ENV)
+    return Path(env) if env else None
+
+
+def fresh_dev_set(root: Path) -> CorpusScore:
+    """The fresh corpus's development half (``root/dev``)."""
+    return evaluate(root / "dev")
+
+
+def fresh_held_out_set(root: Path) -> CorpusScore:
+    """The fresh corpus's held-out half (``root/heldout``): measured once, when the parser is final."""
+    return evaluate(root / "heldout")
 
 
 def _fmt_counts(counts: dict[str, int]) -> str:
@@ -253,6 +282,10 @@ def print_set(title: str, score: CorpusScore) -> None:
         print(f"      file:line {r.file_line} (truth {r.truth_file_line})")
         for warning in r.warnings:
             print(f"      warning   {warning}")
+    print_figures(title, score)
+
+
+def print_figures(title: str, score: CorpusScore) -> None:
     n = len(score.reports)
     print(f"-- {title}")
     print(f"per-severity count F1 : {score.count_f1:.3f}  (TP={score.tp} FP={score.fp} FN={score.fn})")
@@ -262,29 +295,55 @@ def print_set(title: str, score: CorpusScore) -> None:
     print()
 
 
+def _positional(argv: list[str]) -> list[Path]:
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--fresh":
+            skip = True
+        elif not arg.startswith("--"):
+            out.append(Path(arg))
+    return out
+
+
 def main(argv: list[str]) -> int:
-    dirs = [Path(a) for a in argv if not a.startswith("--")]
+    dirs = _positional(argv)
     with_held_out = "--held-out" in argv
+    fresh = fresh_corpus(argv)
+    if fresh is not None and not (fresh / "dev" / "truth.json").is_file():
+        print(f"no fresh corpus at {fresh} (no dev/truth.json)", file=sys.stderr)
+        return 2
+    sets: dict[str, CorpusScore] = {}
     if dirs:
         missing = [d for d in dirs if not (d / "truth.json").is_file()]
         if missing:
             print(f"no corpus at {missing[0]} (no truth.json)", file=sys.stderr)
             return 2
-        sets = {"development": CorpusScore()}
+        shared = CorpusScore()
         for d in dirs:
-            sets["development"].reports += evaluate(d, _names(d, held_out=False)).reports
+            shared.reports += evaluate(d, _names(d, held_out=False)).reports
     else:
         if not (default_corpus() / "truth.json").is_file():
             print(f"no corpus at {default_corpus()} (set GITORCH_CORPUS)", file=sys.stderr)
             return 2
-        sets = {"development": development_set()}
+        shared = development_set()
+    if fresh is None:
+        sets["development"] = shared
+    else:
+        fresh_dev = fresh_dev_set(fresh)
+        sets["development: shared corpora"] = shared
+        sets["development: fresh dev"] = fresh_dev
+        sets["development (all)"] = CorpusScore(shared.reports + fresh_dev.reports)
     if with_held_out:
         roots = {d.parent for d in dirs} or {shared_corpora()}
         held = CorpusScore()
         for root in sorted(roots):
             if (root / HELD_OUT_CORPUS / "truth.json").is_file():
                 held.reports += held_out_set(root).reports
-        sets["held-out"] = held
+        sets["held-out: shared odd half"] = held
+        if fresh is not None and (fresh / "heldout" / "truth.json").is_file():
+            sets["held-out: fresh"] = fresh_held_out_set(fresh)
     if "--json" in argv:
         out = {
             name: score.figures()
@@ -294,7 +353,10 @@ def main(argv: list[str]) -> int:
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
     for name, score in sets.items():
-        print_set(name, score)
+        if name == "development (all)":
+            print_figures(name, score)
+        else:
+            print_set(name, score)
     return 0
 
 
