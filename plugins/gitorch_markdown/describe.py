@@ -12,7 +12,7 @@ from gitorch_markdown.lexicon import (
     fold,
     value_severity,
 )
-from gitorch_markdown.locations import Ref, find_refs, line_refs
+from gitorch_markdown.locations import Ref, bare_lines, find_refs, line_refs
 from gitorch_markdown.tags import tag_severity
 
 if TYPE_CHECKING:
@@ -153,6 +153,12 @@ def choose_ref(item: Item) -> Ref | None:
         for ref in title_refs + body_refs + code_refs:
             if ref.line is not None and ref.key[0] in names:
                 return ref
+        if len({r.path for r in loc_refs}) == 1:
+            # "**File:** `app.js`" and, in the entry, "(line 3033)" or "// Lines 42, 47": that file's line
+            texts = [ln.text for ln in item.location_lines] + [ln.text for ln in item.lines[1:]]
+            for text in texts + [c for code in item.codes for c in code.splitlines()]:
+                for start, end in bare_lines(text):
+                    return Ref(loc_refs[0].path, start, end)
     for group in (title_refs, body_refs, code_refs):
         for ref in group:
             if ref.line is not None:

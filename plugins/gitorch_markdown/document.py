@@ -297,9 +297,12 @@ def _promote_bold_titles(section: Section) -> None:
     Under a heading that names a severity ("### High", "#### 🔴 High — Correctness"), a paragraph
     that opens with a bold lead-in ("**Retries re-send POSTs.** The client …") is an entry too.
     """
-    from gitorch_markdown.lexicon import fold, signals, value_severity
+    from gitorch_markdown.lexicon import fold, is_generic_title, signals, value_severity
 
     rated_heading = bool(section.level and signals(section.title.text))
+    # plain lead-ins only under a heading that names a severity in words ("### High", "🔴 High —
+    # Correctness"), not one rated by a colour alone ("### 🔴 SQL injection" is one finding)
+    worded = rated_heading and any(s.form in ("word", "label") for s in signals(section.title.text))
     numbered, rated, leads = [], [], []
     splits: dict[int, str] = {}
     for i, block in enumerate(section.blocks):
@@ -315,11 +318,18 @@ def _promote_bold_titles(section: Section) -> None:
             tag = fold(m.group("a") or m.group("b") or "")
             if not all(s.form == "word" and s.weight < 2 for s in signals(tag)):  # not "(Important)"
                 rated.append(i)
-        elif rated_heading and (m := _BOLD_PLAIN_LEAD.match(raw)) and len(m.group("title").split()) >= 2:
+        elif (
+            worded
+            and (m := _BOLD_PLAIN_LEAD.match(raw))
+            and len(m.group("title").split()) >= 2
+            and not is_generic_title(m.group("title"))
+        ):
             leads.append(i)
             splits[i] = m.group("title")
     # one numbered entry is enough under a severity heading ("#### 🟢 Low" over "**L1. …**")
     enough = len(numbered) >= 2 or (numbered and rated_heading)
+    if leads and any(b.kind == "para" and b.lines for b in section.blocks[: leads[0]]):
+        leads = []  # prose before the first lead-in: the heading is a finding, its lead-ins are details
     starts = sorted(rated + (numbered if enough else []) + leads)
     if not starts:
         return

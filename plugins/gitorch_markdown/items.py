@@ -41,6 +41,7 @@ from gitorch_markdown.fields import (
 from gitorch_markdown.lexicon import (
     COLUMN_COUNT,
     COLUMN_ID,
+    COLUMN_TASK,
     FIELD_LINE,
     FIELD_LOCATION,
     FIELD_PRIORITY,
@@ -60,6 +61,7 @@ from gitorch_markdown.lexicon import (
     is_none_found,
     is_positive_value,
     is_resolved_value,
+    is_verdict_title,
     section_kind,
     signals,
     value_severity,
@@ -178,7 +180,9 @@ class Walker:
         if any(r.line is not None for ln in direct for r in line_refs(ln)):
             return False
         kids = [c for c in section.children if not field_heading(c) and not is_generic_title(c.title.text)]
-        if any(c.promoted or NUMBERING.match(c.title.text) or item_ids(c.title.text) for c in kids):
+        # NOTE: two entries at least: a finding's own "#### 1. Steps to reproduce" is one numbered detail
+        numbered = [c for c in kids if c.promoted or NUMBERING.match(c.title.text) or item_ids(c.title.text)]
+        if len(numbered) >= 2 or (numbered and all(c.promoted for c in numbered)):
             return True
         entries = sum(len(b.rows) if b.kind == "table" else len(b.items) for b in section.blocks)
         return (
@@ -194,7 +198,7 @@ class Walker:
         direct_fields = fields_of(direct_lines(section))
         fsev = field_severity(direct_fields, weak=False)
         weak_sev = field_severity(direct_fields) if fsev is None else None
-        own_kind = section_kind(title)
+        own_kind = section_kind(title) or ("summary" if is_verdict_title(title) else None)
         item_like = own_kind in ("remediation", "summary", "metrics", "legend", "resolved") and not group
         # an item's title that happens to say "summary", "plan" or "closed"
         if (
@@ -235,6 +239,10 @@ class Walker:
             elif kind is None and (prio := priority_severity(direct_fields)) is not None:
                 # "**Prioridade:** 🔴 Alta" after the body, under a heading that announces nothing
                 own = prio
+            elif kind is None and _entry_shaped(direct_fields) and (rec := _recommendation_severity(section)):
+                # "**Status:** ⚠️ …" … "**Recommendations:**" over "- 🔴 **High priority**: …": the one
+                # priority the entry's recommendation carries rates the entry
+                own = rec
         if own is not None and fsev is None and not self.holds_items(section) and self.groups_items(section):
             # "## High priority — potential bugs" over "### 1. …" headings, "#### 🔴 High — Correctness"
             # over "**H1. …**" paragraphs, "## 一、P1 …" over "### 1.1 …": a severity heading with
@@ -308,10 +316,12 @@ class Walker:
     # blocks -----------------------------------------------------------------------------------
 
     def blocks(self, blocks: list[Block], ctx: Ctx) -> None:
-        for block in blocks:
+        for i, block in enumerate(blocks):
             if block.kind == "table":
                 self.table(block, ctx)
             elif block.kind == "list":
+                if i and _labels_recommendation(blocks[i - 1]):
+                    continue  # "**Recommendations:**" over "- 🔴 High: use a keystore": advice, not findings
                 self.list(block, ctx)
             elif block.kind == "para" and (ctx.under_group or ctx.findingish or ctx.kind is None):
                 self.paragraph(block, ctx)
@@ -401,6 +411,8 @@ class Walker:
         taken |= set(loc_cols) | ({status_col} if status_col is not None else set())
         rec_col = _column(headers, FIELD_RECOMMENDATION, taken)
         desc_col = _column(headers, FIELD_PROBLEM, taken | ({rec_col} if rec_col is not None else set()))
+        if desc_col is None and (rec_col is not None or _column(headers, COLUMN_TASK, taken) is not None):
+            return  # "Priority | Action" / "Task | Owner": a plan of things to do, not problems found
         for row in block.rows:
             cells = [c.text.strip() for c in row]
             if not any(c.strip(" -–—*") for c in cells) or fold(cells[0]).strip(" *").startswith("total"):
@@ -541,13 +553,46 @@ def _category_of_items(section: Section) -> bool:
         return False  # "- **Package:** …" bullets are the fields of one item
     if sum(only_location(e.lines[0].text) for e in entries) * 2 >= len(entries):
         return False  # "- `a.py:3`" bullets are the locations of one item
-    # NOTE: a body that opens with the list (a closing remark may follow) is a list of entries; an
-    # item opens with prose ("Several endpoints accept raw input:") before listing details.
+    # NOTE: a category (an unnumbered title such as "Concurrency (multi-tab)") whose body opens with
+    # the list, a closing remark after it, is a list of entries; a numbered or ID'd heading is one
+    # finding whose bullets are its details, and an item opens with prose before listing details.
+    title = section.title.text
     return (
-        bool(_COUNTED_TITLE.search(section.title.text))
+        bool(_COUNTED_TITLE.search(title))
         or all(b.kind == "list" for b in section.blocks)
-        or section.blocks[0].kind == "list"
+        or (section.blocks[0].kind == "list" and not NUMBERING.match(title) and not item_ids(title))
     )
+
+
+def _labels_recommendation(block: Block) -> bool:
+    """A paragraph ending in an empty recommendation field (``**Recommendations:**``, ``**推奨事項**:``)."""
+    if block.kind != "para" or not block.lines:
+        return False
+    last = fields_of(block.lines[-1:])
+    return bool(last) and not last[-1].value and bool(FIELD_RECOMMENDATION.fullmatch(last[-1].name))
+
+
+def _recommendation_severity(section: Section) -> Severity | None:
+    """The one severity a heading's recommendation is tagged with (in its value or its list)."""
+    found: set[Severity] = set()
+    blocks = section.blocks
+    for i, block in enumerate(blocks):
+        if block.kind != "para":
+            continue
+        for f in fields_of(block.lines):
+            lead = leading_severity(f.value, strong=True) if f.value else None
+            if lead is not None and FIELD_RECOMMENDATION.fullmatch(f.name):
+                found.add(lead)
+        if i + 1 < len(blocks) and blocks[i + 1].kind == "list" and _labels_recommendation(block):
+            for entry in blocks[i + 1].items:
+                if entry.lines and (lead := leading_severity(entry.lines[0].text, strong=True)) is not None:
+                    found.add(lead)
+    return found.pop() if len(found) == 1 else None
+
+
+def _entry_shaped(fields: list[Field]) -> bool:
+    """Fields that make a heading one entry: a status or a location."""
+    return any(FIELD_STATUS.search(f.name) or FIELD_LOCATION.fullmatch(f.name) for f in fields)
 
 
 def _is_legend(block: Block) -> bool:

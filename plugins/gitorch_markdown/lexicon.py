@@ -279,6 +279,17 @@ KIND_REMEDIATION = _rx(
     r"suggestions?", r"sugerencias", r"sugestoes", r"vorschlage",
     r"proximos passos", r"improvement ideas", r"рекомендации", r"建议", r"修复建议", r"改进建议",
     r"권장 사항", r"개선 제안",
+    # actions to take (pending, recommended, completed): tasks, not findings
+    r"(?:pending|required|recommended|immediate|corrective|follow[- ]up|suggested|prioriti[sz]ed|"
+    r"completed|remaining|next) actions", r"actions? (?:required|needed|to take|pending)",
+    r"acciones (?:pendientes|requeridas|recomendadas|inmediatas|correctivas|sugeridas|completadas|"
+    r"realizadas|tomadas|prioritarias|a tomar|necesarias)",
+    r"acoes (?:pendentes|recomendadas|imediatas|corretivas|necessarias|prioritarias|concluidas)",
+    r"actions (?:correctives|recommandees|prioritaires|a mener|immediates)", r"prochaines etapes",
+    r"massnahmen", r"maßnahmen", r"nachste schritte", r"handlungsempfehlung\w*",
+    r"rekomendacje", r"zalecenia", r"plan naprawczy", r"nastepne kroki", r"план \w+", r"дорожная карта",
+    r"следующие шаги", r"推奨事項", r"改善推奨", r"改善提案", r"対応策", r"今後の対応", r"路线图",
+    r"行动计划", r"后续行动", r"整改", r"권장사항", r"로드맵", r"조치 사항", r"조치사항", r"개선 계획",
 )
 KIND_SUMMARY = _rx(
     r"executive summary", r"resumen(?: ejecutivo)?", r"summary", r"sumario", r"resumo(?: executivo)?",
@@ -286,7 +297,7 @@ KIND_SUMMARY = _rx(
     r"conclusions?", r"conclusion(?:es)?", r"conclusao", r"conclusiones", r"top \d+", r"highlights",
     r"key takeaways", r"riepilogo", r"sommario", r"fazit", r"итоги?", r"резюме", r"заключение", r"выводы",
     r"总结", r"總結", r"摘要", r"概要", r"概述", r"结论", r"結論", r"まとめ", r"要約", r"요약", r"결론",
-    r"총평",
+    r"총평", r"sommaire", r"podsumowanie", r"streszczenie", r"サマリー?", r"エグゼクティブ", r"总览", r"개요",
 )
 KIND_LEGEND = _rx(
     r"classification", r"clasificacion", r"classificacao", r"legend", r"leyenda", r"legenda",
@@ -364,6 +375,28 @@ NUMBERING = re.compile(
     r"^[\s#*_`]*(?:(?:[(（]?(?:\d+(?:\.\d+)*|[一二三四五六七八九十百零〇]+|[IVXLC]{1,6}|[A-Za-z]|[가-힣])[)）]?"
     r"(?:[.)、．:：]|(?<=\d)(?=\s)))\s*|[①-⑳]\s*|第[一二三四五六七八九十百\d]+[章节節部条項点]\s*)"
 )
+
+
+# "Overall risk: Medium", "総合評価: ⚠️ 中程度のリスク", "Risk level — HIGH": the report's verdict on
+# itself, written as a heading; its severity word rates the project, not a finding.
+_VERDICT_LABEL = re.compile(
+    r"(?<![a-z])(?:overall|global|general|total|final|gesamt\w*|geral|globale?|итогов\w*|общ\w*|ogoln\w*|"
+    r"risk (?:level|rating|posture)|nivel de riesgo|nivel de risco|niveau de risque|risikostufe|risikoniveau|"
+    r"уровень риска|poziom ryzyka|verdict|veredicto|posture)(?![a-z])"
+    r"|综合|綜合|总体|總體|整体|総合|全体|종합|전체|风险等级|リスクレベル|위험 수준"
+)
+_LABELLED = re.compile(r"^\W*(?P<label>[^:\n]{2,40}?)\s*(?::|\s[-–—]\s)\s*(?P<value>\S.{0,30})$")
+
+
+def is_verdict_title(text: str) -> bool:
+    """``Overall risk: Medium``: a label naming the report's overall verdict, and a severity as its value."""
+    m = _LABELLED.match(strip_numbering(text))
+    return bool(
+        m
+        and _VERDICT_LABEL.search(fold(m.group("label")))
+        and signals(m.group("value"))
+        and not has_finding_noun(m.group("value"))
+    )
 
 
 def strip_numbering(text: str) -> str:
@@ -474,6 +507,10 @@ FIELD_RECOMMENDATION = _rx(
     r"remediacion", r"remediacao", r"mitigation", r"mitigacion", r"accion", r"action", r"acao",
     r"sugerencia", r"suggestion", r"correccion", r"correcao", r"建议", r"修复建议", r"修复方案", r"改进建议",
     r"対策", r"修正案", r"권장 사항", r"권장", r"수정 방안", r"해결 방법", r"рекомендация", r"исправление",
+    r"推奨事項", r"推奨", r"改善案", r"改善提案", r"修复建议", r"改进建议", r"建議", r"권장사항",
+    r"개선 방안",
+    r"рекомендации", r"zalecenie", r"zalecenia", r"rekomendacja", r"empfehlungen", r"massnahme",
+    r"recomendacoes", r"recommendations", r"remediation steps",
 )
 FIELD_PROBLEM = _rx(
     r"problem", r"problema", r"issue", r"description", r"descripcion", r"descricao", r"details",
@@ -485,6 +522,9 @@ FIELD_PROBLEM = _rx(
 FIELD_STATUS = _rx(r"status", r"estado", r"state", r"result", r"resultado", r"calificacion", r"verdict",
                    r"veredicto", r"outcome", r"situacion", r"situacao", r"statut", r"ergebnis", r"результат",
                    r"статус", r"结果", r"結果", r"状态", r"狀態", r"状況", r"결과", r"상태")
+COLUMN_TASK = _rx(r"tasks?", r"tareas?", r"tarefas?", r"taches?", r"aufgaben?", r"todo", r"to do",
+                  r"steps?", r"pasos?", r"passos?", r"etapes?", r"schritte?", r"zadanie", r"задача", r"шаг",
+                  r"任务", r"步骤", r"タスク", r"작업", r"할 일")
 COLUMN_ID = re.compile(r"^(?:id|#|no\.?|n[ºo°]|ref|ref\.|codigo|code|key|clave|item|issue id|finding id|nr)$")
 COLUMN_COUNT = _rx(r"count", r"cantidad", r"quantidade", r"numero", r"number", r"total", r"hallazgos",
                    r"findings", r"issues", r"occurrences", r"ocurrencias", r"anzahl", r"nombre", r"qty", r"#",
@@ -499,7 +539,10 @@ POSITIVE_VALUE = re.compile(
 )
 RESOLVED_VALUE = re.compile(
     r"^\W*(?:resuelt[oa]|resolved|fixed|corregid[oa]|solucionad[oa]|closed|cerrad[oa]|done|hecho|"
-    r"resolvid[oa]|corrigid[oa]|remediated|mitigad[oa]|behoben)\b"
+    r"resolvid[oa]|corrigid[oa]|remediated|mitigad[oa]|behoben|corrige|resolu|erledigt|исправлено|устранено|"
+    r"naprawion[aey]|改善済み|修正済み|対応済み|解決済み|已修复|已解决|已修正|해결됨|해결 완료|수정 완료|"
+    r"조치 완료)"
+    r"(?:\b|(?<=[^\x00-\x7f]))"
 )
 NONE_FOUND = re.compile(
     r"^\W*(?:none(?: found| identified| detected)?|n/?a|nothing(?: to report| found)?|ningun[oa]?|nenhum|"

@@ -31,7 +31,11 @@ _EXTENSIONS = [
 _NAMES = r"Dockerfile|Makefile|Gemfile|Rakefile|Procfile|Jenkinsfile|Vagrantfile|Containerfile"
 _EXT = r"(?:" + "|".join(sorted(_EXTENSIONS, key=len, reverse=True)) + r")"
 _PATH = r"(?P<path>(?:\.{0,2}/)?(?:[\w@~+-][\w.@~+-]*/)*(?:[\w@+-][\w.@+-]*\." + _EXT + r"|" + _NAMES + r"))"
-_LINE_WORD = r"(?:lines?|l[ií]neas?|linhas?|lignes?|zeilen?|righe|riga|ln\.?|l\.)"
+_LINE_WORD = (
+    r"(?:lines?|l[ií]neas?|linhas?|lignes?|zeilen?|righe|riga|linii|linia|wiersz[ey]?|строк[аиеу]?|стр\.|"
+    r"ln\.?|l\.)"
+)
+_ABOUT = r"(?:[~≈]\s*|ca\.\s*|approx\.?\s*)?"  # "(linha ~24)": an approximate line is still a line
 
 
 def _nums(tag: str) -> str:
@@ -40,7 +44,8 @@ def _nums(tag: str) -> str:
 
 _REF = re.compile(
     r"(?<![\w./@-])" + _PATH + r"(?![\w/])"
-    r"(?:(?::|#L)" + _nums("a") + r"|[`'\"*]*\s*[(\[,]?\s*" + _LINE_WORD + r"\s*:?\s*" + _nums("b") + r")?",
+    r"(?:(?::|#L)" + _nums("a")
+    + r"|[`'\"*]*\s*[(\[,]?\s*" + _LINE_WORD + r"\s*:?\s*" + _ABOUT + _nums("b") + r")?",
     re.IGNORECASE,
 )
 # "db.py at line 12", "db.py en la línea 12"; "line 12 of db.py", "línea 12 de db.py"
@@ -58,6 +63,12 @@ _REF_OF = re.compile(
 _REF_CJK = re.compile(
     r"(?<![\w./@-])" + _PATH + r"[`'\"*]*\s*[(（]?\s*(?:の|的)?\s*(?:第\s*)?" + _nums("a")
     + r"\s*(?:行目?|번째\s*줄|줄|행)",
+    re.IGNORECASE,
+)
+# A line number with no file: "(linha 3033-3034)", "// Linhas 42, 47", "第 88 行", "12行目", "строка 40".
+_BARE_LINE = re.compile(
+    r"(?<![\w.])" + _LINE_WORD + r"\s*[:#]?\s*" + _ABOUT + _nums("a") + r"(?![\d.]\d)"
+    r"|(?:第\s*)?" + _nums("c") + r"\s*(?:行目?|번째\s*줄|행)(?![\w])",
     re.IGNORECASE,
 )
 _CODE_PATH = re.compile(r"^\s*(?P<path>[^\s`:][^`:]*?\.(?:" + _EXT + r")):" + _nums("a"), re.IGNORECASE)
@@ -174,3 +185,14 @@ def fence_ref(info: str) -> str | None:
     """A code fence's citation as ``path:start-end`` text, or None."""
     m = _FENCE_CITATION.match(info.strip())
     return f"{m.group('path')}:{m.group('line')}-{m.group('end')}" if m else None
+
+
+def bare_lines(text: str) -> list[tuple[int, int | None]]:
+    """Line numbers written without a file (``linha ~24``, ``Lines 42, 47``, ``第 88 行``): (start, end)."""
+    out = []
+    for m in _BARE_LINE.finditer(text):
+        start = m.group("linea") or m.group("linec")
+        end = m.group("enda") or m.group("endc")
+        first, last = int(start), int(end) if end else None
+        out.append((first, last if last is not None and last > first else None))
+    return out

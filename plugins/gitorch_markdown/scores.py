@@ -45,10 +45,12 @@ _OVERALL_WORD = re.compile(
 )
 _NOT_SCORE = re.compile(
     r"(?<![a-z])(?:baseline|target|objetivo|meta|goal|projected|proyectad[oa]|proyeccion|esperad[oa]|expected|"
-    r"previous|anterior|antes|before|set point|potential|potencial|estimated|estimad[oa]|threshold|umbral|"
+    r"previous|anterior|antes|before|avant|vorher|przed|set point|potential|potencial|estimated|estimad[oa]|"
+    r"threshold|umbral|"
     r"required|requerid[oa]|minimum|minimo|max|min|after fixes|if fixed|si se resuelve|ciclo 1|cycle 1|"
     r"coverage|cobertura|compliance|cumplimiento|tasa|sp|pv|"
     r"(?:pass|success|error|hit|failure|adoption|conversion|retention|completion) rate)(?![a-z])"
+    r"|(?<!\w)до(?!\w)|修复前|改善前|修正前|개선 전|수정 전"
 )
 _UNIT_OK = re.compile(
     r"^\s*(?:$|[^\w\s]|pts?\b|points?\b|puntos?\b|pontos?\b|stars?\b|estrellas?\b|overall\b|en general\b|"
@@ -71,30 +73,38 @@ class ScoreCandidate:
 
 def _segments(root: Section) -> list[tuple[str, str]]:
     """(label context, text) pairs in document order; code blocks excluded."""
-    out: list[tuple[str, str]] = []
+    return [(context, text) for context, text, _row in _cells(root)]
+
+
+def _cells(root: Section) -> list[tuple[str, str, int | None]]:
+    """(label context, text, table row) triples in document order; the row is None outside tables."""
+    out: list[tuple[str, str, int | None]] = []
+    rows = 0
 
     def lines_of(block: Block) -> None:
+        nonlocal rows
         if block.kind == "para":
-            out.extend(("", line.text) for line in block.lines)
+            out.extend(("", line.text, None) for line in block.lines)
         elif block.kind == "list":
             for item in block.items:
-                out.extend(("", line.text) for line in item.lines)
+                out.extend(("", line.text, None) for line in item.lines)
                 for inner in item.blocks:
                     lines_of(inner)
         elif block.kind == "table":
             headers = [h.text for h in block.header]
             for row in block.rows:
+                rows += 1
                 label = row[0].text if row else ""
                 for i, cell in enumerate(row):
                     if i == 0:
-                        out.append(("", cell.text))
+                        out.append(("", cell.text, rows))
                         continue
                     head = headers[i] if i < len(headers) else ""
-                    out.append((f"{label} {head}:", cell.text))
+                    out.append((f"{label} {head}:", cell.text, rows))
 
     for section in root.walk():
         if section.level:
-            out.append(("", section.title.text))
+            out.append(("", section.title.text, None))
         for block in section.blocks:
             lines_of(block)
     return out
@@ -109,16 +119,27 @@ def find_score(root: Section, warnings: list[str] | None = None) -> tuple[float 
     """The report's overall score and scale; doubts about it (no scale, two overall scores that
     disagree) are appended to ``warnings``."""
     best: ScoreCandidate | None = None
-    top: list[ScoreCandidate] = []
+    best_row: int | None = None
+    top: list[tuple[ScoreCandidate, int | None]] = []
     order = 0
-    for context, text in _segments(root):
+    for context, text, row in _cells(root):
         for piece in _split_fields(text):
             for cand in _candidates(context, piece, order):
                 order += 1
-                if best is None or (cand.tier, -cand.order) > (best.tier, -best.order):
-                    best = cand
-                if cand.tier >= 4 and len(top) < 8:
-                    top.append(cand)
+                # NOTE: one table row with a score per column ("Before | After phase 1 | After all") is
+                # one score over time: its later column is the later state.
+                same_row = row is not None and row == best_row
+                if (
+                    best is None
+                    or (cand.tier, -cand.order) > (best.tier, -best.order)
+                    or (same_row and cand.tier == best.tier)
+                ):
+                    best, best_row = cand, row
+                if cand.tier >= 4:
+                    if top and row is not None and top[-1][1] == row:
+                        top[-1] = (cand, row)
+                    elif len(top) < 8:
+                        top.append((cand, row))
     if best is None:
         if warnings is not None and (loose := _unlabelled_score(root)):
             if loose.startswith("star rating"):
@@ -129,9 +150,9 @@ def find_score(root: Section, warnings: list[str] | None = None) -> tuple[float 
     if warnings is not None:
         if best.scale is None:
             warnings.append(f"a score of {best.value:g} is given without a scale (out of 10? 100?)")
-        others = {(c.value * 100 / c.scale) for c in top if c.scale and c.tier == best.tier}
+        others = {(c.value * 100 / c.scale) for c, _ in top if c.scale and c.tier == best.tier}
         if best.scale and len(others) > 1:
-            written = ", ".join(f"{c.value:g}/{c.scale}" for c in top if c.tier == best.tier)
+            written = ", ".join(f"{c.value:g}/{c.scale}" for c, _ in top if c.tier == best.tier)
             warnings.append(
                 f"the report gives several overall scores that disagree ({written}); took the first"
             )
