@@ -153,12 +153,14 @@ def choose_ref(item: Item) -> Ref | None:
         for ref in title_refs + body_refs + code_refs:
             if ref.line is not None and ref.key[0] in names:
                 return ref
-        if len({r.path for r in loc_refs}) == 1:
-            # "**File:** `app.js`" and, in the entry, "(line 3033)" or "// Lines 42, 47": that file's line
-            texts = [ln.text for ln in item.location_lines] + [ln.text for ln in item.lines[1:]]
-            for text in texts + [c for code in item.codes for c in code.splitlines()]:
-                for start, end in bare_lines(text):
-                    return Ref(loc_refs[0].path, start, end)
+    cited = loc_refs or title_refs + body_refs + code_refs
+    if len({r.path for r in cited}) == 1 and all(r.line is None for r in cited):
+        # "**File:** `app.js`" (or the one file the entry names) and, in the entry, "(line 3033)" or
+        # "// Lines 42, 47": that file's line
+        texts = [ln.text for ln in item.location_lines] + [ln.text for ln in item.lines]
+        for text in texts + [c for code in item.codes for c in code.splitlines()]:
+            for start, end in bare_lines(text):
+                return Ref(cited[0].path, start, end)
     for group in (title_refs, body_refs, code_refs):
         for ref in group:
             if ref.line is not None:

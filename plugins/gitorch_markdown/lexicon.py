@@ -298,6 +298,10 @@ KIND_SUMMARY = _rx(
     r"key takeaways", r"riepilogo", r"sommario", r"fazit", r"итоги?", r"резюме", r"заключение", r"выводы",
     r"总结", r"總結", r"摘要", r"概要", r"概述", r"结论", r"結論", r"まとめ", r"要約", r"요약", r"결론",
     r"총평", r"sommaire", r"podsumowanie", r"streszczenie", r"サマリー?", r"エグゼクティブ", r"总览", r"개요",
+    r"ubersicht", r"uberblick", r"zestawienie", r"汇总", r"彙總", r"一览", r"概览", r"一覧", r"обзор",
+    r"сводка",
+    r"сводная \w+", r"quadro resumo", r"visao geral", r"vue d'ensemble", r"panoramica", r"tabla resumen",
+    r"cuadro resumen",
 )
 KIND_LEGEND = _rx(
     r"classification", r"clasificacion", r"classificacao", r"legend", r"leyenda", r"legenda",
@@ -535,7 +539,13 @@ POSITIVE_VALUE = re.compile(
     r"excelente|excellent|correct[oa]?\b|no se encontr|no encontrad|not found|none found|no issues|"
     r"sin hallazgos|sin problemas|sin ocurrencias|n/?a\b|ningun[oa]?\b|nenhum|aucun|keine|nothing|"
     r"no (?:vulnerabilit|problem|finding|hallazgo)|bien\b|bueno\b|implementado correctamente|✅|✔|"
-    r"bestanden|sicher\b|пройден\w*|норма\w*|безопасно|通过|通過|安全|正常|合格|问题なし|問題なし|통과|양호|안전|정상)"
+    r"bestanden|sicher\b|пройден\w*|норма\w*|безопасно|通过|通過|安全|正常|合格|问题なし|問題なし|통과|양호|안전|정상|"
+    # "implemented", "in place", "adequate" in the languages met so far, unless qualified as partial
+    r"(?:implemented|in place|adequate|implementad[oa]|adecuad[oa]|adequad[oa]|implemente|en place|"
+    r"implementato|adeguato|corretto|erfullt|umgesetzt|vorhanden|korrekt|gut|in ordnung|реализовано|"
+    r"выполнено|в норме|соответствует|корректно|zaimplementowan\w*|poprawn\w*|zgodn\w*|wdrozon\w*|"
+    r"已实现|已实施|已启用|符合|良好|正确|実装済み|適合|適切|구현됨|적합|적절)"
+    r"(?![a-z])(?!\s*(?:parcial|partial|teilweise|частично|czesciowo|部分|一部)))"
 )
 RESOLVED_VALUE = re.compile(
     r"^\W*(?:resuelt[oa]|resolved|fixed|corregid[oa]|solucionad[oa]|closed|cerrad[oa]|done|hecho|"

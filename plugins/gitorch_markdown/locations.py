@@ -44,8 +44,9 @@ def _nums(tag: str) -> str:
 
 _REF = re.compile(
     r"(?<![\w./@-])" + _PATH + r"(?![\w/])"
-    r"(?:(?::|#L)" + _nums("a")
-    + r"|[`'\"*]*\s*[(\[,]?\s*" + _LINE_WORD + r"\s*:?\s*" + _ABOUT + _nums("b") + r")?",
+    r"(?:(?::L?|#L)" + _nums("a")
+    # "Foo.java (L45-L60)", "Foo.java L45": an L before the number names a line too
+    + r"|[`'\"*]*\s*[(\[,]?\s*(?:" + _LINE_WORD + r"\s*:?\s*" + _ABOUT + r"|L(?=\d))" + _nums("b") + r")?",
     re.IGNORECASE,
 )
 # "db.py at line 12", "db.py en la línea 12"; "line 12 of db.py", "línea 12 de db.py"

@@ -17,12 +17,15 @@ from gitorch_markdown.describe import choose_ref
 from gitorch_markdown.document import Section, parse_document
 from gitorch_markdown.items import SKIPPED_KINDS, Item, Walker
 from gitorch_markdown.lexicon import STOPWORDS, fold, signals
+from gitorch_markdown.locations import Ref
 from gitorch_markdown.scores import find_grade, find_score, stated_counts
 
 _STATED_SECTIONS = re.compile(
     r"(?<![a-z])(?:summary|resumen|resumo|overview|sintesis|synthese|zusammenfassung|tl;?dr|at a glance|"
     r"categorizacion por severidad|findings by severity|hallazgos por severidad|fazit|итог\w*|резюме|"
-    r"resumen por severidad)(?![a-z])|总结|總結|摘要|概要|概述|要約|まとめ|요약|결론|총평|统计|統計"
+    r"resumen por severidad|sumario|sommaire|podsumowanie|ubersicht|uberblick|обзор|сводка|visao geral"
+    r")(?![a-z])"
+    r"|总结|總結|摘要|概要|概述|要約|まとめ|요약|결론|총평|统计|統計|汇总|概览|サマリー?|개요"
 )
 
 
@@ -64,12 +67,14 @@ def _parse(text: str, dimension: str) -> AuditResult:
     ]
 
     open_items = _merge_restated(open_items)
+    open_items = _drop_restating_structure(open_items, notes)
     resolved = _merge_restated(resolved)
     if unrated:
         notes.append(f"{len(unrated)} itemized problem(s) without a severity were not counted as findings")
 
     warnings: list[str] = []
-    score, scale = find_score(root, warnings)
+    inside = {id(line) for item in open_items for line in item.lines}
+    score, scale = find_score(root, warnings, inside)
     stated_sections = [
         s
         for top in root.children
@@ -284,3 +289,52 @@ def _merge_restated(items: list[Item]) -> list[Item]:
             keys[duplicate] |= k
             index(duplicate, set(), k)
     return kept
+
+
+def _drop_restating_structure(items: list[Item], notes: list[str]) -> list[Item]:
+    """Drop a table or list whose entries restate, one for one, the findings itemized elsewhere.
+
+    A summary table under a heading no vocabulary names ("Issue tracker", "问题汇总") retells the
+    detailed findings in other words, so titles do not match; but its severities do: the same
+    severities as every finding outside it, in the same order (three entries at least, or two that
+    share a file or a title word), or in another order (four at least, one pair sharing a file or a
+    title word). Two short lists of different problems that happen to be rated alike are not taken
+    for each other. The detailed entries are kept; a restated entry lends its ``file:line`` to the
+    entry it restates when that has none.
+    """
+    groups: dict[int, list[Item]] = {}
+    for item in items:
+        if item.origin in ("table", "list"):
+            groups.setdefault(item.group, []).append(item)
+    for group, members in groups.items():
+        others = [i for i in items if i.group != group]
+        if len(members) != len(others) or len(members) < 2:
+            continue
+        in_order = [i.severity for i in members] == [i.severity for i in others]
+        if not in_order and sorted(i.severity for i in members) != sorted(i.severity for i in others):
+            continue
+        shared = any(_related(a, b) for a in members for b in others if a.severity == b.severity)
+        if not (in_order and (len(members) >= 3 or shared)) and not (len(members) >= 4 and shared):
+            continue
+        if in_order:
+            for restated, kept in zip(members, others, strict=True):
+                ref = restated.ref
+                if ref is None or ref.line is None:
+                    continue
+                if kept.ref is None:
+                    kept.ref = ref
+                elif kept.ref.line is None and kept.ref.key[0] == ref.key[0]:
+                    kept.ref = Ref(kept.ref.path, ref.line, ref.end_line)  # the detailed entry's path
+        notes.append(
+            f"a {members[0].origin} of {len(members)} entries restates the findings itemized elsewhere "
+            "(the same severities); counted once"
+        )
+        return others
+    return items
+
+
+def _related(a: Item, b: Item) -> bool:
+    """Two entries that cite one file or share a title word."""
+    if a.ref is not None and b.ref is not None and a.ref.key[0] == b.ref.key[0]:
+        return True
+    return bool(_words(a.title) & _words(b.title))

@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass
 
 from gitorch.models import Severity
-from gitorch_markdown.document import Block, Section
+from gitorch_markdown.document import Block, Line, Section
 from gitorch_markdown.lexicon import fold, signals, word_severity
 
 _SCORE = re.compile(
-    r"(?<![\w.,/])(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\s*(?:/|\bsobre\b|\bde\b|\bout of\b|\bof\b|\bsur\b|\bvon\b"
-    r"|\bsu\b|\bem\b|\bиз\b|\bna\b)\s*(?P<scale>100|10|5)(?![\d.,]*\d)(?P<after>\s*\S*)"
+    r"(?<![\w.,/])(?<!\d:)(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\s*(?:/|\bsobre\b|\bde\b|\bout of\b|\bof\b|\bsur\b"
+    r"|\bvon\b|\bsu\b|\bem\b|\bиз\b|\bna\b)\s*(?P<scale>100|10|5)(?![\d.,]*\d)(?!:\d)(?P<after>\s*\S*)"
 )
 # "100점 만점에 72점", "满分 100 分，得分 85", "85 分（满分 100 分）", "10点満点中7点"
 _CJK_SCORE = re.compile(
@@ -73,38 +73,45 @@ class ScoreCandidate:
 
 def _segments(root: Section) -> list[tuple[str, str]]:
     """(label context, text) pairs in document order; code blocks excluded."""
-    return [(context, text) for context, text, _row in _cells(root)]
+    return [(cell.context, cell.text) for cell in _cells(root)]
 
 
-def _cells(root: Section) -> list[tuple[str, str, int | None]]:
-    """(label context, text, table row) triples in document order; the row is None outside tables."""
-    out: list[tuple[str, str, int | None]] = []
-    rows = 0
+@dataclass
+class _Cell:
+    context: str  # a table cell's row label and column header
+    text: str
+    line: Line
+    row: int | None = None  # table rows are numbered through the document
+    table: int | None = None
+
+
+def _cells(root: Section) -> list[_Cell]:
+    """Every line of text and table cell in document order; code blocks excluded."""
+    out: list[_Cell] = []
+    counters = {"rows": 0, "tables": 0}
 
     def lines_of(block: Block) -> None:
-        nonlocal rows
         if block.kind == "para":
-            out.extend(("", line.text, None) for line in block.lines)
+            out.extend(_Cell("", line.text, line) for line in block.lines)
         elif block.kind == "list":
             for item in block.items:
-                out.extend(("", line.text, None) for line in item.lines)
+                out.extend(_Cell("", line.text, line) for line in item.lines)
                 for inner in item.blocks:
                     lines_of(inner)
         elif block.kind == "table":
+            counters["tables"] += 1
             headers = [h.text for h in block.header]
             for row in block.rows:
-                rows += 1
+                counters["rows"] += 1
                 label = row[0].text if row else ""
                 for i, cell in enumerate(row):
-                    if i == 0:
-                        out.append(("", cell.text, rows))
-                        continue
                     head = headers[i] if i < len(headers) else ""
-                    out.append((f"{label} {head}:", cell.text, rows))
+                    context = "" if i == 0 else f"{label} {head}:"
+                    out.append(_Cell(context, cell.text, cell, counters["rows"], counters["tables"]))
 
     for section in root.walk():
         if section.level:
-            out.append(("", section.title.text, None))
+            out.append(_Cell("", section.title.text, section.title))
         for block in section.blocks:
             lines_of(block)
     return out
@@ -115,33 +122,62 @@ def _split_fields(text: str) -> list[str]:
     return [p for p in re.split(r"\s[|·•]\s|(?<=\d)\s*[,;]\s+(?=[^\d\s])", text) if p.strip()]
 
 
-def find_score(root: Section, warnings: list[str] | None = None) -> tuple[float | None, int | None]:
+def find_score(
+    root: Section, warnings: list[str] | None = None, inside_findings: set[int] | None = None
+) -> tuple[float | None, int | None]:
     """The report's overall score and scale; doubts about it (no scale, two overall scores that
-    disagree) are appended to ``warnings``."""
+    disagree, per-category scores and no overall one) are appended to ``warnings``.
+
+    ``inside_findings`` holds the ``id()`` of the lines that belong to findings: a score there
+    (``Risk score: 7/10``, ``CVSS score: 8.1``) rates that finding, not the report, unless its
+    label says overall.
+    """
+    found: list[tuple[ScoreCandidate, _Cell]] = []
+    order = 0
+    for cell in _cells(root):
+        for piece in _split_fields(cell.text):
+            for cand in _candidates(cell.context, piece, order):
+                order += 1
+                found.append((cand, cell))
+    overall = 4  # the tier of a score whose label says overall/global/total
+    rated_findings = False
+    if inside_findings:
+        kept = [(c, cell) for c, cell in found if c.tier >= overall or id(cell.line) not in inside_findings]
+        rated_findings, found = len(kept) < len(found), kept
+    # NOTE: a table scoring two categories or more ("Security | 7/10", "Tests | 5/10") grades parts;
+    # without an overall row or an overall label elsewhere it gives the report no score.
+    scored_rows: dict[int, set[int]] = {}
+    for c, cell in found:
+        if cell.table is not None and cell.row is not None and c.tier < overall:
+            scored_rows.setdefault(cell.table, set()).add(cell.row)
+    parts = [
+        (c, cell) for c, cell in found if c.tier < overall and len(scored_rows.get(cell.table or -1, ())) >= 2
+    ]
+    found = [pair for pair in found if pair not in parts]
     best: ScoreCandidate | None = None
     best_row: int | None = None
     top: list[tuple[ScoreCandidate, int | None]] = []
-    order = 0
-    for context, text, row in _cells(root):
-        for piece in _split_fields(text):
-            for cand in _candidates(context, piece, order):
-                order += 1
-                # NOTE: one table row with a score per column ("Before | After phase 1 | After all") is
-                # one score over time: its later column is the later state.
-                same_row = row is not None and row == best_row
-                if (
-                    best is None
-                    or (cand.tier, -cand.order) > (best.tier, -best.order)
-                    or (same_row and cand.tier == best.tier)
-                ):
-                    best, best_row = cand, row
-                if cand.tier >= 4:
-                    if top and row is not None and top[-1][1] == row:
-                        top[-1] = (cand, row)
-                    elif len(top) < 8:
-                        top.append((cand, row))
+    for cand, cell in found:
+        row = cell.row
+        # NOTE: one table row with a score per column ("Before | After phase 1 | After all") is
+        # one score over time: its later column is the later state.
+        same_row = row is not None and row == best_row
+        if (
+            best is None
+            or (cand.tier, -cand.order) > (best.tier, -best.order)
+            or (same_row and cand.tier == best.tier)
+        ):
+            best, best_row = cand, row
+        if cand.tier >= overall:
+            if top and row is not None and top[-1][1] == row:
+                top[-1] = (cand, row)
+            elif len(top) < 8:
+                top.append((cand, row))
     if best is None:
-        if warnings is not None and (loose := _unlabelled_score(root)):
+        if warnings is not None and parts:
+            written = ", ".join(f"{c.value:g}/{c.scale}" if c.scale else f"{c.value:g}" for c, _ in parts[:6])
+            warnings.append(f"per-category scores ({written}) and no overall score; none taken")
+        elif warnings is not None and not rated_findings and (loose := _unlabelled_score(root)):
             if loose.startswith("star rating"):
                 warnings.append(f"a {loose} has no scale (no empty stars, no N/5); not taken")
             else:
@@ -154,7 +190,8 @@ def find_score(root: Section, warnings: list[str] | None = None) -> tuple[float 
         if best.scale and len(others) > 1:
             written = ", ".join(f"{c.value:g}/{c.scale}" for c, _ in top if c.tier == best.tier)
             warnings.append(
-                f"the report gives several overall scores that disagree ({written}); took the first"
+                f"the report gives several overall scores that disagree ({written}); took "
+                f"{best.value:g}/{best.scale}"
             )
     return best.value, best.scale
 
