@@ -50,12 +50,14 @@ from gitorch_markdown.lexicon import (
     FIELD_RISK,
     FIELD_SEVERITY,
     FIELD_STATUS,
+    FIELD_VERDICT,
     NEGATIVE_MARKS,
     NUMBERING,
     POSITIVE_MARKS,
     decide,
     fold,
     has_finding_noun,
+    is_dismissal,
     is_generic_title,
     is_group_title,
     is_none_found,
@@ -200,10 +202,11 @@ class Walker:
         weak_sev = field_severity(direct_fields) if fsev is None else None
         own_kind = section_kind(title) or ("summary" if is_verdict_title(title) else None)
         item_like = own_kind in ("remediation", "summary", "metrics", "legend", "resolved") and not group
-        # an item's title that happens to say "summary", "plan" or "closed"
+        # an item's title that happens to say "summary", "plan", "coverage" or "closed": it sits under
+        # a findings group, or carries its own "**Severity:**" field
         if (
             item_like
-            and ctx.under_group
+            and (ctx.under_group or fsev is not None)
             and (own_kind != "resolved" or not _RESOLVED_TITLE.search(fold(title)))
         ):
             own_kind = None
@@ -517,6 +520,8 @@ class Walker:
                     item.resolved = True
                 elif is_positive_value(f.value):
                     item.nonfinding = True
+            elif (FIELD_VERDICT.fullmatch(f.name) or FIELD_SEVERITY.search(f.name)) and is_dismissal(f.value):
+                item.nonfinding = True  # "**Conclusion**: No vulnerability.", "LOW (false alarm)"
         if _RESOLVED_TITLE.search(folded) and item.origin != "table":
             item.resolved = True
         raw = item.lines[0].raw.strip() if item.lines else ""

@@ -307,6 +307,14 @@ KIND_LEGEND = _rx(
     r"classification", r"clasificacion", r"classificacao", r"legend", r"leyenda", r"legenda",
     r"severity (?:levels|scale|definitions)", r"definitions", r"definiciones", r"methodology",
     r"metodologia", r"glossary", r"glosario", r"scoring (?:method|rubric)", r"scope", r"alcance",
+    r"methodik", r"methodologie", r"legende", r"kriterien", r"bewertungs(?:skala|kriterien|schema|methodik)",
+    r"schweregrade", r"risikostufen", r"criteria", r"criterios", r"criterios de \w+", r"rating scale",
+    r"(?:severity|risk|priority) (?:criteria|model)", r"skala", r"kryteria", r"metodyka",
+    r"(?:niveles|niveis|niveaux) de (?:severidad|severidade|gravite|riesgo|risco|risque|criticidad)",
+    r"методолог\w+", r"методика", r"критерии", r"условные обозначения",
+    r"уровни (?:критичности|серьезности|риска|важности)", r"图例", r"凡例", r"범례", r"方法论", r"评级标准",
+    r"评估标准", r"评分标准", r"判定基準", r"評価基準", r"評価方法", r"평가 기준", r"평가 방법",
+    r"심각도 기준", r"严重程度定义", r"等级说明", r"重大度の定義",
 )
 KIND_POSITIVE = _rx(
     r"strengths", r"fortalezas", r"what'?s good", r"what works", r"positives?", r"buenas practicas",
@@ -567,7 +575,30 @@ NONE_FOUND = re.compile(
 
 
 def is_positive_value(text: str) -> bool:
-    return bool(POSITIVE_VALUE.match(fold(text)))
+    return bool(POSITIVE_VALUE.match(fold(text))) or is_dismissal(text)
+
+
+# The report's own verdict that a rated entry is not a problem after all: "LOW (false alarm — the
+# implementation is correct)", "**Conclusion**: No vulnerability.", a "False positive" status.
+_DISMISSAL = re.compile(
+    r"(?<![a-z])(?:false (?:alarm|positive)|non-issue|"
+    r"not an? (?:real |actual )?(?:vulnerability|issue|problem|bug)|"
+    r"no (?:real |actual )?(?:vulnerability|issue|problem)(?: here| exists)?(?![a-z])|"
+    r"falso positivo|falsa alarma|no es (?:una )?vulnerabilidad|nao e (?:uma )?vulnerabilidade|"
+    r"faux positif|fausse alerte|fehlalarm|falsch[- ]positiv|"
+    r"keine (?:echte )?(?:schwachstelle|sicherheitslucke)|"
+    r"ложн\w+ (?:срабатывание|тревога)|не является уязвимостью|nie jest podatnoscia|fałszywy alarm)(?![a-z])"
+    r"|误报|不是漏洞|不构成漏洞|误判|誤検知|脆弱性ではない|脆弱性なし|오탐|취약점 아님|취약점이 아님"
+)
+FIELD_VERDICT = _rx(
+    r"conclusions?", r"verdict", r"veredicto", r"conclusao", r"conclusion", r"fazit", r"вывод", r"заключение",
+    r"wniosek", r"assessment", r"evaluacion", r"avaliacao", r"结论", r"結論", r"결론", r"判定",
+)
+
+
+def is_dismissal(text: str) -> bool:
+    """Whether a status, verdict or severity value says the entry is no problem (false alarm…)."""
+    return bool(_DISMISSAL.search(fold(text)))
 
 
 def is_resolved_value(text: str) -> bool:

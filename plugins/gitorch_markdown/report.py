@@ -48,7 +48,15 @@ def _parse(text: str, dimension: str) -> AuditResult:
     notes: list[str] = []
 
     rated = [i for i in items if i.severity is not None and not i.nonfinding]
-    open_items = [i for i in rated if i.kind not in SKIPPED_KINDS and not i.resolved]
+    # NOTE: entries the report dismisses ("✅ GOOD", "false alarm") are merged with their restatements
+    # too, so that a summary row of a dismissed entry does not count either.
+    open_items = [
+        i
+        for i in _merge_restated(
+            [i for i in items if i.severity is not None and i.kind not in SKIPPED_KINDS and not i.resolved]
+        )
+        if not i.nonfinding
+    ]
     if not open_items:
         summary = [i for i in rated if i.kind == "summary" and not i.resolved]
         if summary:
@@ -66,7 +74,6 @@ def _parse(text: str, dimension: str) -> AuditResult:
         if i.severity is None and not i.nonfinding and not i.resolved and i.kind not in SKIPPED_KINDS
     ]
 
-    open_items = _merge_restated(open_items)
     open_items = _drop_restating_structure(open_items, notes)
     resolved = _merge_restated(resolved)
     if unrated:
@@ -270,6 +277,7 @@ def _merge_restated(items: list[Item]) -> list[Item]:
                 by_word.setdefault(word, []).append(len(kept) - 1)
         elif item.grouped and not kept[duplicate].grouped and item.origin == kept[duplicate].origin:
             # an aside restated later under "Findings by severity": the later entry is the canonical one
+            item.nonfinding = item.nonfinding or kept[duplicate].nonfinding
             kept[duplicate] = item
             keys[duplicate] |= k
             words[duplicate] = w
@@ -278,7 +286,10 @@ def _merge_restated(items: list[Item]) -> list[Item]:
                 by_word.setdefault(word, []).append(duplicate)
         else:
             other = kept[duplicate]
-            if (
+            other.nonfinding = other.nonfinding or item.nonfinding  # dismissed in either telling
+            if other.ref is None and item.ref is not None:
+                other.ref = item.ref  # a summary row first, its detailed entry with the location later
+            elif (
                 other.ref is not None
                 and other.ref.line is None
                 and item.ref is not None
