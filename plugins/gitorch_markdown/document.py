@@ -297,7 +297,7 @@ def _promote_bold_titles(section: Section) -> None:
     Under a heading that names a severity ("### High", "#### 🔴 High — Correctness"), a paragraph
     that opens with a bold lead-in ("**Retries re-send POSTs.** The client …") is an entry too.
     """
-    from gitorch_markdown.lexicon import fold, is_generic_title, signals, value_severity
+    from gitorch_markdown.lexicon import fold, is_generic_title, is_group_title, signals, value_severity
 
     rated_heading = bool(section.level and signals(section.title.text))
     # plain lead-ins only under a heading that names a severity in words ("### High", "🔴 High —
@@ -328,8 +328,9 @@ def _promote_bold_titles(section: Section) -> None:
             splits[i] = m.group("title")
     # one numbered entry is enough under a severity heading ("#### 🟢 Low" over "**L1. …**")
     enough = len(numbered) >= 2 or (numbered and rated_heading)
-    if leads and any(b.kind == "para" and b.lines for b in section.blocks[: leads[0]]):
-        leads = []  # prose before the first lead-in: the heading is a finding, its lead-ins are details
+    prose_first = leads and any(b.kind == "para" for b in section.blocks[: leads[0]])
+    if prose_first and not is_group_title(section.title.text):
+        leads = []  # "### High: SQL injection" opening with prose is a finding, its lead-ins are details
     starts = sorted(rated + (numbered if enough else []) + leads)
     if not starts:
         return

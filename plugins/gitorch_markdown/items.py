@@ -200,7 +200,11 @@ class Walker:
         direct_fields = fields_of(direct_lines(section))
         fsev = field_severity(direct_fields, weak=False)
         weak_sev = field_severity(direct_fields) if fsev is None else None
-        own_kind = section_kind(title) or ("summary" if is_verdict_title(title) else None)
+        if is_verdict_title(title):
+            # "## Overall risk: Low": the report's verdict on itself, never an entry; what it holds is summary
+            self.descend(section, Ctx("summary", None, False, False, self._group(), ctx.topic))
+            return
+        own_kind = section_kind(title)
         item_like = own_kind in ("remediation", "summary", "metrics", "legend", "resolved") and not group
         # an item's title that happens to say "summary", "plan", "coverage" or "closed": it sits under
         # a findings group, or carries its own "**Severity:**" field
@@ -246,6 +250,9 @@ class Walker:
                 # "**Status:** ⚠️ …" … "**Recommendations:**" over "- 🔴 **High priority**: …": the one
                 # priority the entry's recommendation carries rates the entry
                 own = rec
+            elif kind in (None, "positive", "resolved") and weak_sev and _status_resolved(direct_fields):
+                # "### ✅ M-001: …", "**Status:** ✅ FULLY RESOLVED", "**Priority:** Medium": a fixed finding
+                own, kind = weak_sev, "resolved"
         if own is not None and fsev is None and not self.holds_items(section) and self.groups_items(section):
             # "## High priority — potential bugs" over "### 1. …" headings, "#### 🔴 High — Correctness"
             # over "**H1. …**" paragraphs, "## 一、P1 …" over "### 1.1 …": a severity heading with
@@ -516,8 +523,8 @@ class Walker:
             item.nonfinding = True  # "- **Low**: none"
         for f in item.fields:
             if FIELD_STATUS.fullmatch(f.name) or FIELD_STATUS.search(f.name):
-                if is_resolved_value(f.value):
-                    item.resolved = True
+                if is_resolved_value(f.value) or (item.kind == "resolved" and is_positive_value(f.value)):
+                    item.resolved = True  # in a fixed section, "✅ Implemented" is the fix being in
                 elif is_positive_value(f.value):
                     item.nonfinding = True
             elif (FIELD_VERDICT.fullmatch(f.name) or FIELD_SEVERITY.search(f.name)) and is_dismissal(f.value):
@@ -562,11 +569,11 @@ def _category_of_items(section: Section) -> bool:
     # the list, a closing remark after it, is a list of entries; a numbered or ID'd heading is one
     # finding whose bullets are its details, and an item opens with prose before listing details.
     title = section.title.text
-    return (
-        bool(_COUNTED_TITLE.search(title))
-        or all(b.kind == "list" for b in section.blocks)
-        or (section.blocks[0].kind == "list" and not NUMBERING.match(title) and not item_ids(title))
-    )
+    if _COUNTED_TITLE.search(title):
+        return True
+    if NUMBERING.match(title) or item_ids(title):
+        return False
+    return all(b.kind == "list" for b in section.blocks) or section.blocks[0].kind == "list"
 
 
 def _labels_recommendation(block: Block) -> bool:
@@ -593,6 +600,15 @@ def _recommendation_severity(section: Section) -> Severity | None:
                 if entry.lines and (lead := leading_severity(entry.lines[0].text, strong=True)) is not None:
                     found.add(lead)
     return found.pop() if len(found) == 1 else None
+
+
+def _status_resolved(fields: list[Field]) -> bool:
+    """A status field saying fixed; beside a priority, "implemented" means the fix is in too."""
+    return any(
+        FIELD_STATUS.search(f.name)
+        and (is_resolved_value(f.value) or re.match(r"^\W*(?:fully )?implemented\b", fold(f.value)))
+        for f in fields
+    )
 
 
 def _entry_shaped(fields: list[Field]) -> bool:

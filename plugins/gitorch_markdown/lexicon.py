@@ -18,8 +18,8 @@ from gitorch.models import SEVERITY_WORDS, Severity
 
 @lru_cache(maxsize=16384)
 def fold(text: str) -> str:
-    """Lower-case and strip accents: ``CRÍTICO`` → ``critico``."""
-    text = unicodedata.normalize("NFKD", text.lower())
+    """Lower-case and strip accents: ``CRÍTICO`` → ``critico``, ``Maßnahmen`` → ``massnahmen``."""
+    text = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss"))
     # NFC puts Hangul syllables back together (NFKD splits them into jamo, which no pattern spells)
     return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
 
@@ -67,6 +67,8 @@ _STEMS = tuple(
         ("критич", Severity.P0), ("высок", Severity.P1), ("средн", Severity.P2), ("низк", Severity.P3),
         ("информац", Severity.P4), ("kritisch", Severity.P0), ("hohe", Severity.P1),
         ("mittler", Severity.P2), ("niedrig", Severity.P3), ("gering", Severity.P3),
+        # Polish declines them too: "krytyczna", "wysokich", "średnie", "niskie"
+        ("krytyczn", Severity.P0), ("wysok", Severity.P1), ("sredni", Severity.P2), ("nisk", Severity.P3),
     )
 )
 _STEM_PREFIXES = tuple(stem for stem, _ in _STEMS)
@@ -286,7 +288,7 @@ KIND_REMEDIATION = _rx(
     r"realizadas|tomadas|prioritarias|a tomar|necesarias)",
     r"acoes (?:pendentes|recomendadas|imediatas|corretivas|necessarias|prioritarias|concluidas)",
     r"actions (?:correctives|recommandees|prioritaires|a mener|immediates)", r"prochaines etapes",
-    r"massnahmen", r"maßnahmen", r"nachste schritte", r"handlungsempfehlung\w*",
+    r"\w*massnahmen", r"nachste schritte", r"\w*empfehlung(?:en)?",
     r"rekomendacje", r"zalecenia", r"plan naprawczy", r"nastepne kroki", r"план \w+", r"дорожная карта",
     r"следующие шаги", r"推奨事項", r"改善推奨", r"改善提案", r"対応策", r"今後の対応", r"路线图",
     r"行动计划", r"后续行动", r"整改", r"권장사항", r"로드맵", r"조치 사항", r"조치사항", r"개선 계획",
@@ -430,11 +432,15 @@ def is_group_title(text: str) -> bool:
         return False
     if _ITEM_LABEL.match(outside) and not _PLABEL.fullmatch(words[0]):
         return False  # "Issue 3: …", "问题 1：…", "Hallazgo #2": one numbered finding
-    if words[0] in FINDING_NOUNS or (_CJK.match(words[0]) and any(n in words[0] for n in CJK_NOUNS)):
+    if _finding_noun(words[0]) or (_CJK.match(words[0]) and any(n in words[0] for n in CJK_NOUNS)):
         return True
-    rest = [w for w in words if w not in GROUP_NOUNS and w not in _FILLER and not _severity_word(w)]
+    rest = [
+        w
+        for w in words
+        if w not in GROUP_NOUNS and not _finding_noun(w) and w not in _FILLER and not _severity_word(w)
+    ]
     has_sev = any(_severity_word(w) for w in words)
-    return not rest and (has_sev or any(w in FINDING_NOUNS for w in words))
+    return not rest and (has_sev or any(_finding_noun(w) for w in words))
 
 
 _ITEM_LABEL = re.compile(r"^\W*[^\W\d_]+\s*[#№]?\s*\d+(?:\.\d+)*\s*(?:[:.\-–—)]|$)")
@@ -446,9 +452,17 @@ def _severity_word(word: str) -> bool:
     return bool(_CJK.match(word)) and cjk_severity(word) is not None
 
 
+# German writes compounds: "Sicherheitsbefunde", "Datenschutzmängel" are findings nouns too.
+_GERMAN_NOUN_ENDINGS = ("befunde", "schwachstellen", "probleme", "sicherheitslucken", "mangel", "risiken")
+
+
+def _finding_noun(word: str) -> bool:
+    return word in FINDING_NOUNS or (len(word) > 9 and word.endswith(_GERMAN_NOUN_ENDINGS))
+
+
 def has_finding_noun(text: str) -> bool:
     words = set(significant_words(text)) | {w.rstrip(":") for w in fold(text).split()}
-    return bool(words & FINDING_NOUNS)
+    return any(_finding_noun(w) for w in words)
 
 
 def is_generic_title(text: str) -> bool:
@@ -556,7 +570,8 @@ POSITIVE_VALUE = re.compile(
     r"(?![a-z])(?!\s*(?:parcial|partial|teilweise|частично|czesciowo|部分|一部)))"
 )
 RESOLVED_VALUE = re.compile(
-    r"^\W*(?:resuelt[oa]|resolved|fixed|corregid[oa]|solucionad[oa]|closed|cerrad[oa]|done|hecho|"
+    r"^\W*(?:(?:fully|completely|totalmente|completamente|vollstandig|entierement|полностью) )?"
+    r"(?:resuelt[oa]|resolved|fixed|corregid[oa]|solucionad[oa]|closed|cerrad[oa]|done|hecho|"
     r"resolvid[oa]|corrigid[oa]|remediated|mitigad[oa]|behoben|corrige|resolu|erledigt|исправлено|устранено|"
     r"naprawion[aey]|改善済み|修正済み|対応済み|解決済み|已修复|已解决|已修正|해결됨|해결 완료|수정 완료|"
     r"조치 완료)"

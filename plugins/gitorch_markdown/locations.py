@@ -26,7 +26,8 @@ _EXTENSIONS = [
     "yml", "toml", "ini", "cfg", "conf", "env", "properties", "md", "rst", "txt", "sql", "proto",
     "graphql", "gql", "tf", "hcl", "jinja", "j2", "twig", "hbs", "mustache", "ejs", "haml", "tpl", "csv",
     "lock", "mk", "cmake", "dockerfile", "plist", "storyboard", "xib", "pbxproj", "cshtml", "razor", "asp",
-    "aspx", "jsp", "clj", "cljs", "elm", "jl", "sv", "vhd", "v", "cu",
+    "aspx", "jsp", "clj", "cljs", "elm", "jl", "sv", "vhd", "v", "cu", "sqlite", "sqlite3", "db", "pem",
+    "log",
 ]
 _NAMES = r"Dockerfile|Makefile|Gemfile|Rakefile|Procfile|Jenkinsfile|Vagrantfile|Containerfile"
 _EXT = r"(?:" + "|".join(sorted(_EXTENSIONS, key=len, reverse=True)) + r")"
@@ -71,6 +72,11 @@ _BARE_LINE = re.compile(
     r"(?<![\w.])" + _LINE_WORD + r"\s*[:#]?\s*" + _ABOUT + _nums("a") + r"(?![\d.]\d)"
     r"|(?:第\s*)?" + _nums("c") + r"\s*(?:行目?|번째\s*줄|행)(?![\w])",
     re.IGNORECASE,
+)
+# Capitalised as products are: "Node.js", "Vue.js", "Three.js" (a file is "src/lib/chart.js").
+_PRODUCT = re.compile(
+    r"(?:Node|Vue|Next|Nuxt|React|Express|Chart|Three|D3|Ember|Backbone|Angular|Socket\.IO|Moment|Day|Alpine|"
+    r"Solid|Preact|Lodash|jQuery|P5|Pixi|Babylon|Video|Highlight|Marked|Nest|Knockout|Meteor|Electron)\.js"
 )
 _CODE_PATH = re.compile(r"^\s*(?P<path>[^\s`:][^`:]*?\.(?:" + _EXT + r")):" + _nums("a"), re.IGNORECASE)
 _URL = re.compile(r"https?://\S+")
@@ -146,6 +152,8 @@ def find_refs(text: str, codes: list[str] | tuple[str, ...] = ()) -> list[Ref]:
         r.key[0] for r in out if r.line is not None
     }
     for _, ref in sorted(found, key=lambda pair: pair[0]):
+        if ref.line is None and _PRODUCT.fullmatch(ref.path.rsplit("/", 1)[-1]):
+            continue  # "Node.js", "Vue.js": a product, not a file
         if ref.key in seen or (ref.line is None and ref.key[0] in with_line):
             continue  # "db.py at line 12" also matches "db.py" alone
         seen.add(ref.key)

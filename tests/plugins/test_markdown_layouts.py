@@ -414,3 +414,239 @@ def test_a_severity_scale_written_as_a_list_is_a_legend_not_findings():
         "- 🟡 **Medium**: should fix\n\n## Findings\n\n- 🔴 **Critical**: SQL injection in `db.py:3`\n"
     )
     assert found(text) == [("P0", "db.py", 3)]
+
+
+# --------------------------------------------------------------------------------------------------
+# Round 2: things that look like findings and are not (plans, advice, verdicts, restatements,
+# dismissed entries, per-category and per-finding scores), each with a control that still counts
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "| Prioridad | Accion |\n|---|---|\n| CRITICA | Rotar la clave |\n| ALTA | Configurar la CSP |\n",
+        "| Task | Owner | Priority |\n|---|---|---|\n| Rotate keys | Ops | High |\n| Logs | Dev | Medium |\n",
+        "| Priorität | Maßnahme | Aufwand |\n|---|---|---|\n| Hoch | Export | 2h |\n| Mittel | Tor | 1h |\n",
+    ],
+)
+def test_a_table_of_actions_is_a_plan(table):
+    assert found(f"# Audit\n\n## Pending\n\n{table}") == []
+
+
+def test_a_table_with_a_problem_column_is_findings():
+    table = "| Severity | Issue | Fix |\n|---|---|---|\n| High | SQL injection in `db.py:4` | Bind |\n"
+    assert found(f"# Audit\n\n## Pending\n\n{table}") == [("P1", "db.py", 4)]
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["## Acciones pendientes", "## Sofortmaßnahmen", "## Handlungsempfehlungen", "## 優先度別の改善推奨事項"],
+)
+def test_action_headings_in_other_languages_are_plans(title):
+    assert found(f"# Audit\n\n{title}\n\n- 🔴 **Crítico:** rotar la clave de `app.py:3`\n") == []
+
+
+def test_a_recommendation_list_is_advice_and_its_priority_rates_the_entry():
+    text = (
+        "## 2. Crypto\n\n### 2.1 Key storage\n\n**Status**: ⚠️ needs work\n\n**Files**:\n"
+        "- `src/keys.rs` (lines 11-49)\n\n**Recommendations**:\n- 🔴 **High priority**: use the OS keystore\n"
+        "- keep the current code meanwhile\n\n### 2.2 Transport\n\n**Status**: ✅ good\n\n"
+        "**Recommendations**:\n- 🟡 **Medium priority**: consider certificate pinning\n"
+    )
+    assert found(text) == [("P1", "src/keys.rs", 11)]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "## Overall risk: High",
+        "## 総合評価: ⚠️ 中程度のリスク",
+        "## Gesamtrisiko: Mittel",
+        "## Общая оценка: высокий риск",
+    ],
+)
+def test_a_verdict_heading_is_not_a_finding(heading):
+    result = parse(f"# Review\n\n{heading}\n\nSolid overall; see the details.\n\nNo issues found.\n")
+    assert result.findings == []
+
+
+def test_a_severity_prefixed_heading_is_still_a_finding():
+    assert found("# Review\n\n## Critical: SQL injection in login\n\n`auth.py:12` concatenates.\n") == [
+        ("P0", "auth.py", 12)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("**File:** `app/pay.js` (line ~24)\n", ("app/pay.js", 24)),
+        (
+            "**File:** `app/ui.js` (30+ places)\n\n```js\n// Lines 42, 47, 158\nstore();\n```\n",
+            ("app/ui.js", 42),
+        ),
+        ("**File:** `app/ui.js`\n\nThe loader already shows it (line 3033-3034).\n", ("app/ui.js", 3033)),
+        ("**File:** `src/Foo.java` (L45-L60)\n", ("src/Foo.java", 45)),
+        ("The handler in `server/upload.rs` reads the whole body (line 88).\n", ("server/upload.rs", 88)),
+        ("**File:** `app/main.js` (5,452 lines)\n", ("app/main.js", None)),
+    ],
+)
+def test_a_line_written_apart_from_its_file(body, expected):
+    assert found(f"## Findings\n\n### 1. Problem\n\n**Severity:** High\n{body}") == [("P1", *expected)]
+
+
+def test_product_names_are_not_files():
+    assert found("## Findings\n\n### 1. Tests crash in Node.js\n\n**Severity:** Medium\n") == [
+        ("P2", None, None)
+    ]
+
+
+def test_a_score_row_over_time_gives_its_latest_column():
+    text = (
+        "# Re-audit\n\n| Metric | Before | After phase 1 | After all fixes |\n|---|---|---|---|\n"
+        "| Security | 8.5/10 | 8.5/10 | 9.4/10 |\n| **Overall score** | 8.2/10 | 8.3/10 | **9.2/10** |\n\n"
+        "No issues found.\n"
+    )
+    result = parse(text)
+    assert (result.score, result.score_scale, result.warnings) == (9.2, 10, [])
+
+
+def test_per_category_scores_give_no_overall_score():
+    text = (
+        "# Review\n\n| Area | Score |\n|---|---|\n| Security | 6/10 |\n| Tests | 7/10 |\n\nNo issues found.\n"
+    )
+    result = parse(text)
+    assert (result.score, result.score_scale) == (None, None)
+    assert result.warnings == ["per-category scores (6/10, 7/10) and no overall score; none taken"]
+    overall = parse(text.replace("| Tests | 7/10 |", "| Tests | 7/10 |\n| Overall | 6.5/10 |"))
+    assert (overall.score, overall.score_scale) == (6.5, 10)
+
+
+def test_a_score_inside_a_finding_rates_that_finding():
+    text = (
+        "## Findings\n\n### 1. SQL injection\n\n**Severity:** High\n**Risk score:** 8/10\n**File:** `db.py:4`"
+    )
+    result = parse(text)
+    assert (result.score, result.warnings) == (None, [])
+    assert parse("# Audit\n\nScore: 6/10\n\n" + text).score == 6.0
+
+
+def test_times_are_not_scores():
+    result = parse("# Review\n\nBoundaries tested: 05:00/10:00 and 18:00/23:59.\n\nNo issues found.\n")
+    assert (result.score, result.warnings) == (None, [])
+
+
+def test_a_table_restating_every_finding_in_other_words_counts_once():
+    text = (
+        "## Details\n\n### 1. Hashing with SHA-256\n**Severity:** Critical\n**File:** `login.js:11`\n\n"
+        "### 2. Token in the logs\n**Severity:** High\n**File:** `pay.js`\n\n"
+        "### 3. Listeners never removed\n**Severity:** Medium\n**File:** `app.js:761`\n\n"
+        "## Issue tracker\n\n| # | Issue | Severity | File |\n|---|---|---|---|\n"
+        "| 1 | Switch to bcrypt | Critical | login.js |\n| 2 | Drop the log line | High | pay.js:20 |\n"
+        "| 3 | Use delegation | Medium | app.js |\n"
+    )
+    result = parse(text)
+    assert [(f.severity.value, f.file, f.line) for f in result.findings] == [
+        ("P0", "login.js", 11),
+        ("P1", "pay.js", 20),
+        ("P2", "app.js", 761),
+    ]
+    assert "restates the findings" in result.notes[-1]
+
+
+def test_two_short_lists_rated_alike_are_not_taken_for_each_other():
+    text = (
+        "## Backend\n\n### 1. Unbounded upload\n**Severity:** High\n**File:** `api/upload.py:9`\n\n"
+        "### 2. Debug mode on\n**Severity:** Medium\n**File:** `settings.py:3`\n\n"
+        "## Frontend\n\n- [High] Token kept in localStorage (`web/auth.ts:30`)\n"
+        "- [Medium] No CSP meta tag (`web/index.html:1`)\n"
+    )
+    assert [sev for sev, _, _ in found(text)] == ["P1", "P2", "P1", "P2"]
+
+
+@pytest.mark.parametrize(
+    "dismissal",
+    [
+        "**Severity**: LOW (false alarm — the implementation is correct)\n",
+        "**Severity**: LOW\n\n**Conclusion**: No vulnerability. The comparison is constant-time.\n",
+        "**Severity**: LOW\n**Status**: False positive\n",
+        "**Severity**: Bajo\n**Conclusión**: falso positivo\n",
+    ],
+)
+def test_an_entry_the_report_dismisses_is_not_a_finding(dismissal):
+    text = (
+        f"## Findings\n\n### Finding 3: Timing leak in compare\n\n{dismissal}**File**: `auth/compare.rs:12`\n"
+    )
+    assert found(text) == []
+
+
+def test_a_dismissed_entry_restated_in_a_table_is_not_counted_either():
+    text = (
+        "## Findings table\n\n| # | Finding | Severity | Status |\n|---|---|---|---|\n"
+        "| 1 | Token printed in debug logs | MEDIUM | Requires fix |\n"
+        "| 2 | Timing leak in token comparison | LOW | Bounds-checked |\n\n"
+        "## Details\n\n### Finding 1: Token printed in debug logs\n**Severity**: MEDIUM\n"
+        "**File**: `cli/login.rs:41`\n\n### Finding 2: Timing leak in token comparison\n**Severity**: LOW\n"
+        "**File**: `auth/compare.rs:12`\n\n"
+        "**Conclusion**: No vulnerability.\n"
+    )
+    assert found(text) == [("P2", "cli/login.rs", 41)]
+
+
+def test_a_mitigated_but_rated_entry_still_counts():
+    text = "## Findings\n\n### Finding 4: Cache keys may collide\n\n**Severity**: LOW\n"
+    text += (
+        "**File**: `core/key.rs:30`\n\n**Conclusion**: The risk is adequately mitigated. No fix required.\n"
+    )
+    assert found(text) == [("P3", "core/key.rs", 30)]
+
+
+def test_a_numbered_heading_whose_body_is_bullets_is_one_finding():
+    text = "## High issues\n\n### 1.2. Heavy libraries in the main bundle\n\n- Charts ship at start.\n"
+    text += "- Two pages use them.\n"
+    assert found(text) == [("P1", None, None)]
+
+
+def test_an_unnumbered_category_under_a_severity_heading_lists_findings():
+    text = (
+        "## Medium priority — correctness\n\n| Issue | Where |\n|---|---|\n| Rename race | `store.rename` |\n"
+        "| Stale banner | `Workspace` |\n\n### Concurrency (multi-tab)\n\n- Last write wins.\n"
+        "- Parallel create races.\n\nWorth documenting.\n"
+    )
+    assert [sev for sev, _, _ in found(text)] == ["P2", "P2", "P2", "P2"]
+
+
+def test_a_finding_with_one_numbered_detail_heading_is_not_a_group():
+    text = "## Findings\n\n### [HIGH] SQL injection in search\n\n`db.py:4` concatenates.\n\n"
+    text += "#### 1. Steps to reproduce\n\nSend a quote.\n"
+    assert found(text) == [("P1", "db.py", 4)]
+
+
+def test_bold_lead_ins_under_a_finding_rated_by_colour_are_its_details():
+    text = (
+        "## Findings\n\n### 🔴 SQL injection in search\n\n**Attack scenario.** Send a quote to `db.py:4`.\n\n"
+    )
+    text += "**Why it matters.** Data leaks.\n"
+    assert found(text) == [("P0", "db.py", 4)]
+
+
+def test_bold_lead_ins_under_a_severity_heading_with_an_intro_are_findings():
+    text = "### High\n\nFix these first.\n\n**Race in refresh.** `cache.py:8` has no lock.\n\n"
+    text += "**Unsafe retries.** `http.py:4` retries POSTs.\n"
+    assert found(text) == [("P1", "cache.py", 8), ("P1", "http.py", 4)]
+
+
+def test_polish_and_german_inflections():
+    assert found(
+        "## Szczegóły\n\n### 1. Brak limitu\n\n**Waga:** Krytyczna\n**Plik:** `app/main.py:40`\n"
+    ) == [("P0", "app/main.py", 40)]
+    assert found("## Kritische Sicherheitsbefunde\n\n### 1. Export ohne Prüfung\n\n`api/export.py:58`\n") == [
+        ("P0", "api/export.py", 58)
+    ]
+
+
+def test_a_fixed_entry_with_a_priority_is_resolved():
+    text = "## Statut\n\n### ✅ M-001: CSP unsafe-inline\n**Status**: ✅ **FULLY RESOLVED**\n"
+    text += "**Priority**: Medium\n"
+    result = parse(text)
+    assert result.findings == []
+    assert [f.severity.value for f in result.resolved] == ["P2"]

@@ -350,7 +350,8 @@ EXPECTED = {
         locations=[("ventas/main.py", 1)] + [(None, None)] * 8,
     ),
     # The layouts of the "as good on unseen reports" issue, one class per report (our own words).
-    "zh_numbered_sections_fields.md": dict(  # "## 一、P1 …" sections, "### 1.1" findings, "**位置**:" fields
+    # "## 一、P1 …" sections, "### 1.1" findings, "**位置**:" fields
+    "zh_numbered_sections_fields.md": dict(
         counts={"P1": 3, "P2": 2, "P3": 1},
         score=(68, 100),
         grade=None,
@@ -379,7 +380,8 @@ EXPECTED = {
             ("frontend/src/components/Form.tsx", 77),
         ],
     ),
-    "en_bold_id_paragraphs.md": dict(  # "**H1. …**" paragraphs under "#### 🔴 High — Correctness"
+    # "**H1. …**" paragraphs under "#### 🔴 High — Correctness"
+    "en_bold_id_paragraphs.md": dict(
         counts={"P1": 2, "P2": 3, "P3": 1},
         score=(None, None),
         grade=None,
@@ -408,7 +410,8 @@ EXPECTED = {
             (None, None),
         ],
     ),
-    "ru_stated_totals_disagree.md": dict(  # "Итого: 2 критических, 3 высоких…" but two high ones itemized
+    # "Итого: 2 критических, 3 высоких…" but two high ones itemized
+    "ru_stated_totals_disagree.md": dict(
         counts={"P0": 2, "P1": 2, "P2": 1},
         score=(5, 10),
         grade=None,
@@ -422,7 +425,8 @@ EXPECTED = {
             ("gateway/api/errors.py", 21),
         ],
     ),
-    "ko_clean_verdict.md": dict(  # a clean verdict, a passed-checks table, a zero-count summary
+    # a clean verdict, a passed-checks table, a zero-count summary
+    "ko_clean_verdict.md": dict(
         counts={},
         score=(None, None),
         grade=None,
@@ -430,7 +434,8 @@ EXPECTED = {
         stated={},
         locations=[],
     ),
-    "en_clean_verdict.md": dict(  # "LGTM", "None." under severity headings, 🟢 check bullets, zero tallies
+    # "LGTM", "None." under severity headings, 🟢 check bullets, zero tallies
+    "en_clean_verdict.md": dict(
         counts={},
         score=(None, None),
         grade=None,
@@ -438,7 +443,8 @@ EXPECTED = {
         stated={},
         locations=[],
     ),
-    "es_score_in_sentence.md": dict(  # "le daría al módulo un 7,5 sobre 10"
+    # "le daría al módulo un 7,5 sobre 10"
+    "es_score_in_sentence.md": dict(
         counts={"P1": 1, "P3": 1},
         score=(7.5, 10),
         grade=None,
@@ -453,6 +459,116 @@ EXPECTED = {
         resolved={"P1": 1},
         stated=None,
         locations=[("core/pagamenti.py", 19), ("core/utils.py", 8)],
+    ),
+    # summary table + details; "false alarm" / "No vulnerability" entry dismissed
+    "en_rated_then_dismissed.md": dict(
+        counts={"P2": 2, "P3": 1, "P4": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[
+            ("tilecache-cli/src/login.rs", 41),
+            ("tilecache-server/src/upload.rs", 88),
+            ("tilecache-core/src/key.rs", 30),
+            ("tilecache-ffi/src/lib.rs", 70),
+        ],
+    ),
+    # "Acciones pendientes" (Prioridad | Accion) and task tables are plans
+    "es_action_tables_pending.md": dict(
+        counts={"P0": 2, "P1": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[
+            ("backend/data/pacientes.sqlite", None),
+            ("frontend/src/lib/api.ts", None),
+            ("frontend/index.html", None),
+        ],
+    ),
+    # 実装状況 ⚠️/❌ entries rated by the 🔴/🟡 priority of their 推奨事項
+    "ja_status_checklist.md": dict(
+        counts={"P1": 1, "P2": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[("src/crypto/keys.rs", 11), (None, None)],
+    ),
+    # "**Arquivo:**" file + "(linha ~24)", "// Linhas 761, …"; stated 6 críticos
+    "pt_location_field_bare_line.md": dict(
+        counts={"P0": 1, "P1": 1, "P2": 2, "P3": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated={"P0": 6},
+        locations=[
+            ("functions/login.js", 11),
+            ("public/js/app.js", 761),
+            ("public/js/app.js", 3033),
+            ("public/js/app.js", None),
+            ("functions/pay.js", 24),
+        ],
+    ),
+    # Avant/Après score row: the latest column; resolved and deferred items
+    "fr_reaudit_score_table.md": dict(
+        counts={"P2": 1, "P3": 1},
+        score=(9.2, 10),
+        grade=None,
+        resolved={"P2": 2},
+        stated=None,
+        locations=[(None, None), (None, None)],
+    ),
+    # "Gesamtrisiko: Mittel" verdict, criteria headings, Sofortmaßnahmen plan
+    "de_verdict_plan_legend.md": dict(
+        counts={"P1": 1, "P2": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[("api/export.py", 58), ("api/settings.py", 112)],
+    ),
+    # a paraphrased "Lista problemów" table restating every finding
+    "pl_restated_issue_list.md": dict(
+        counts={"P0": 1, "P1": 1, "P2": 2},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated={"P0": 1, "P1": 1, "P2": 2},
+        locations=[
+            ("app/routes/notes.py", 88),
+            ("app/config.py", 12),
+            ("app/main.py", 40),
+            ("app/errors.py", 17),
+        ],
+    ),
+    # per-dimension scores and per-finding 风险评分 are not the report score
+    "zh_category_scores_risk_score.md": dict(
+        counts={"P1": 1, "P2": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[("stock/service.py", 120), ("common/logging.py", 33)],
+    ),
+    # numbered findings whose body is bullets; "некритично" unrated
+    "ru_numbered_findings_with_bullets.md": dict(
+        counts={"P0": 2},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[("src/router/index.ts", None), (None, None)],
+    ),
+    # "Overall risk: Low", (High)/(Medium) suggestions: no findings
+    "en_positive_review_suggestions.md": dict(
+        counts={},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[],
     ),
 }
 
