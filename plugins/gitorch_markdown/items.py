@@ -80,6 +80,10 @@ from gitorch_markdown.tags import (
 _LIKELIHOOD = re.compile(
     r"(?<![a-z])(?:probabilidad|probability|likelihood|probabilidade|probabilite)(?![a-z])"
 )
+_EFFORT = re.compile(
+    r"(?<![a-z])(?:effort|esfuerzo|esforco|aufwand|naklad|cost|coste|custo)(?![a-z])|(?<!\w)трудо\w+"
+    r"|工作量|工数|工时|공수"
+)
 _BRACKETED_ID = re.compile(r"\[[^\]]*\bP[0-4]-[^\]]*\]", re.IGNORECASE)
 STICKY_KINDS = {"resolved", "remediation", "summary", "positive", "legend"}
 SKIPPED_KINDS = {"remediation", "summary", "positive", "legend", "metrics", "resolved"}
@@ -197,6 +201,15 @@ class Walker:
         title = section.title.text
         group = is_group_title(title)
         tsev, tsev_id = title_severity(title)
+        if (
+            tsev is not None
+            and not (ctx.under_group or ctx.findingish)
+            and _colour_only(title)
+            and not _cites_line([section.title, *direct_lines(section)])
+        ):
+            # "### 🔴 Kein HTTPS" in a checklist is a status light; in a findings section, or citing a
+            # line of code, the colour rates a finding
+            tsev = None
         direct_fields = fields_of(direct_lines(section))
         fsev = field_severity(direct_fields, weak=False)
         weak_sev = field_severity(direct_fields) if fsev is None else None
@@ -357,6 +370,8 @@ class Walker:
                 continue
             first = entry.lines[0].text
             lead = leading_severity(first, strong=not (ctx.under_group or ctx.findingish))
+            if lead is None and _cites_line(entry.all_lines()):
+                lead = leading_severity(first)  # "- 🔴 SQL injection in `db.py:4`": a colour and a location
             nested = [b for b in entry.blocks if b.kind == "list"]
             if lead is not None and nested and only_severity(first):
                 # "- **High**" with the findings as sub-bullets
@@ -414,6 +429,14 @@ class Walker:
             return  # a risk register (likelihood x impact) rates project risks, not code findings
         if sev_col is None and not (ctx.under_group and ctx.inherited) and not ctx.findingish:
             return
+        head = headers[sev_col] if sev_col is not None else ""
+        if sev_col is not None and not (FIELD_SEVERITY.search(head) or FIELD_PRIORITY.search(head)):
+            # an Impact, Risk or Level column (or an unlabelled one of badges) is weaker evidence: beside an
+            # Effort column it prioritises work, and outside a findings section it needs a problem column
+            if any(_EFFORT.search(h) for h in headers):
+                return
+            if not (ctx.under_group or ctx.findingish) and not any(FIELD_PROBLEM.search(h) for h in headers):
+                return
         taken = id_cols | ({sev_col} if sev_col is not None else set())
         status_col = _column(headers, FIELD_STATUS, taken)
         loc_cols = [i for i, h in enumerate(headers) if i not in taken and FIELD_LOCATION.search(h)]
@@ -600,6 +623,15 @@ def _recommendation_severity(section: Section) -> Severity | None:
                 if entry.lines and (lead := leading_severity(entry.lines[0].text, strong=True)) is not None:
                     found.add(lead)
     return found.pop() if len(found) == 1 else None
+
+
+def _cites_line(lines: list[Line]) -> bool:
+    return any(r.line is not None for ln in lines for r in line_refs(ln))
+
+
+def _colour_only(title: str) -> bool:
+    """A title whose only severity signal is a colour emoji (``🔴 Passwort-Hashing``)."""
+    return all(s.form == "emoji" for s in signals(title))
 
 
 def _status_resolved(fields: list[Field]) -> bool:

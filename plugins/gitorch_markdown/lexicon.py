@@ -269,6 +269,14 @@ KIND_RESOLVED = _rx(
     r"cerrad[oa]s?", r"remediated",
     r"resolvid[oa]s?", r"corrigid[oa]s?", r"corrige[es]?", r"behoben", r"risolt[io]", r"already fixed",
     r"issues addressed", r"addressed",
+    # inflected: "Behobene Schwachstellen", "Erledigte Punkte", "Naprawione problemy"
+    r"behoben\w*", r"gelost\w*", r"erledigt\w*", r"korrigiert\w*", r"resolu\w*", r"naprawion\w*",
+    r"rozwiazan\w*",
+)
+# Cyrillic, CJK and Hangul: "Исправленные проблемы" (but not "Неисправленные"), "已修复问题", "対応済み"
+_KIND_RESOLVED_OTHER = re.compile(
+    r"(?<!\w)(?:исправлен\w*|устранен\w*)|已修复|已解决|已修正|修正済み|対応済み|解決済み|해결된|수정된"
+    r"|조치 완료"
 )
 KIND_REMEDIATION = _rx(
     r"recommendations?", r"recomendaciones", r"recomendacoes", r"recommandations?", r"empfehlungen?",
@@ -281,6 +289,12 @@ KIND_REMEDIATION = _rx(
     r"suggestions?", r"sugerencias", r"sugestoes", r"vorschlage",
     r"proximos passos", r"improvement ideas", r"рекомендации", r"建议", r"修复建议", r"改进建议",
     r"권장 사항", r"개선 제안",
+    # improvements someone could make: suggestions, not findings
+    r"(?:suggested|possible|potential|proposed|future|further|optional) (?:improvements|enhancements)",
+    r"improvement (?:suggestions|opportunities|ideas)", r"nice to have", r"oportunidades de mejora",
+    r"mejoras (?:sugeridas|propuestas|futuras|posibles|opcionales)",
+    r"melhorias (?:sugeridas|futuras|opcionais)",
+    r"verbesserungsvorschlage", r"pistes d'amelioration", r"возможные улучшения",
     # actions to take (pending, recommended, completed): tasks, not findings
     r"(?:pending|required|recommended|immediate|corrective|follow[- ]up|suggested|prioriti[sz]ed|"
     r"completed|remaining|next) actions", r"actions? (?:required|needed|to take|pending)",
@@ -432,14 +446,16 @@ def is_group_title(text: str) -> bool:
         return False
     if _ITEM_LABEL.match(outside) and not _PLABEL.fullmatch(words[0]):
         return False  # "Issue 3: …", "问题 1：…", "Hallazgo #2": one numbered finding
-    if _finding_noun(words[0]) or (_CJK.match(words[0]) and any(n in words[0] for n in CJK_NOUNS)):
+    has_sev = any(_severity_word(w) for w in words)
+    rated = has_sev or any(s.form in ("label", "word") for s in signals(text))
+    cjk_noun = bool(_CJK.match(words[0])) and any(n in words[0] for n in CJK_NOUNS)
+    if _finding_noun(words[0], rated=rated) or cjk_noun:
         return True
     rest = [
         w
         for w in words
         if w not in GROUP_NOUNS and not _finding_noun(w) and w not in _FILLER and not _severity_word(w)
     ]
-    has_sev = any(_severity_word(w) for w in words)
     return not rest and (has_sev or any(_finding_noun(w) for w in words))
 
 
@@ -456,7 +472,14 @@ def _severity_word(word: str) -> bool:
 _GERMAN_NOUN_ENDINGS = ("befunde", "schwachstellen", "probleme", "sicherheitslucken", "mangel", "risiken")
 
 
-def _finding_noun(word: str) -> bool:
+# "Improvements", "Optimizaciones": findings when the heading rates them ("OPTIMIZACIONES (P3)"), a list
+# of suggestions when it does not.
+_RATED_ONLY_NOUNS = {"mejoras", "improvements", "optimizaciones", "optimizations", "otimizacoes"}
+
+
+def _finding_noun(word: str, *, rated: bool = False) -> bool:
+    if word in _RATED_ONLY_NOUNS:
+        return rated
     return word in FINDING_NOUNS or (len(word) > 9 and word.endswith(_GERMAN_NOUN_ENDINGS))
 
 
@@ -479,9 +502,9 @@ def section_kind(title: str) -> str | None:
     folded = fold(title)
     sevs = signals(title)
     findingish = has_finding_noun(title) or any(s.form == "label" for s in sevs)
-    if KIND_RESOLVED.search(folded) and not re.search(
-        r"\b(?:un|not|no|sin|never|nunca|still|aun|todavia|partial\w*|parcial\w*)\s+(?:\w+\s+)?"
-        r"(?:resolved|fixed|resuelt|closed|cerrad)",
+    if (KIND_RESOLVED.search(folded) or _KIND_RESOLVED_OTHER.search(folded)) and not re.search(
+        r"(?<!\w)(?:un|not|no|sin|never|nunca|still|aun|todavia|partial\w*|parcial\w*|nicht|noch|nie|не)\s+"
+        r"(?:\w+\s+)?(?:resolved|fixed|resuelt|closed|cerrad|behoben|gelost|erledigt|naprawion|исправлен|устранен)",
         folded,
     ):
         return "resolved"

@@ -303,45 +303,73 @@ def _merge_restated(items: list[Item]) -> list[Item]:
 
 
 def _drop_restating_structure(items: list[Item], notes: list[str]) -> list[Item]:
-    """Drop a table or list whose entries restate, one for one, the findings itemized elsewhere.
+    """Drop one telling of the findings when the report tells them twice in different structures.
 
-    A summary table under a heading no vocabulary names ("Issue tracker", "问题汇总") retells the
-    detailed findings in other words, so titles do not match; but its severities do: the same
-    severities as every finding outside it, in the same order (three entries at least, or two that
-    share a file or a title word), or in another order (four at least, one pair sharing a file or a
-    title word). Two short lists of different problems that happen to be rated alike are not taken
-    for each other. The detailed entries are kept; a restated entry lends its ``file:line`` to the
-    entry it restates when that has none.
+    A summary table or list under a heading no vocabulary names ("Issue tracker", "主要问题") retells
+    the detailed findings in other words, so titles do not match; but its severities do. A telling is
+    one table or list, or every entry of one structure (all the lists, all the headings). When a
+    telling and the rest of the findings have the same severities in the same order (three entries
+    at least, or two that share a file or a title word), or in another order (four at least, one pair
+    sharing a file or a title word), one of them is a restatement. Two short lists of different
+    problems that happen to be rated alike are not taken for each other. The telling with more
+    ``file:line`` references is kept (the headings on a tie); the other lends its locations to the
+    entries it restates when it can.
     """
+    tellings: list[list[Item]] = []
     groups: dict[int, list[Item]] = {}
     for item in items:
         if item.origin in ("table", "list"):
             groups.setdefault(item.group, []).append(item)
-    for group, members in groups.items():
-        others = [i for i in items if i.group != group]
-        if len(members) != len(others) or len(members) < 2:
+    tellings += groups.values()
+    for origin in ("table", "list", "heading"):
+        same = [i for i in items if i.origin == origin]
+        if same and len(same) < len(items) and same not in tellings:
+            tellings.append(same)
+    for telling in tellings:
+        ids = {id(i) for i in telling}
+        rest = [i for i in items if id(i) not in ids]
+        if len(telling) != len(rest) or len(telling) < 2:
             continue
-        in_order = [i.severity for i in members] == [i.severity for i in others]
-        if not in_order and sorted(i.severity for i in members) != sorted(i.severity for i in others):
+        in_order = [i.severity for i in telling] == [i.severity for i in rest]
+        if not in_order and sorted(i.severity for i in telling) != sorted(i.severity for i in rest):
             continue
-        shared = any(_related(a, b) for a in members for b in others if a.severity == b.severity)
-        if not (in_order and (len(members) >= 3 or shared)) and not (len(members) >= 4 and shared):
+        shared = any(_related(a, b) for a in telling for b in rest if a.severity == b.severity)
+        if not (in_order and (len(telling) >= 3 or shared)) and not (len(telling) >= 4 and shared):
             continue
+        kept, dropped = _more_detailed(rest, telling)
         if in_order:
-            for restated, kept in zip(members, others, strict=True):
+            for restated, entry in zip(dropped, kept, strict=True):
                 ref = restated.ref
                 if ref is None or ref.line is None:
                     continue
-                if kept.ref is None:
-                    kept.ref = ref
-                elif kept.ref.line is None and kept.ref.key[0] == ref.key[0]:
-                    kept.ref = Ref(kept.ref.path, ref.line, ref.end_line)  # the detailed entry's path
+                if entry.ref is None:
+                    entry.ref = ref
+                elif entry.ref.line is None and entry.ref.key[0] == ref.key[0]:
+                    entry.ref = Ref(entry.ref.path, ref.line, ref.end_line)  # the kept entry's path
         notes.append(
-            f"a {members[0].origin} of {len(members)} entries restates the findings itemized elsewhere "
+            f"{len(dropped)} entries ({_structures(dropped)}) restate the findings itemized elsewhere "
             "(the same severities); counted once"
         )
-        return others
+        return [i for i in items if any(i is k for k in kept)]
     return items
+
+
+_DETAIL_RANK = {"table": 0, "list": 1, "heading": 2}
+
+
+def _more_detailed(a: list[Item], b: list[Item]) -> tuple[list[Item], list[Item]]:
+    """(kept, dropped): the telling citing more lines, else the one in headings, else ``a``."""
+
+    def rank(telling: list[Item]) -> tuple[int, int]:
+        lines = sum(1 for i in telling if i.ref is not None and i.ref.line is not None)
+        return lines, min(_DETAIL_RANK.get(i.origin, 0) for i in telling)
+
+    return (b, a) if rank(b) > rank(a) else (a, b)
+
+
+def _structures(entries: list[Item]) -> str:
+    names = {"table": "table rows", "list": "list entries", "heading": "headings"}
+    return " and ".join(names[kind] for kind in sorted({i.origin for i in entries}))
 
 
 def _related(a: Item, b: Item) -> bool:

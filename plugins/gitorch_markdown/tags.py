@@ -84,7 +84,8 @@ def leading_severity(text: str, *, tagged_only: bool = False, strong: bool = Fal
         sigs = [s for s in signals(word.group(0))] if word else []
         if sigs and sigs[0].form in ("word", "label") and (sigs[0].weight >= 2 or sigs[0].form == "label"):
             return decide([*sigs, *signals(t[:1])])  # "🔴 **High**: …" is High
-        return None if t[:1] == GREEN else EMOJI[t[:1]]
+        # NOTE: outside a findings section a colour alone is as often a status light as a severity
+        return None if t[:1] == GREEN or strong else EMOJI[t[:1]]
     t = re.sub(r"^[^\w\[(]+", "", t)
     m = re.match(
         r"^(?P<open>[\[(])?\s*(?P<tok>[^\W_]+(?:[-/][^\W_]+)*)\s*(?P<close>[\])])?\s*(?P<sep>[:\-–—|]|$)?", t

@@ -550,7 +550,7 @@ def test_a_table_restating_every_finding_in_other_words_counts_once():
         ("P1", "pay.js", 20),
         ("P2", "app.js", 761),
     ]
-    assert "restates the findings" in result.notes[-1]
+    assert result.notes[-1].startswith("3 entries (table rows) restate the findings")
 
 
 def test_two_short_lists_rated_alike_are_not_taken_for_each_other():
@@ -650,3 +650,61 @@ def test_a_fixed_entry_with_a_priority_is_resolved():
     result = parse(text)
     assert result.findings == []
     assert [f.severity.value for f in result.resolved] == ["P2"]
+
+
+def test_a_summary_list_split_by_severity_restating_the_details_counts_once():
+    text = (
+        "## 主要问题\n\n### P0\n\n- 库存扣减没有加锁\n\n### P2\n\n- 日志输出完整请求体\n- 缺少分页\n\n"
+        "## 问题详情\n\n#### [P0] 并发扣减导致负库存\n`stock/service.py:120`\n\n"
+        "#### [P2] 请求体写入日志\n`common/logging.py:33`\n\n#### [P2] 列表接口不分页\n`api/list.py:8`\n"
+    )
+    assert found(text) == [
+        ("P0", "stock/service.py", 120),
+        ("P2", "common/logging.py", 33),
+        ("P2", "api/list.py", 8),
+    ]
+
+
+def test_an_impact_column_beside_an_effort_column_prioritises_work():
+    table = "| Improvement | Impact | Effort |\n|---|---|---|\n| Cache the catalogue | High | Low |\n"
+    table += "| Split the bundle | Medium | High |\n"
+    assert found(f"## Findings\n\n{table}") == []
+
+
+def test_an_impact_column_rates_rows_only_in_a_findings_section():
+    table = "| Problem | Impact |\n|---|---|\n| N+1 query in `orders.py:40` | High |\n| No index | Medium |\n"
+    assert [sev for sev, _, _ in found(f"## Issues\n\n{table}")] == ["P1", "P2"]
+    ideas = "| Idea | Impact |\n|---|---|\n| Cache the catalogue | High |\n| Split the bundle | Medium |\n"
+    assert found(f"## Ideas\n\n{ideas}") == []
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["## Behobene Schwachstellen", "## Исправленные проблемы", "## 已修复问题", "## Erledigte Punkte"],
+)
+def test_fixed_sections_in_other_languages(heading):
+    result = parse(f"# Audit\n\n{heading}\n\n- [P1] Token in logs (`cli/login.rs:41`)\n")
+    assert (result.findings, [f.severity.value for f in result.resolved]) == ([], ["P1"])
+
+
+@pytest.mark.parametrize("heading", ["## Nicht behobene Probleme", "## Неисправленные проблемы"])
+def test_not_fixed_sections_are_open(heading):
+    text = f"# Audit\n\n{heading}\n\n- [P1] Token in logs (`cli/login.rs:41`)\n"
+    assert found(text) == [("P1", "cli/login.rs", 41)]
+
+
+def test_improvements_are_findings_only_when_the_heading_rates_them():
+    rated = "## OPTIMIZACIONES (P3)\n\n### 1. Índice faltante\n\n### 2. Caché ausente\n"
+    assert [sev for sev, _, _ in found(rated)] == ["P3", "P3"]
+    assert found("## Suggested improvements\n\n- (High) Add authentication to the admin API\n") == []
+
+
+def test_a_colour_alone_outside_findings_needs_a_location():
+    lights = "- 🔴 Kein HTTPS erzwungen\n- 🟡 Cookies ohne Secure\n"
+    assert found(f"# Prüfbericht\n\n## Checkliste\n\n{lights}") == []
+    assert [sev for sev, _, _ in found(f"# Prüfbericht\n\n## Befunde\n\n{lights}")] == ["P0", "P2"]
+    located = "- 🔴 SQL injection in `db.py:4`\n"
+    assert found(f"# Prüfbericht\n\n## Checkliste\n\n{located}") == [("P0", "db.py", 4)]
+    heading = "# Prüfbericht\n\n### 🔴 Kein HTTPS\n\nDer Server lauscht auf Port 80.\n"
+    assert found(heading) == []
+    assert found(heading.replace("Port 80.", "Port 80 (`server.js:12`).")) == [("P0", "server.js", 12)]
