@@ -62,15 +62,16 @@ _REF_OF = re.compile(
     re.IGNORECASE,
 )
 # "admin.py 第 88 行", "views.py の 12行目", "login.ts 15번째 줄", "auth.py 40행"
+# NOTE: "850行" alone is a length (850 lines); a line is "第 88 行", "12行目", "15번째 줄" or "40행".
 _REF_CJK = re.compile(
-    r"(?<![\w./@-])" + _PATH + r"[`'\"*]*\s*[(（]?\s*(?:の|的)?\s*(?:第\s*)?" + _nums("a")
-    + r"\s*(?:行目?|번째\s*줄|줄|행)",
+    r"(?<![\w./@-])" + _PATH + r"[`'\"*]*\s*[(（]?\s*(?:の|的)?\s*"
+    r"(?:第\s*" + _nums("a") + r"\s*行|" + _nums("b") + r"\s*(?:行目|번째\s*줄|행))",
     re.IGNORECASE,
 )
 # A line number with no file: "(linha 3033-3034)", "// Linhas 42, 47", "第 88 行", "12行目", "строка 40".
 _BARE_LINE = re.compile(
     r"(?<![\w.])" + _LINE_WORD + r"\s*[:#]?\s*" + _ABOUT + _nums("a") + r"(?![\d.]\d)"
-    r"|(?:第\s*)?" + _nums("c") + r"\s*(?:行目?|번째\s*줄|행)(?![\w])",
+    r"|第\s*" + _nums("c") + r"\s*行|" + _nums("d") + r"\s*(?:行目|번째\s*줄|행)(?![\w])",
     re.IGNORECASE,
 )
 # Capitalised as products are: "Node.js", "Vue.js", "Three.js" (a file is "src/lib/chart.js").
@@ -144,7 +145,9 @@ def find_refs(text: str, codes: list[str] | tuple[str, ...] = ()) -> list[Ref]:
         found.append((m.start(), ref))
     for rx in (_REF_AT, _REF_OF, _REF_CJK):
         for m in rx.finditer(text):
-            found.append((m.start() - 1, _ref(m.group("path"), m.group("linea"), m.group("enda"))))
+            groups = m.groupdict()
+            line, end = groups.get("linea") or groups.get("lineb"), groups.get("enda") or groups.get("endb")
+            found.append((m.start() - 1, _ref(m.group("path"), line, end)))
     for m in _ANY_EXT_LINE.finditer(text):
         if m.group("ext").lower() not in _HOST_SUFFIXES:
             found.append((m.start(), _ref(m.group("path"), m.group("line"), m.group("end"))))
@@ -200,8 +203,8 @@ def bare_lines(text: str) -> list[tuple[int, int | None]]:
     """Line numbers written without a file (``linha ~24``, ``Lines 42, 47``, ``第 88 行``): (start, end)."""
     out = []
     for m in _BARE_LINE.finditer(text):
-        start = m.group("linea") or m.group("linec")
-        end = m.group("enda") or m.group("endc")
+        start = m.group("linea") or m.group("linec") or m.group("lined")
+        end = m.group("enda") or m.group("endc") or m.group("endd")
         first, last = int(start), int(end) if end else None
         out.append((first, last if last is not None and last > first else None))
     return out

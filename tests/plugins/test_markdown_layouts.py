@@ -708,3 +708,11 @@ def test_a_colour_alone_outside_findings_needs_a_location():
     heading = "# Prüfbericht\n\n### 🔴 Kein HTTPS\n\nDer Server lauscht auf Port 80.\n"
     assert found(heading) == []
     assert found(heading.replace("Port 80.", "Port 80 (`server.js:12`).")) == [("P0", "server.js", 12)]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [("`Dashboard.tsx`（850行）", None), ("`Dashboard.tsx` の 850行目", 850), ("`view.py` 第 88 行", 88)],
+)
+def test_a_cjk_line_count_is_a_length_not_a_line(text, line):
+    assert [(r.path, r.line) for r in find_refs(text.replace("（", " (").replace("）", ") "))][0][1] == line

@@ -570,6 +570,24 @@ EXPECTED = {
         stated=None,
         locations=[],
     ),
+    # a clean Chinese review: ✅ module table, strengths citing code, a priority-only suggestion table
+    "zh_clean_review_strengths.md": dict(
+        counts={},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[],
+    ),
+    # a Japanese post-fix report: 修正済み items resolved, 残課題 rated by 優先度, "（850行）" is a length
+    "ja_postfix_quality.md": dict(
+        counts={"P2": 2},
+        score=(None, None),
+        grade=None,
+        resolved={"P1": 1, "P3": 1},
+        stated=None,
+        locations=[("src/pages/Dashboard.tsx", None), ("src/hooks/useAuth.ts", 40)],
+    ),
 }
 
 
