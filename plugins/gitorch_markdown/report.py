@@ -326,6 +326,8 @@ def _drop_restating_structure(items: list[Item], notes: list[str]) -> list[Item]
         if same and len(same) < len(items) and same not in tellings:
             tellings.append(same)
     for telling in tellings:
+        if 2 * len(telling) != len(items):
+            continue  # a restatement tells as many findings as the rest (this keeps the search linear)
         ids = {id(i) for i in telling}
         rest = [i for i in items if id(i) not in ids]
         if len(telling) != len(rest) or len(telling) < 2:

@@ -151,9 +151,12 @@ def find_score(
         if cell.table is not None and cell.row is not None and c.tier < overall:
             scored_rows.setdefault(cell.table, set()).add(cell.row)
     parts = [
-        (c, cell) for c, cell in found if c.tier < overall and len(scored_rows.get(cell.table or -1, ())) >= 2
+        pair
+        for pair in found
+        if pair[0].tier < overall and len(scored_rows.get(pair[1].table or -1, ())) >= 2
     ]
-    found = [pair for pair in found if pair not in parts]
+    part_ids = {id(pair) for pair in parts}
+    found = [pair for pair in found if id(pair) not in part_ids]
     best: ScoreCandidate | None = None
     best_row: int | None = None
     top: list[tuple[ScoreCandidate, int | None]] = []
