@@ -259,7 +259,11 @@ class Walker:
             elif kind is None and (prio := priority_severity(direct_fields)) is not None:
                 # "**Prioridade:** 🔴 Alta" after the body, under a heading that announces nothing
                 own = prio
-            elif kind is None and _entry_shaped(direct_fields) and (rec := _recommendation_severity(section)):
+            elif (
+                kind is None
+                and (_entry_shaped(direct_fields) or ctx.findingish)
+                and (rec := _recommendation_severity(section))
+            ):
                 # "**Status:** ⚠️ …" … "**Recommendations:**" over "- 🔴 **High priority**: …": the one
                 # priority the entry's recommendation carries rates the entry
                 own = rec
@@ -644,8 +648,11 @@ def _status_resolved(fields: list[Field]) -> bool:
 
 
 def _entry_shaped(fields: list[Field]) -> bool:
-    """Fields that make a heading one entry: a status or a location."""
-    return any(FIELD_STATUS.search(f.name) or FIELD_LOCATION.fullmatch(f.name) for f in fields)
+    """Fields that make a heading one entry: a status, a location or a problem statement."""
+    return any(
+        FIELD_STATUS.search(f.name) or FIELD_LOCATION.fullmatch(f.name) or FIELD_PROBLEM.fullmatch(f.name)
+        for f in fields
+    )
 
 
 def _is_legend(block: Block) -> bool:

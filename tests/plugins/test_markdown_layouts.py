@@ -716,3 +716,9 @@ def test_a_colour_alone_outside_findings_needs_a_location():
 )
 def test_a_cjk_line_count_is_a_length_not_a_line(text, line):
     assert [(r.path, r.line) for r in find_refs(text.replace("（", " (").replace("）", ") "))][0][1] == line
+
+
+def test_in_a_findings_section_the_recommendation_priority_rates_a_plain_entry():
+    text = "## Findings\n\n### 3.2 Dynamic queries\n\nBuilt by string concatenation.\n\n"
+    text += "**Recommendations**:\n- 🟡 **Medium**: review them\n"
+    assert [(f.severity.value, f.description) for f in parse(text).findings] == [("P2", "Dynamic queries")]
