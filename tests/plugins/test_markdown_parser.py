@@ -1147,6 +1147,59 @@ def test_development_set_targets():
     assert score.scores_exact == len(score.reports)
 
 
+def test_fresh_development_set_targets():
+    """The fresh corpus's development half (outside the repository: ``$GITORCH_FRESH_CORPUS``)."""
+    module = _benchmark()
+    root = module.fresh_corpus()
+    if root is None or not (root / "dev" / "truth.json").is_file():
+        pytest.skip("fresh corpus not given (set GITORCH_FRESH_CORPUS to the folder holding dev/)")
+    score = module.fresh_dev_set(root)
+    assert {Path(r.name).parent.name for r in score.reports} == {"dev"}
+    assert score.count_f1 >= 0.98, score.count_f1
+    assert score.file_line_recall >= 0.98, score.file_line_recall
+    assert score.scores_exact == len(score.reports)
+
+
+def _fake_corpus(folder: Path, name: str, counts_: dict[str, int]) -> Path:
+    """A corpus folder holding one of our own reports and its truth."""
+    import json
+
+    folder.mkdir(parents=True)
+    (folder / name).write_text((REPORTS / name).read_text(encoding="utf-8"), encoding="utf-8")
+    truth = {"score": None, "score_scale": None, "counts": counts_, "findings_with_file_line": 0}
+    (folder / "truth.json").write_text(json.dumps({name: truth}), encoding="utf-8")
+    return folder
+
+
+def test_the_benchmark_reads_the_fresh_held_out_half_only_when_asked(tmp_path, capsys, monkeypatch):
+    # NOTE: made-up corpora only (our own reports): the suite never parses a real held-out report.
+    first = _fake_corpus(
+        tmp_path / "shared" / "agent-reports", "de_verdict_plan_legend.md", {"P1": 1, "P2": 1}
+    )
+    monkeypatch.setenv("GITORCH_CORPUS", str(first))
+    monkeypatch.delenv("GITORCH_FRESH_CORPUS", raising=False)
+    fresh = tmp_path / "fresh"
+    _fake_corpus(fresh / "dev", "pl_restated_issue_list.md", {"P0": 1, "P1": 1, "P2": 2})
+    _fake_corpus(fresh / "heldout", "ja_postfix_quality.md", {"P2": 2})
+    module = _benchmark()
+    opened: list[str] = []
+    real = module.evaluate
+
+    def evaluate(corpus, names=None):
+        opened.append(corpus.name)
+        return real(corpus, names)
+
+    monkeypatch.setattr(module, "evaluate", evaluate)
+    assert module.main(["--fresh", str(fresh)]) == 0
+    out = capsys.readouterr().out
+    assert "== development: fresh dev: 1 reports" in out and "held-out" not in out
+    assert opened == ["agent-reports", "dev"]
+    assert module.main(["--held-out", "--fresh", str(fresh)]) == 0
+    out = capsys.readouterr().out
+    assert "== held-out: fresh: 1 reports" in out and "== held-out: shared odd half: 0 reports" in out
+    assert opened[2:] == ["agent-reports", "dev", "heldout"]
+
+
 def test_corpus_counts_are_exact():
     """Stricter than the 0.95 target: every corpus report's counts match the truth."""
     corpus = corpus_dir()
