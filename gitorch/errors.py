@@ -51,12 +51,14 @@ class ExitCode(IntEnum):
         4,
         "all",
         "stopped on an error: a git command failed, or the fix run stopped on an error (its "
-        "session is saved: `gitorch resume` after fixing the cause)",
+        "session is saved: `gitorch resume` after fixing the cause); `gitorch parse --strict`: the "
+        "parse is doubtful (its warnings are on stderr)",
     )
     ITERATIONS = (
         5,
-        "fix, resume",
-        "the fix run stopped at the iteration cap",
+        "fix, resume, parse",
+        "the fix run stopped at the iteration cap; `gitorch parse`: the report is over `--max-size` "
+        "and was not read",
     )
     BUDGET = (
         6,
@@ -103,6 +105,13 @@ class UsageError(GitorchError):
     """Bad input from the user: an unknown dimension, a path outside the repository, not a git repository."""
 
     exit_code = ExitCode.USAGE
+
+
+class InputTooLargeError(UsageError):
+    """An input is over its documented size limit (``gitorch parse``'s report); nothing was written."""
+
+    # NOTE: codes are per command; for ``gitorch parse`` 5 means "over --max-size" (see ExitCode).
+    exit_code = ExitCode.ITERATIONS
 
 
 class ConfigError(GitorchError):

@@ -318,6 +318,10 @@ class AuditResult(BaseModel):
     duration_s: float = 0.0
     usage: Usage = Field(default_factory=Usage)
     notes: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="why the parse of an agent's report is doubtful (empty when it is not); see doubtful",
+    )
 
     @model_validator(mode="after")
     def _derive(self) -> AuditResult:
@@ -334,6 +338,15 @@ class AuditResult(BaseModel):
             )
         self.findings = unique
         return self
+
+    @property
+    def doubtful(self) -> bool:
+        """Whether the report this result was parsed from may have been misread (``warnings`` says why).
+
+        A caller that can ask the agent again (the agent driver) should do so, once, for the
+        structured format.
+        """
+        return bool(self.warnings)
 
     @property
     def normalized_score(self) -> float | None:
