@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 import time
@@ -21,7 +22,7 @@ from gitorch.models import (
     FixResult,
     Severity,
 )
-from gitorch_local import bandit, codemods, radon, ruff, ruff_fix, tests_audit
+from gitorch_local import bandit, codemods, radon, ruff, ruff_fix, tests_audit, verify
 from gitorch_local.tools import SourceLines, display, find_tool, is_excluded, parse_json, run, tool_env
 
 LEFT_FOR_AI = "left for an AI agent"
@@ -59,11 +60,17 @@ class LocalAgent(Agent):
             default_factory=lambda: {"B": Severity.P3, "C": Severity.P2})
         mi_data_ratio: float = Field(
             0.75, gt=0, le=1, description="skip radon mi on files whose lines are mostly data-table rows")
+        ruff_unsafe_fixes: bool = Field(
+            True, description="also try ruff's unsafe fixes, one at a time, kept only when the checks pass")
         codemods: list[str] = Field(default_factory=lambda: list(codemods.SECURITY_CODEMODS),
                                     description="codemodder codemods used for security fixes")
         codemods_exclude: list[str] = Field(default_factory=list)
         analyzer_timeout_s: float = Field(600, gt=0)
         codemod_timeout_s: float = Field(600, gt=0)
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - Agent's own signature
+        super().__init__(*args, **kwargs)
+        self._recheck_cache: dict[tuple[str, str], list[Finding]] = {}
 
     @classmethod
     def availability(cls) -> Availability:
@@ -197,8 +204,56 @@ class LocalAgent(Agent):
         argv = ruff.command(find_tool("ruff", opts.ruff), root, [finding.file or "."], [], rules)
         if request.dry_run:
             return FixResult(status="unchanged", summary=f"dry run: would run {display(argv, root)}")
-        outcome = ruff_fix.fix_one(root, finding, self._ruff_json(argv, root))
+        path = root / (finding.file or "")
+        before = path.read_bytes() if path.is_file() else b""
+        outcome = ruff_fix.fix_one(root, finding, self._ruff_json(argv, root), unsafe=opts.ruff_unsafe_fixes)
+        if outcome.status == "changed":
+            refused = self._self_check(root, finding, before)
+            if refused:
+                path.write_bytes(before)
+                return FixResult(status="cannot_fix", summary=f"ruff's fix undone: {refused}; {LEFT_FOR_AI}")
         return FixResult(status=outcome.status, summary=outcome.summary)  # type: ignore[arg-type]
+
+    def _self_check(self, root: Path, finding: Finding, before: bytes) -> str | None:
+        """Why the change just made to ``finding.file`` must be undone, or None: the file no longer
+        parses, the change adds a finding at the same or a higher severity on the lines it touched,
+        or (for an audit finding) the finding is still there. See :mod:`gitorch_local.verify`."""
+        file = finding.file or ""
+        old = before.decode("utf-8", "replace")
+        new = (root / file).read_text(encoding="utf-8", errors="replace")
+        if verify.parse_failure(root, file, before) is None:
+            broken = verify.parse_failure(root, file)
+            if broken:
+                return f"{file} no longer parses ({broken})"
+        previous = self._findings_of(root, file, before)
+        check = verify.recheck_attempt(
+            root, {file: verify.changed_lines(old, new)}, previous, finding, base=None,
+            ruff_select=self.options.ruff_select, ruff_ignore=self.options.ruff_ignore,
+            timeout=self.options.analyzer_timeout_s,
+        )
+        if check.rejection:
+            return check.rejection
+        audited = finding.source in ("bandit", "ruff") and any(
+            f.fingerprint == finding.fingerprint for f in previous)
+        if audited and not check.target_gone:
+            return f"{finding.rule_id} is still reported at {finding.location} after the change"
+        return None
+
+    def _findings_of(self, root: Path, file: str, content: bytes) -> list[Finding]:
+        """The re-audit findings of ``file`` with ``content`` (cached by content: a retry costs nothing)."""
+        key = (file, hashlib.sha1(content).hexdigest())
+        cached = self._recheck_cache.get(key)
+        if cached is None:
+            current = (root / file).read_bytes()
+            try:
+                (root / file).write_bytes(content)
+                cached = verify.reaudit(root, [file], ruff_select=self.options.ruff_select,
+                                        ruff_ignore=self.options.ruff_ignore,
+                                        timeout=self.options.analyzer_timeout_s)
+            finally:
+                (root / file).write_bytes(current)
+            self._recheck_cache[key] = cached
+        return cached
 
     def _codemod_settings(self) -> list[str]:
         return [c for c in self.options.codemods if c not in set(self.options.codemods_exclude)]
@@ -235,13 +290,18 @@ class LocalAgent(Agent):
             for change in candidates:
                 target = root / change.path
                 before = target.read_bytes() if target.is_file() else b""
-                ok, _ = codemods.apply(root, change)
-                if ok and not codemods.keeps_behaviour(change, before.decode("utf-8", "replace"),
-                                                       target.read_text(encoding="utf-8", errors="replace")):
-                    target.write_bytes(before)
+                unproven = codemods.unproven(change, before.decode("utf-8", "replace"))
+                if unproven:
                     return FixResult(status="cannot_fix",
-                                     summary=f"codemodder's {change.short_id} would pass a string command "
-                                             f"with shell=False at {change.path}; {LEFT_FOR_AI}")
+                                     summary=f"codemodder's {change.short_id} not applied at {change.path}: "
+                                             f"{unproven}; {LEFT_FOR_AI}")
+                ok, _ = codemods.apply(root, change)
+                refused = self._self_check(root, finding.model_copy(update={"file": change.path}), before) \
+                    if ok else None
+                if refused:
+                    target.write_bytes(before)
+                    why = f"codemodder's {change.short_id} undone: {refused}; {LEFT_FOR_AI}"
+                    return FixResult(status="cannot_fix", summary=why)
                 if ok:
                     return FixResult(status="changed",
                                      summary=f"codemodder {change.codemod}: {change.description} "

@@ -9,7 +9,6 @@ hunks that moved). A change that no longer applies triggers a fresh run on that 
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 import hashlib
 import json
@@ -25,6 +24,7 @@ from unidiff.errors import UnidiffParseError
 from gitorch.errors import AgentError
 from gitorch.models import Finding, Severity
 from gitorch.vcs.git import DIFF_SAFETY, Git
+from gitorch_local import preconditions
 from gitorch_local.tools import find_tool, run, tool_env
 
 # Security codemods that change only the user's code (no new dependency). See docs/local-agent.md.
@@ -137,6 +137,7 @@ class Change:
     description: str
     lines: tuple[int, ...]  # changed lines in the new file (CodeTF's lineNumber)
     removed: tuple[tuple[int, str], ...] = field(default=())  # (old line number, text)
+    added: tuple[str, ...] = field(default=())  # the lines it adds
 
     @property
     def short_id(self) -> str:
@@ -188,6 +189,8 @@ def changes_of(report: Codetf) -> list[Change]:
                 for pfile in parsed for hunk in pfile for line in hunk
                 if line.is_removed and line.source_line_no
             )
+            added = tuple(line.value.rstrip("\n") for pfile in parsed for hunk in pfile for line in hunk
+                          if line.is_added)
             descriptions = [c.description for c in changeset.changes if c.description]
             out.append(
                 Change(
@@ -198,6 +201,7 @@ def changes_of(report: Codetf) -> list[Change]:
                     description=descriptions[0] if descriptions else result.summary,
                     lines=tuple(c.lineNumber for c in changeset.changes),
                     removed=removed,
+                    added=added,
                 )
             )
     return out
@@ -366,44 +370,18 @@ def _relocate(root: Path, change: Change, *, write: bool) -> bool:
     return True
 
 
-def keeps_behaviour(change: Change, before: str, after: str) -> bool:
-    """False when an applied change is known to break the code.
-
-    NOTE: subprocess-shell-false also rewrites calls whose command is a string
-    (``run("du -sk " + d, shell=True)``), which then fail at run time; tests do not always cover
-    them (the bundled sample's do not), so such a change is undone: more string commands run with
-    ``shell=False`` after it than before.
-    """
-    if change.short_id != "subprocess-shell-false":
-        return True
-    return _string_commands_without_shell(after) <= _string_commands_without_shell(before)
-
-
-def _string_commands_without_shell(text: str) -> int:
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return 1 << 30  # unparsable after the change: treat as broken
-    count = 0
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        shell = next((k for k in node.keywords if k.arg == "shell"), None)
-        if shell is None or not (isinstance(shell.value, ast.Constant) and shell.value.value is False):
-            continue
-        args = [k.value for k in node.keywords if k.arg == "args"]
-        count += _is_string(node.args[0] if node.args else (args[0] if args else None))
-    return count
-
-
-def _is_string(node: ast.AST | None) -> bool:
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, str)
-    if isinstance(node, ast.JoinedStr):
-        return True
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
-        return _is_string(node.left) or _is_string(node.right)
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+def unproven(change: Change, before: str) -> str | None:
+    """Why ``change`` must not be applied to ``before`` (its precondition is not proven at the call
+    site), or None. See :mod:`gitorch_local.preconditions`."""
+    lines = [n for n, _ in change.removed]
+    if change.short_id == "subprocess-shell-false" and not preconditions.shell_false_is_safe(before, lines):
+        return ("its command is not proven to be a list at the call site (a string run with "
+                "shell=False fails at run time)")
+    sql = change.short_id == "sql-parameterization"
+    if sql and not preconditions.sql_placeholders_match_driver(before, change.added):
+        drivers = sorted(preconditions.drivers_imported(before)) or ["none imported in the module"]
+        return f"its placeholders are not proven to be the database driver's (driver: {', '.join(drivers)})"
+    return None
 
 
 def targeted(rule: str) -> bool:

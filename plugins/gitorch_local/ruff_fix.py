@@ -70,8 +70,12 @@ def apply_edits(text: str, edits: list[dict[str, Any]]) -> str:
     return text
 
 
-def fix_one(root: Path, finding: Finding, diagnostics: list[dict[str, Any]]) -> Outcome:
-    """Apply the safe fix of the diagnostic matching ``finding`` in ``diagnostics`` (one file's)."""
+def fix_one(
+    root: Path, finding: Finding, diagnostics: list[dict[str, Any]], *, unsafe: bool = False
+) -> Outcome:
+    """Apply the fix of the diagnostic matching ``finding`` in ``diagnostics`` (one file's): a safe fix,
+    or with ``unsafe`` also one ruff marks unsafe (the caller checks the result and undoes it if needed);
+    never a display-only one."""
     path = root / (finding.file or "")
     try:
         with open(path, encoding="utf-8", newline="") as handle:
@@ -89,12 +93,14 @@ def fix_one(root: Path, finding: Finding, diagnostics: list[dict[str, Any]]) -> 
     if not fix:
         return Outcome("cannot_fix", f"ruff has no automatic fix for {finding.rule_id} at {where}; "
                                      "left for an AI agent")
-    if fix.get("applicability") != "safe":
+    applicability = fix.get("applicability")
+    if applicability != "safe" and not (unsafe and applicability == "unsafe"):
         return Outcome("cannot_fix", f"ruff's fix for {finding.rule_id} at {where} is "
-                                     f"{fix.get('applicability')}, not safe; left for an AI agent")
+                                     f"{applicability}, not safe; left for an AI agent")
     fixed = apply_edits(source, fix.get("edits") or [])
     if fixed == source:
         return Outcome("unchanged", f"ruff's fix for {finding.rule_id} at {where} changes nothing")
     with open(path, "w", encoding="utf-8", newline="") as handle:
         handle.write(fixed)
-    return Outcome("changed", f"ruff: {fix.get('message') or 'safe fix'} ({finding.rule_id} at {where})")
+    kind = "safe fix" if applicability == "safe" else "unsafe fix, checked"
+    return Outcome("changed", f"ruff: {fix.get('message') or kind} ({finding.rule_id} at {where}; {kind})")

@@ -44,10 +44,20 @@ def test_the_finding_is_found_again_after_lines_move(project, audit, fix):
     assert "import os" in Path(root, "app.py").read_text()
 
 
-def test_unsafe_fix_is_left_for_an_ai_agent_and_nothing_changes(project, audit, fix):
+def test_an_unsafe_fix_is_tried_alone_and_kept_when_the_checks_pass(project, audit, fix):
     root = project({"app.py": SOURCE})
     mutable = by_rule(audit(root, "backend"), "ruff:B006")[0]
     result = fix(root, mutable)
+    assert result.status == "changed" and "unsafe fix, checked" in result.summary
+    text = Path(root, "app.py").read_text()
+    assert "def f(x=None):" in text and "import os" in text  # that one fix, nothing else
+    assert not by_rule(audit(root, "backend"), "ruff:B006")
+
+
+def test_unsafe_fixes_can_be_switched_off(project, audit, fix):
+    root = project({"app.py": SOURCE})
+    mutable = by_rule(audit(root, "backend"), "ruff:B006")[0]
+    result = fix(root, mutable, options={"ruff_unsafe_fixes": False})
     assert result.status == "cannot_fix" and "left for an AI agent" in result.summary
     assert git(root, "status", "--porcelain") == ""
 
