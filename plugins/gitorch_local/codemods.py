@@ -285,24 +285,43 @@ class ReportCache:
         return self.dir / f"{key}-{self.scope}-{extra}.json"
 
     def load(self, file: str | None = None) -> tuple[Codetf, bool, str] | None:
-        """The report for HEAD (fresh), else the newest one of an ancestor commit (stale), with the
-        commit it was made at."""
+        """The report for HEAD (fresh), else the newest one of an ancestor commit, with the commit it
+        was made at. With ``file``, a report counts as fresh when that file is the same now as at the
+        report's commit (its line numbers still hold): a retry, or a fix after commits to other files,
+        reuses it instead of running codemodder again."""
         head = self.head()
         if head is None:
             return None
-        candidates = [(head, True)]
         history = (_git(self.root, "rev-list", "--max-count=200", "HEAD") or "").split()
         # HEAD itself is an older state when the worktree has uncommitted changes.
-        candidates += [(sha, False) for sha in (history if "+" in head else history[1:])]
-        for key, fresh in candidates:
-            for scoped in ([file, None] if fresh and file else [None]):
+        candidates = [head] + (history if "+" in head else history[1:])
+        current = _git(self.root, "hash-object", "--", file) if file else None
+        stale: tuple[Path, str] | None = None
+        for key in candidates:
+            for scoped in ([file, None] if file else [None]):
                 path = self._file(key, scoped)
-                if path.is_file():
-                    try:
-                        return Codetf.model_validate_json(path.read_text(encoding="utf-8")), fresh, key
-                    except (ValidationError, OSError):
-                        continue
+                if not path.is_file():
+                    continue
+                fresh = key == head or (current is not None and "+" not in key
+                                        and _git(self.root, "rev-parse", f"{key}:{file}") == current)
+                if fresh:
+                    report = self._read(path)
+                    if report is not None:
+                        return report, True, key
+                elif stale is None:
+                    stale = (path, key)
+        if stale is not None:
+            report = self._read(stale[0])
+            if report is not None:
+                return report, False, stale[1]
         return None
+
+    @staticmethod
+    def _read(path: Path) -> Codetf | None:
+        try:
+            return Codetf.model_validate_json(path.read_text(encoding="utf-8"))
+        except (ValidationError, OSError):
+            return None
 
     def store(self, report_text: str, file: str | None = None) -> None:
         head = self.head()

@@ -223,3 +223,13 @@ def test_shell_false_is_not_applied_to_a_command_built_elsewhere(project, audit,
     done = fix(root, by_rule(audit(root, "security"), "B602")[0], options=NO_CODEMODDER)
     assert done.status == "cannot_fix" and "not proven to be a list at the call site" in done.summary
     assert git(root, "status", "--porcelain") == ""
+
+
+def test_a_report_stays_fresh_for_a_file_no_commit_has_changed_since(project, audit, fix):
+    """Commits to other files (an import sort elsewhere) do not make codemodder run again for this one."""
+    root = project({"app.py": SOURCE})
+    seed(root)
+    project({"README.md": "# another fix was committed\n"})
+    shell = by_rule(audit(root, "security"), "B602")[0].model_copy(update={"snippet": None})
+    done = fix(root, shell, options=NO_CODEMODDER)  # matched by line: a codemodder run would raise
+    assert done.status == "changed" and "subprocess-shell-false" in done.summary
