@@ -23,7 +23,15 @@ from gitorch.models import (
     Severity,
 )
 from gitorch_local import bandit, codemods, radon, ruff, ruff_fix, tests_audit, verify
-from gitorch_local.tools import SourceLines, display, find_tool, is_excluded, parse_json, run, tool_env
+from gitorch_local.tools import (
+    SourceLines,
+    display,
+    find_tool,
+    is_excluded,
+    parse_json,
+    run,
+    tool_env,
+)
 
 LEFT_FOR_AI = "left for an AI agent"
 
@@ -182,6 +190,8 @@ class LocalAgent(Agent):
     def fix(self, request: FixRequest) -> FixResult:
         finding = request.finding
         rule = finding.rule_id or ""
+        if ruff_fix.is_group(finding):
+            return self._fix_group(request)
         if not finding.file:
             return FixResult(status="cannot_fix", summary=f"no file to fix; {LEFT_FOR_AI}")
         root = Path(request.root).resolve()
@@ -357,16 +367,63 @@ class LocalAgent(Agent):
         return out
 
     def _extra_ruff(self, request: AuditRequest, root: Path) -> list[Finding]:
+        """Trivial style fixes, one finding per rule (a reviewer reads one import-sorting commit, not
+        forty): ruff's safe fixes of ``extra_fix_rules`` (when the repository has no ruff config of its
+        own) and of the audit's own trivial rules (``ruff_fix.GROUPED_RULES``: unused imports, ...)."""
         opts = self.options
-        if ruff.has_repo_config(root) or not opts.extra_fix_rules:
-            return []
-        rules = ruff.rule_args(root, opts.extra_fix_rules, [])
         excludes = list(request.config.exclude)
-        argv = ruff.command(find_tool("ruff", opts.ruff), root, [request.path], excludes, rules)
+        own = ruff.has_repo_config(root)
+        extra = [] if own else list(opts.extra_fix_rules)
+        audited = ruff.rule_args(root, opts.ruff_select, opts.ruff_ignore)
+        exe = find_tool("ruff", opts.ruff)
         request.report("running ruff for safe fixes…")
-        safe = [d for d in self._ruff_json(argv, root) if (d.get("fix") or {}).get("applicability") == "safe"]
-        found = ruff.findings(safe, root, list(request.config.exclude))
-        return [f.model_copy(update={"severity": Severity.P4}) for f in found]
+        diagnostics = self._ruff_json(ruff.command(exe, root, [request.path], excludes, audited), root)
+        if extra:
+            rules = ruff.rule_args(root, extra, [])
+            diagnostics += self._ruff_json(ruff.command(exe, root, [request.path], excludes, rules), root)
+        info = {d.get("code") for d in diagnostics if any((d.get("code") or "").startswith(r) for r in extra)}
+        return ruff_fix.group_findings(diagnostics, root, excludes, info_codes=info)
+
+    def _group_rules(self, root: Path, code: str) -> list[str]:
+        # the repository's config with this one rule, or the curated mode's isolation
+        return ruff.rule_args(root, [code], []) or ["--select", code]
+
+    def _fix_group(self, request: FixRequest) -> FixResult:
+        """Apply one rule's safe fixes across the audited path, then check every touched file; files
+        whose change fails the checks are put back."""
+        root, finding, opts = Path(request.root).resolve(), request.finding, self.options
+        code = (finding.rule_id or "").removeprefix("ruff:")
+        excludes = list(request.config.exclude)
+        exe = find_tool("ruff", opts.ruff)
+        rules = self._group_rules(root, code)
+        argv = ruff.command(exe, root, [request.path], excludes, rules)
+        if request.dry_run:
+            return FixResult(status="unchanged", summary=f"dry run: would run {display(argv, root)} --fix")
+        files = ruff_fix.fixable_files(self._ruff_json(argv, root), root, code)
+        if not files:
+            return FixResult(status="unchanged", summary=f"ruff no longer reports a safe {code} fix")
+        before = {f: (root / f).read_bytes() for f in files}
+        previous = verify.reaudit(root, files, ruff_select=opts.ruff_select, ruff_ignore=opts.ruff_ignore,
+                                  timeout=opts.analyzer_timeout_s)
+        fix_argv = [exe, "check", "--fix", "--no-cache", "--exit-zero", "--quiet", *rules, *files]
+        run(fix_argv, root, timeout=opts.analyzer_timeout_s, env=tool_env())
+        changed = [f for f in files if (root / f).read_bytes() != before[f]]
+        touched = {f: verify.changed_lines(before[f].decode("utf-8", "replace"),
+                                           (root / f).read_text(encoding="utf-8", errors="replace"))
+                   for f in changed}
+        check = verify.recheck_attempt(root, touched, previous, None, base=None, ruff_select=opts.ruff_select,
+                                       ruff_ignore=opts.ruff_ignore, timeout=opts.analyzer_timeout_s)
+        bad = set(check.unparsable) | {f.file for f in check.new if f.file}
+        for file in bad:
+            (root / file).write_bytes(before[file])
+        kept = [f for f in changed if f not in bad]
+        if not kept:
+            why = check.rejection or "ruff changed nothing"
+            return FixResult(status="cannot_fix", summary=f"ruff's {code} fixes undone: {why}")
+        listed = ", ".join(kept[:8]) + (" …" if len(kept) > 8 else "")
+        undone = f"; undone in {len(bad)} file(s): {check.rejection}" if bad else ""
+        return FixResult(status="changed",
+                         summary=f"ruff {code} safe fixes in {len(kept)} file(s): {listed}{undone}")
 
     # ------------------------------------------------------------------------------------------
 
