@@ -73,6 +73,9 @@ class LocalAgent(Agent):
         codemods: list[str] = Field(default_factory=lambda: list(codemods.SECURITY_CODEMODS),
                                     description="codemodder codemods used for security fixes")
         codemods_exclude: list[str] = Field(default_factory=list)
+        dependency_codemods: bool = Field(
+            False, description="also use the codemods that add a package (defusedxml, fickling, flask-wtf); "
+                               "each such fix names the package and updates the dependency file")
         analyzer_timeout_s: float = Field(600, gt=0)
         codemod_timeout_s: float = Field(600, gt=0)
 
@@ -266,7 +269,10 @@ class LocalAgent(Agent):
         return cached
 
     def _codemod_settings(self) -> list[str]:
-        return [c for c in self.options.codemods if c not in set(self.options.codemods_exclude)]
+        chosen = list(self.options.codemods)
+        if self.options.dependency_codemods:
+            chosen += [c for c in codemods.DEPENDENCY_CODEMODS if c not in chosen]
+        return [c for c in chosen if c not in set(self.options.codemods_exclude)]
 
     def _fix_codemod(self, request: FixRequest) -> FixResult:
         root, finding, opts = Path(request.root).resolve(), request.finding, self.options
@@ -298,24 +304,9 @@ class LocalAgent(Agent):
         for attempt in range(2):
             candidates = [c for c in changes if codemods.matches(c, finding, by_line=fresh)]
             for change in candidates:
-                target = root / change.path
-                before = target.read_bytes() if target.is_file() else b""
-                unproven = codemods.unproven(change, before.decode("utf-8", "replace"))
-                if unproven:
-                    return FixResult(status="cannot_fix",
-                                     summary=f"codemodder's {change.short_id} not applied at {change.path}: "
-                                             f"{unproven}; {LEFT_FOR_AI}")
-                ok, _ = codemods.apply(root, change)
-                refused = self._self_check(root, finding.model_copy(update={"file": change.path}), before) \
-                    if ok else None
-                if refused:
-                    target.write_bytes(before)
-                    why = f"codemodder's {change.short_id} undone: {refused}; {LEFT_FOR_AI}"
-                    return FixResult(status="cannot_fix", summary=why)
-                if ok:
-                    return FixResult(status="changed",
-                                     summary=f"codemodder {change.codemod}: {change.description} "
-                                             f"({change.path}:{change.first_line})")
+                done = self._apply_change(root, finding, change, changes)
+                if done is not None:
+                    return done
             if fresh or attempt or not (targeted or candidates):
                 break
             if not candidates and codemods.line_was_there(root, basis, finding.file or "", finding.snippet):
@@ -331,6 +322,40 @@ class LocalAgent(Agent):
                 return FixResult(status="failed", summary=str(exc))
         return FixResult(status="cannot_fix",
                          summary=f"no security codemod fixes {rule} at {finding.location}; {LEFT_FOR_AI}")
+
+    def _apply_change(self, root: Path, finding: Finding, change: codemods.Change,
+                      changes: list[codemods.Change]) -> FixResult | None:
+        """Apply one codemodder change (and the dependency-file change that goes with it), checked;
+        None when it does not apply."""
+        target = root / change.path
+        before = target.read_bytes() if target.is_file() else b""
+        unproven = codemods.unproven(change, before.decode("utf-8", "replace"))
+        if unproven:
+            return FixResult(status="cannot_fix", summary=f"codemodder's {change.short_id} not applied at "
+                                                          f"{change.path}: {unproven}; {LEFT_FOR_AI}")
+        extra = codemods.companions(change, changes) if change.codemod in codemods.DEPENDENCY_CODEMODS else []
+        if change.codemod in codemods.DEPENDENCY_CODEMODS and not extra:
+            why = f"codemodder's {change.short_id} adds a package, and the project has no dependency file"
+            return FixResult(status="cannot_fix", summary=f"{why} to record it in; {LEFT_FOR_AI}")
+        saved = {c.path: (root / c.path).read_bytes() for c in extra if (root / c.path).is_file()}
+        ok, _ = codemods.apply(root, change)
+        if not ok:
+            return None
+        refused = self._self_check(root, finding.model_copy(update={"file": change.path}), before)
+        if not refused and not all(codemods.apply(root, c)[0] for c in extra):
+            refused = "its dependency-file change no longer applies"
+        if refused:
+            target.write_bytes(before)
+            for path, content in saved.items():
+                (root / path).write_bytes(content)
+            return FixResult(status="cannot_fix",
+                             summary=f"codemodder's {change.short_id} undone: {refused}; {LEFT_FOR_AI}")
+        summary = f"codemodder {change.codemod}: {change.description} ({change.path}:{change.first_line})"
+        if extra:
+            packages = ", ".join(p for c in extra for p in c.packages)
+            files = ", ".join(sorted({c.path for c in extra}))
+            summary += f"; adds the dependency {packages} (recorded in {files}): a new dependency to confirm"
+        return FixResult(status="changed", summary=summary)
 
     # ------------------------------------------------------------------------------------------
     # Deterministic fixes beyond the audit's findings
@@ -354,8 +379,8 @@ class LocalAgent(Agent):
         lines = SourceLines(root)
         out: list[Finding] = []
         for change in changes:
-            if is_excluded(change.path, list(request.config.exclude)):
-                continue
+            if is_excluded(change.path, list(request.config.exclude)) or change.adds_dependency:
+                continue  # a dependency-file change goes with its code change, never alone
             if any(codemods.matches(change, f, by_line=fresh) for f in audit.findings):
                 continue
             if not fresh and not codemods.apply(root, change, check=True)[0]:

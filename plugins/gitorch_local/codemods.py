@@ -55,13 +55,18 @@ SECURITY_CODEMODS = [
     "pixee:python/upgrade-sslcontext-tls",
 ]
 
+# Security codemods that add a package to the project (and to its dependency file): used only with the
+# ``dependency_codemods`` option, since a new dependency needs a human's yes (see docs/local-agent.md).
+DEPENDENCY_CODEMODS = [
+    "pixee:python/use-defusedxml",  # defusedxml
+    "pixee:python/harden-pickle-load",  # fickling
+    "pixee:python/flask-enable-csrf-protection",  # flask-wtf
+]
+
 # Left out on purpose, with the reason (shown in the docs).
 EXCLUDED_CODEMODS = {
-    "pixee:python/flask-enable-csrf-protection": "adds flask-wtf to the project",
-    "pixee:python/url-sandbox": "adds the `security` sandbox package",
-    "pixee:python/sandbox-process-creation": "adds the `security` sandbox package",
-    "pixee:python/use-defusedxml": "adds defusedxml",
-    "pixee:python/harden-pickle-load": "adds fickling",
+    "pixee:python/url-sandbox": "wraps requests in the `security` package's sandbox (changes behaviour)",
+    "pixee:python/sandbox-process-creation": "wraps subprocess calls in the `security` package's sandbox",
 }
 
 # bandit test -> the codemods that fix it. A finding whose test is not listed may take any change on
@@ -71,8 +76,6 @@ BANDIT_CODEMODS: dict[str, set[str]] = {
     "B306": {"secure-tempfile"},
     "B311": {"secure-random"},
     "B309": {"https-connection"},
-    "B320": {"safe-lxml-parsing", "safe-lxml-parser-defaults"},
-    "B410": {"safe-lxml-parsing", "safe-lxml-parser-defaults"},
     "B501": {"requests-verify"},
     "B502": {"upgrade-sslcontext-tls"},
     "B503": {"upgrade-sslcontext-tls"},
@@ -82,6 +85,13 @@ BANDIT_CODEMODS: dict[str, set[str]] = {
     "B604": {"subprocess-shell-false"},
     "B608": {"sql-parameterization"},
     "B701": {"enable-jinja2-autoescape"},
+    # with dependency_codemods
+    **dict.fromkeys(["B313", "B314", "B315", "B316", "B317", "B318", "B319",
+                     "B405", "B406", "B407", "B408", "B409"], {"use-defusedxml"}),
+    "B320": {"safe-lxml-parsing", "safe-lxml-parser-defaults", "use-defusedxml"},
+    "B410": {"safe-lxml-parsing", "safe-lxml-parser-defaults", "use-defusedxml"},
+    "B301": {"harden-pickle-load"},
+    "B403": {"harden-pickle-load"},
 }
 
 DEFAULT_PATH_EXCLUDES = [  # codemodder's own defaults, which --path-exclude would otherwise replace
@@ -105,9 +115,16 @@ class _Loose(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class CodetfPackageAction(_Loose):
+    action: str = ""
+    result: str = ""
+    package: str = ""
+
+
 class CodetfChange(_Loose):
     lineNumber: int  # noqa: N815 - CodeTF's own key
     description: str | None = None
+    packageActions: list[CodetfPackageAction] = []  # noqa: N815
 
 
 class CodetfChangeset(_Loose):
@@ -138,6 +155,11 @@ class Change:
     lines: tuple[int, ...]  # changed lines in the new file (CodeTF's lineNumber)
     removed: tuple[tuple[int, str], ...] = field(default=())  # (old line number, text)
     added: tuple[str, ...] = field(default=())  # the lines it adds
+    packages: tuple[str, ...] = field(default=())  # packages it adds to a dependency file
+
+    @property
+    def adds_dependency(self) -> bool:
+        return bool(self.packages)
 
     @property
     def short_id(self) -> str:
@@ -202,6 +224,8 @@ def changes_of(report: Codetf) -> list[Change]:
                     lines=tuple(c.lineNumber for c in changeset.changes),
                     removed=removed,
                     added=added,
+                    packages=tuple(a.package for c in changeset.changes for a in c.packageActions
+                                   if a.action == "add" and a.package),
                 )
             )
     return out
@@ -387,6 +411,11 @@ def _relocate(root: Path, change: Change, *, write: bool) -> bool:
         with open(path, "w", encoding="utf-8", newline="") as handle:
             handle.write("".join(lines))
     return True
+
+
+def companions(change: Change, changes: list[Change]) -> list[Change]:
+    """The dependency-file changes that go with ``change`` (the same codemod adding its package)."""
+    return [c for c in changes if c.codemod == change.codemod and c.adds_dependency and c.path != change.path]
 
 
 def unproven(change: Change, before: str) -> str | None:

@@ -233,3 +233,21 @@ def test_a_report_stays_fresh_for_a_file_no_commit_has_changed_since(project, au
     shell = by_rule(audit(root, "security"), "B602")[0].model_copy(update={"snippet": None})
     done = fix(root, shell, options=NO_CODEMODDER)  # matched by line: a codemodder run would raise
     assert done.status == "changed" and "subprocess-shell-false" in done.summary
+
+
+XML_APP = "import xml.etree.ElementTree as ET\n\n\ndef parse(data):\n    return ET.fromstring(data)\n"
+
+
+@pytest.mark.slow
+def test_a_codemod_that_adds_a_package_names_it_and_updates_the_dependency_file(project, audit, fix):
+    root = project({"app.py": XML_APP, "requirements.txt": "flask\n"})
+    xml = by_rule(audit(root, "security"), "B314")[0]
+    # off by default: a new dependency needs a yes
+    assert not set(codemods.DEPENDENCY_CODEMODS) & set(LocalAgent()._codemod_settings())
+    # only the dependency codemods, to keep codemodder's run short
+    done = fix(root, xml, options={"codemods": [], "dependency_codemods": True})
+    assert done.status == "changed", done.summary
+    assert "adds the dependency defusedxml" in done.summary and "requirements.txt" in done.summary
+    assert "defusedxml" in Path(root, "requirements.txt").read_text()
+    assert "defusedxml.ElementTree.fromstring(data)" in Path(root, "app.py").read_text()
+    assert not by_rule(audit(root, "security"), "B314")
