@@ -29,13 +29,18 @@ def patch_of(root: Path) -> str:
     return git(root, "diff", "-U0")
 
 
-def test_a_change_that_breaks_parsing_is_rejected_and_the_finding_not_counted_fixed(project, audit):
+def attempt_on_the_shell_finding(project, audit, new_text: str) -> verify.Recheck:
+    """Commit APP, audit it, write ``new_text`` as an attempt at the B602 finding, and recheck it."""
     root = project({"app.py": APP})
     before = audit(root, "security").findings
     target = by_rule(audit(root, "security"), "B602")[0]
+    Path(root, "app.py").write_text(new_text)
+    return verify.recheck_attempt(root, verify.touched_lines(patch_of(root)), before, target)
+
+
+def test_a_change_that_breaks_parsing_is_rejected_and_the_finding_not_counted_fixed(project, audit):
     indented = APP.replace("    return subprocess.call(", "    name = name\n      return subprocess.call(")
-    Path(root, "app.py").write_text(indented)
-    check = verify.recheck_attempt(root, verify.touched_lines(patch_of(root)), before, target)
+    check = attempt_on_the_shell_finding(project, audit, indented)
     assert "app.py no longer parses (line 6: unexpected indent)" in (check.rejection or "")
     assert check.target_gone is False and not check.fixes_target
 
@@ -48,22 +53,14 @@ def test_a_file_that_did_not_parse_before_is_not_blamed_on_the_change(project):
 
 
 def test_the_fix_of_a_finding_counts_only_when_the_reaudit_no_longer_reports_it(project, audit):
-    root = project({"app.py": APP})
-    before = audit(root, "security").findings
-    target = by_rule(audit(root, "security"), "B602")[0]
-    Path(root, "app.py").write_text(APP.replace("shell=True", "shell=False"))
-    check = verify.recheck_attempt(root, verify.touched_lines(patch_of(root)), before, target)
+    check = attempt_on_the_shell_finding(project, audit, APP.replace("shell=True", "shell=False"))
     # bandit now reports B603 (P3) on the same line: lower than the P0 being fixed, so not a reason
     assert check.rejection is None and check.target_gone and check.fixes_target
     assert any(f.rule_id == "B603" for f in check.findings)
 
 
 def test_a_change_that_leaves_the_finding_is_not_its_fix(project, audit):
-    root = project({"app.py": APP})
-    before = audit(root, "security").findings
-    target = by_rule(audit(root, "security"), "B602")[0]
-    Path(root, "app.py").write_text(APP.replace("sum(values)", "sum(values) + 0"))
-    check = verify.recheck_attempt(root, verify.touched_lines(patch_of(root)), before, target)
+    check = attempt_on_the_shell_finding(project, audit, APP.replace("sum(values)", "sum(values) + 0"))
     assert check.rejection is None and check.target_gone is False and not check.fixes_target
 
 
