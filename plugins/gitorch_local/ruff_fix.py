@@ -160,3 +160,9 @@ def group_findings(diagnostics: list[dict[str, Any]], root: Path, excludes: list
 def is_group(finding: Finding) -> bool:
     """A finding that stands for every safe fix of one rule (see :func:`group_findings`)."""
     return finding.source == GROUP_SOURCE and finding.file is None
+
+
+def group_members(group: Finding, findings: list[Finding]) -> list[Finding]:
+    """The audit findings a rule group closes (same dimension and rule): for the commit that names them."""
+    return [f for f in findings if f.dimension == group.dimension and f.rule_id == group.rule_id
+            and not is_group(f)]

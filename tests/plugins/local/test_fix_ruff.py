@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gitorch_local import ruff_fix
 from gitorch_local.agent import LocalAgent
 from gitorch_local.ruff_fix import apply_edits
 
@@ -108,6 +109,7 @@ def test_trivial_style_fixes_of_one_rule_are_one_finding_and_one_change(project,
     groups = {f.rule_id: f for f in LocalAgent().deterministic_fixes(request)}
     assert set(groups) == {"ruff:F401", "ruff:I001"}
     assert groups["ruff:F401"].severity == Severity.P3 and "in 4 file(s)" in groups["ruff:F401"].description
+    assert ruff_fix.group_members(groups["ruff:F401"], audit(root, "backend").findings) == unused
     done = fix(root, groups["ruff:F401"])
     assert done.status == "changed" and "F401 safe fixes in 4 file(s)" in done.summary
     assert not by_rule(audit(root, "backend"), "ruff:F401")
