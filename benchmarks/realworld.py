@@ -379,13 +379,50 @@ def markdown(results: list[Result], command: str) -> str:
     return "\n".join(lines)
 
 
-def write_doc(text: str) -> None:
-    doc = DOC.read_text(encoding="utf-8")
-    if START in doc and END in doc:
-        doc = doc[: doc.index(START)] + text + doc[doc.index(END) + len(END):]
+RULES_START, RULES_END = "<!-- corpus-rules:start -->", "<!-- corpus-rules:end -->"
+
+
+def fixer_of(rule: str) -> str:
+    """Which deterministic fixer of the embedded agent targets ``rule`` (``"security B602"``)."""
+    from gitorch_local import codemods, ruff_fix
+
+    dim, rule_id = rule.split(" ", 1)
+    if rule_id.startswith("codemod:"):
+        return f"codemodder `{rule_id.rsplit('/', 1)[-1]}`"
+    if dim == "security":
+        mods = sorted(codemods.BANDIT_CODEMODS.get(rule_id, ()))
+        return ", ".join(f"codemodder `{m}`" for m in mods) or "—"
+    code = rule_id.removeprefix("ruff:")
+    if code in ruff_fix.GROUPED_RULES:
+        return "ruff safe fix, one change per rule"
+    return "ruff fix (safe, or unsafe and checked), where ruff has one"
+
+
+def rules_table(results: list[Result]) -> str:
+    """rule → fixer → fixed on the corpus → left, summed over the apps (docs/local-agent.md)."""
+    before: Counter = Counter()
+    fixed: Counter = Counter()
+    left: Counter = Counter()
+    for r in results:
+        before.update(r.before_rules)
+        fixed.update(r.gitorch.fixed)
+        left.update(r.gitorch.after_rules)
+    lines = [RULES_START, "", "| rule | fixer | open before | fixed by gitorch | left for AI agents |",
+             "|---|---|---|---|---|"]
+    for rule in sorted(set(before) | set(fixed), key=lambda k: (-before[k], k)):
+        lines.append(f"| `{rule}` | {fixer_of(rule)} | {before[rule]} | {fixed[rule]} | {left[rule]} |")
+    lines += ["", f"Apps: {', '.join(r.name for r in results)}.", RULES_END]
+    return "\n".join(lines)
+
+
+def write_doc(text: str, doc_path: Path = DOC, start: str = START, end: str = END,
+              heading: str = "## Real repositories (benchmarks/realworld.py)") -> None:
+    doc = doc_path.read_text(encoding="utf-8")
+    if start in doc and end in doc:
+        doc = doc[: doc.index(start)] + text + doc[doc.index(end) + len(end):]
     else:
-        doc = doc.rstrip() + "\n\n## Real repositories (benchmarks/realworld.py)\n\n" + text + "\n"
-    DOC.write_text(doc, encoding="utf-8")
+        doc = doc.rstrip() + f"\n\n{heading}\n\n" + text + "\n"
+    doc_path.write_text(doc, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -397,7 +434,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fix-arg", action="append", default=[], help="extra argument for gitorch fix")
     parser.add_argument("--json", type=Path, help="write the raw results here")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    parser.add_argument("--render", type=Path, help="write the docs from a --json file of an earlier run")
     args = parser.parse_args(argv)
+    if args.render:
+        results = [load_result(item) for item in json.loads(args.render.read_text(encoding="utf-8"))]
+        command = "python benchmarks/realworld.py --json FILE` then `--render FILE"
+        return report(results, command, write=not args.no_write)
     dims = args.dim or ["security", "backend"]
     targets = list(args.targets)
     if not targets:
@@ -413,11 +455,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=1), encoding="utf-8")
     command = "python benchmarks/realworld.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = markdown(results, command.strip())
-    print(text)
-    if not args.no_write:
+    return report(results, command.strip(), write=not args.no_write)
+
+
+def report(results: list[Result], command: str, *, write: bool) -> int:
+    text = markdown(results, command)
+    rules = rules_table(results)
+    print(text + "\n\n" + rules)
+    if write:
         write_doc(text)
+        write_doc(rules, REPO / "docs" / "local-agent.md", RULES_START, RULES_END,
+                  "## What the offline default fixes, rule by rule")
     return 0
+
+
+def load_result(item: dict) -> Result:
+    """A Result back from ``--json`` output."""
+    result = Result(**{k: v for k, v in item.items() if k not in ("gitorch", "tools")})
+    result.gitorch = GitorchRun(**item["gitorch"])
+    result.tools = [ToolRun(**{**t, "broke": Breakage(**t["broke"])}) for t in item["tools"]]
+    return result
 
 
 if __name__ == "__main__":
