@@ -418,10 +418,22 @@ def companions(change: Change, changes: list[Change]) -> list[Change]:
     return [c for c in changes if c.codemod == change.codemod and c.adds_dependency and c.path != change.path]
 
 
+def _where_now(change: Change, text: str) -> list[int]:
+    """The lines of ``text`` the change removes: each removed line's text nearest its old number
+    (earlier commits may have moved it since the report was made)."""
+    current = [_norm(line) for line in text.splitlines()]
+    out = []
+    for number, removed in change.removed:
+        hits = [i + 1 for i, line in enumerate(current) if line == removed]
+        if hits:
+            out.append(min(hits, key=lambda n: abs(n - number)))
+    return out
+
+
 def unproven(change: Change, before: str) -> str | None:
     """Why ``change`` must not be applied to ``before`` (its precondition is not proven at the call
     site), or None. See :mod:`gitorch_local.preconditions`."""
-    lines = [n for n, _ in change.removed]
+    lines = _where_now(change, before)
     if change.short_id == "subprocess-shell-false" and not preconditions.shell_false_is_safe(before, lines):
         return ("its command is not proven to be a list at the call site (a string run with "
                 "shell=False fails at run time)")

@@ -251,3 +251,13 @@ def test_a_codemod_that_adds_a_package_names_it_and_updates_the_dependency_file(
     assert "defusedxml" in Path(root, "requirements.txt").read_text()
     assert "defusedxml.ElementTree.fromstring(data)" in Path(root, "app.py").read_text()
     assert not by_rule(audit(root, "security"), "B314")
+
+
+def test_the_call_site_is_found_where_it_is_now_after_earlier_commits_moved_it(project, audit, fix):
+    root = project({"app.py": SOURCE})
+    seed(root)
+    project({"app.py": "# an import-sorting commit moved every line\n\n" + SOURCE})
+    shell = by_rule(audit(root, "security"), "B602")[0]
+    done = fix(root, shell, options=NO_CODEMODDER)
+    assert done.status == "changed" and "subprocess-shell-false" in done.summary
+    assert 'subprocess.run(["ls", cmd], shell=False)' in Path(root, "app.py").read_text()
