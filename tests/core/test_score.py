@@ -88,7 +88,7 @@ def build(c):
     return [f for s, n in c.items() for f in POOL[s][:n]]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(counts, sizes, st.sampled_from(SEVERITIES))
 def test_removing_a_finding_with_nothing_new_always_raises_the_score(c, loc, severity):
     before = build({**c, severity: c[severity] + 1})
@@ -98,7 +98,7 @@ def test_removing_a_finding_with_nothing_new_always_raises_the_score(c, loc, sev
     assert compute_score(after, loc) >= compute_score(before, loc)  # the display never goes backwards
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(counts, sizes, st.sampled_from(SEVERITIES), st.sampled_from(SEVERITIES))
 def test_trading_a_finding_for_a_less_severe_one_raises_the_score(c, loc, worse, better):
     if better.rank <= worse.rank:
@@ -110,7 +110,7 @@ def test_trading_a_finding_for_a_less_severe_one_raises_the_score(c, loc, worse,
     assert measure(after, loc) > measure(before, loc)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(counts, sizes)
 def test_the_bands_hold_for_any_finding_set(c, loc):
     score = compute_score(build(c), loc)
@@ -124,7 +124,7 @@ def test_the_bands_hold_for_any_finding_set(c, loc):
         assert score == 100
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(counts, sizes)
 def test_info_findings_never_move_the_score(c, loc):
     assert measure(build(c), loc) == measure(build({**c, Severity.P4: 0}), loc)
