@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import difflib
 import warnings
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,25 +195,31 @@ def recheck_attempt(
 
     ``touched`` maps each changed file (POSIX, relative to ``root``) to its added or changed line
     numbers in the new file (unidiff's target lines); a deleted file has no entry. ``before`` holds the
-    findings of the last green audit (any subset that covers the touched files). ``target`` is the
-    finding the attempt is meant to fix. A new finding counts when its fingerprint was not in
-    ``before`` and its severity is at least the target's (with no target: any P0–P3). ``base`` is the
+    findings of the last green audit (every finding of the touched files, at least). ``target`` is the
+    finding the attempt is meant to fix. A finding on a touched line is new when there are more of its
+    fingerprint after than before (repeats' ``-2`` suffixes ignored) and its severity is at least the
+    target's (with no target: any P0–P3). ``base`` is the
     commit the attempt started from (the worktree's HEAD while the attempt is uncommitted).
     """
     unparsable = parse_failures(root, touched.keys(), base)
     after = reaudit(root, [f for f in touched if f not in unparsable], dimensions=dimensions,
                     ruff_select=ruff_select, ruff_ignore=ruff_ignore, timeout=timeout)
-    known = {f.fingerprint for f in before}
+    # NOTE: counted per fingerprint without the "-2" suffix of repeated findings: removing one of two
+    # identical import lines renumbers the other, which is not a new finding.
+    was, now = Counter(_base(f) for f in before), Counter(_base(f) for f in after)
     bar = target.severity if target is not None else Severity.P3
     new = [f for f in in_lines(after, touched)
-           if f.fingerprint not in known and f.severity <= bar and f.severity != Severity.P4]
+           if now[_base(f)] > was[_base(f)] and f.severity <= bar and f.severity != Severity.P4]
     gone: bool | None = None
     if target is not None:
         if target.file in unparsable or target.file not in touched:
             gone = False  # NOTE: an untouched file still holds its finding
         else:
-            same = {f.fingerprint for f in after} | {f.fingerprint for f in new}
-            gone = target.fingerprint not in same and not any(
+            gone = now[_base(target)] < was[_base(target)] and not any(
                 f.rule_id == target.rule_id and f.file == target.file for f in new
             )
     return Recheck(findings=after, unparsable=unparsable, new=new, target_gone=gone)
+
+
+def _base(finding: Finding) -> str:
+    return finding.fingerprint.split("-", 1)[0]

@@ -177,3 +177,13 @@ def test_verify_needs_no_git_outside_a_repository(tmp_path):
     Path(tmp_path, "a.py").write_text("x = (\n")
     assert verify.parse_failures(tmp_path, ["a.py"]) == {"a.py": "line 1: '(' was never closed"}
     assert subprocess.run(["git", "-C", str(tmp_path), "rev-parse"], capture_output=True).returncode != 0
+
+
+def test_removing_a_repeated_import_is_the_fix_of_its_redefinition(project, audit):
+    text = "from os import path\nfrom os import path\n\nprint(path)\n"
+    root = project({"app.py": text})
+    before = audit(root, "backend").findings
+    target = by_rule(audit(root, "backend"), "ruff:F811")[0]
+    Path(root, "app.py").write_text("from os import path\n\nprint(path)\n")
+    check = verify.recheck_attempt(root, verify.touched_lines(patch_of(root)), before, target)
+    assert check.rejection is None and check.fixes_target
