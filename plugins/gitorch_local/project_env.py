@@ -10,6 +10,7 @@ what uv, poetry, hatch or tox declare. Nothing here installs anything.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -188,17 +189,54 @@ print("\n" + json.dumps(out))
 """
 
 
+_QUIET = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign,
+          ast.AnnAssign, ast.Pass)
+
+
+def _quiet(nodes: list[ast.stmt]) -> bool:
+    for node in nodes:
+        if isinstance(node, _QUIET) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+            continue
+        if isinstance(node, ast.If):
+            test = ast.unparse(node.test).replace("'", '"')
+            if test == '__name__ == "__main__"':
+                continue  # the script part, not run on import
+            if _quiet(node.body) and _quiet(node.orelse):
+                continue
+        if isinstance(node, ast.Try) and _quiet(node.body) and all(_quiet(h.body) for h in node.handlers):
+            continue
+        return False
+    return True
+
+
+def is_script(source: bytes, name: str) -> bool:
+    """A file that does its work at top level (``with open(...)``, loops, calls), or whose name is not
+    a module name (``ca-create.py``): importing it would run it, so it is compiled, not imported.
+
+    NOTE: importing vulpy's ``utils/ca-csr-create.py`` writes ``/tmp/acme.csr`` and reads a key another
+    script wrote; whether it "imports" depends on which script ran first.
+    """
+    if not all(part.isidentifier() for part in name.split(".")):
+        return True
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False  # the compile step reports it
+    return not _quiet(tree.body)
+
+
 def check_modules(
     root: Path, files: Collection[str], env: ProjectEnv, *, timeout: float = 60
 ) -> list[ModuleCheck]:
     """Compile each touched Python file and import it as the project would, one process per module
-    (a module whose import hangs is killed at ``timeout``: counted as not importing)."""
+    (a module whose import hangs is killed at ``timeout``: counted as not importing). Scripts
+    (:func:`is_script`) are compiled only."""
     out: list[ModuleCheck] = []
     for file in sorted(f for f in files if f.endswith(".py") and (root / f).is_file()):
         named = module_name(root, file)
-        if named is None or not env.found:
+        if named is None or not env.found or is_script((root / file).read_bytes(), named[0]):
             broken = _compiles(root / file)
-            out.append(ModuleCheck(file, None, broken is None, None, broken))
+            out.append(ModuleCheck(file, named[0] if named else None, broken is None, None, broken))
             continue
         name, base = named
         with tempfile.TemporaryDirectory(prefix="gitorch-import-") as scratch:

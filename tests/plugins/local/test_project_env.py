@@ -69,7 +69,7 @@ def test_modules_are_compiled_and_imported_as_the_project_would(tmp_path):
 
 
 def test_a_module_whose_import_hangs_is_stopped(tmp_path):
-    (tmp_path / "server.py").write_text("import time\nwhile True:\n    time.sleep(1)\n")
+    (tmp_path / "server.py").write_text("import time\n\nSTARTED = time.sleep(60)\n")
     [check] = project_env.check_modules(tmp_path, ["server.py"], HERE, timeout=2)
     assert check.imports is False and "did not finish in 2s" in check.error
 
@@ -128,3 +128,17 @@ def test_coverage_of_the_touched_files():
                         "b.py": {"summary": {"num_statements": 30, "covered_lines": 30}}}}
     assert project_env.coverage_of(report, ["a.py", "b.py"]) == 87.5
     assert project_env.coverage_of(report, ["c.py"]) is None
+
+
+def test_scripts_are_compiled_not_run(tmp_path):
+    (tmp_path / "tool.py").write_text("with open('out.txt', 'w') as f:\n    f.write('ran')\n")
+    (tmp_path / "ca-create.py").write_text("X = 1\n")
+    (tmp_path / "lib.py").write_text(
+        '"""doc"""\nimport os\ntry:\n    import json\nexcept ImportError:\n    json = None\n'
+        "PATH = os.sep\n\n\ndef main():\n    pass\n\n\nif __name__ == '__main__':\n    main()\n")
+    files = ["tool.py", "ca-create.py", "lib.py"]
+    checks = {c.file: c for c in project_env.check_modules(tmp_path, files, HERE)}
+    assert checks["tool.py"].compiles and checks["tool.py"].imports is None
+    assert checks["ca-create.py"].imports is None
+    assert checks["lib.py"].imports is True
+    assert not (tmp_path / "out.txt").exists()
