@@ -395,7 +395,14 @@ def fixer_of(rule: str) -> str:
     code = rule_id.removeprefix("ruff:")
     if code in ruff_fix.GROUPED_RULES:
         return "ruff safe fix, one change per rule"
-    return "ruff fix (safe, or unsafe and checked), where ruff has one"
+    done = sh(REPO, str(BIN / "ruff"), "rule", code, "--output-format", "json", check=False)
+    try:
+        available = json.loads(done.stdout).get("fix_availability", "None")
+    except json.JSONDecodeError:
+        available = "None"
+    if available == "None":
+        return "— (ruff has no fix)"
+    return f"ruff fix ({'always' if available == 'Always' else 'sometimes'} available; unsafe ones checked)"
 
 
 def rules_table(results: list[Result]) -> str:
