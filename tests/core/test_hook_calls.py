@@ -93,7 +93,7 @@ def test_hook_gitorch_process_findings(git_repo):
 
     result = run_audit(Path(git_repo.working_tree_dir), "colour", Config(), _plugins(), agent="painter")
     assert [f.description for f in result.findings] == ["too grey"]
-    assert result.score_source == "computed" and result.score == 98.0
+    assert result.score_source == "computed" and result.score == 98.63  # one P2: 80 + 19·100/102
 
 
 def test_hook_gitorch_add_commands(monkeypatch):
