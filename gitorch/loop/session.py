@@ -95,6 +95,9 @@ class SessionState(BaseModel):
     declined: list[str] = Field(default_factory=list, description="findings whose attempt needed a human")
     feature_done: bool = False
     tests_collected: int | None = None
+    tests_passing: list[str] | None = Field(
+        default=None, description="the tests (JUnit ids) passing at the green commit; each must keep passing"
+    )
     last_tests: str | None = None
     phase_durations: dict[str, float] = Field(default_factory=dict)
     commits: int = 0
