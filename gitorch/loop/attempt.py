@@ -450,7 +450,8 @@ class FixAttempt:
             "Gitorch-Agent": self.agent,
             "Gitorch-Cost-USD": f"{self.cost:.4f}",
         }
-        message = f"{subject}\n\n{body}\n\n{format_trailers(trailers)}\n"
+        # the finding's text and the agent's summary may quote a secret: the branch may be pushed
+        message = self.ctx.ledger.redactor.mask(f"{subject}\n\n{body}\n\n{format_trailers(trailers)}\n")
         sha = self.tree.commit_staged(self.ws.green, message, self.ws.branch, self.ctx.identity)
         self.ctx.ledger.append(
             events.Commit(

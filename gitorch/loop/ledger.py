@@ -8,6 +8,8 @@ Layout, in ``<git-common-dir>/gitorch/sessions/<session-id>/``::
     patches/        the diff of every attempt that was not committed, never deleted by gitorch
 
 The ledger is enough to resume a run, to rebuild its report and to replay it without any agent.
+Everything written here goes through the ledger's redactor first (:attr:`Ledger.redactor`; the fix loop
+lends it the run's, which knows the environment's and the repository's secrets): events, the state, patches.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 
 from gitorch.loop.events import Event, parse_event, to_line
 from gitorch.services.atomic import atomic_write
+
+if TYPE_CHECKING:
+    from gitorch.services.redact import Redactor
 
 log = logging.getLogger("gitorch.loop.ledger")
 
@@ -36,8 +41,9 @@ def now_iso() -> str:
 class Ledger:
     """One session's folder."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, redactor: Redactor | None = None) -> None:
         self.dir = directory
+        self._redactor = redactor
         self.session_file = directory / "session.json"
         self.events_file = directory / "events.jsonl"
         self.calls_dir = directory / "calls"
@@ -54,6 +60,19 @@ class Ledger:
     def exists(self) -> bool:
         return self.session_file.is_file()
 
+    @property
+    def redactor(self) -> Redactor:
+        """What masks everything written here (by default, secrets found by format and by assignment)."""
+        if self._redactor is None:
+            from gitorch.services.redact import Redactor
+
+            self._redactor = Redactor()
+        return self._redactor
+
+    @redactor.setter
+    def redactor(self, redactor: Redactor) -> None:
+        self._redactor = redactor
+
     # events ---------------------------------------------------------------------------------------
 
     def append(self, event: E) -> E:
@@ -66,6 +85,8 @@ class Ledger:
         self._seq += 1
         written = event.model_copy(update={"seq": self._seq, "ts": now_iso()})
         line = to_line(written, written.seq, written.ts)
+        line = json.dumps(self.redactor.mask_data(json.loads(line)), ensure_ascii=False) + "\n"
+        written = parse_event(line)
         if self._needs_newline:  # a line cut short by a crash stays on its own line
             line, self._needs_newline = "\n" + line, False
         with open(self.events_file, "a", encoding="utf-8") as handle:
@@ -105,7 +126,8 @@ class Ledger:
     # state ----------------------------------------------------------------------------------------
 
     def save(self, state: BaseModel) -> None:
-        atomic_write(self.session_file, state.model_dump_json(indent=2).encode())
+        data = self.redactor.mask_data(state.model_dump(mode="json"))
+        atomic_write(self.session_file, json.dumps(data, indent=2, ensure_ascii=False).encode())
 
     def load_raw(self) -> dict[str, Any]:
         return json.loads(self.session_file.read_text(encoding="utf-8"))
@@ -118,7 +140,7 @@ class Ledger:
         while path.exists():
             n += 1
             path = self.patches_dir / f"{name}-{n}.patch"
-        atomic_write(path, patch.encode())
+        atomic_write(path, self.redactor.mask(patch).encode())
         return path
 
 

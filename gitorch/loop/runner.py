@@ -59,6 +59,8 @@ class FixLoop:
         self.options = state.options
         self.budget = Budget(self.options.budget_usd, state.cost_usd)
         self.context = self._agent_context()
+        if self.context.redactor is not None:
+            ledger.redactor = self.context.redactor  # nothing the run writes keeps a secret it knows
         self.clock = PhaseClock(state.phase_durations, ledger)
         self.agents = AgentPool(plugins, config, self.context, ledger, replay=bool(self.options.replay))
         self.planner = Planner(self.options, config, self.agents, ledger)
