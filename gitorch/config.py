@@ -46,21 +46,51 @@ class Protected(_Strict):
     )
     test_config: list[str] = Field(
         default_factory=lambda: [
+            # what configures test collection or runs the tests, dotfile variants included
             "pytest.ini",
+            ".pytest.ini",
+            "pytest.toml",
+            ".pytest.toml",
             "tox.ini",
             "noxfile.py",
-            "setup.cfg",
             ".coveragerc",
-            "pyproject.toml",
+            "conftest.py",
+            "sitecustomize.py",
+            "usercustomize.py",
+            "*.pth",
+            ".gitorch.toml",
+            ".gitorch/**",
+            # CI
             ".github/**",
             ".gitlab-ci.yml",
             ".ci/**",
             ".circleci/**",
             "Jenkinsfile",
             "azure-pipelines.yml",
+            ".travis.yml",
+            "bitbucket-pipelines.yml",
             ".pre-commit-config.yaml",
-            "conftest.py",
         ]
+    )
+    test_config_sections: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "pyproject.toml": [
+                "tool.pytest",
+                "tool.coverage",
+                "tool.tox",
+                "tool.nox",
+                "tool.hatch.envs",
+                "project.entry-points.pytest11",
+            ],
+            "setup.cfg": [
+                "tool:pytest",
+                "coverage:run",
+                "coverage:report",
+                "coverage:paths",
+                "options.entry_points",
+            ],
+        },
+        description="files whose named sections (not the rest) are test configuration",
     )
 
 
