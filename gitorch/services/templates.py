@@ -22,6 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 import gitorch
 from gitorch.errors import ConfigError, UsageError
 from gitorch.services.redact import is_secret_file
+from gitorch.services.source import read_source
 
 if TYPE_CHECKING:
     from gitorch.services.redact import Redactor
@@ -230,23 +231,10 @@ def file_excerpt(
             raise UsageError(f"{rel}: {reason}")
         return f"({rel}: {reason})"
 
-    if not rel:
-        return refuse("no file given")
-    if is_secret_file(rel):
-        return refuse("a secret file; its contents are never put into a prompt")
-    try:
-        path = (root / rel).resolve()
-        path.relative_to(root.resolve())
-    except ValueError:
-        return refuse("outside the repository")
-    if not path.is_file():
-        return refuse("no such file")
-    if is_secret_file(path.relative_to(root.resolve())):  # a symlink to a secret file
-        return refuse("a secret file; its contents are never put into a prompt")
-    data = path.read_bytes()
-    if b"\x00" in data[:8192]:
-        return refuse("a binary file")
-    lines = data.decode("utf-8", errors="replace").splitlines()
+    source = read_source(root, rel)
+    if source.refused is not None:
+        return refuse(source.refused)
+    lines = source.lines
     if not lines:
         return refuse("empty file")
     first_mark = line if line and line > 0 else None

@@ -14,6 +14,7 @@ from gitorch import Agent, AuditRequest, AuditResult, Availability, Finding, Fix
 from gitorch.agents import class_or_instance
 from gitorch.errors import AgentError, AnalyzerMissingError
 from gitorch.models import SeverityField
+from gitorch.services.source import SourceLines
 from pydantic import Field
 
 from gitorch_odoo import oca, pylint_run
@@ -185,7 +186,7 @@ class OdooAgent(Agent):
         self, raw: list[Raw], root: Path, path: str, dimension: str, excludes: list[str]
     ) -> tuple[list[Finding], Counter[str]]:
         disabled = set(self.options.disable)
-        lines = _Lines(root)
+        lines = SourceLines(root)
         findings: list[Finding] = []
         elsewhere: Counter[str] = Counter()
         for rule, file, line, end_line, message, source in raw:
@@ -374,24 +375,3 @@ def _changed_lines(before: bytes, after: bytes) -> tuple[int, int]:
         elif line.startswith("+") and not line.startswith("+++"):
             added += 1
     return removed, added
-
-
-class _Lines:
-    """Source lines on demand (a finding's snippet), each file read once."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._files: dict[str, list[str]] = {}
-
-    def line(self, rel: str, number: int | None) -> str | None:
-        if not number or number < 1:
-            return None
-        if rel not in self._files:
-            try:
-                self._files[rel] = (
-                    (self.root / rel).read_text(encoding="utf-8", errors="replace").splitlines()
-                )
-            except OSError:
-                self._files[rel] = []
-        lines = self._files[rel]
-        return (lines[number - 1].strip() or None) if number <= len(lines) else None
