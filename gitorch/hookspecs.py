@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:  # keep plugin import cheap and cycle-free
+    from pathlib import Path
+
     import typer
 
     from gitorch.config import Config
@@ -158,4 +160,34 @@ def gitorch_process_findings(
     :param findings: the findings so far (a copy: return a new list rather than mutating it).
     :param result: the audit result they belong to (dimension, agent, path).
     :param config: the effective configuration.
+    """
+
+
+@hookspec
+def gitorch_template_dirs(root: Path | None) -> list[Path]:
+    """Return directories of prompt templates (``*.md.j2``) this plugin contributes.
+
+    gitorch renders the prompts of AI agents from Jinja2 templates (``docs/templates.md``). A template
+    is looked up, by file name, in the repository's own ``templates_dir`` (``.gitorch/templates``)
+    first, then in the directories plugins return here (in pluggy's order: third-party plugins first),
+    then in gitorch's built-in directory. So a plugin can tune an audit prompt to its domain
+    (``audit_compliance.md.j2``), add a template for a dimension it brings (``audit_<name>.md.j2``),
+    or add partials its templates include, and a repository can still override any of them.
+    ``gitorch templates`` shows where each one comes from (``plugin:<name>``).
+
+    Called whenever gitorch builds its templates for a tree (each audit and fix run, ``gitorch
+    templates``), once per plugin: a plugin that raises, or returns something that is not an existing
+    directory, is reported and its templates are left out. Return ``[]`` for a tree the templates do
+    not fit, so that installing the plugin does not change the prompts of every repository.
+
+    Example::
+
+        TEMPLATES = Path(__file__).parent / "templates"
+
+        @hookimpl
+        def gitorch_template_dirs(root):
+            return [TEMPLATES] if root is None or (root / "manage.py").exists() else []
+
+    :param root: the root of the tree the templates are for (the repository, or a fix run's worktree
+        of it); ``None`` when gitorch lists templates outside any repository (return every directory).
     """

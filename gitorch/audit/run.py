@@ -23,19 +23,22 @@ def audit_context(
     """The services an agent gets for a stand-alone audit: templates, redaction, the default parser.
 
     (No recorder and no budget: those belong to a fix session.) Without a default parser the context
-    has none; only agents that answer in prose need one, and they say so. ``templates_root`` is where
-    the template overrides are read from, when not ``root`` (a fix run works in a worktree of the
-    user's repository).
+    has none; only agents that answer in prose need one, and they say so. The templates are the
+    repository's overrides, then those plugins contribute for ``root`` (``gitorch_template_dirs``), then
+    gitorch's; ``templates_root`` is where the overrides are read from, when not ``root`` (a fix run works
+    in a worktree of the user's repository).
     """
     from gitorch.services.redact import Redactor
     from gitorch.services.templates import Templates
 
     redactor = Redactor.for_repository(root)
-    return AgentContext(
+    templates = Templates(
+        templates_root or root,
+        config.templates_dir,
         redactor=redactor,
-        parser=plugins.default_parser(required=False),
-        templates=Templates(templates_root or root, config.templates_dir, redactor=redactor),
+        plugin_dirs=plugins.template_dirs(root),
     )
+    return AgentContext(redactor=redactor, parser=plugins.default_parser(required=False), templates=templates)
 
 
 def make_agent(plugins: Plugins, name: str, config: Config, context: AgentContext | None = None) -> Agent:

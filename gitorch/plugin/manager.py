@@ -34,6 +34,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -143,6 +144,27 @@ class Plugins:
             except Exception as exc:
                 self._hook_failed(name, "gitorch_add_commands", exc)
 
+    def template_dirs(self, root: Path | None) -> list[tuple[str, Path]]:
+        """``[(plugin name, directory)]`` from ``gitorch_template_dirs``, in pluggy's order (third-party
+        first). A plugin that raises or returns something other than existing directories is reported and
+        its templates left out."""
+        found: list[tuple[str, Path]] = []
+        for name, call in self.callers("gitorch_template_dirs"):
+            try:
+                returned = []
+                for result in call(root=root):
+                    if isinstance(result, str | Path) or not isinstance(result, list | tuple):
+                        raise PluginError(f"returned {type(result).__name__}, not a list of directories")
+                    returned += [Path(d) for d in result]
+                missing = [str(d) for d in returned if not d.is_dir()]
+                if missing:
+                    raise PluginError(f"not a directory: {', '.join(missing)}")
+            except Exception as exc:
+                self._hook_failed(name, "gitorch_template_dirs", exc)
+                continue
+            found += [(name, d) for d in returned]
+        return found
+
     # Registries ----------------------------------------------------------------------------------
 
     def registry(self, hook_name: str) -> dict[str, type]:
@@ -182,6 +204,8 @@ class Plugins:
         error = f"{hook_name} failed: {type(exc).__name__}: {exc}"
         if self.strict:
             raise PluginError(f"{plugin_name}: {error}") from exc
+        if any(f.name == plugin_name and f.error == error for f in self.failures):
+            return  # a hook called for every tree (gitorch_template_dirs) failing the same way again
         info = next((p for p in self.loaded if p.name == plugin_name), None)
         dist, version = (info.distribution, info.version) if info else ("unknown", "unknown")
         self.failures.append(LoadFailure(plugin_name, dist, version, error))

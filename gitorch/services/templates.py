@@ -1,8 +1,10 @@
 """Prompt templates: Jinja2 files rendered with documented variables (see ``docs/templates.md``).
 
 The built-in templates live in ``templates/`` (the repository root in a checkout, ``gitorch/templates``
-in an installed wheel). A repository overrides any of them, partials included, by putting a file of
-the same name in ``<root>/.gitorch/templates/`` (``templates_dir`` in the configuration).
+in an installed wheel). Plugins contribute directories through the ``gitorch_template_dirs`` hook,
+searched before the built-in one. A repository overrides any template, partials included, by putting
+a file of the same name in ``<root>/.gitorch/templates/`` (``templates_dir`` in the configuration):
+the repository first, then the plugins, then gitorch.
 
 Templates are rendered in Jinja's sandbox (a repository's templates are untrusted input), with
 ``StrictUndefined`` (a misspelt variable is an error, not an empty string) and no HTML escaping.
@@ -11,10 +13,10 @@ Templates are rendered in Jinja's sandbox (a repository's templates are untruste
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -68,7 +70,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "develop_feature": ("feature",),
 }
 
-Origin = Literal["built-in", "repository"]
+#: Where a template comes from: ``"repository"``, ``"plugin:<name>"`` or ``"built-in"``.
+Origin = str
 
 
 class _ContainedLoader(jinja2.FileSystemLoader):
@@ -109,7 +112,9 @@ class TemplateInfo:
 
 
 class Templates:
-    """The prompt templates for one repository: its overrides first, then the built-in ones.
+    """The prompt templates for one repository: its overrides first, then the plugins' directories
+    (``plugin_dirs``: ``(plugin name, directory)`` in order, from
+    :meth:`Plugins.template_dirs <gitorch.plugin.manager.Plugins.template_dirs>`), then the built-in ones.
 
     ``redactor``, when given, masks every rendered prompt.
     """
@@ -121,11 +126,13 @@ class Templates:
         *,
         redactor: Redactor | None = None,
         builtin: Path | None = None,
+        plugin_dirs: Sequence[tuple[str, Path]] = (),
     ) -> None:
         self.builtin = Path(builtin) if builtin is not None else builtin_dir()
         self.override = (Path(root) / templates_dir) if root is not None and templates_dir else None
+        self.plugin_dirs = [(name, Path(directory)) for name, directory in plugin_dirs]
         self.redactor = redactor
-        searchpath = [str(p) for p in (self.override, self.builtin) if p is not None and p.is_dir()]
+        searchpath = [str(directory) for directory, _ in self._dirs()]
         self.env = SandboxedEnvironment(
             loader=_ContainedLoader(searchpath),
             undefined=jinja2.StrictUndefined,
@@ -136,9 +143,11 @@ class Templates:
         )
 
     def _dirs(self) -> list[tuple[Path, Origin]]:
+        """The search path, first match wins: the repository, the plugins, gitorch."""
         out: list[tuple[Path, Origin]] = []
         if self.override is not None and self.override.is_dir():
             out.append((self.override, "repository"))
+        out += [(directory, f"plugin:{name}") for name, directory in self.plugin_dirs if directory.is_dir()]
         out.append((self.builtin, "built-in"))
         return out
 

@@ -109,3 +109,48 @@ def test_hook_gitorch_add_commands(monkeypatch):
     plugins.hook.gitorch_add_commands(app=app)
     result = CliRunner().invoke(app, ["paint", "--colour", "blue"])
     assert result.exit_code == 0 and result.stdout.strip() == "painted blue"
+
+
+def test_hook_gitorch_template_dirs(git_repo, tmp_path, cli, monkeypatch, capsys):
+    import json
+    from pathlib import Path
+
+    from gitorch import cli as cli_module
+    from gitorch.audit.run import audit_context
+    from gitorch.config import Config
+
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    (prompts / "audit_colour.md.j2").write_text("Look at the colours of {{ module_path }}.\n")
+
+    class Templating:
+        @hookimpl
+        def gitorch_template_dirs(self, root):  # only for trees that have a palette
+            return [prompts] if root is None or (root / "palette.txt").exists() else []
+
+    class Broken:
+        @hookimpl
+        def gitorch_template_dirs(self):
+            return [tmp_path / "nowhere"]
+
+    plugins = _plugins()
+    plugins.pm.register(Templating(), name="templating")
+    plugins.pm.register(Broken(), name="broken")
+    root = Path(git_repo.working_tree_dir)
+    assert "audit_colour" not in audit_context(root, Config(), plugins).templates.names()
+    (root / "palette.txt").write_text("red\n")
+    templates = audit_context(root, Config(), plugins).templates
+    assert templates.info("audit_colour").origin == "plugin:templating"
+    assert templates.render("audit_colour", module_path="app") == "Look at the colours of app.\n"
+    assert [(f.name, f.error) for f in plugins.failures] == [
+        ("broken", f"gitorch_template_dirs failed: PluginError: not a directory: {tmp_path / 'nowhere'}")
+    ]  # reported once, however often the hook is called
+    assert "plugin 'broken'" in capsys.readouterr().err
+
+    monkeypatch.setattr(cli_module, "get_app_plugins", lambda: plugins)
+    monkeypatch.chdir(root)
+    rows = {r["name"]: r for r in json.loads(cli("templates", "--json").stdout)}
+    assert rows["audit_colour"]["origin"] == "plugin:templating"
+    assert rows["audit_colour"]["path"] == str(prompts / "audit_colour.md.j2")
+    line = next(x for x in cli("templates").stdout.splitlines() if x.startswith("audit_colour"))
+    assert "plugin:templating" in line

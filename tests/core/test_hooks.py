@@ -63,6 +63,8 @@ def test_every_example_in_docs_plugins_is_a_working_plugin(git_repo, tmp_path):
     from gitorch.plugin import get_plugins
     from gitorch.testing.fixtures import commit
 
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "audit_licensing.md.j2").write_text("Audit the licences of {{ module_path }}\n")
     examples = {hook: _example(hook, tmp_path) for hook in HOOKS}
     plugins = get_plugins([], modules={hook: module for hook, module in examples.items()})
     assert not plugins.failures
@@ -81,6 +83,10 @@ def test_every_example_in_docs_plugins_is_a_working_plugin(git_repo, tmp_path):
     app.command("noop")(lambda: None)
     plugins.add_commands(app)
     assert CliRunner().invoke(app, ["hello", "--name", "docs"]).stdout == "hello docs\n"
+
+    assert plugins.template_dirs(root) == []  # no LICENSE in the repository
+    (root / "LICENSE").write_text("MIT\n")
+    assert plugins.template_dirs(root) == [("gitorch_template_dirs", tmp_path / "templates")]
 
     findings = [
         Finding(dimension="d", severity="P2", description="v", file="vendor/lib.py"),

@@ -72,6 +72,7 @@ def test_it_is_discovered_through_its_entry_point_and_fills_every_registry(insta
     assert plugins.provider("gitorch_dimensions", "spelling") == "partial"
     assert plugins.provider("gitorch_agents", "speller") == "partial"
     assert plugins.provider("gitorch_parsers", "wordlist") == "partial"
+    assert [name for name, _ in plugins.template_dirs(None)] == ["partial"]
     assert not plugins.failures
 
 

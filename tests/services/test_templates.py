@@ -241,6 +241,24 @@ def test_excerpt_refuses(source_tree: Path, file: str, reason: str) -> None:
         file_excerpt(source_tree, file, 1, strict=True)
 
 
+def test_plugin_directories_come_after_the_repository_and_before_the_built_in(tmp_path: Path) -> None:
+    first = _override(tmp_path / "first", "audit_security", "first plugin {{ dimension }}\n", directory=".")
+    _override(tmp_path / "second", "audit_security", "second plugin\n", directory=".")
+    include = "{% include '_constraints.md.j2' %}licences\n"
+    _override(tmp_path / "second", "audit_licences", include, directory=".")
+    dirs = [("first", first.parent), ("second", tmp_path / "second"), ("gone", tmp_path / "nowhere")]
+    tpl = Templates(tmp_path / "repo", plugin_dirs=dirs)
+    assert tpl.render("audit_security").strip() == "first plugin general"
+    origins = {i.name: i.origin for i in tpl.infos()}
+    assert origins["audit_security"] == "plugin:first" and origins["audit_licences"] == "plugin:second"
+    assert origins["audit_tests"] == "built-in" and origins["_constraints"] == "built-in"
+    assert "licences" in tpl.render("audit_licences")  # a plugin template includes a built-in partial
+    _override(tmp_path / "repo", "audit_security", "the repository's\n")
+    again = Templates(tmp_path / "repo", plugin_dirs=dirs)
+    assert again.render("audit_security") == "the repository's\n"
+    assert again.info("audit_security").origin == "repository"
+
+
 # ---------------------------------------------------------------------------------------- CLI
 
 

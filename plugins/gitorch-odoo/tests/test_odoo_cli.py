@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import tomllib
 
 import pytest
@@ -86,19 +87,35 @@ def test_modules_and_rules_listings(odoo_repo, odoo_env):
     assert gitorch(["odoo", "rules", "--dim", "nope"], odoo_repo, odoo_env).returncode == 2
 
 
-def test_templates_install_into_the_repository_override_directory(odoo_repo, odoo_env):
+def origin_of(name: str, root, env) -> str:
+    rows = json.loads(gitorch(["templates", "--json"], root, env).stdout)
+    return next(r["origin"] for r in rows if r["name"] == name)
+
+
+def test_the_odoo_templates_apply_to_a_repository_with_a_module_and_no_other(odoo_repo, odoo_env, tmp_path):
+    assert origin_of("audit_compliance", odoo_repo, odoo_env) == "plugin:odoo"
+    assert origin_of("_odoo_series", odoo_repo, odoo_env) == "plugin:odoo"
+    other = tmp_path / "plain"
+    other.mkdir()
+    subprocess.run(["git", "init", "-q", str(other)], check=True)
+    (other / "app.py").write_text("x = 1\n")
+    assert origin_of("audit_compliance", other, odoo_env) == "built-in"
+
+    from gitorch.audit.run import audit_context
+    from gitorch.config import Config
+    from gitorch.plugin.manager import get_plugins
+    from gitorch_dimensions import Compliance
+
+    templates = audit_context(odoo_repo, Config(), get_plugins()).templates
+    prompt = templates.render("audit_compliance", dimension=Compliance, module_path="addons/demo")
+    assert "Odoo series" in prompt and "ir.model.access.csv" in prompt and "**Score:**" in prompt
+    assert "| 19.0 | `res.groups` `category_id`" in prompt
+
+
+def test_templates_install_copies_them_as_a_repository_override(odoo_repo, odoo_env):
     done = gitorch(["odoo", "templates", "--install"], odoo_repo, odoo_env)
     assert done.returncode == 0, done.stderr
     assert (odoo_repo / ".gitorch/templates/audit_compliance.md.j2").is_file()
-    listing = gitorch(["templates"], odoo_repo, odoo_env).stdout
-    line = next(line for line in listing.splitlines() if "audit_compliance" in line)
-    assert "repository" in line
+    assert origin_of("audit_compliance", odoo_repo, odoo_env) == "repository"
     again = gitorch(["odoo", "templates", "--install"], odoo_repo, odoo_env)
     assert again.returncode == 2 and "--force" in again.stderr
-
-    from gitorch.services.templates import Templates
-    from gitorch_dimensions import Compliance
-
-    prompt = Templates(odoo_repo).render("audit_compliance", dimension=Compliance, module_path="addons/demo")
-    assert "Odoo series" in prompt and "ir.model.access.csv" in prompt and "**Score:**" in prompt
-    assert "| 19.0 | `res.groups` `category_id`" in prompt

@@ -9,12 +9,13 @@ from typing import Annotated
 import typer
 from gitorch.errors import UsageError
 
+from gitorch_odoo import TEMPLATES_DIR
+
 odoo_app = typer.Typer(
     no_args_is_help=True,
     help="Odoo modules: list them, check that they parse, the rule table, configuration and templates.",
 )
 
-TEMPLATES_DIR = Path(__file__).with_name("templates")
 EXIT_PARSE_ERRORS = 1
 
 RepoOption = Annotated[
@@ -203,14 +204,14 @@ def config_command() -> None:
 def templates_command(
     repo: RepoOption = None,
     install: Annotated[
-        bool, typer.Option("--install", help="Copy them into the repository's templates directory.")
+        bool,
+        typer.Option("--install", help="Copy them into the repository's templates directory, to edit them."),
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite templates already there.")] = False,
 ) -> None:
-    """The plugin's Odoo prompt templates; --install puts them where gitorch looks for overrides.
-
-    NOTE: gitorch has no hook for a plugin to contribute templates; the repository's templates
-    directory (`templates_dir`, .gitorch/templates) is the one place that overrides the built-in ones.
+    """The plugin's Odoo prompt templates. gitorch uses them in any repository holding an Odoo module
+    (`gitorch templates` shows them as plugin:odoo); --install copies them into the repository's
+    templates directory, where your edits override them.
     """
     files = sorted(TEMPLATES_DIR.glob("*.md.j2"))
     if not install:
