@@ -191,3 +191,33 @@ def gitorch_template_dirs(root: Path | None) -> list[Path]:
     :param root: the root of the tree the templates are for (the repository, or a fix run's worktree
         of it); ``None`` when gitorch lists templates outside any repository (return every directory).
     """
+
+
+@hookspec
+def gitorch_gate_defaults() -> dict[str, list[str]]:
+    """Return globs this plugin adds to the defaults of the fix loop's gates.
+
+    The fix loop asks a human before committing an attempt that touches a *core file* or a
+    *migration*, and rejects one that touches a test or the test configuration (``docs/fix-loop.md``).
+    Those paths are glob lists in the configuration; a plugin that knows a kind of project adds the
+    paths that matter there, e.g. an Odoo module's manifest and access rules. Keys (any subset):
+
+    - ``"confirm.core_files"``: a change needs confirmation;
+    - ``"confirm.migration_globs"``: a change is a migration (confirmation);
+    - ``"protected.test_files"``: a test: deleting or weakening one rejects the attempt;
+    - ``"protected.test_config"``: test and CI configuration: changing it rejects the attempt.
+
+    The globs are added to gitorch's defaults of each key the repository's configuration leaves
+    unset; a list set in the configuration replaces the defaults, the plugins' included. Patterns
+    follow the gates' rules: a pattern without ``/`` matches a file's base name anywhere, ``**/``
+    any depth. ``gitorch init`` shows which plugin added which glob.
+
+    Called once per plugin each time a command reads the configuration: a plugin that raises, or
+    returns an unknown key or something other than lists of strings, is reported and skipped.
+
+    Example::
+
+        @hookimpl
+        def gitorch_gate_defaults():
+            return {"confirm.core_files": ["**/settings.py"], "protected.test_config": ["tox.ini"]}
+    """

@@ -88,6 +88,9 @@ def test_every_example_in_docs_plugins_is_a_working_plugin(git_repo, tmp_path):
     (root / "LICENSE").write_text("MIT\n")
     assert plugins.template_dirs(root) == [("gitorch_template_dirs", tmp_path / "templates")]
 
+    added = [("**/LICENSE", "gitorch_gate_defaults"), ("**/COPYING", "gitorch_gate_defaults")]
+    assert plugins.gate_defaults() == {"confirm.core_files": added}
+
     findings = [
         Finding(dimension="d", severity="P2", description="v", file="vendor/lib.py"),
         Finding(dimension="d", severity="P2", description="own", file="app.py"),

@@ -13,6 +13,8 @@ from pathlib import Path
 from gitorch import hookimpl
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
+#: Added to gitorch's default ``confirm.core_files`` (files no other kind of project has).
+CONFIRM_GLOBS = ["**/__manifest__.py", "**/security/ir.model.access*.csv", "**/security/*.xml"]
 
 
 @hookimpl
@@ -37,3 +39,9 @@ def gitorch_template_dirs(root):
     from gitorch_odoo.modules import has_module
 
     return [TEMPLATES_DIR] if root is None or has_module(root, ".", Config().exclude) else []
+
+
+@hookimpl
+def gitorch_gate_defaults():
+    """A fix to a module's manifest or its access rights, record rules and groups needs a human's yes."""
+    return {"confirm.core_files": CONFIRM_GLOBS}

@@ -18,7 +18,7 @@ from gitorch.services.source import SourceLines
 from pydantic import Field
 
 from gitorch_odoo import oca, pylint_run
-from gitorch_odoo.modules import OdooModule, enclosing_module, find_modules, under
+from gitorch_odoo.modules import OdooModule, enclosing_module, find_modules, has_module, under
 from gitorch_odoo.rules import OCA, OWN, PYLINT, RULES, Rule, rule_for
 from gitorch_odoo.syntax import parse_error
 
@@ -36,6 +36,12 @@ class OdooAgent(Agent):
     )
     audits = frozenset({"compliance", "security", "backend"})
     fixes = frozenset({"compliance"})
+    # NOTE: the default auditor of compliance only, and a contributor to security and backend: in a tree
+    # holding an Odoo module (applies_to), `gitorch audit --dim compliance` routes here with no
+    # configuration, and the security and backend audits keep the embedded agent's bandit and ruff
+    # findings with the Odoo rules merged in (one score). Elsewhere the agent declines and changes nothing.
+    default = frozenset({"compliance"})
+    contributes = frozenset({"security", "backend"})
 
     class Options(Agent.Options):
         """``[agents.odoo]`` settings."""
@@ -70,6 +76,11 @@ class OdooAgent(Agent):
             where = f" at {options.oca_python!r}" if options.oca_python else ""
             return Availability(False, f"oca-odoo-pre-commit-hooks not found{where}: {oca.INSTALL_HINT}")
         return Availability(True)
+
+    @classmethod
+    def applies_to(cls, request: AuditRequest) -> bool:
+        """Only a tree holding an Odoo module (or a path inside one) has anything for this agent."""
+        return has_module(Path(request.root), request.path, list(request.config.exclude))
 
     # ------------------------------------------------------------------------------------------
     # Audit

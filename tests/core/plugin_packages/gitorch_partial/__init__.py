@@ -78,3 +78,8 @@ def gitorch_process_findings(findings):  # names neither ``result`` nor ``config
 @hookimpl
 def gitorch_template_dirs():  # names no argument: the same directory for every tree
     return [Path(__file__).with_name("templates")]
+
+
+@hookimpl
+def gitorch_gate_defaults():
+    return {"confirm.core_files": ["**/dictionary.txt"]}
