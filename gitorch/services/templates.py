@@ -13,7 +13,7 @@ Templates are rendered in Jinja's sandbox (a repository's templates are untruste
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -265,39 +265,3 @@ def file_excerpt(
         out.append(f"{'>' if marked else ' '} {number:>{width}} | {text}".rstrip())
     excerpt = "\n".join(out)
     return redactor.mask(excerpt) if redactor is not None else excerpt
-
-
-# --------------------------------------------------------------------------------------------------
-# The third-party plugin skeleton (templates/plugin/).
-
-
-def plugin_skeleton(name: str, description: str = "", *, builtin: Path | None = None) -> dict[str, str]:
-    """Files of a minimal third-party plugin called ``name``: ``{relative path: text}``.
-
-    ``gitorch-<name>`` distribution, ``gitorch_<name>`` module, registered in the ``gitorch``
-    entry-point group, with one dimension and one agent to start from.
-    """
-    if not re.fullmatch(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*", name):
-        raise UsageError(f"plugin name {name!r}: use lower-case letters, digits and dashes (e.g. 'semgrep')")
-    directory = (Path(builtin) if builtin is not None else builtin_dir()) / "plugin"
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(directory)),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    module = "gitorch_" + name.replace("-", "_")
-    variables: Mapping[str, Any] = {
-        "name": name,
-        "distribution": f"gitorch-{name}",
-        "module": module,
-        "class_prefix": "".join(part.title() for part in name.split("-")),
-        "description": description or f"gitorch plugin: {name}",
-        "gitorch_version": gitorch.__version__,
-    }
-    return {
-        "pyproject.toml": env.get_template("pyproject.toml.j2").render(**variables),
-        f"{module}/__init__.py": env.get_template("__init__.py.j2").render(**variables),
-    }

@@ -56,14 +56,19 @@ def isolate(monkeypatch: Any, home: Path, *, load_plugins: list[str], strict: bo
     reset_app_plugins()
 
 
-def declared_plugins(project: Path) -> list[str]:
-    """The entry-point names ``project/pyproject.toml`` declares in the ``gitorch`` group: the plugins
-    of the project under test."""
-    try:
-        data = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return []
-    return sorted(data.get("project", {}).get("entry-points", {}).get("gitorch", {}))
+def declared_plugins(start: Path) -> list[str]:
+    """The entry-point names declared in the ``gitorch`` group by the nearest ``pyproject.toml`` above
+    ``start`` (a test file or directory) that declares any: the plugins of the project under test, also
+    in a repository holding several projects."""
+    for directory in [start, *start.parents] if start.is_dir() else list(start.parents):
+        try:
+            data = tomllib.loads((directory / "pyproject.toml").read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError):
+            data = {}
+        declared = data.get("project", {}).get("entry-points", {}).get("gitorch", {})
+        if declared:
+            return sorted(declared)
+    return []
 
 
 @dataclass

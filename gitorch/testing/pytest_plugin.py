@@ -23,7 +23,8 @@ is autouse: nothing changes for a test that does not ask for one.
 - ``gitorch_model_server``: the loopback model server real agent CLIs can be pointed at
   (:class:`~gitorch.testing.model_server.ModelServer`), started.
 - ``gitorch_plugins_under_test``: the entry-point names isolation keeps loaded; by default those the
-  project's ``pyproject.toml`` declares in the ``gitorch`` group. Override it in a ``conftest.py``.
+  project's ``pyproject.toml`` (the nearest above the test file that declares any) declares in the
+  ``gitorch`` group. Override it in a ``conftest.py`` to test with other plugins too.
 
 To isolate every test of a suite, ``pytestmark = pytest.mark.usefixtures("gitorch_env")`` in a module
 or an autouse fixture in ``conftest.py`` that requests ``gitorch_env``.
@@ -47,9 +48,9 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def gitorch_plugins_under_test(request: pytest.FixtureRequest) -> list[str]:
-    """The third-party plugins ``gitorch_env`` keeps loaded: by default the entry points the project's
-    ``pyproject.toml`` (at pytest's rootdir) declares in the ``gitorch`` group."""
-    return declared_plugins(Path(request.config.rootpath))
+    """The third-party plugins ``gitorch_env`` keeps loaded: by default the entry points declared in the
+    ``gitorch`` group by the nearest ``pyproject.toml`` above the test file that declares any."""
+    return declared_plugins(Path(request.path))
 
 
 @pytest.fixture
