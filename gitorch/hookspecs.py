@@ -79,8 +79,12 @@ def gitorch_agents() -> list[type[Agent]]:
 
     Agents declare which dimensions they audit (``audits``) and fix (``fixes``); ``None`` means any.
     An agent whose class says ``default = True`` joins the routing chains the configuration leaves
-    unset (gitorch's embedded ``local`` agent does). A registration hook like
-    :func:`gitorch_dimensions`: called once per plugin, duplicate names are an error.
+    unset (gitorch's embedded ``local`` agent does); ``default = frozenset({"compliance"})`` joins
+    those of the dimensions named only. ``applies_to(request)`` lets an agent decline a tree it has
+    nothing to audit in (routing goes on to the next agent), and ``contributes = frozenset({...})``
+    merges its findings into the audit of those dimensions by another agent (see
+    :class:`~gitorch.plugin.agent.Agent`). A registration hook like :func:`gitorch_dimensions`: called
+    once per plugin, duplicate names are an error.
 
     Example::
 

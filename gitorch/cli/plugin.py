@@ -29,8 +29,8 @@ def new(
 ) -> None:
     """Write a new plugin package: pyproject.toml, the module, tests on gitorch's test kit, a README.
 
-    Without --dimension/--agent/--parser it gets a dimension and an agent that audits it. After
-    `pip install -e '.[test]'` in it, `python -m pytest` passes and `gitorch plugins` lists it.
+    Without --dimension/--agent/--parser it gets a dimension and an agent that audits it. Installed
+    with `pip install -e` (and its test extra), its tests pass and `gitorch plugins` lists it.
     """
     from gitorch.cli import get_app_plugins
     from gitorch.services.skeleton import plugin_skeleton, write_plugin

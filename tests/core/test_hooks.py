@@ -4,6 +4,8 @@ import inspect
 import pathlib
 import re
 
+import pytest
+
 from gitorch import hookspecs
 
 HOOKS = sorted(name for name, fn in vars(hookspecs).items() if name.startswith("gitorch_") and callable(fn))
@@ -60,6 +62,7 @@ def test_every_example_in_docs_plugins_is_a_working_plugin(git_repo, tmp_path):
     from gitorch import AuditResult, Finding
     from gitorch.audit import run_audit
     from gitorch.config import Config
+    from gitorch.errors import UsageError
     from gitorch.plugin import get_plugins
     from gitorch.testing.fixtures import commit
 
@@ -73,8 +76,12 @@ def test_every_example_in_docs_plugins_is_a_working_plugin(git_repo, tmp_path):
     assert plugins.dimension("licensing").title == "Licensing"
     commit(git_repo, {"a.py": "x = 1\n", "b.py": "# SPDX-License-Identifier: MIT\n"}, "code")
     root = pathlib.Path(git_repo.working_tree_dir)
-    audited = run_audit(root, "licensing", Config(), plugins, agent="licences")
+    audited = run_audit(root, "licensing", Config(), plugins)  # the default auditor of licensing
+    assert audited.agent == "licences"
     assert [(f.file, f.description) for f in audited.findings] == [("a.py", "no licence header")]
+    (root / "docs").mkdir()
+    with pytest.raises(UsageError, match="'licences': nothing to audit under 'docs'"):
+        run_audit(root, "licensing", Config(), plugins, path="docs")
 
     parsed = plugins.parser("jsonl").parse('{"severity": "P1", "description": "x"}\n', dimension="d")
     assert [(f.severity, f.description) for f in parsed.findings] == [("P1", "x")]
