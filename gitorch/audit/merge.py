@@ -16,7 +16,8 @@ def merge_results(
     auditor: AuditResult, contributions: list[tuple[str, AuditResult]], notes: list[str] | None = None
 ) -> AuditResult:
     """``auditor``'s result with each ``(agent, result)`` of ``contributions`` merged in: new findings
-    (by fingerprint) appended, notes prefixed with the agent's name, usage and durations summed.
+    (by fingerprint) appended, notes and warnings prefixed with the agent's name, usage and durations
+    summed.
 
     ``notes`` are added as they are (contributors left out, say). Nothing to merge returns ``auditor``.
     """
@@ -25,6 +26,7 @@ def merge_results(
     seen = {f.fingerprint for f in auditor.findings}
     findings: list[Finding] = list(auditor.findings)
     merged_notes = list(auditor.notes) + list(notes or [])
+    warnings = list(auditor.warnings)
     usage = auditor.usage
     duration = auditor.duration_s
     names: list[str] = list(auditor.contributors)
@@ -34,6 +36,7 @@ def merge_results(
         findings += new
         repeated = len(result.findings) - len(new)
         merged_notes += [f"{name}: {note}" for note in result.notes]
+        warnings += [f"{name}: {warning}" for warning in result.warnings]
         merged_notes.append(
             f"{name}: {len(new)} finding(s) merged"
             + (f", {repeated} already reported by another agent" if repeated else "")
@@ -44,6 +47,7 @@ def merge_results(
     update = {
         "findings": findings,
         "notes": merged_notes,
+        "warnings": warnings,
         "usage": usage,
         "duration_s": round(duration, 3),
         "contributors": names,

@@ -155,9 +155,10 @@ def test_an_unavailable_or_failing_contributor(plugins, root):
 def test_merging_keeps_an_agents_own_repeated_findings_one_for_one():
     twice = [_finding("same", line=1), _finding("same", line=1)]
     auditor = AuditResult(dimension="colour", agent="a", findings=[twice[0]])
-    other = AuditResult(dimension="colour", agent="b", findings=twice)
+    other = AuditResult(dimension="colour", agent="b", findings=twice, warnings=["read in doubt"])
     merged = merge_results(auditor, [("b", other)])
     assert len(merged.findings) == 2 and merged.findings[1].fingerprint.endswith("-2")
+    assert merged.warnings == ["b: read in doubt"] and merged.doubtful
     assert merge_results(auditor, []) is auditor
 
 
