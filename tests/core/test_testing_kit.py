@@ -108,3 +108,16 @@ def test_no_gitorch_turns_the_plugin_off(pytester):
     result = run(pytester, "def test_needs_it(gitorch_repo):\n    pass\n", "-p", "no:gitorch")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*fixture 'gitorch_repo' not found*"])
+
+
+def test_the_plugin_costs_projects_that_merely_have_gitorch_installed_no_pydantic():
+    """pytest imports it in every project whose environment has gitorch: it must stay light."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, gitorch.testing.pytest_plugin;"
+        "print(sorted(m for m in ('pydantic', 'gitorch.models', 'gitorch.cli') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
