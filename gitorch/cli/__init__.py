@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "audit",
     "parse",
     "listing",
+    "plugin",
     "init",
     "demo",
     "templates",

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 # ruff: noqa: E501  (verbatim CLI outputs)
-"""A stand-in for the AI coding CLIs: prints their REAL output formats (shared/agent-clis README).
+"""A stand-in for the AI coding CLIs: prints their REAL output formats (docs/agent-clis.md).
 
-Installed by the tests as ``bin/<cli>`` (claude, codex, gemini, copilot, aider, opencode, qwen).
-Environment:
+Installed as ``bin/<cli>`` (claude, codex, gemini, copilot, aider, opencode, qwen) by
+:class:`gitorch.testing.kit.FakeAgents` (the ``gitorch_fake_agent`` fixture). Environment:
 
 - ``FAKE_SCENARIO``: success (default), auth, partial, garbage, hang, silent, stubborn, chatty, reject,
   spender (claude: many costly turns)
 - ``FAKE_TEXT``: the model's final text (default ``Hi! (fake local model)``)
 - ``FAKE_EDIT``: ``path::old::new`` replaced in the file under the cwd before answering
+- ``FAKE_CREATE``: ``path::content`` written under the cwd before answering
+- ``FAKE_STRUCTURED``: JSON the CLI returns as its structured output (claude ``--json-schema``, qwen)
+- ``FAKE_SCENARIO_<CLI>``: the scenario of one CLI (``FAKE_SCENARIO_CLAUDE``), over ``FAKE_SCENARIO``
 - ``FAKE_DUMP``: a file that receives ``{"argv", "stdin", "cwd", "env", "pid", "children"}`` as JSON
 """
 
