@@ -146,6 +146,7 @@ class Audit(Event):
     findings: list[FindingBrief] = Field(default_factory=list)
     duration_s: float = 0.0
     cost_usd: float = 0.0
+    cached: bool = Field(False, description="served from the audit cache: nothing was run or paid for")
 
 
 class BaselineTests(Event):

@@ -86,9 +86,20 @@ def exclude_globs(root: Path, excludes: list[str]) -> str:
     return ",".join(globs + _ini_excludes(root))
 
 
-def command(exe: str, root: Path, path: str, excludes: list[str]) -> list[str]:
-    """One bandit process over ``path``, JSON on stdout."""
-    return [exe, "-r", path, "-f", "json", "-q", *config_args(root), "-x", exclude_globs(root, excludes)]
+def command(
+    exe: str, root: Path, path: str, excludes: list[str], files: list[str] | None = None
+) -> list[str]:
+    """One bandit process over ``path`` (or over ``files`` only, relative to ``root``), JSON on stdout."""
+    globs = ["-x", exclude_globs(root, excludes)]
+    if files is not None:
+        return [exe, "-f", "json", "-q", *config_args(root), *globs, "--", *files]
+    return [exe, "-r", path, "-f", "json", "-q", *config_args(root), *globs]
+
+
+#: Files whose change makes a per-file re-audit unsafe: bandit's own configuration.
+CONFIG_FILES = frozenset(
+    {".bandit", "pyproject.toml", "bandit.yaml", "bandit.yml", ".bandit.yaml", ".bandit.yml"}
+)
 
 
 def findings(report: dict[str, Any], root: Path, excludes: list[str]) -> tuple[list[Finding], list[str]]:
@@ -128,11 +139,13 @@ def findings(report: dict[str, Any], root: Path, excludes: list[str]) -> tuple[l
             )
         )
     notes = []
-    for error in report.get("errors", []):
+    errors = sorted(report.get("errors", []), key=lambda e: relative(root, e.get("filename", "?")))
+    for error in errors:
         file = relative(root, error.get("filename", "?"))
         notes.append(f"bandit could not scan {file}: {error.get('reason', '')}")
         if file.endswith(".py") and not is_excluded(file, excludes):
             out.append(parse_error(file, error.get("reason", "")))
+    out.sort(key=lambda f: f.file or "")  # NOTE: one order whether every file or only changed ones ran
     return out, notes
 
 
