@@ -182,6 +182,9 @@ class LocalAgent(Agent):
     def _security_files(
         self, request: AuditRequest, root: Path, files: list[str]
     ) -> tuple[list[Finding], list[str]]:
+        if bandit.in_process_possible(root, self.options.bandit):
+            report = bandit.scan(root, request.path, self._excludes(request), files=files)
+            return bandit.findings(report, root, self._excludes(request))
         argv = bandit.command(self._exe("bandit", self.options.bandit, request), root, request.path,
                               self._excludes(request), files=files)
         done = run(argv, root, timeout=self.options.analyzer_timeout_s)
@@ -209,6 +212,9 @@ class LocalAgent(Agent):
         if request.dry_run:
             return [], [f"would run: {display(argv, root)}"]
         request.report("running bandit…")
+        if bandit.in_process_possible(root, opts.bandit):
+            return bandit.findings(bandit.scan(root, request.path, self._excludes(request)), root,
+                                   self._excludes(request))
         done = run(argv, root, timeout=opts.analyzer_timeout_s)
         if done.timed_out:
             raise AgentError(f"bandit did not finish within {opts.analyzer_timeout_s:g}s")

@@ -269,3 +269,18 @@ def test_dimensions_run_concurrently_and_come_back_in_their_order(root, plugins)
     results = run_audits(root, names, load_config(root), plugins, agent="local", cache=False)
     assert [r.dimension for r in results] == names
     assert all(r.score is not None for r in results)
+
+
+def test_bandit_in_process_reports_what_the_bandit_command_reports(root):
+    from gitorch_local import bandit
+    from gitorch_local.tools import find_tool, parse_json, run
+
+    (root / "app" / "broken.py").write_text("def f(:\n")  # a parse error too
+    (root / "vendor").mkdir()
+    (root / "vendor" / "lib.py").write_text(VULNERABLE)
+    excludes = ["vendor"]
+    command = bandit.command(find_tool("bandit"), root, ".", excludes)
+    by_command = bandit.findings(parse_json(run(command, root), "bandit"), root, excludes)
+    in_process = bandit.findings(bandit.scan(root, ".", excludes), root, excludes)
+    assert in_process == by_command
+    assert {f.file for f in in_process[0]} == {"app/run.py", "app/hashes.py", "app/broken.py"}

@@ -41,8 +41,9 @@ try:
     main()
 except SystemExit:
     pass
-heavy = sorted(m for m in sys.modules if m in {"gitorch.models", "pydantic", "gitorch_local", "gitorch_agents",
-                                                "gitorch.cli.audit", "gitorch.plugin.manager"})
+heavy = {"gitorch.models", "pydantic", "gitorch_local", "gitorch_agents", "gitorch.cli.audit",
+         "gitorch.plugin.manager"}
+heavy = sorted(m for m in sys.modules if m in heavy)
 print("HEAVY", heavy, file=sys.stderr)
 """
 
