@@ -67,13 +67,13 @@ def load_command(name: str):  # noqa: ANN201 - a typer (click) command
 
 def installed_fingerprint() -> str:
     """A hash of the installed distributions (names and modification times of their metadata directories
-    on ``sys.path``), gitorch's version and the plugin environment variables."""
+    on ``sys.path`` after its first entry), gitorch's version and the plugin environment variables."""
     from gitorch import __version__
 
     h = hashlib.sha256(f"{_FORMAT}\0{__version__}\0{sys.executable}\0".encode())
     for name in _PLUGIN_ENV:
         h.update(f"{name}={os.environ.get(name)}\0".encode())
-    for entry in sys.path:
+    for entry in sys.path[1:]:  # NOTE: not [0], the script's directory or the working directory
         try:
             with os.scandir(entry or ".") as found:
                 metas = sorted(

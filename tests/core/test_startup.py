@@ -69,7 +69,7 @@ def test_a_change_of_plugin_variables_or_installed_distributions_forgets_the_lis
     assert lazy.plugin_commands() is not None
     site = tmp_path / "site"
     site.mkdir()
-    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(sys, "path", [sys.path[0], str(site), *sys.path[1:]])  # [0] is the script's
     lazy.remember_plugin_commands({"odoo": "Odoo modules."})
     (site / "gitorch_new-1.0.dist-info").mkdir()  # a distribution installed since
     assert lazy.plugin_commands() is None
