@@ -67,8 +67,8 @@ def tree_state(root: Path, path: str = ".") -> TreeState:
     tree = done.stdout.strip() or None if done.ok else None
     status = git.run(
         "--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all",
-        "--ignore-submodules=none", "--", path or ".",
-    )  # fmt: skip
+        "--ignore-submodules=none", "--", path or ".", text=False,
+    ).decode("utf-8", "surrogateescape")  # fmt: skip
     changes: dict[str, str] = {}
     for name in _status_paths(status):
         file = root / name
