@@ -76,6 +76,12 @@ class ExitCode(IntEnum):
         "the fix run needs a human decision: a confirmation was declined (no terminal, no "
         "`--yes`), or the tests fail before any change",
     )
+    DAMAGED = (
+        65,
+        "status, log, report, resume, rollback, clean",
+        "a run's ledger is damaged (`session.json`, `events.jsonl` or the lock file): the message names "
+        "the file and what is wrong; nothing was changed (`EX_DATAERR`)",
+    )
     BUDGET_REFUSED = (
         75,
         "all",
@@ -118,6 +124,13 @@ class ConfigError(GitorchError):
     """A configuration file or value is invalid; the message names the file, the key and the reason."""
 
     exit_code = ExitCode.USAGE
+
+
+class LedgerError(GitorchError):
+    """A run's ledger cannot be trusted: a file that is not what gitorch wrote (damaged, truncated, edited).
+    The message names the file and what is wrong, on one line."""
+
+    exit_code = ExitCode.DAMAGED
 
 
 class PluginError(GitorchError):

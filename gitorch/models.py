@@ -300,6 +300,9 @@ class AuditResult(BaseModel):
     schema_version: int = 1
     dimension: str
     agent: str
+    contributors: list[str] = Field(
+        default_factory=list, description="other agents whose findings were merged into this audit"
+    )
     path: str = "."
     score: float | None = None
     score_scale: int | None = None
@@ -347,6 +350,11 @@ class AuditResult(BaseModel):
         structured format.
         """
         return bool(self.warnings)
+
+    @property
+    def auditors(self) -> str:
+        """The agent and the contributors, for display: ``local + odoo``."""
+        return " + ".join([self.agent, *self.contributors])
 
     @property
     def normalized_score(self) -> float | None:

@@ -184,7 +184,7 @@ def test_an_interactive_answer_is_recorded(project, fake_plugins):
         ("deltest", "test-deleted", "reject"),
         ("weaken", "test-weakened", "reject"),
         ("skip", "test-weakened", "reject"),
-        ("fewer", "fewer-tests", "reject"),
+        ("fewer", "test-weakened", "reject"),
         ("ciconfig", "test-config", "reject"),
         ("symlink", "outside-repository", "reject"),
         ("hook", "git-dir", "reject"),
