@@ -122,6 +122,9 @@ class Agent:
     #: False for an agent whose edits gitorch cannot confine to ``request.root`` (an external CLI): the
     #: loop then watches the user's checkout while it runs (:mod:`gitorch.vcs.guard`).
     confined: ClassVar[bool] = True
+    #: The ``source`` of the findings :meth:`recheck` re-audits (``("bandit", "ruff")``); the loop
+    #: compares only those. Empty: every finding of the dimensions it is asked about.
+    recheck_sources: ClassVar[tuple[str, ...]] = ()
 
     class Options(BaseModel):
         """The agent's settings, validated from ``[agents.<name>]``; unknown keys are an error."""

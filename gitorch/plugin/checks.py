@@ -96,6 +96,13 @@ class TestGate:
     def checks_behaviour(self) -> bool:
         return self.kind == "tests"
 
+    def stop_message(self) -> str:
+        """Why the run cannot go on (``failing``, ``no-environment``), for the stop's detail."""
+        if self.kind == "no-environment":
+            return f"the tests cannot run in any environment gitorch found: {self.detail}"
+        return (f"the test command fails before any change ({self.detail}): fix the tests or give the right "
+                f"command with --test-cmd")
+
     def describe(self) -> str:
         if self.kind == "no-tests":
             return (

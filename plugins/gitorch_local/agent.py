@@ -46,6 +46,7 @@ class LocalAgent(Agent):
     audits = frozenset({"security", "backend", "architecture", "tests"})
     fixes = frozenset({"security", "backend"})
     default = True  # the routing chains the configuration leaves unset
+    recheck_sources = ("bandit", "ruff")  # what recheck() re-audits; radon and pytest findings are not
 
     class Options(Agent.Options):
         """``[agents.local]`` settings."""

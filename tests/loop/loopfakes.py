@@ -52,6 +52,32 @@ class MarkerAuditor(Agent):
         return AuditResult(dimension=request.dimension.name, agent=self.name, findings=findings)
 
 
+class RecheckingMarkerAuditor(MarkerAuditor):
+    """The marker auditor that also re-audits the files an attempt touched (Agent.recheck)."""
+
+    name = "marker-recheck"
+    recheck_sources = ("marker",)
+
+    def recheck(self, request):
+        wanted = set(request.files)
+        found = [
+            Finding(
+                dimension=dim,
+                severity=sev,
+                description=f"marker {rule}",
+                rule_id=rule,
+                file=rel,
+                line=n,
+                snippet=line,
+                source="marker",
+            )
+            for dim in request.dimensions
+            for rel, n, sev, rule, line in markers(request.root, request.path)
+            if rel in wanted
+        ]
+        return AuditResult(dimension=request.dimensions[0], agent=self.name, findings=found).findings
+
+
 def _drop_line(root: Path, finding: Finding) -> Path:
     target = root / finding.file
     lines = target.read_text().splitlines(keepends=True)
@@ -86,6 +112,24 @@ class Fixer(Agent):
             big = root / "app" / "big.py"
             big.write_text(big.read_text() + f"# touched {request.attempt}\n")
             return FixResult(status="changed", summary="touched")
+        if rule == "syntax":  # a "fix" that leaves a module that no longer parses
+            calc = root / "app" / "calc.py"
+            text = calc.read_text().replace(f.snippet + "\n", "")
+            calc.write_text(text.replace("return a + b", "return (a +"))
+            return FixResult(status="changed", summary="broke it")
+        if rule == "noimport":  # a "fix" after which the module no longer imports
+            big = root / "app" / "big.py"
+            big.write_text("import gitorch_no_such_module_xyz\n" + big.read_text())
+            _drop_line(root, f)
+            return FixResult(status="changed", summary="imports something missing")
+        if rule == "moremarkers":  # fixes its finding and adds a new one as severe on the touched lines
+            calc = root / "app" / "calc.py"
+            calc.write_text(calc.read_text().replace(f.snippet, "# gitorch-test: P1 fresh"))
+            return FixResult(status="changed", summary="swapped")
+        if rule == "dependency":  # a fix that needs a new package, declared in requirements.txt
+            _drop_line(root, f)
+            (root / "requirements.txt").write_text("defusedxml>=0.7\n")
+            return FixResult(status="changed", summary="uses defusedxml")
         if rule == "overbudget":
             self.context.budget.check(1000.0, "fixer fix")
         _drop_line(root, f)
@@ -170,4 +214,4 @@ class Cannot(Agent):
 
 @hookimpl
 def gitorch_agents():
-    return [MarkerAuditor, Fixer, Cannot]
+    return [MarkerAuditor, RecheckingMarkerAuditor, Fixer, Cannot]
