@@ -414,16 +414,7 @@ class FixAttempt:
             for path in f.paths:
                 if path in found or f.is_binary or not needs_source(path, self.ctx.config):
                     continue
-                done = self.tree.git.call("show", f"{self.ws.green}:{path}")
-                before = done.stdout if done.ok else None
-                target = self.tree.path / path
-                after = None
-                if target.is_file() and not target.is_symlink():
-                    try:
-                        after = target.read_text(encoding="utf-8")
-                    except (OSError, UnicodeDecodeError):
-                        after = None
-                found[path] = (before, after)
+                found[path] = self._texts(path)
         return found
 
     def _compare_tests(self, stats: DiffStats, patch: str, tests: TestOutcome) -> Outcome | None:

@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from gitorch.models import FixResult
-
 if TYPE_CHECKING:
     from pathlib import Path
 
     from gitorch.config import Config
-    from gitorch.models import AuditRequest, AuditResult, Finding, FixRequest
+    from gitorch.models import AuditRequest, AuditResult, Finding, FixRequest, FixResult
     from gitorch.plugin.checks import ProjectEnvironment, RecheckRequest
     from gitorch.plugin.parser import Parser
 
@@ -166,6 +164,8 @@ class Agent:
         raise NotImplementedError(f"agent {self.name!r} cannot audit")
 
     def fix(self, request: FixRequest) -> FixResult:
+        from gitorch.models import FixResult  # gitorch.models imports this module at its end
+
         return FixResult(status="cannot_fix", summary=f"agent {self.name!r} does not fix findings")
 
     def deterministic_fixes(self, request: AuditRequest) -> list[Finding]:

@@ -30,25 +30,32 @@ def markers(root: Path, path: str = "."):
     return found
 
 
+def marker_findings(root: Path, dimension: str, path: str = ".", files=None) -> list[Finding]:
+    """The marker findings under root/path (only in ``files``, when given), as an audit reports them."""
+    found = [
+        Finding(
+            dimension=dimension,
+            severity=sev,
+            description=f"marker {rule}",
+            rule_id=rule,
+            file=rel,
+            line=n,
+            snippet=line,
+            source="marker",
+        )
+        for rel, n, sev, rule, line in markers(root, path)
+        if files is None or rel in files
+    ]
+    return AuditResult(dimension=dimension, agent="marker", findings=found).findings
+
+
 class MarkerAuditor(Agent):
     name = "marker"
     audits = None
     fixes = frozenset()
 
     def audit(self, request):
-        findings = [
-            Finding(
-                dimension=request.dimension.name,
-                severity=sev,
-                description=f"marker {rule}",
-                rule_id=rule,
-                file=rel,
-                line=n,
-                snippet=line,
-                source="marker",
-            )
-            for rel, n, sev, rule, line in markers(request.root, request.path)
-        ]
+        findings = marker_findings(request.root, request.dimension.name, request.path)
         return AuditResult(dimension=request.dimension.name, agent=self.name, findings=findings)
 
 
@@ -60,22 +67,8 @@ class RecheckingMarkerAuditor(MarkerAuditor):
 
     def recheck(self, request):
         wanted = set(request.files)
-        found = [
-            Finding(
-                dimension=dim,
-                severity=sev,
-                description=f"marker {rule}",
-                rule_id=rule,
-                file=rel,
-                line=n,
-                snippet=line,
-                source="marker",
-            )
-            for dim in request.dimensions
-            for rel, n, sev, rule, line in markers(request.root, request.path)
-            if rel in wanted
-        ]
-        return AuditResult(dimension=request.dimensions[0], agent=self.name, findings=found).findings
+        return [f for dim in request.dimensions
+                for f in marker_findings(request.root, dim, request.path, wanted)]
 
 
 def _drop_line(root: Path, finding: Finding) -> Path:
