@@ -341,6 +341,8 @@ def _tests(r: Report) -> list[str]:
         lines.append("(no test run)")
     if r.patches:
         lines += ["", f"Patches of {len(r.patches)} attempt(s) not committed are kept in the session folder."]
+    if r.tip_commit is None and r.commits == 0:
+        return lines + ["", f"No commit: the run's branch {r.branch} and its worktree were removed.", ""]
     return lines + [
         "",
         f"Review: `git log --stat {r.base_commit[:10]}..{r.branch}` · merge when satisfied; "

@@ -159,6 +159,8 @@ def test_tests_that_cannot_run_anywhere_stop_the_run_and_leave_no_branch(project
     assert no_run_left(root, state) and state.cleaned
     _, ledger = load_session(root, state.id)
     assert any(isinstance(e, ev.EmptyRunRemoved) for e in ledger.events())
+    report = render_markdown(build_report(root, state, ledger))
+    assert "No commit: the run's branch" in report and "the tests cannot run" in report
     from gitorch.errors import UsageError
     from gitorch.loop import resume_run
 
