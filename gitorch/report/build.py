@@ -71,6 +71,8 @@ class Report(BaseModel):
     cheap_gate: str = Field(default="", description="what checked every attempt besides the tests")
     verified_commits: int = Field(default=0, description="commits whose re-audit showed a finding gone")
     no_effect: int = Field(default=0, description="attempts rolled back because they fixed nothing")
+    run_removed: bool = Field(default=False, description="the run ended before its first attempt and "
+                              "its branch and worktree were removed")
     score_formula: int | None = Field(default=None, description="the formula of the recorded scores")
     current_formula_scores: dict[str, list[float | None]] = Field(
         default_factory=dict,
@@ -166,6 +168,7 @@ def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
         cheap_gate=_cheap_gate(events),
         verified_commits=sum(1 for e in commits if e.closes),
         no_effect=sum(1 for e in rollbacks if e.reason == "no effect"),
+        run_removed=any(isinstance(e, ev.EmptyRunRemoved) for e in events),
         score_formula=formula,
         current_formula_scores=recomputed,
         patches=[e.patch for e in rollbacks if e.patch],
@@ -341,7 +344,7 @@ def _tests(r: Report) -> list[str]:
         lines.append("(no test run)")
     if r.patches:
         lines += ["", f"Patches of {len(r.patches)} attempt(s) not committed are kept in the session folder."]
-    if r.tip_commit is None and r.commits == 0:
+    if r.run_removed:
         return lines + ["", f"No commit: the run's branch {r.branch} and its worktree were removed.", ""]
     return lines + [
         "",
