@@ -20,7 +20,7 @@ from gitorch.loop.session import SessionState
 from gitorch.models import AgentContext, AuditResult, count_by_severity
 from gitorch.plugin.manager import Plugins
 from gitorch.process.testrun import TestOutcome, collect_count, is_pytest, run_tests
-from gitorch.vcs.git import Worktree
+from gitorch.vcs.workspace import Worktree
 
 
 @dataclass

@@ -106,6 +106,10 @@ class Agent:
     #: False for an agent whose edits gitorch cannot confine to ``request.root`` (an external CLI): the
     #: loop then watches the user's checkout while it runs (:mod:`gitorch.vcs.guard`).
     confined: ClassVar[bool] = True
+    #: True for an agent that does all its work in processes started by gitorch's process runner (an
+    #: external CLI): the run's sandbox holds them. An agent working inside gitorch's own process is
+    #: watched around each call instead (:mod:`gitorch.vcs.containment`).
+    runs_as_process: ClassVar[bool] = False
 
     class Options(BaseModel):
         """The agent's settings, validated from ``[agents.<name>]``; unknown keys are an error."""

@@ -114,11 +114,14 @@ def test_the_test_command_can_name_the_worktree(tmp_path):
 
 
 def test_a_staged_attempt_rolls_back_through_the_kept_index_exactly(repo, monkeypatch):
-    from gitorch.vcs.git import Worktree
+    from gitorch.vcs.workspace import Worktree
 
     excludes = repo / ".git" / "gitorch-exclude"
     excludes.write_text("")
-    wt = Worktree.create(repo, repo / ".git" / "gitorch" / "worktrees" / "w", "gitorch/w", "HEAD", excludes)
+    gitorch = repo / ".git" / "gitorch"
+    wt = Worktree.create(repo, gitorch / "worktrees" / "w", gitorch / "gitdirs" / "w.git", "HEAD",
+                         branch="gitorch/w",
+                         excludes_file=excludes)
     green = wt.head()
     wt.restore(green)  # keeps the index matching green
     before = {p.relative_to(wt.path).as_posix(): p.read_bytes() for p in wt.path.rglob("*") if p.is_file()}
