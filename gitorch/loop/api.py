@@ -256,7 +256,8 @@ def _check_request(root: Path, config: Config, plugins: Plugins, options: FixOpt
         raise UsageError("no dimension to fix (use --dim or --all)")
     for dim in options.dimensions:
         plugins.dimension(dim)
-        choose_agent(plugins, dim, config)  # no auditor for a dimension: say so before anything is created
+        # no auditor for a dimension (in this tree): say so before anything is created
+        choose_agent(plugins, dim, config, root=root, path=options.path)
     options.path = resolve_path(root, options.path)
     if options.agent is not None:
         cls = plugins.agent_class(options.agent)

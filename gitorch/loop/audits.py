@@ -19,7 +19,7 @@ from gitorch.loop.phases import PhaseClock
 from gitorch.loop.session import SessionState
 from gitorch.models import AgentContext, AuditResult, count_by_severity
 from gitorch.plugin.manager import Plugins
-from gitorch.process.testrun import TestOutcome, collect_count, is_pytest, run_tests
+from gitorch.process.testrun import TestOutcome, run_tests
 from gitorch.vcs.workspace import Worktree
 
 
@@ -80,16 +80,17 @@ class Auditor:
         return results
 
     def baseline_tests(self, state: SessionState) -> TestOutcome:
-        """The test command on the green commit, and pytest's count of tests (for the fewer-tests gate)."""
+        """The test command on the green commit, and the tests that pass there (from its JUnit report):
+        every attempt must keep them passing."""
         command, prefix = state.options.test_command, self.config.command_prefix
         timeout = self.config.tests.timeout_s
         with self.clock.phase("test", state.iteration, kind="baseline"):
             outcome = run_tests(self.tree.path, command, prefix, timeout)
-            collected = (
-                collect_count(self.tree.path, command, prefix, timeout) if is_pytest(command) else None
-            )
         self.tree.restore(state.green_commit)
+        collected = None if outcome.cases is None else len(outcome.cases)
+        passing = outcome.passing()
         state.tests_collected = collected
+        state.tests_passing = None if passing is None else sorted(passing)
         state.last_tests = outcome.brief()
         self.ledger.append(
             events.BaselineTests(

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,12 @@ class Completed:
     duration_s: float
     timed_out: bool = False
     reason: str = ""  # why it was killed: "timeout after 900s", "no output for 300s"
+    stopped: str = ""  # why the caller's watch stopped it (the run is then not ``timed_out``)
     stdout_bytes: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out
+        return self.exit_code == 0 and not self.timed_out and not self.stopped
 
     def check(self) -> Completed:
         """This run, or a :class:`ProcessError` when it failed or was killed."""
@@ -118,6 +120,7 @@ def run_process(
     purpose: Purpose = "other",
     policy: LaunchPolicy | None = None,
     cwd_writable: bool = True,
+    watch: Callable[[bytes], str | None] | None = None,
 ) -> Completed:
     """Run ``argv`` in its own process group and collect its output.
 
@@ -128,17 +131,20 @@ def run_process(
     any process it left in its group is killed too. ``merge_stderr`` sends stderr to stdout (one
     interleaved log, as a terminal shows it). ``writable``, ``cwd_writable``, ``purpose`` and ``policy``
     (default: :func:`~gitorch.process.launch.current_policy`) decide how the argv is started, and the
-    policy may raise once the process is gone (a sandbox's check of what it changed). A missing or
+    policy may raise once the process is gone (a sandbox's check of what it changed). ``watch`` sees each
+    chunk of stdout as it arrives; a reason it returns stops the run at once (the whole group killed, the
+    reason in ``Completed.stopped``): an agent watching the cost its CLI streams. A missing or
     non-executable program raises the ``OSError`` of ``Popen``.
     """
     asked = Launch(list(argv), Path(cwd), env, tuple(map(Path, writable)), purpose, cwd_writable)
     with (policy or current_policy()).start(asked) as launch:
-        return _run(launch, list(argv), stdin_text, timeout, silence_timeout, grace_s, merge_stderr)
+        return _run(launch, list(argv), stdin_text, timeout, silence_timeout, grace_s, merge_stderr, watch)
 
 
 def _run(
     launch: Launch, argv: list[str], stdin_text: str | bytes | None, timeout: float | None,
     silence_timeout: float | None, grace_s: float, merge_stderr: bool,
+    watch: Callable[[bytes], str | None] | None,
 ) -> Completed:
     started = time.monotonic()
     proc = subprocess.Popen(
@@ -151,7 +157,7 @@ def _run(
         start_new_session=True,
     )
     chunks: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
-    timed_out, reason = False, ""
+    timed_out, reason, stopped = False, "", ""
     try:
         if stdin_text is not None:
             assert proc.stdin is not None
@@ -170,8 +176,12 @@ def _run(
                 if data:
                     chunks[key.data].append(data)
                     last_output = time.monotonic()
+                    if watch is not None and key.data == "stdout" and not stopped:
+                        stopped = watch(data) or ""
                 else:
                     selector.unregister(key.fileobj)
+            if stopped:
+                break
             now = time.monotonic()
             if exited_at is None and proc.poll() is not None:
                 exited_at = now
@@ -187,7 +197,7 @@ def _run(
                 timed_out, reason = True, f"no output for {silence_timeout:g}s"
                 break
         selector.close()
-        if not timed_out and proc.poll() is None:
+        if not timed_out and not stopped and proc.poll() is None:
             # Both pipes closed but the CLI is still finishing (flushing, cleanup): let it, within limits.
             timed_out, reason = _wait_quietly(proc, started, timeout, last_output, silence_timeout)
         _kill_group(proc, grace_s if proc.poll() is None else 0.0)
@@ -207,6 +217,7 @@ def _run(
         duration_s=round(time.monotonic() - started, 3),
         timed_out=timed_out,
         reason=reason,
+        stopped=stopped,
         stdout_bytes=stdout,
     )
 

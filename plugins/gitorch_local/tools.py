@@ -9,8 +9,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from gitorch.audit.discovery import excluded_dir
 from gitorch.errors import AgentError, AnalyzerMissingError
 from gitorch.process.launch import Purpose
+from gitorch.services.source import SourceLines as SourceLines  # the core's reader, used by every analyzer
 
 # How to install each tool, for the one-line error a missing analyzer raises.
 INSTALL_HINTS = {
@@ -124,41 +126,11 @@ def relative(root: Path, filename: str) -> str:
     return PurePosixPath(*path.parts).as_posix().removeprefix("./")
 
 
-class SourceLines:
-    """Reads source lines on demand (a finding's snippet), each file once."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._cache: dict[str, list[str]] = {}
-
-    def line(self, file: str, number: int | None) -> str | None:
-        if not number or number < 1:
-            return None
-        lines = self._cache.get(file)
-        if lines is None:
-            try:
-                lines = (self.root / file).read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                lines = []
-            self._cache[file] = lines
-        if number > len(lines):
-            return None
-        text = lines[number - 1].strip()
-        return text or None
-
-
 def is_excluded(file: str, excludes: list[str]) -> bool:
-    """True when ``file`` lies in an excluded directory (a bare name matches at any depth, a path
-    with a slash matches from the root)."""
-    parts = PurePosixPath(file).parts[:-1]
-    for entry in excludes:
-        entry = entry.strip("/")
-        if "/" in entry:
-            if file.startswith(entry + "/"):
-                return True
-        elif entry in parts:
-            return True
-    return False
+    """True when ``file`` lies in an excluded directory (the core's rule: a bare name matches at any
+    depth, a path with a slash matches from the root)."""
+    parent = PurePosixPath(file).parent.as_posix()
+    return parent != "." and excluded_dir(parent, excludes)
 
 
 def python_files(root: Path, path: str, excludes: list[str]) -> list[str]:
