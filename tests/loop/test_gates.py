@@ -8,7 +8,7 @@ import pytest
 from loophelpers import git
 
 from gitorch.config import Config
-from gitorch.loop.gates import compare_sentinels, evaluate, git_sentinels, lost_tests, matches, needs_source
+from gitorch.loop.gates import evaluate, lost_tests, matches, needs_source
 from gitorch.vcs.diff import analyze
 
 
@@ -156,16 +156,6 @@ def test_thresholds_come_from_the_configuration(repo):
     assert evaluate(stats, Config()).decision == "pass"
     strict = Config.model_validate({"confirm": {"deleted_lines": 2}})
     assert [h.gate for h in evaluate(stats, strict).hits] == ["deleted-lines"]
-
-
-def test_sentinels_notice_hooks_config_and_the_stash(repo):
-    common = repo / ".git"
-    before = git_sentinels(common, repo)
-    (common / "hooks" / "pre-commit").write_text("#!/bin/sh\n")
-    (repo / "a.txt").write_text("stash me\n")
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "stash", "-q")
-    changed = compare_sentinels(before, git_sentinels(common, repo))
-    assert "hooks/" in changed and ("refs/stash" in changed or "logs/refs/stash" in changed)
 
 
 def test_the_test_command_can_name_the_worktree(tmp_path):
