@@ -15,11 +15,10 @@ What it does write: the attempt's events and rejected patches to the ledger, the
 
 from __future__ import annotations
 
-import shutil
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 from gitorch.agents.routing import Try, call_with_fallback
@@ -27,15 +26,7 @@ from gitorch.config import Config
 from gitorch.errors import GitorchError
 from gitorch.loop import events
 from gitorch.loop.dependencies import dependency_hits
-from gitorch.loop.gates import (
-    GateHit,
-    Sources,
-    compare_sentinels,
-    evaluate,
-    git_sentinels,
-    lost_tests,
-    needs_source,
-)
+from gitorch.loop.gates import GateHit, Sources, evaluate, lost_tests, needs_source
 from gitorch.loop.human import Confirmer
 from gitorch.loop.ledger import Ledger
 from gitorch.loop.phases import PhaseClock
@@ -46,8 +37,11 @@ from gitorch.loop.verification import Check, Verifier, describe_closes
 from gitorch.models import Finding, FixRequest, FixResult
 from gitorch.process.testrun import TestOutcome, run_tests
 from gitorch.services.budget import Budget, BudgetExceeded
+from gitorch.vcs.containment import Containment
 from gitorch.vcs.diff import DiffStats, analyze
-from gitorch.vcs.git import Worktree, format_trailers
+from gitorch.vcs.git import format_trailers
+from gitorch.vcs.guard import ContainmentBreach
+from gitorch.vcs.workspace import Worktree
 
 AGENT_CALL_ATTEMPTS = 2  # tries of one agent call that raised AgentError (crash, timeout, bad output)
 
@@ -58,13 +52,11 @@ OutcomeKind = Literal[
 
 @dataclass(frozen=True)
 class Workspace:
-    """Where an attempt works: a checkout of ``branch`` at ``green`` (the last commit whose tests passed),
-    whose git directory is ``git_dir`` (watched for changes while the agent runs)."""
+    """Where an attempt works: a checkout of ``branch`` at ``green`` (the last commit whose tests passed)."""
 
     tree: Worktree
     branch: str
     green: str
-    git_dir: Path
 
 
 @dataclass
@@ -82,7 +74,8 @@ class AttemptContext:
     clock: PhaseClock
     path: str = "."  # the part of the repository the run works on (--path)
     identity: dict[str, str] = field(default_factory=dict)
-    checkout: Path | None = None  # the user's checkout: watched while an agent gitorch cannot confine runs
+    # where agents and tests run and what is watched around them (None: nothing watched, e.g. a benchmark)
+    containment: Containment | None = None
     tests_passing: frozenset[str] | None = None  # the tests that pass at the green commit (JUnit ids)
     verifier: Verifier | None = None  # the cheap gate and the re-audit (gitorch.loop.verification)
     no_tests: bool = False  # the project has no tests: a run that collects none is not a failure
@@ -147,8 +140,7 @@ class FixAttempt:
         self._check_workspace()
         f = self.finding
         self.ctx.progress(f"  {f.severity} {f.location}: {self.agent} attempt {self.number}")
-        sentinels = git_sentinels(self.ws.git_dir, self.tree.path)
-        result = self._guarded_call()
+        result, workspace_changes = self._guarded_call()
         moved = bring_back_head(self.tree, self.ws.branch, self.ws.green, self.ctx.ledger)
         self.tree.stage_all()
         patch = self.tree.staged_patch(self.ws.green)
@@ -157,7 +149,7 @@ class FixAttempt:
             kind = "cannot_fix" if result.status in ("cannot_fix", "unchanged") else "unchanged"
             return Outcome(kind, result.summary, cost_usd=self.cost)
         stats = analyze(patch)
-        refused = self._gates(stats, patch, sentinels, moved)
+        refused = self._gates(stats, patch, workspace_changes, moved)
         if refused is not None:
             return refused
         check = self._verify(stats, patch)
@@ -206,19 +198,19 @@ class FixAttempt:
 
     # the agent ------------------------------------------------------------------------------------
 
-    def _guarded_call(self) -> FixResult:
-        """The agent call; for an agent gitorch cannot confine, with the user's checkout watched."""
-        watch = None
-        if self.ctx.checkout is not None and not self.ctx.agents.confined(self.agent):
-            from gitorch.vcs.guard import snapshot
-
-            watch = snapshot(self.ctx.checkout, self.ctx.ledger.dir / "checkout-backups" / self.label)
+    def _guarded_call(self) -> tuple[FixResult, list[str]]:
+        """The agent call, contained; with what it changed (and gitorch put back) in the workspace's git
+        directory. An external CLI runs in the run's sandbox, watched process by process
+        (:class:`~gitorch.vcs.containment.Containment`); an agent that works inside gitorch's own process
+        cannot be sandboxed, so the whole call is watched (the user's checkout too, unless it is confined)."""
+        containment = self.ctx.containment
+        if containment is not None:
+            containment.take_workspace_changes()
         spent_before = self.ctx.budget.spent_usd
         t = time.monotonic()
         result = self._call_agent()
         self.waited["agent"] = time.monotonic() - t
-        if watch is not None:
-            self._check_checkout(watch)
+        changes = containment.take_workspace_changes() if containment is not None else []
         self.cost = round(max(self.ctx.budget.spent_usd - spent_before, 0.0), 6)
         self.ctx.ledger.append(
             events.Attempt(
@@ -233,7 +225,15 @@ class FixAttempt:
                 call_id=result.call_id,
             )
         )
-        return result
+        if changes:
+            self.ctx.ledger.append(
+                events.GitDirChanged(iteration=self.ctx.iteration, agent=self.agent, changed=changes)
+            )
+            self.ctx.progress(
+                f"    {self.agent} changed its workspace's git directory ({', '.join(changes[:5])}): "
+                f"put back, and the attempt is rejected"
+            )
+        return result, changes
 
     def _call_agent(self) -> FixResult:
         request = FixRequest(
@@ -254,7 +254,8 @@ class FixAttempt:
             calls += 1
             if calls > 1:  # a retry starts from the green tree, not from the crashed call's half edit
                 self.tree.restore(self.ws.green)
-            return agent.fix(request)
+            with self._watch(agent):
+                return agent.fix(request)
 
         try:
             # an AgentError (a crashed or timed-out call) is retried with a longer timeout; a fix the agent
@@ -262,7 +263,7 @@ class FixAttempt:
             result = call_with_fallback(
                 [self.agent], self.ctx.agents.get, call, attempts=AGENT_CALL_ATTEMPTS, on_try=self._note_try
             )
-        except (BudgetExceeded, KeyboardInterrupt, StopRun):
+        except (BudgetExceeded, KeyboardInterrupt, StopRun, ContainmentBreach):
             raise
         except GitorchError as exc:
             result = FixResult(status="failed", summary=str(exc))
@@ -272,6 +273,17 @@ class FixAttempt:
             self.ctx.budget.charge(result.usage, f"{self.agent} fix")  # the agent did not charge its call
         return result
 
+    def _watch(self, agent) -> contextlib.AbstractContextManager[None]:
+        """Around one call of an agent that works inside gitorch's own process (no sandbox can hold it): the
+        whole call watched, the user's checkout too unless the agent is confined. An external CLI's
+        processes are watched one by one by the run's launch policy."""
+        containment = self.ctx.containment
+        if containment is None or getattr(agent, "runs_as_process", False):
+            return contextlib.nullcontext()
+        return containment.watching(
+            f"{self.agent} (agent call)", checkout=not getattr(agent, "confined", True)
+        )
+
     def _note_try(self, entry: Try) -> None:
         if not entry.ok:
             self.ctx.ledger.append(
@@ -280,48 +292,14 @@ class FixAttempt:
                 )
             )
 
-    def _check_checkout(self, before) -> None:
-        """Stop the run when the user's checkout changed while the agent ran (see gitorch.vcs.guard)."""
-        from gitorch.vcs.guard import changes_since
-
-        changed = changes_since(self.ctx.checkout, before)
-        if not changed:
-            if before.backup is not None:
-                shutil.rmtree(before.backup, ignore_errors=True)  # nothing to restore from
-            return
-        self.tree.stage_all()
-        patch = self.tree.staged_patch(self.ws.green)
-        self._roll_back("-checkout", patch, "rejected", "the user's checkout changed during the call")
-        backup = (
-            f"; copies of your uncommitted files from before the call: {before.backup}"
-            if before.backup
-            else ""
-        )
-        self.ctx.ledger.append(
-            events.CheckoutChanged(agent=self.agent, changed=changed, backup=str(before.backup or ""))
-        )
-        raise StopRun(
-            "needs_human",
-            f"your checkout changed while {self.agent} ran ({', '.join(changed[:10])}): gitorch stopped the "
-            f"run. If you did not change those files, the agent wrote outside its worktree; "
-            f"`git diff` shows it, `git checkout -- FILE` restores a file that was committed{backup}",
-        )
-
     # the gates ------------------------------------------------------------------------------------
 
     def _gates(
-        self, stats: DiffStats, patch: str, sentinels: dict[str, str], moved: str | None
+        self, stats: DiffStats, patch: str, workspace_changes: list[str], moved: str | None
     ) -> Outcome | None:
-        """Reject or confirm the diff; None when it may go on to the tests."""
-        changed = compare_sentinels(sentinels, git_sentinels(self.ws.git_dir, self.tree.path))
-        if changed:  # outside the worktree: rejected, but not gitorch's to undo; the user must look
-            self.ctx.ledger.append(
-                events.GitDirChanged(iteration=self.ctx.iteration, agent=self.agent, changed=changed)
-            )
-            self.ctx.progress(
-                f"    WARNING: {self.agent} changed {', '.join(changed)} in {self.ws.git_dir}; "
-                f"the attempt is rejected, but check those changes yourself"
-            )
+        """Reject or confirm the diff; None when it may go on to the tests. ``workspace_changes``: what the
+        agent changed in the workspace's git directory (put back already), which rejects it."""
+        changed = list(workspace_changes)
         if moved:
             changed.append(moved)
         verdict = evaluate(

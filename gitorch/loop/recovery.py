@@ -10,17 +10,20 @@ import contextlib
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from gitorch.loop import events
 from gitorch.loop.ledger import Ledger
 from gitorch.loop.session import SessionState
-from gitorch.vcs.git import Worktree
+from gitorch.vcs.git import Git
+from gitorch.vcs.workspace import Worktree
 
 
 def reconcile_green(tree: Worktree, state: SessionState, ledger: Ledger) -> None:
     """A commit whose ledger event was lost (a kill between ``update-ref`` and the event) is still green:
-    the branch only ever moves after the tests passed."""
-    tip = tree.git.rev(f"refs/heads/{state.branch}")
+    the branch only ever moves after the tests passed. The user's run branch is the one that counts (the
+    workspace's copy of it moves after it)."""
+    tip = Git(Path(state.repo_root)).rev(f"refs/heads/{state.branch}")
     if tip and tip != state.green_commit:
         ledger.append(events.Reconciled(green=tip, previous=state.green_commit))
         state.green_commit = tip
