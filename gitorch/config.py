@@ -277,6 +277,10 @@ templates_dir = ".gitorch/templates"
 # Dimensions audited when no --dim is given
 default_dimensions = ["security", "backend"]
 
+# Directories analyzers and the line count skip: a bare name at any depth, a path with a slash
+# (for example "src/generated") from the repository root
+exclude = [".git", ".venv", "venv", "node_modules", "build", "dist", ".tox", "__pycache__"]
+
 # Iterations without improvement (after a change of strategy) before the loop stops
 stall_iterations = 3
 
@@ -302,12 +306,24 @@ deletions = true
 new_modules = true
 migrations = true
 core_files = ["**/__init__.py", "**/__manifest__.py", "**/models/**", "**/models.py"]
+migration_globs = ["**/migrations/**", "**/alembic/**", "**/*migration*.py"]
+
+[protected]
+# A fix attempt that deletes or weakens a test, or changes test or CI configuration, is rejected.
+test_files = ["**/test_*.py", "**/*_test.py", "**/tests/**", "**/conftest.py"]
+test_config = [
+  "pytest.ini", "tox.ini", "noxfile.py", "setup.cfg", ".coveragerc", "pyproject.toml", ".github/**",
+  ".gitlab-ci.yml", ".ci/**", ".circleci/**", "Jenkinsfile", "azure-pipelines.yml",
+  ".pre-commit-config.yaml", "conftest.py",
+]
 
 [routing]
 # Agent chains per task; the first available agent runs, the next ones are fallbacks. Unset, a
 # chain holds the agents that plugins declare as default: gitorch's embedded agent "local".
 # audit = ["local"]
 # fix = ["local"]
+# documentation = ["local"]   # documentation tasks (unset: the fix chain)
+# complex = ["local"]         # refactoring and other large tasks (unset: the fix chain)
 
 # Per-dimension override, for example an AI agent for compliance:
 # [routing.compliance]
@@ -317,4 +333,11 @@ core_files = ["**/__init__.py", "**/__manifest__.py", "**/models/**", "**/models
 # Per-agent options:
 # [agents.claude]
 # model = "sonnet"
+
+# Model prices in USD per million tokens, overriding the shipped table (gitorch/data/prices.toml);
+# an unknown model is priced at the most expensive known rate.
+# [pricing."my-model"]
+# input = 3.0
+# cached_input = 0.3
+# output = 15.0
 """

@@ -56,8 +56,13 @@ def agent_chain(plugins: Plugins, config: Config, task: str, dimension: str | No
     return config.routing.chain(task, dimension, default=plugins.default_agents())
 
 
-def choose_agent(plugins: Plugins, dimension: str, config: Config, requested: str | None = None) -> str:
-    """The agent that audits ``dimension``: the one asked for, or the first usable one of its chain."""
+def choose_agent(
+    plugins: Plugins, dimension: str, config: Config, requested: str | None = None, *, hint: str | None = None
+) -> str:
+    """The agent that audits ``dimension``: the one asked for, or the first usable one of its chain.
+
+    ``hint`` replaces the advice given when none can (``gitorch fix``'s ``--agent`` chooses the fixer).
+    """
     if requested is not None:
         cls = plugins.agent_class(requested)
         if not cls.can_audit(dimension):
@@ -78,10 +83,8 @@ def choose_agent(plugins: Plugins, dimension: str, config: Config, requested: st
         head = f"the default {agents_have} no auditor for {dimension!r}"
     else:
         head = f"no agent in the audit chain {chain} can audit {dimension!r}"
-    raise UsageError(
-        f"{head}; agents that can: {', '.join(able)} "
-        f"(use --agent NAME, or set [routing.{dimension}] audit = [...])"
-    )
+    hint = hint or f"use --agent NAME, or set [routing.{dimension}] audit = [...]"
+    raise UsageError(f"{head}; agents that can: {', '.join(able)} ({hint})")
 
 
 def select_dimensions(

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from gitorch.plugin.manager import Plugins
 
 COMMAND_MODULES = [
+    "version",
     "audit",
     "parse",
     "listing",
@@ -36,8 +37,32 @@ COMMAND_MODULES = [
 ]
 
 
+def error_line(message: str) -> None:
+    """One red line on stderr (plain under ``NO_COLOR`` or when stderr is not a terminal)."""
+    from gitorch.cli._common import color_enabled
+
+    typer.secho(f"gitorch: {message}", err=True, fg="red", color=color_enabled(sys.stderr))
+
+
+def _plain_flags(command, ctx: typer.Context) -> None:
+    """Flags take no value: show no ``<bool>`` type for them (``--help`` included) in ``--help``."""
+    for param in command.get_params(ctx):
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+
+
 class _Group(TyperGroup):
     """Expected errors become one line on stderr and an exit code; bugs keep their traceback."""
+
+    def format_help(self, ctx: typer.Context, formatter) -> None:
+        _plain_flags(self, ctx)
+        super().format_help(ctx, formatter)
+
+    def get_command(self, ctx: typer.Context, name: str):
+        command = super().get_command(ctx, name)
+        if command is not None:
+            _plain_flags(command, typer.Context(command, parent=ctx, info_name=name))
+        return command
 
     def invoke(self, ctx: typer.Context):
         try:
@@ -45,10 +70,10 @@ class _Group(TyperGroup):
         except GitorchError as exc:
             if os.environ.get("GITORCH_DEBUG"):
                 raise
-            typer.secho(f"gitorch: {exc}", err=True, fg="red")
+            error_line(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            typer.secho("gitorch: interrupted", err=True, fg="red")
+            error_line("interrupted")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
 
     def list_commands(self, ctx: typer.Context) -> list[str]:
@@ -59,8 +84,8 @@ app = typer.Typer(
     cls=_Group,
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
-    add_completion=False,
     help="Audit a repository along dimensions and fix it, one reviewed commit at a time, on its own branch.",
+    epilog="Example: gitorch audit --dim security  ·  gitorch fix --until 90  ·  gitorch demo",
 )
 
 _plugins: Plugins | None = None
@@ -93,7 +118,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version."
+        False, "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
     """Audit a repository along dimensions and fix it on its own branch."""
@@ -114,7 +139,7 @@ def add_plugin_commands() -> None:
     try:
         get_app_plugins().add_commands(app)  # a plugin that raises is reported and skipped
     except GitorchError as exc:  # an essential plugin disabled, strict mode
-        typer.secho(f"gitorch: {exc}", err=True, fg="red")
+        error_line(str(exc))
         sys.exit(exc.exit_code)
 
 

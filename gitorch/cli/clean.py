@@ -9,7 +9,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    app.command("clean")(clean)
+    app.command("clean", epilog="Example: gitorch clean  ·  gitorch clean --force")(clean)
 
 
 def clean(

@@ -20,7 +20,7 @@ SAMPLE_CODEMODS = [
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+    app.command("demo", epilog="Example: gitorch demo --dir /tmp/gitorch-demo --yes")(demo)
 
 
 def make_sample_repo(target: Path) -> Path:
@@ -58,9 +58,11 @@ def demo(
     ] = False,
 ) -> None:
     """Run the fix loop end to end on a bundled sample project, in a throwaway git repository."""
+    import shlex
     import sys
 
     from gitorch.cli import get_app_plugins
+    from gitorch.cli._common import gitorch_command
     from gitorch.cli.fix import loop_ui
     from gitorch.config import load_config
     from gitorch.vcs.git import Git
@@ -109,6 +111,7 @@ def demo(
         or "(no commit)"
     )
     typer.echo(render_markdown(build_report(target, state, ledger_for(target, state.id))))
-    typer.echo(f"try: cd {target} && gitorch log && gitorch rollback 1 && gitorch rollback --undo")
+    g = gitorch_command()
+    typer.echo(f"try: cd {shlex.quote(str(target))} && {g} log && {g} rollback 1 && {g} rollback --undo")
     if state.stop_reason in ("error", "interrupted"):
         raise typer.Exit(state.exit_code or ExitCode.ERROR)

@@ -15,7 +15,11 @@ RepoOption = Annotated[
 
 
 def register(app: typer.Typer) -> None:
-    app.command("fix")(fix)
+    app.command(
+        "fix",
+        epilog="Examples: gitorch fix --dim security --until 90  ·  "
+        "gitorch fix --dim compliance --agent claude --budget 2 --dry-run",
+    )(fix)
 
 
 def loop_ui(yes: bool, quiet: bool = False):

@@ -11,9 +11,9 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def register(app: typer.Typer) -> None:
-    app.command("plugins")(plugins)
-    app.command("agents")(agents)
-    app.command("dimensions")(dimensions)
+    app.command("plugins", epilog="Example: gitorch plugins --json")(plugins)
+    app.command("agents", epilog="Example: gitorch agents")(agents)
+    app.command("dimensions", epilog="Example: gitorch dimensions --json")(dimensions)
 
 
 def plugins(as_json: JsonFlag = False) -> None:

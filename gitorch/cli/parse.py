@@ -11,7 +11,7 @@ from gitorch.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
-    app.command("parse")(parse)
+    app.command("parse", epilog="Example: gitorch parse AUDIT.md --dim security --json")(parse)
 
 
 def parse(
@@ -32,6 +32,8 @@ def parse(
     if str(report) == "-":
         text = sys.stdin.read()
     else:
+        if report.is_dir():
+            raise UsageError(f"{report} is a directory; give a Markdown report file (or - for stdin)")
         if not report.is_file():
             raise UsageError(f"{report}: no such file")
         try:

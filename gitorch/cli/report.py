@@ -11,7 +11,9 @@ from gitorch.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
-    app.command("report")(report)
+    app.command(
+        "report", epilog="Examples: gitorch report  ·  gitorch report --format html --output report.html"
+    )(report)
 
 
 def report(

@@ -11,7 +11,7 @@ from gitorch.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
-    app.command("resume")(resume)
+    app.command("resume", epilog="Example: gitorch resume --budget 10")(resume)
 
 
 def resume(

@@ -10,7 +10,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    app.command("status")(status)
+    app.command("status", epilog="Example: gitorch status --json")(status)
 
 
 def _score(value) -> str:

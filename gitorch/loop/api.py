@@ -204,7 +204,8 @@ def _check_request(root: Path, config: Config, plugins: Plugins, options: FixOpt
         raise UsageError("no dimension to fix (use --dim or --all)")
     for dim in options.dimensions:
         plugins.dimension(dim)
-        choose_agent(plugins, dim, config)  # no auditor for a dimension: say so before anything is created
+        # no auditor for a dimension: say so before anything is created
+        choose_agent(plugins, dim, config, hint=_auditor_hint(plugins, dim, options.agent))
     options.path = resolve_path(root, options.path)
     if options.agent is not None:
         cls = plugins.agent_class(options.agent)
@@ -220,6 +221,13 @@ def _check_request(root: Path, config: Config, plugins: Plugins, options: FixOpt
     if base is None:
         raise UsageError(f"--base {options.base!r} is not a commit in this repository")
     return base
+
+
+def _auditor_hint(plugins: Plugins, dimension: str, fixer: str | None) -> str:
+    """What chooses the auditor of a fix run (``--agent`` chooses the fixer)."""
+    auditor = fixer if fixer is not None and plugins.agent_class(fixer).can_audit(dimension) else "NAME"
+    lead = "--agent chooses the agent that fixes; " if fixer is not None else ""
+    return f"{lead}the auditor comes from the routing: set [routing.{dimension}] audit = [\"{auditor}\"]"
 
 
 def _snapshot_commit(root: Path, base: str, session_id: str) -> str | None:

@@ -72,7 +72,9 @@ class Auditor:
                     cost_usd=result.usage.cost_usd,
                 )
             )
-            self.progress(f"{kind} audit {dim}: score {result.score} ({len(result.findings)} findings)")
+            label = {"initial": "audit", "resume": "audit (resumed run)"}.get(kind, kind)
+            score = "-" if result.score is None else f"{result.score:g}"
+            self.progress(f"{label} {dim}: score {score} ({len(result.findings)} findings)")
         counts = count_by_severity([f for r in results.values() for f in r.findings])
         state.counts = {severity.value: n for severity, n in counts.items()}
         # analyzers may leave files behind; the next attempt's diff must hold only the agent's edits

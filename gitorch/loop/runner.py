@@ -267,7 +267,8 @@ class FixLoop:
             )
         )
         self.save()
-        self.ui.progress(f"iteration {n} done: {st.commits - commits_before} commit(s), scores {st.scores}")
+        scores = ", ".join(f"{d} {'-' if v is None else f'{v:g}'}" for d, v in st.scores.items())
+        self.ui.progress(f"iteration {n} done: {st.commits - commits_before} commit(s); scores {scores}")
         self.planner.stop_if_stalled(st)
 
     def _plan(self) -> Plan:

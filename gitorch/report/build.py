@@ -55,6 +55,10 @@ class Report(BaseModel):
     findings_initial: dict[str, int]
     findings_final: dict[str, int]
     fixed_by_severity: dict[str, int]
+    unreported_fixes: dict[str, int] = Field(
+        default_factory=dict,
+        description="commits, by severity, of safe tool fixes (import sorting…) no audit had reported",
+    )
     files_modified: int
     lines_added: int
     lines_removed: int
@@ -98,8 +102,12 @@ def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
     commits = [e for e in events if isinstance(e, ev.Commit)]
     tip, files, added, removed = _changed(root, state, commits)
     fixed = dict.fromkeys(SEVERITIES, 0)
+    unreported = dict.fromkeys(SEVERITIES, 0)
+    audited = {f.fingerprint for e in events if isinstance(e, ev.Audit) for f in e.findings}
     for e in commits:
         fixed[e.finding.severity.value] += 1
+        if e.finding.fingerprint not in audited:
+            unreported[e.finding.severity.value] += 1
     test_events = [e for e in events if isinstance(e, ev.BaselineTests | ev.AttemptTests)]
     last_pass = next((e for e in reversed(test_events) if e.passed), None)
     last_tests = last_pass or (test_events[-1] if test_events else None)
@@ -135,6 +143,7 @@ def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
         findings_initial={k: state.initial_counts.get(k, 0) for k in SEVERITIES},
         findings_final={k: state.counts.get(k, 0) for k in SEVERITIES},
         fixed_by_severity=fixed,
+        unreported_fixes=unreported,
         files_modified=files,
         lines_added=added,
         lines_removed=removed,
@@ -220,9 +229,17 @@ def _findings(r: Report) -> list[str]:
     lines = ["## Findings", "", "| severity | start | end | fix commits |", "| --- | --- | --- | --- |"]
     for sev in SEVERITIES:
         start, end = r.findings_initial.get(sev, 0), r.findings_final.get(sev, 0)
-        if start or end or r.fixed_by_severity.get(sev):
+        fixed, extra = r.fixed_by_severity.get(sev, 0), r.unreported_fixes.get(sev, 0)
+        if start or end or fixed:
             mark = " ✅" if end == 0 and start else ""
-            lines.append(f"| {sev} | {start} | {end}{mark} | {r.fixed_by_severity.get(sev, 0)} |")
+            note = f" ({extra} not reported by the audit¹)" if extra else ""
+            lines.append(f"| {sev} | {start} | {end}{mark} | {fixed}{note} |")
+    if any(r.unreported_fixes.values()):
+        lines += [
+            "",
+            "¹ safe fixes a tool offered on its own (import sorting, unused imports…) for problems the "
+            "audit does not count; they are committed like any fix, and do not change the score.",
+        ]
     return lines + [""]
 
 
@@ -279,6 +296,8 @@ def _tests(r: Report) -> list[str]:
         lines.append("(no test run)")
     if r.patches:
         lines += ["", f"Patches of {len(r.patches)} attempt(s) not committed are kept in the session folder."]
+    if not r.commits:
+        return lines + ["", f"No commit on `{r.branch}`: nothing to review or merge.", ""]
     return lines + [
         "",
         f"Review: `git log --stat {r.base_commit[:10]}..{r.branch}` · merge when satisfied; "
