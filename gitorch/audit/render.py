@@ -73,7 +73,7 @@ def to_table(results: list[AuditResult], *, color: bool = False, width: int | No
             f"  {counts}" + (f"  {result.loc} LOC" if result.loc is not None else "")
         )
         for note in result.notes:
-            console.print(f"  note: {note}", markup=False)
+            console.print(f"  note: {note}", markup=False, soft_wrap=True)  # a command stays one line
         if result.findings:
             table = Table(show_lines=False, expand=False)
             table.add_column("Sev", no_wrap=True)

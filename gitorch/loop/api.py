@@ -13,7 +13,7 @@ from pathlib import Path
 from gitorch.audit.discovery import discover
 from gitorch.audit.run import choose_agent, make_agent, resolve_path, run_audit
 from gitorch.config import Config
-from gitorch.errors import UsageError
+from gitorch.errors import AgentError, UsageError
 from gitorch.loop import events
 from gitorch.loop.human import LoopUI
 from gitorch.loop.lock import RunLock
@@ -27,7 +27,7 @@ from gitorch.loop.session import (
     new_session_id,
     worktree_path,
 )
-from gitorch.models import AgentContext, FixRequest
+from gitorch.models import AgentContext, Finding, FixRequest, Severity
 from gitorch.plugin.manager import Plugins
 from gitorch.services.atomic import atomic_write
 from gitorch.services.budget import Budget
@@ -66,6 +66,8 @@ def create_session(
     releases the lock when it ends)."""
     ui = ui or LoopUI()
     base = _check_request(root, config, plugins, options)
+    if not options.replay:
+        _check_agents(config, plugins, options)
     session_id = new_session_id()
     lock = RunLock(root)
     lock.acquire(session_id)
@@ -180,10 +182,18 @@ def dry_run(root: Path, config: Config, plugins: Plugins, options: FixOptions, b
                 result = run_audit(
                     path, dim, config, plugins, path=options.path, dry_run=True, context=context
                 )
-                ui.progress(f"audit {dim} with {result.agent}: {len(result.findings)} finding(s)")
+                for note in result.notes:
+                    ui.progress(f"audit {dim} with {result.agent}: {note}")
+                found = f"{len(result.findings)} finding(s)" if result.findings else "findings not known yet"
+                ui.progress(f"audit {dim} with {result.agent}: {found}")
                 names = fix_names(plugins, options, config, dim)
-                for f in result.findings:
-                    ui.progress(f"  would fix {f.severity} {f.location} with {' → '.join(names)}")
+                if not names:
+                    ui.progress(f"  no available agent fixes {dim}")
+                # a dry audit may find nothing (the analyzers did not run): show the fix of one finding
+                findings = result.findings or [_placeholder_finding(dim)]
+                for f in findings:
+                    what = "each finding" if f.rule_id == "example" else f"{f.severity} {f.location}"
+                    ui.progress(f"  would fix {what} with {' → '.join(names) or '(no agent)'}")
                     if names and names[0] in plugins.agents():
                         agent = make_agent(plugins, names[0], config, context)
                         request = FixRequest(
@@ -193,9 +203,32 @@ def dry_run(root: Path, config: Config, plugins: Plugins, options: FixOptions, b
                         if fix.summary:
                             ui.progress(f"    {names[0]}: {fix.summary}")
             ui.progress(f"tests: {options.test_command}")
+            ui.progress(f"(a run works in a worktree of its own; {path} was a throwaway one)")
         finally:
             git.run("worktree", "remove", "--force", "--force", str(path), check=False)
             git.run("worktree", "prune", check=False)
+
+
+def _check_agents(config: Config, plugins: Plugins, options: FixOptions) -> None:
+    """Refuse, as ``gitorch audit`` does, a run whose auditor or whose ``--agent`` cannot run here (a CLI not
+    installed): before any session, branch or worktree is made."""
+    names = {choose_agent(plugins, dim, config): f"the auditor of {dim}" for dim in options.dimensions}
+    if options.agent is not None:
+        names.setdefault(options.agent, "--agent")
+    for name, role in names.items():
+        availability = make_agent(plugins, name, config).availability()
+        if not availability:
+            raise AgentError(f"agent {name!r} ({role}) is not available: {availability.reason}")
+
+
+def _placeholder_finding(dimension: str) -> Finding:
+    """The finding a dry run shows a fix command for when its audit reported none."""
+    return Finding(
+        dimension=dimension,
+        severity=Severity.P1,
+        rule_id="example",
+        description="(each finding of the audit, one call per finding)",
+    )
 
 
 def _check_request(root: Path, config: Config, plugins: Plugins, options: FixOptions) -> str:
