@@ -19,7 +19,7 @@ from gitorch.loop.phases import PhaseClock
 from gitorch.loop.session import SessionState
 from gitorch.models import AgentContext, AuditResult, count_by_severity
 from gitorch.plugin.manager import Plugins
-from gitorch.process.testrun import TestOutcome, collect_count, is_pytest, run_tests
+from gitorch.process.testrun import TestOutcome, collect_count, first_failure, is_pytest, run_tests
 from gitorch.vcs.git import Worktree
 
 
@@ -86,10 +86,16 @@ class Auditor:
         command, prefix = state.options.test_command, self.config.command_prefix
         timeout = self.config.tests.timeout_s
         with self.clock.phase("test", state.iteration, kind="baseline"):
+            self.progress(f"baseline tests: running {command} before any change")
             outcome = run_tests(self.tree.path, command, prefix, timeout)
-            collected = (
-                collect_count(self.tree.path, command, prefix, timeout) if is_pytest(command) else None
-            )
+            self.progress(f"baseline tests: {'pass' if outcome.passed else 'FAIL'} ({outcome.brief()}, "
+                          f"{outcome.duration_s:.1f}s)")
+            if not outcome.passed and (failure := first_failure(outcome.output)):
+                self.progress(f"  first failure: {failure}")
+            collected = None
+            if is_pytest(command):
+                self.progress("baseline tests: counting the tests (pytest --collect-only)")
+                collected = collect_count(self.tree.path, command, prefix, timeout)
         self.tree.restore(state.green_commit)
         state.tests_collected = collected
         state.last_tests = outcome.brief()

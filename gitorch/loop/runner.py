@@ -32,6 +32,7 @@ from gitorch.loop.recovery import ignoring_sigint, recover, sigterm_as_interrupt
 from gitorch.loop.session import EXIT_CODES, SessionState, StopReason, StopRun, ledger_for
 from gitorch.models import AgentContext, AuditResult, Finding, Severity
 from gitorch.plugin.manager import Plugins
+from gitorch.process.testrun import first_failure
 from gitorch.services.budget import Budget, BudgetExceeded
 from gitorch.vcs.git import Git, Worktree, git_common_dir, identity_env, iteration_ref, update_ref
 
@@ -207,10 +208,12 @@ class FixLoop:
         outcome = self.auditor.baseline_tests(self.state)
         self.save()
         if not outcome.passed:
+            failure = first_failure(outcome.output)
             raise StopRun(
                 "needs_human",
-                f"the test command fails before any change ({outcome.brief()}): "
-                f"fix the tests or give the right one with --test-cmd",
+                f"the test command fails before any change ({outcome.brief()}"
+                + (f"; first failure: {failure}" if failure else "")
+                + "): fix the tests or give the right one with --test-cmd",
             )
 
     # one iteration -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from gitorch.loop import events as ev
 from gitorch.loop.ledger import Ledger
 from gitorch.loop.session import SessionState
+from gitorch.process.testrun import first_failure
 
 SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
 STOP_TEXT = {
@@ -70,6 +71,9 @@ class Report(BaseModel):
     key_actions: list[str]
     tests: str | None
     tests_passing: bool | None
+    tests_failure: str | None = Field(
+        default=None, description="the first failure of the last baseline test run, when it failed"
+    )
     patches: list[str]
     iterations: list[ev.IterationSummary]
 
@@ -159,6 +163,7 @@ def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
         key_actions=[f"{e.sha[:10]} {e.subject}" for e in commits],
         tests=last_tests.brief if last_tests else None,
         tests_passing=_tests_passing(test_events),
+        tests_failure=_baseline_failure(test_events),
         patches=[e.patch for e in rollbacks if e.patch],
         iterations=iterations,
     )
@@ -169,6 +174,13 @@ def _tests_passing(test_events: list[ev.BaselineTests | ev.AttemptTests]) -> boo
     only made after its own run passed)."""
     baselines = [e for e in test_events if isinstance(e, ev.BaselineTests)]
     return baselines[-1].passed if baselines else None
+
+
+def _baseline_failure(test_events: list[ev.BaselineTests | ev.AttemptTests]) -> str | None:
+    baselines = [e for e in test_events if isinstance(e, ev.BaselineTests)]
+    if not baselines or baselines[-1].passed or not baselines[-1].output:
+        return None
+    return first_failure(baselines[-1].output)
 
 
 def _fmt_score(score: float | None) -> str:
@@ -288,7 +300,11 @@ def _history(r: Report) -> list[str]:
 
 def _tests(r: Report) -> list[str]:
     lines = ["", "## Tests", ""]
-    if r.tests == "0 collected":
+    if r.tests_passing is False:
+        lines.append(f"❌ the tests fail before any change: {r.tests}")
+        if r.tests_failure:
+            lines.append(f"\nFirst failure: `{r.tests_failure}`")
+    elif r.tests == "0 collected":
         lines.append("⚠️ the test command found no tests: nothing tested these fixes")
     elif r.tests:
         lines.append(f"{'✅' if r.tests_passing else '❌'} {r.tests} (last green run)")

@@ -79,3 +79,20 @@ def test_audit_dry_run_prints_one_pasteable_line_per_command(cli, repo, fake_ai,
     for arg in seen["argv"]:  # files the command names (a JSON schema…) still exist
         if arg.startswith("/tmp/") and arg.endswith((".json", ".md")):
             assert Path(arg).is_file(), arg
+
+
+def test_a_failing_baseline_shows_its_first_failure_in_the_console_log_and_report(cli, git_repo):
+    root = Path(git_repo.working_tree_dir)
+    commit(git_repo, {
+        "app/main.py": "def hello():\n    return 1\n",
+        "tests/test_app.py": "import fastapi_not_installed_here\n\n\ndef test_x():\n    assert True\n",
+    }, "app")
+    result = cli("fix", "--dim", "backend", "--test-cmd", f"{sys.executable} -m pytest -q", "-C", str(root))
+    assert result.exit_code == 8, result.output
+    cause = "ERROR tests/test_app.py: ModuleNotFoundError: No module named 'fastapi_not_installed_here'"
+    assert f"first failure: {cause}" in result.stderr
+    assert f"First failure: `{cause}`" in result.stdout
+    log = cli("log", "-C", str(root)).stdout
+    assert "baseline tests: FAIL (1 errors)" in log and f"first failure: {cause}" in log
+    report = json.loads(cli("report", "--format", "json", "-C", str(root)).stdout)
+    assert report["tests_failure"] == cause and report["tests_passing"] is False

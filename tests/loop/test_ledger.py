@@ -60,7 +60,11 @@ def test_report_and_log_of_an_old_ledger_are_what_the_old_code_printed(old_repo,
     expected = OLD / "expected"
     report = cli("report", session, "--repo", str(old_repo), "--format", "json")
     assert report.exit_code == 0, report.output
-    assert json.loads(report.stdout) == json.loads((expected / f"{session}.report.json").read_text())
+    # the old report's keys keep their values; keys added since (unreported_fixes, tests_failure) may join
+    # them. The Markdown and the log are the old code's, with the wording changed on purpose since (the
+    # first failure of a failed test run, "No commit … nothing to review")
+    now, then = json.loads(report.stdout), json.loads((expected / f"{session}.report.json").read_text())
+    assert {key: now[key] for key in then} == then
     markdown = cli("report", session, "--repo", str(old_repo)).stdout
     assert markdown == (expected / f"{session}.report.md").read_text()
     log = cli("log", session, "--repo", str(old_repo)).stdout
