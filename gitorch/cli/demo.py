@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from gitorch.cli.fix import NoProgressOption
 from gitorch.errors import ExitCode, UsageError
 
 SAMPLE_CODEMODS = [
@@ -56,6 +57,7 @@ def demo(
     audit_only: Annotated[
         bool, typer.Option("--audit-only", help="Only audit the sample; do not run the loop.")
     ] = False,
+    no_progress: NoProgressOption = False,
 ) -> None:
     """Run the fix loop end to end on a bundled sample project, in a throwaway git repository."""
     import shlex
@@ -63,7 +65,7 @@ def demo(
 
     from gitorch.cli import get_app_plugins
     from gitorch.cli._common import gitorch_command
-    from gitorch.cli.fix import loop_ui
+    from gitorch.cli.fix import run_console
     from gitorch.config import load_config
     from gitorch.vcs.git import Git
 
@@ -104,7 +106,8 @@ def demo(
         yes=yes,
         test_command=config.tests.command,
     )
-    state = start_run(target, config, plugins, options, loop_ui(yes))
+    with run_console(yes, False, no_progress) as console:
+        state = start_run(target, config, plugins, options, console.ui())
     typer.echo(f"\nrun branch {state.branch} (your checkout of {target} was not touched):")
     typer.echo(
         Git(target).run("log", "--oneline", "--no-decorate", f"{state.base_commit}..{state.branch}")

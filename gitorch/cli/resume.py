@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from gitorch.cli.fix import NoProgressOption
 from gitorch.errors import UsageError
 
 
@@ -23,6 +24,7 @@ def resume(
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve every confirmation from now on.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines and no report.")] = False,
+    no_progress: NoProgressOption = False,
     repo: Annotated[
         Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")
     ] = None,
@@ -31,13 +33,14 @@ def resume(
     """Reset the run's worktree to its last green commit and continue the loop from the ledger."""
     from gitorch.cli import get_app_plugins
     from gitorch.cli._common import load_repo_config
-    from gitorch.cli.fix import finish, loop_ui
+    from gitorch.cli.fix import finish, run_console
     from gitorch.loop.api import resume_run
 
     if budget is not None and budget < 0:
         raise UsageError("--budget must not be negative")
     root, config = load_repo_config(repo, None, config_file)
-    state = resume_run(
-        root, config, get_app_plugins(), session, budget_usd=budget, yes=yes or None, ui=loop_ui(yes, quiet)
-    )
+    with run_console(yes, quiet, no_progress) as console:
+        state = resume_run(
+            root, config, get_app_plugins(), session, budget_usd=budget, yes=yes or None, ui=console.ui()
+        )
     finish(root, state, quiet=quiet)

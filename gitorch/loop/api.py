@@ -15,7 +15,7 @@ from gitorch.audit.run import choose_agent, make_agent, resolve_path, run_audit
 from gitorch.config import Config
 from gitorch.errors import AgentError, UsageError
 from gitorch.loop import events
-from gitorch.loop.human import LoopUI
+from gitorch.loop.human import LoopUI, Note
 from gitorch.loop.lock import RunLock
 from gitorch.loop.planner import fix_names
 from gitorch.loop.runner import FixLoop
@@ -97,7 +97,7 @@ def create_session(
                 options=options.model_dump(), base=base, branch=branch, worktree=str(path), snapshot=snapshot
             )
         )
-        ui.progress(f"session {session_id}: branch {branch}, worktree {path}")
+        ui.progress(Note(f"session {session_id}: branch {branch}, worktree {path}", phase="starting"))
         return FixLoop(root, config, plugins, state, ledger, worktree, ui)
     except BaseException:
         lock.release(session_id)

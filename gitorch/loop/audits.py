@@ -14,6 +14,7 @@ from gitorch.audit.discovery import discover
 from gitorch.audit.run import run_audit
 from gitorch.config import Config
 from gitorch.loop import events
+from gitorch.loop.human import Note
 from gitorch.loop.ledger import Ledger
 from gitorch.loop.phases import PhaseClock
 from gitorch.loop.session import SessionState
@@ -42,9 +43,9 @@ class Auditor:
             if facts.module_name == self.tree.path.name:  # the worktree's name is the session id
                 state.discovery["module_name"] = Path(state.repo_root).name
         self.ledger.append(events.Discovery(**state.discovery))
-        self.progress(
-            f"discovery: {state.discovery['module_name']} — {facts.files} files, {facts.loc} lines of code"
-        )
+        name = state.discovery["module_name"]
+        counted = f"{facts.files} files, {facts.loc} lines of code"
+        self.progress(Note(f"discovery: {name} — {counted}", phase="discovery"))
 
     def audit(self, state: SessionState, kind: str) -> dict[str, AuditResult]:
         """Every dimension audited (``kind``: initial, resume or re-audit); the scores and counts kept."""
@@ -53,9 +54,14 @@ class Auditor:
 
     def _audit(self, state: SessionState, kind: str) -> dict[str, AuditResult]:
         results = {}
+        label = {"initial": "audit", "resume": "audit (resumed run)"}.get(kind, kind)
         for dim in state.options.dimensions:
+            self.progress(Note(f"{label} {dim}…", phase=label, transient=True))
             result = run_audit(
-                self.tree.path, dim, self.config, self.plugins, path=state.options.path, context=self.context
+                self.tree.path, dim, self.config, self.plugins, path=state.options.path, context=self.context,
+                progress=lambda message, dim=dim: self.progress(
+                    Note(f"{label} {dim}: {message}", phase=label, transient=True)
+                ),
             )
             results[dim] = result
             state.scores[dim] = result.score
@@ -72,9 +78,9 @@ class Auditor:
                     cost_usd=result.usage.cost_usd,
                 )
             )
-            label = {"initial": "audit", "resume": "audit (resumed run)"}.get(kind, kind)
             score = "-" if result.score is None else f"{result.score:g}"
-            self.progress(f"{label} {dim}: score {score} ({len(result.findings)} findings)")
+            found = f"score {score} ({len(result.findings)} findings)"
+            self.progress(Note(f"{label} {dim}: {found}", phase=label))
         counts = count_by_severity([f for r in results.values() for f in r.findings])
         state.counts = {severity.value: n for severity, n in counts.items()}
         # analyzers may leave files behind; the next attempt's diff must hold only the agent's edits
@@ -86,15 +92,17 @@ class Auditor:
         command, prefix = state.options.test_command, self.config.command_prefix
         timeout = self.config.tests.timeout_s
         with self.clock.phase("test", state.iteration, kind="baseline"):
-            self.progress(f"baseline tests: running {command} before any change")
+            phase = "baseline tests"
+            self.progress(Note(f"baseline tests: running {command} before any change", phase=phase))
             outcome = run_tests(self.tree.path, command, prefix, timeout)
-            self.progress(f"baseline tests: {'pass' if outcome.passed else 'FAIL'} ({outcome.brief()}, "
-                          f"{outcome.duration_s:.1f}s)")
+            self.progress(Note(f"baseline tests: {'pass' if outcome.passed else 'FAIL'} ({outcome.brief()}, "
+                               f"{outcome.duration_s:.1f}s)", phase=phase))
             if not outcome.passed and (failure := first_failure(outcome.output)):
-                self.progress(f"  first failure: {failure}")
+                self.progress(Note(f"  first failure: {failure}", phase=phase))
             collected = None
             if is_pytest(command):
-                self.progress("baseline tests: counting the tests (pytest --collect-only)")
+                self.progress(Note("baseline tests: counting the tests (pytest --collect-only)", phase=phase,
+                                   transient=True))
                 collected = collect_count(self.tree.path, command, prefix, timeout)
         self.tree.restore(state.green_commit)
         state.tests_collected = collected

@@ -22,7 +22,7 @@ from gitorch.loop import events
 from gitorch.loop.attempt import AttemptContext, FixAttempt, Outcome, Workspace
 from gitorch.loop.audits import Auditor
 from gitorch.loop.gates import GateHit
-from gitorch.loop.human import Confirmer, LoopUI
+from gitorch.loop.human import Confirmer, LoopUI, Note
 from gitorch.loop.ledger import Ledger, now_iso
 from gitorch.loop.lock import RunLock
 from gitorch.loop.phases import PhaseClock
@@ -68,6 +68,8 @@ class FixLoop:
         self.results: dict[str, AuditResult] = {}
         self.identity = identity_env(Git(root))
         self.git_dir = git_common_dir(root)
+        if ui.watch is not None:
+            ui.watch(self)
 
     def _agent_context(self) -> AgentContext:
         """The services the run lends its agents: the audit's, plus the session's recorder and budget."""
@@ -162,7 +164,7 @@ class FixLoop:
             )
         )
         self.save()
-        self.ui.progress(f"stopped: {reason} — {detail}")
+        self.ui.progress(Note(f"stopped: {reason} — {detail}", phase="stopped"))
 
     def _run(self) -> None:
         st = self.state
@@ -221,6 +223,10 @@ class FixLoop:
     def _iteration(self, n: int) -> None:
         st = self.state
         st.iteration = n
+        self.ui.progress(
+            Note(f"iteration {n}: planning — asking the agents for safe tool fixes", phase="planning",
+                 transient=True)
+        )
         plan = self._plan()
         develop = bool(self.options.feature) and not st.feature_done and plan.phase == "enhance"
         if not plan.items and not develop:
@@ -237,7 +243,8 @@ class FixLoop:
             )
         )
         self.ui.progress(
-            f"iteration {n}: {plan.phase} — {len(plan.items)} finding(s) to attempt ({plan.why})"
+            Note(f"iteration {n}: {plan.phase} — {len(plan.items)} finding(s) to attempt ({plan.why})",
+                 phase=plan.phase)
         )
         with self.clock.phase(plan.phase, n):
             extra_commits = self._work(plan)
