@@ -27,6 +27,38 @@ STOP_TEXT = {
 }
 
 
+class CommitRow(BaseModel):
+    """One commit of the run, with the finding it fixes, its diff stat and what it cost."""
+
+    sha: str
+    iteration: int
+    phase: str
+    agent: str
+    severity: str
+    dimension: str
+    rule_id: str | None
+    location: str
+    description: str
+    files: int
+    added: int
+    removed: int
+    cost_usd: float
+    reported: bool = Field(description="the finding was in an audit (False: a safe tool fix of its own)")
+
+
+class SetAside(BaseModel):
+    """An attempt that did not become a commit and was rolled back: rejected by a gate, declined, tests
+    failed, interrupted. Its patch is kept in the session folder."""
+
+    iteration: int | None
+    agent: str | None
+    severity: str | None
+    location: str | None
+    reason: str
+    detail: str
+    patch: str
+
+
 class Report(BaseModel):
     """What the original design's report shows, for one session. ``final_score`` is for CI."""
 
@@ -76,6 +108,11 @@ class Report(BaseModel):
     )
     patches: list[str]
     iterations: list[ev.IterationSummary]
+    commit_rows: list[CommitRow] = Field(default_factory=list)
+    set_aside: list[SetAside] = Field(default_factory=list)
+    spend_by_agent: dict[str, float] = Field(
+        default_factory=dict, description="USD per agent: its audits and its fix attempts"
+    )
 
 
 def _seconds(start: str, end: str | None) -> float:
@@ -166,7 +203,49 @@ def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
         tests_failure=_baseline_failure(test_events),
         patches=[e.patch for e in rollbacks if e.patch],
         iterations=iterations,
+        commit_rows=[_commit_row(e, audited) for e in commits],
+        set_aside=_set_aside(events),
+        spend_by_agent=_spend_by_agent(events),
     )
+
+
+def _commit_row(e: ev.Commit, audited: set[str]) -> CommitRow:
+    f = e.finding
+    return CommitRow(
+        sha=e.sha, iteration=e.iteration, phase=e.phase, agent=e.agent, severity=f.severity.value,
+        dimension=f.dimension, rule_id=f.rule_id, location=f.location, description=f.description,
+        files=e.files, added=e.added, removed=e.removed, cost_usd=e.cost_usd,
+        reported=f.fingerprint in audited,
+    )  # fmt: skip
+
+
+def _set_aside(events: list[ev.Event]) -> list[SetAside]:
+    """Rolled-back attempts, each with the finding and agent of the attempt event before it."""
+    rows, last = [], None
+    for e in events:
+        if isinstance(e, ev.Attempt):
+            last = e
+        elif isinstance(e, ev.RollbackAttempt):
+            rows.append(
+                SetAside(
+                    iteration=e.iteration,
+                    agent=last.agent if last else None,
+                    severity=last.finding.severity.value if last else None,
+                    location=last.finding.location if last else None,
+                    reason=e.reason,
+                    detail=e.detail,
+                    patch=Path(e.patch).name,
+                )
+            )
+    return rows
+
+
+def _spend_by_agent(events: list[ev.Event]) -> dict[str, float]:
+    spend: dict[str, float] = {}
+    for e in events:
+        if isinstance(e, ev.Attempt | ev.Audit) and e.cost_usd:
+            spend[e.agent] = round(spend.get(e.agent, 0.0) + e.cost_usd, 6)
+    return spend
 
 
 def _tests_passing(test_events: list[ev.BaselineTests | ev.AttemptTests]) -> bool | None:
@@ -322,7 +401,14 @@ def _tests(r: Report) -> list[str]:
     ]
 
 
+FORMATS = ("markdown", "json", "html")
+
+
 def render(report: Report, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(report.model_dump(mode="json"), indent=2) + "\n"
+    if fmt == "html":
+        from gitorch.report.html import render_html
+
+        return render_html(report)
     return render_markdown(report)
