@@ -68,10 +68,13 @@ class Page:
 
     def screenshot(self, path: Path, width: int = 1100) -> Path:
         """A PNG of the whole page, ``width`` CSS pixels wide."""
-        height = int(self.evaluate("Math.ceil(document.documentElement.scrollHeight)") or 800)
-        self.browser.send("Emulation.setDeviceMetricsOverride",
-                          {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-                          session=self.session)
+        def size(height: int) -> None:
+            self.browser.send("Emulation.setDeviceMetricsOverride",
+                              {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+                              session=self.session)
+
+        size(600)  # the page's height at this width, not at the window's
+        size(int(self.evaluate("Math.ceil(document.documentElement.scrollHeight)") or 600))
         shot = self.browser.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
                                  session=self.session)
         path.write_bytes(base64.b64decode(shot["data"]))
