@@ -207,3 +207,23 @@ def finish_result(
             "score_source": "computed",
         }
     return AuditResult.model_validate(result.model_dump() | update)
+
+
+def restrict_to_files(result: AuditResult, root: Path, files: list[str]) -> AuditResult:
+    """The audit of only ``files`` (paths relative to ``root``, as pre-commit passes the changed ones): their
+    findings, scored on their own lines of code. The analyzers still ran on the whole path, with its
+    context."""
+    from gitorch.audit.discovery import CODE_SUFFIXES, count_loc
+
+    wanted = {Path(f).as_posix().removeprefix("./") for f in files}
+    findings = [f for f in result.findings if f.file in wanted]
+    loc = 0
+    for rel in sorted(wanted):
+        path = root / rel
+        if path.suffix in CODE_SUFFIXES and path.is_file():
+            loc += count_loc(path.read_text(encoding="utf-8", errors="replace"))
+    note = f"restricted to {len(wanted)} file(s) given on the command line ({loc} lines of code)"
+    update = {"findings": findings, "loc": loc, "files": len(wanted), "notes": [*result.notes, note]}
+    if result.score is not None:
+        update["score"] = compute_score(findings, loc)
+    return AuditResult.model_validate(result.model_dump() | update)

@@ -19,6 +19,12 @@ def register(app: typer.Typer) -> None:
 
 
 def audit(
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Only these files' findings, scored on their own code (as pre-commit passes changed files)."
+        ),
+    ] = None,
     dim: Annotated[
         list[str] | None, typer.Option("--dim", "-d", help="Dimension to audit (repeatable).")
     ] = None,
@@ -48,7 +54,7 @@ def audit(
 ) -> None:
     """Audit the repository along one or more dimensions."""
     from gitorch.audit.render import render
-    from gitorch.audit.run import audit_context, select_dimensions
+    from gitorch.audit.run import audit_context, restrict_to_files, select_dimensions
     from gitorch.cli import error_line, get_app_plugins
     from gitorch.cli._common import load_repo_config, no_color, write_output
 
@@ -65,12 +71,29 @@ def audit(
                    interactive=interactive)
         for name in dims
     ]  # fmt: skip
+    if files:
+        results = [restrict_to_files(r, root, _relative(root, files)) for r in results]
     write_output(render(results, fmt, color=interactive and not no_color()), output)
     under = [r for r in results if fail_under is not None and r.score is not None and r.score < fail_under]
     if under:
         scores = ", ".join(f"{r.dimension} {r.score:g}" for r in under)
         error_line(f"under --fail-under {fail_under:g}: {scores}")
         raise typer.Exit(ExitCode.UNDER_THRESHOLD)
+
+
+def _relative(root: Path, files: list[str]) -> list[str]:
+    """The files as paths relative to the repository root (given relative to the current directory)."""
+    from gitorch.audit.run import resolve_path
+
+    out = []
+    for name in files:
+        path = Path(name)
+        absolute = path if path.is_absolute() else Path.cwd() / path
+        try:
+            out.append(resolve_path(root, str(absolute.resolve().relative_to(root.resolve()))))
+        except ValueError:
+            raise UsageError(f"{name} is outside the repository {root}") from None
+    return out
 
 
 def _note_skipped(plugins, config, dims: list[str], agent: str | None) -> None:
