@@ -223,11 +223,10 @@ class FixLoop:
     def _iteration(self, n: int) -> None:
         st = self.state
         st.iteration = n
-        self.ui.progress(
-            Note(f"iteration {n}: planning — asking the agents for safe tool fixes", phase="planning",
-                 transient=True)
-        )
-        plan = self._plan()
+        planning = f"iteration {n}: planning — asking the agents for safe tool fixes"
+        self.ui.progress(Note(planning, phase="planning"))
+        with self.clock.phase("planning", n):  # safe tool fixes are looked for here: it can take a while
+            plan = self._plan()
         develop = bool(self.options.feature) and not st.feature_done and plan.phase == "enhance"
         if not plan.items and not develop:
             raise self._nothing_left()
