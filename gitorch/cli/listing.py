@@ -18,7 +18,10 @@ def register(app: typer.Typer) -> None:
 
 def plugins(as_json: JsonFlag = False) -> None:
     """List loaded plugins, and plugins that failed to load with their error."""
+    import sys
+
     from gitorch.cli import get_app_plugins
+    from gitorch.cli._common import color_enabled
 
     loaded = get_app_plugins()
     data = {
@@ -47,7 +50,11 @@ def plugins(as_json: JsonFlag = False) -> None:
         origin += ", essential" if p["essential"] else ""
         typer.echo(f"{p['name']:<14} {p['distribution']} {p['version']} ({origin}): {', '.join(p['hooks'])}")
     for f in data["failed"]:
-        typer.secho(f"{f['name']:<14} {f['distribution']} {f['version']} FAILED: {f['error']}", fg="red")
+        typer.secho(
+            f"{f['name']:<14} {f['distribution']} {f['version']} FAILED: {f['error']}",
+            fg="red",
+            color=color_enabled(sys.stdout),
+        )
 
 
 def agents(as_json: JsonFlag = False) -> None:

@@ -24,6 +24,9 @@ def status(
     ] = None,
 ) -> None:
     """List gitorch runs: state, scores, iterations, cost, branch."""
+    import sys
+
+    from gitorch.cli._common import color_enabled
     from gitorch.loop.lock import RunLock
     from gitorch.loop.session import list_sessions
     from gitorch.vcs.git import repo_root
@@ -77,4 +80,5 @@ def status(
             f"stale lock: {lock.describe()} — `gitorch resume {lock.session}` or `gitorch clean`",
             fg="yellow",
             err=True,
+            color=color_enabled(sys.stderr),
         )

@@ -162,3 +162,13 @@ def test_gitorch_command_names_the_script_that_runs_when_it_is_not_on_path(tmp_p
     on_path = {**os.environ, "PATH": f"{Path(GITORCH).parent}:/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code, GITORCH], capture_output=True, text=True, env=on_path)
     assert out.stdout.strip() == "gitorch"
+
+
+def test_no_command_writes_colour_codes_itself():
+    """Colour goes through rich (which reads NO_COLOR) or through a `color=` that says whether it may."""
+    root = Path(__file__).resolve().parents[2] / "gitorch" / "cli"
+    for module in root.glob("*.py"):
+        for n, line in enumerate(module.read_text().splitlines(), 1):
+            if "typer.secho(" in line or "typer.style(" in line:
+                call = "\n".join(module.read_text().splitlines()[n - 1 : n + 6])
+                assert "color=" in call, f"{module.name}:{n} colours without asking color_enabled()"
