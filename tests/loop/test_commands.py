@@ -5,17 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from loophelpers import TEST_CMD, branch_commits, fingerprint, git
+from loophelpers import MARKER_CONFIG, branch_commits, fingerprint, git
 
 from gitorch.loop.session import load_session
 
-CONFIG = f'''[routing]
-audit = ["marker"]
-fix = ["fixer"]
-
-[tests]
-command = "{TEST_CMD}"
-'''
+CONFIG = MARKER_CONFIG
 
 
 @pytest.fixture

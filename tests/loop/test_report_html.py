@@ -7,17 +7,11 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from loophelpers import TEST_CMD, git
+from loophelpers import MARKER_CONFIG, git
 
 from gitorch.testing.browser import Browser, find_chromium
 
-CONFIG = f'''[routing]
-audit = ["marker"]
-fix = ["fixer"]
-
-[tests]
-command = "{TEST_CMD}"
-'''
+CONFIG = MARKER_CONFIG
 
 
 @pytest.fixture
