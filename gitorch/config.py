@@ -6,6 +6,7 @@ Every table forbids unknown keys, so a typo is an error naming the file, the key
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,8 +30,11 @@ class Confirmations(_Strict):
     deletions: bool = Field(True, description="ask when an attempt deletes a file")
     new_modules: bool = Field(True, description="ask when an attempt adds a new module (package)")
     migrations: bool = Field(True, description="ask when an attempt touches a migration")
+    # NOTE: no "**/models/**": in an Odoo module that is every model's code, so every Python fix would
+    # ask; a single-file data model (Django's models.py) stays. Plugins add their project kind's own
+    # (gitorch-odoo: the manifest and the access rules), see gitorch_gate_defaults.
     core_files: list[str] = Field(
-        default_factory=lambda: ["**/__init__.py", "**/__manifest__.py", "**/models/**", "**/models.py"],
+        default_factory=lambda: ["**/__init__.py", "**/models.py"],
         description="globs of core files whose change needs confirmation",
     )
     migration_globs: list[str] = Field(
@@ -46,21 +50,51 @@ class Protected(_Strict):
     )
     test_config: list[str] = Field(
         default_factory=lambda: [
+            # what configures test collection or runs the tests, dotfile variants included
             "pytest.ini",
+            ".pytest.ini",
+            "pytest.toml",
+            ".pytest.toml",
             "tox.ini",
             "noxfile.py",
-            "setup.cfg",
             ".coveragerc",
-            "pyproject.toml",
+            "conftest.py",
+            "sitecustomize.py",
+            "usercustomize.py",
+            "*.pth",
+            ".gitorch.toml",
+            ".gitorch/**",
+            # CI
             ".github/**",
             ".gitlab-ci.yml",
             ".ci/**",
             ".circleci/**",
             "Jenkinsfile",
             "azure-pipelines.yml",
+            ".travis.yml",
+            "bitbucket-pipelines.yml",
             ".pre-commit-config.yaml",
-            "conftest.py",
         ]
+    )
+    test_config_sections: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "pyproject.toml": [
+                "tool.pytest",
+                "tool.coverage",
+                "tool.tox",
+                "tool.nox",
+                "tool.hatch.envs",
+                "project.entry-points.pytest11",
+            ],
+            "setup.cfg": [
+                "tool:pytest",
+                "coverage:run",
+                "coverage:report",
+                "coverage:paths",
+                "options.entry_points",
+            ],
+        },
+        description="files whose named sections (not the rest) are test configuration",
     )
 
 
@@ -75,12 +109,18 @@ class TestsSettings(_Strict):
 
 
 class Route(_Strict):
-    """Agent chains per task: the first available agent runs, the next ones are fallbacks."""
+    """Agent chains per task: the first available agent runs, the next ones are fallbacks.
+
+    ``audit_with`` is not a chain: every agent it names audits too, and its findings are merged into the
+    audit's (by fingerprint, one score). Unset, the agents plugins declare as contributing do so; ``[]``
+    turns that off.
+    """
 
     audit: list[str] | None = None
     fix: list[str] | None = None
     documentation: list[str] | None = None
     complex: list[str] | None = None
+    audit_with: list[str] | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -110,6 +150,14 @@ class Routing(Route):
         if configured:
             return list(configured)
         return None if default is None else list(default)
+
+    def contributors(self, dimension: str | None) -> list[str] | None:
+        """The configured ``audit_with`` of ``dimension``: the dimension's own, else the top-level one;
+        None when neither is set (then plugins' declarations apply)."""
+        override = self.for_dimension(dimension)
+        if override is not None and override.audit_with is not None:
+            return list(override.audit_with)
+        return None if self.audit_with is None else list(self.audit_with)
 
     def for_dimension(self, dimension: str | None) -> Route | None:
         if not dimension or not self.model_extra or dimension not in self.model_extra:
@@ -177,6 +225,33 @@ class Config(_Strict):
             return agent_cls.Options.model_validate(raw)
         except ValidationError as exc:
             raise ConfigError(_describe(exc, self.source, prefix=f"agents.{agent_cls.name}")) from None
+
+
+#: The glob lists plugins may extend (``gitorch_gate_defaults``): ``section.field`` of :class:`Config`.
+GATE_GLOBS = (
+    "confirm.core_files",
+    "confirm.migration_globs",
+    "protected.test_files",
+    "protected.test_config",
+)
+
+
+def with_gate_defaults(config: Config, additions: Mapping[str, Sequence[str]]) -> Config:
+    """``config`` with ``additions`` (``{"confirm.core_files": [globs]}``, from plugins) appended to each
+    glob list of :data:`GATE_GLOBS` the configuration left unset; a list it sets is kept as it is."""
+    if not any(additions.values()):
+        return config
+    updated = config.model_copy(deep=True)
+    for key, globs in additions.items():
+        if key not in GATE_GLOBS:
+            raise ValueError(f"not a gate glob list: {key!r} (one of {', '.join(GATE_GLOBS)})")
+        section_name, field = key.split(".")
+        section = getattr(updated, section_name)
+        if field in section.model_fields_set:
+            continue
+        setattr(section, field, list(dict.fromkeys([*getattr(section, field), *globs])))
+        section.model_fields_set.discard(field)  # still a default: what the user set is what they wrote
+    return updated
 
 
 def _describe(exc: ValidationError, source: str | None, prefix: str = "") -> str:
@@ -258,7 +333,7 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     data[leaf] = value
 
 
-STARTER_CONFIG = """\
+_STARTER = """\
 # gitorch configuration. Every key is optional; the values shown are the defaults.
 # Unknown keys are an error, so a typo never passes silently.
 
@@ -305,21 +380,19 @@ files = 5
 deletions = true
 new_modules = true
 migrations = true
-core_files = ["**/__init__.py", "**/__manifest__.py", "**/models/**", "**/models.py"]
-migration_globs = ["**/migrations/**", "**/alembic/**", "**/*migration*.py"]
+# So does one that touches these. Left commented out, the lists are gitorch's defaults plus those of
+# the installed plugins (as shown); a list set here replaces both.
+{confirm}
 
 [protected]
-# A fix attempt that deletes or weakens a test, or changes test or CI configuration, is rejected.
-test_files = ["**/test_*.py", "**/*_test.py", "**/tests/**", "**/conftest.py"]
-test_config = [
-  "pytest.ini", "tox.ini", "noxfile.py", "setup.cfg", ".coveragerc", "pyproject.toml", ".github/**",
-  ".gitlab-ci.yml", ".ci/**", ".circleci/**", "Jenkinsfile", "azure-pipelines.yml",
-  ".pre-commit-config.yaml", "conftest.py",
-]
+# An attempt that deletes or weakens a test, or changes the test or CI configuration, is rejected.
+{protected}
 
 [routing]
 # Agent chains per task; the first available agent runs, the next ones are fallbacks. Unset, a
-# chain holds the agents that plugins declare as default: gitorch's embedded agent "local".
+# chain holds the agents that plugins declare as default: gitorch's embedded agent "local" for every
+# dimension, and a plugin's agent for the dimensions it names (gitorch-odoo: "odoo" for compliance).
+# An agent with nothing to audit in the tree (no Odoo module for "odoo") is passed over.
 # audit = ["local"]
 # fix = ["local"]
 # documentation = ["local"]   # documentation tasks (unset: the fix chain)
@@ -329,6 +402,12 @@ test_config = [
 # [routing.compliance]
 # audit = ["claude", "gemini"]
 # fix = ["claude"]
+
+# Agents whose findings are merged into a dimension's audit (one score). Unset, the agents plugins
+# declare as contributing to it (each only in trees it applies to); a list set here replaces them,
+# and [] merges none:
+# [routing.security]
+# audit_with = ["claude"]
 
 # Per-agent options:
 # [agents.claude]
@@ -341,3 +420,31 @@ test_config = [
 # cached_input = 0.3
 # output = 15.0
 """
+
+
+def starter_config(additions: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> str:
+    """The commented ``.gitorch.toml`` ``gitorch init`` writes. ``additions`` maps each glob list of
+    :data:`GATE_GLOBS` to ``(glob, plugin)`` pairs plugins add to its default; each is shown."""
+    additions = additions or {}
+    blocks: dict[str, list[str]] = {"confirm": [], "protected": []}
+    for key in GATE_GLOBS:
+        section, field = key.split(".")
+        default = getattr(getattr(Config(), section), field)
+        added = [(glob, plugin) for glob, plugin in additions.get(key, ()) if glob not in default]
+        globs = [*default, *dict.fromkeys(glob for glob, _ in added)]
+        blocks[section].append(f"# {field} = [{', '.join(_toml_string(g) for g in globs)}]")
+        for plugin in dict.fromkeys(plugin for _, plugin in added):
+            mine = ", ".join(_toml_string(g) for g, p in added if p == plugin)
+            blocks[section].append(f"#   (plugin {plugin} adds {mine})")
+    return _STARTER.replace("{confirm}", "\n".join(blocks["confirm"])).replace(
+        "{protected}", "\n".join(blocks["protected"])
+    )
+
+
+def _toml_string(text: str) -> str:
+    import json
+
+    return json.dumps(text)  # a TOML basic string is a JSON string for the characters globs use
+
+
+STARTER_CONFIG = starter_config()

@@ -51,12 +51,14 @@ class ExitCode(IntEnum):
         4,
         "all",
         "stopped on an error: a git command failed, or the fix run stopped on an error (its "
-        "session is saved: `gitorch resume` after fixing the cause)",
+        "session is saved: `gitorch resume` after fixing the cause); `gitorch parse --strict`: the "
+        "parse is doubtful (its warnings are on stderr)",
     )
     ITERATIONS = (
         5,
-        "fix, resume",
-        "the fix run stopped at the iteration cap",
+        "fix, resume, parse",
+        "the fix run stopped at the iteration cap; `gitorch parse`: the report is over `--max-size` "
+        "and was not read",
     )
     BUDGET = (
         6,
@@ -73,6 +75,12 @@ class ExitCode(IntEnum):
         "fix, resume",
         "the fix run needs a human decision: a confirmation was declined (no terminal, no "
         "`--yes`), or the tests fail before any change",
+    )
+    DAMAGED = (
+        65,
+        "status, log, report, resume, rollback, clean",
+        "a run's ledger is damaged (`session.json`, `events.jsonl` or the lock file): the message names "
+        "the file and what is wrong; nothing was changed (`EX_DATAERR`)",
     )
     BUDGET_REFUSED = (
         75,
@@ -105,10 +113,24 @@ class UsageError(GitorchError):
     exit_code = ExitCode.USAGE
 
 
+class InputTooLargeError(UsageError):
+    """An input is over its documented size limit (``gitorch parse``'s report); nothing was written."""
+
+    # NOTE: codes are per command; for ``gitorch parse`` 5 means "over --max-size" (see ExitCode).
+    exit_code = ExitCode.ITERATIONS
+
+
 class ConfigError(GitorchError):
     """A configuration file or value is invalid; the message names the file, the key and the reason."""
 
     exit_code = ExitCode.USAGE
+
+
+class LedgerError(GitorchError):
+    """A run's ledger cannot be trusted: a file that is not what gitorch wrote (damaged, truncated, edited).
+    The message names the file and what is wrong, on one line."""
+
+    exit_code = ExitCode.DAMAGED
 
 
 class PluginError(GitorchError):

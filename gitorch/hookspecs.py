@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:  # keep plugin import cheap and cycle-free
+    from pathlib import Path
+
     import typer
 
     from gitorch.config import Config
@@ -77,8 +79,12 @@ def gitorch_agents() -> list[type[Agent]]:
 
     Agents declare which dimensions they audit (``audits``) and fix (``fixes``); ``None`` means any.
     An agent whose class says ``default = True`` joins the routing chains the configuration leaves
-    unset (gitorch's embedded ``local`` agent does). A registration hook like
-    :func:`gitorch_dimensions`: called once per plugin, duplicate names are an error.
+    unset (gitorch's embedded ``local`` agent does); ``default = frozenset({"compliance"})`` joins
+    those of the dimensions named only. ``applies_to(request)`` lets an agent decline a tree it has
+    nothing to audit in (routing goes on to the next agent), and ``contributes = frozenset({...})``
+    merges its findings into the audit of those dimensions by another agent (see
+    :class:`~gitorch.plugin.agent.Agent`). A registration hook like :func:`gitorch_dimensions`: called
+    once per plugin, duplicate names are an error.
 
     Example::
 
@@ -158,4 +164,64 @@ def gitorch_process_findings(
     :param findings: the findings so far (a copy: return a new list rather than mutating it).
     :param result: the audit result they belong to (dimension, agent, path).
     :param config: the effective configuration.
+    """
+
+
+@hookspec
+def gitorch_template_dirs(root: Path | None) -> list[Path]:
+    """Return directories of prompt templates (``*.md.j2``) this plugin contributes.
+
+    gitorch renders the prompts of AI agents from Jinja2 templates (``docs/templates.md``). A template
+    is looked up, by file name, in the repository's own ``templates_dir`` (``.gitorch/templates``)
+    first, then in the directories plugins return here (in pluggy's order: third-party plugins first),
+    then in gitorch's built-in directory. So a plugin can tune an audit prompt to its domain
+    (``audit_compliance.md.j2``), add a template for a dimension it brings (``audit_<name>.md.j2``),
+    or add partials its templates include, and a repository can still override any of them.
+    ``gitorch templates`` shows where each one comes from (``plugin:<name>``).
+
+    Called whenever gitorch builds its templates for a tree (each audit and fix run, ``gitorch
+    templates``), once per plugin: a plugin that raises, or returns something that is not an existing
+    directory, is reported and its templates are left out. Return ``[]`` for a tree the templates do
+    not fit, so that installing the plugin does not change the prompts of every repository.
+
+    Example::
+
+        TEMPLATES = Path(__file__).parent / "templates"
+
+        @hookimpl
+        def gitorch_template_dirs(root):
+            return [TEMPLATES] if root is None or (root / "manage.py").exists() else []
+
+    :param root: the root of the tree the templates are for (the repository, or a fix run's worktree
+        of it); ``None`` when gitorch lists templates outside any repository (return every directory).
+    """
+
+
+@hookspec
+def gitorch_gate_defaults() -> dict[str, list[str]]:
+    """Return globs this plugin adds to the defaults of the fix loop's gates.
+
+    The fix loop asks a human before committing an attempt that touches a *core file* or a
+    *migration*, and rejects one that touches a test or the test configuration (``docs/fix-loop.md``).
+    Those paths are glob lists in the configuration; a plugin that knows a kind of project adds the
+    paths that matter there, e.g. an Odoo module's manifest and access rules. Keys (any subset):
+
+    - ``"confirm.core_files"``: a change needs confirmation;
+    - ``"confirm.migration_globs"``: a change is a migration (confirmation);
+    - ``"protected.test_files"``: a test: deleting or weakening one rejects the attempt;
+    - ``"protected.test_config"``: test and CI configuration: changing it rejects the attempt.
+
+    The globs are added to gitorch's defaults of each key the repository's configuration leaves
+    unset; a list set in the configuration replaces the defaults, the plugins' included. Patterns
+    follow the gates' rules: a pattern without ``/`` matches a file's base name anywhere, ``**/``
+    any depth. ``gitorch init`` shows which plugin added which glob.
+
+    Called once per plugin each time a command reads the configuration: a plugin that raises, or
+    returns an unknown key or something other than lists of strings, is reported and skipped.
+
+    Example::
+
+        @hookimpl
+        def gitorch_gate_defaults():
+            return {"confirm.core_files": ["**/settings.py"], "protected.test_config": ["tox.ini"]}
     """

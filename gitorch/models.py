@@ -300,6 +300,9 @@ class AuditResult(BaseModel):
     schema_version: int = 1
     dimension: str
     agent: str
+    contributors: list[str] = Field(
+        default_factory=list, description="other agents whose findings were merged into this audit"
+    )
     path: str = "."
     score: float | None = None
     score_scale: int | None = None
@@ -318,6 +321,10 @@ class AuditResult(BaseModel):
     duration_s: float = 0.0
     usage: Usage = Field(default_factory=Usage)
     notes: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="why the parse of an agent's report is doubtful (empty when it is not); see doubtful",
+    )
 
     @model_validator(mode="after")
     def _derive(self) -> AuditResult:
@@ -334,6 +341,20 @@ class AuditResult(BaseModel):
             )
         self.findings = unique
         return self
+
+    @property
+    def doubtful(self) -> bool:
+        """Whether the report this result was parsed from may have been misread (``warnings`` says why).
+
+        A caller that can ask the agent again (the agent driver) should do so, once, for the
+        structured format.
+        """
+        return bool(self.warnings)
+
+    @property
+    def auditors(self) -> str:
+        """The agent and the contributors, for display: ``local + odoo``."""
+        return " + ".join([self.agent, *self.contributors])
 
     @property
     def normalized_score(self) -> float | None:

@@ -9,6 +9,11 @@
 
 A failed call is charged too (it was paid for), and a call killed before it reported any usage is
 charged its worst-case estimate rather than nothing.
+
+A multi-turn CLI can spend more than its estimate while it runs. Where the CLI streams its usage turn by
+turn, :class:`SpendWatch` prices each turn as it arrives and stops the call before the next turn could
+take the run past its cap; ``overshoot_usd`` records by how much a call still went past it (the target
+is 0).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ class CallAccount:
         self.pricing = pricing
         self.what = what
         self.estimate: float | None = None
+        self.overshoot_usd = 0.0
 
     def check(self, estimate_usd: Callable[[], float]) -> None:
         """Refuse the call (:class:`~gitorch.services.budget.BudgetExceeded`) unless its worst case fits."""
@@ -77,3 +83,62 @@ class CallAccount:
     def _charge(self, usage: Usage, note: str) -> None:
         if self.budget is not None:
             self.budget.charge(usage, what=self.what + note)
+            self.overshoot_usd = self.budget.history[-1].overshoot_usd
+
+    def left_usd(self) -> float | None:
+        """What the run may still spend (None without a budget)."""
+        return None if self.budget is None else self.budget.left_usd
+
+
+class SpendWatch:
+    """Prices a call's streamed usage turn by turn and says stop before another turn could pass ``left``.
+
+    ``parse(line)`` is the agent's reading of one line of its CLI's stdout: the usage of a model turn it
+    reports (a turn reported twice under the same id counts once), or None. The next turn is assumed to
+    cost as much as the dearest one so far (a turn's input grows with the conversation), so the call is
+    stopped while ``spent + dearest turn`` still fits: the cap is not passed, rather than passed by a turn.
+    """
+
+    def __init__(self, parse: Callable[[str], tuple[str, Usage] | None], price: Callable[[Usage], float],
+                 left_usd: float) -> None:
+        self.parse = parse
+        self.price = price
+        self.left_usd = left_usd
+        self.turns: dict[str, float] = {}
+        self.usages: dict[str, Usage] = {}
+        self.reason = ""
+        self._partial = b""
+
+    @property
+    def spent_usd(self) -> float:
+        return round(sum(self.turns.values()), 9)
+
+    def feed(self, chunk: bytes) -> str | None:
+        """Read a chunk of stdout; a reason to stop the call, or None."""
+        lines = (self._partial + chunk).split(b"\n")
+        self._partial = lines.pop()
+        for raw in lines:
+            try:
+                found = self.parse(raw.decode("utf-8", "replace"))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                found = None
+            if found is None:
+                continue
+            turn, usage = found
+            self.usages[turn] = usage
+            self.turns[turn] = self.price(usage)
+            dearest = max(self.turns.values())
+            if self.spent_usd + dearest > self.left_usd:
+                self.reason = (
+                    f"budget: the call had spent ${self.spent_usd:.4f} of the ${self.left_usd:.4f} left, and "
+                    f"another turn (up to ${dearest:.4f}) would pass the cap"
+                )
+                return self.reason
+        return None
+
+    def usage(self) -> Usage:
+        """The tokens of the turns seen so far (priced again when the call is settled)."""
+        total = Usage()
+        for usage in self.usages.values():
+            total = total + usage
+        return total

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from gitorch.agents.accounting import CallAccount
+from gitorch.agents.accounting import CallAccount, SpendWatch, priced
 from gitorch.agents.masking import CallMasker
 from gitorch.agents.output import CallOutcome, Invocation, ParsedOutput, argv_prompt
 from gitorch.agents.prompts import audit_variables, fix_variables, minimal_audit_prompt, minimal_fix_prompt
@@ -43,7 +43,7 @@ from gitorch.agents.reading import read_audit
 from gitorch.agents.recording import WORKTREE_PATCH, CallLog
 from gitorch.agents.schema import findings_schema
 from gitorch.errors import AgentError
-from gitorch.models import Agent, AuditRequest, AuditResult, Availability, FixRequest, FixResult
+from gitorch.models import Agent, AuditRequest, AuditResult, Availability, FixRequest, FixResult, Usage
 from gitorch.process.runner import Completed, run_process
 from gitorch.services.redact import is_secret_file
 from gitorch.vcs.patch import ChangeCapture
@@ -208,6 +208,20 @@ class ExternalCliAgent(Agent):
         base = self.options.timeout_s or (config.agent_timeout_s if config is not None else 900.0)
         return base * self.timeout_factor
 
+    def spend_cap_usd(self) -> float | None:
+        """What the run may still spend on this call (None without a budget): for a CLI with a spending
+        cap of its own (claude's ``--max-budget-usd``)."""
+        budget = self.context.budget
+        return None if budget is None else budget.left_usd
+
+    def stream_usage(self, line: str) -> tuple[str, Usage] | None:
+        """One line of the CLI's stdout → (an id of the model turn, its usage) when the line reports one.
+
+        A CLI that streams its usage turn by turn overrides this; its calls are then watched while they
+        run, and stopped before the next turn could take the run past its budget (:class:`SpendWatch`).
+        """
+        return None
+
     def estimate_usd(self, prompt: str, config: Config | None) -> float:
         """Worst-case cost of one call: prompt + ``overhead_tokens`` in, ``max_output_tokens`` out."""
         from gitorch.services.budget import estimate_call_cost
@@ -272,8 +286,9 @@ class ExternalCliAgent(Agent):
         with tempfile.TemporaryDirectory(prefix=f"gitorch-{self.name}-") as tmp:
             invocation = self._invocation(task, prompt, cwd, Path(tmp), schema)
             started_at = datetime.now(UTC)
+            watch = self._spend_watch(account, config)
             try:
-                completed = self._run(invocation, cwd, Path(tmp), config)
+                completed = self._run(invocation, cwd, Path(tmp), config, watch)
             except KeyboardInterrupt:
                 # The group is dead; keep what the call cost (unknown: its estimate) and re-raise.
                 log.keep(task, prompt, cwd, invocation.argv, started_at, account.interrupted(),
@@ -287,14 +302,23 @@ class ExternalCliAgent(Agent):
         parsed = self._parse(stdout, stderr, completed.exit_code, extra, task, mask)
         if completed.timed_out:
             parsed.ok, parsed.error = False, f"killed: {completed.reason}"
+        if completed.stopped:
+            parsed.ok, parsed.error = False, f"stopped: {completed.stopped}"
+            if watch is not None and not (parsed.usage.input_tokens or parsed.usage.cost_usd):
+                parsed.usage = watch.usage()  # the turns it streamed before it was stopped
         parsed.model = parsed.model or self.options.model  # codex names no model in its output
-        usage = account.settle(parsed.usage, parsed.model, price_as=self.name, killed=completed.timed_out)
+        killed = completed.timed_out or bool(completed.stopped)
+        usage = account.settle(parsed.usage, parsed.model, price_as=self.name, killed=killed)
         error = None if parsed.ok else self._error_text(parsed.error, completed.exit_code, stderr)
         call_id = log.keep(
             task, prompt, cwd, invocation.argv, started_at, usage, error, model=parsed.model, stdout=stdout,
             stderr=stderr, extra=extra, exit_code=completed.exit_code, duration_s=completed.duration_s,
-            timed_out=completed.timed_out,
+            timed_out=completed.timed_out, overshoot_usd=account.overshoot_usd,
         )
+        if completed.stopped:
+            from gitorch.services.budget import BudgetExceeded
+
+            raise BudgetExceeded(f"{self.name} {task} {completed.stopped}", what=f"{self.name} {task}")
         if error is not None:
             raise (AgentTimeout if completed.timed_out else AgentError)(error)
         return CallOutcome(text=parsed.text, usage=usage, structured=parsed.structured, call_id=call_id,
@@ -305,13 +329,29 @@ class ExternalCliAgent(Agent):
     ) -> Invocation:
         return self.invocation(task, prompt, cwd, calldir, schema).with_extra(self.options.extra_args)
 
-    def _run(self, invocation: Invocation, cwd: Path, calldir: Path, config: Config | None) -> Completed:
+    def _spend_watch(self, account: CallAccount, config: Config | None) -> SpendWatch | None:
+        """A watch on the usage the CLI streams, when it streams any and the run has a budget."""
+        left = account.left_usd()
+        if left is None or type(self).stream_usage is ExternalCliAgent.stream_usage:
+            return None
+        pricing = config.pricing if config is not None else None
+
+        def price(usage: Usage) -> float:
+            model = usage.models[0] if usage.models else (self.options.model or self.name)
+            return priced(usage, model, pricing).cost_usd
+
+        return SpendWatch(self.stream_usage, price, left)
+
+    def _run(
+        self, invocation: Invocation, cwd: Path, calldir: Path, config: Config | None,
+        watch: SpendWatch | None = None,
+    ) -> Completed:
         """Run the CLI: it may write its worktree and the call's private directory."""
         try:
             return run_process(
                 invocation.argv, cwd=cwd, env=self.environment(invocation), stdin_text=invocation.stdin,
                 timeout=self.timeout_s(config), silence_timeout=self.options.silence_timeout_s,
-                writable=(cwd, calldir), purpose="agent",
+                writable=(cwd, calldir), purpose="agent", watch=None if watch is None else watch.feed,
             )
         except FileNotFoundError:
             raise AgentError(f"agent {self.name!r}: {invocation.argv[0]!r} is not on PATH") from None

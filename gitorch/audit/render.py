@@ -68,7 +68,7 @@ def to_table(results: list[AuditResult], *, color: bool = False, width: int | No
     for result in results:
         counts = " ".join(f"{sev.value}:{result.counts.get(sev, 0)}" for sev in Severity)
         console.print(
-            f"[bold]{result.dimension}[/bold] ({result.agent}, {result.path}) — "
+            f"[bold]{result.dimension}[/bold] ({result.auditors}, {result.path}) — "
             f"score [bold]{score_text(result)}[/bold]"
             f"  {counts}" + (f"  {result.loc} LOC" if result.loc is not None else "")
         )
@@ -105,7 +105,7 @@ def to_markdown(result: AuditResult) -> str:
         "",
         f"**Score:** {score_text(result)}",
         f"**Date:** {datetime.now(UTC).strftime('%Y-%m-%d')}",
-        f"**Auditor:** {result.agent}",
+        f"**Auditor:** {result.auditors}",
         "",
     ]
     if result.claimed_score is not None:
@@ -183,7 +183,7 @@ def to_sarif(results: list[AuditResult]) -> dict:
                         "version": __version__,
                         "informationUri": "https://pypi.org/project/gitorch/",
                         "rules": list(rules.values()),
-                        "properties": {"agent": result.agent},
+                        "properties": {"agent": result.agent, "contributors": result.contributors},
                     }
                 },
                 "automationDetails": {"id": f"gitorch/{result.dimension}/"},

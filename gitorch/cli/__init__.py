@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "audit",
     "parse",
     "listing",
+    "plugin",
     "init",
     "demo",
     "templates",
@@ -122,6 +123,20 @@ def _root(
     ),
 ) -> None:
     """Audit a repository along dimensions and fix it on its own branch."""
+    _warnings_on_stderr()
+
+
+def _warnings_on_stderr() -> None:
+    """gitorch's own warnings (a ledger line skipped, a plugin that failed) as one line each on stderr."""
+    import logging
+
+    class StderrWarnings(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            typer.secho(f"gitorch: warning: {record.getMessage()}", fg="yellow", err=True)
+
+    logger = logging.getLogger("gitorch")
+    if not any(type(h).__name__ == "StderrWarnings" for h in logger.handlers):
+        logger.addHandler(StderrWarnings(logging.WARNING))
 
 
 for _name in COMMAND_MODULES:

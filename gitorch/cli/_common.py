@@ -12,12 +12,16 @@ from gitorch.errors import UsageError
 def load_repo_config(
     repo: Path | None, overrides: dict[str, Any] | None = None, config_file: Path | None = None
 ):
-    """(repository root, Config) for the repository containing ``repo`` (default: the current directory)."""
-    from gitorch.config import load_config
+    """(repository root, Config) for the repository containing ``repo`` (default: the current directory),
+    with the gate globs plugins add to the defaults (``gitorch_gate_defaults``)."""
+    from gitorch.cli import get_app_plugins
+    from gitorch.config import load_config, with_gate_defaults
     from gitorch.vcs.git import repo_root
 
     root = repo_root(repo or Path.cwd())
-    return root, load_config(root, overrides, file=config_file)
+    config = load_config(root, overrides, file=config_file)
+    additions = get_app_plugins().gate_defaults()
+    return root, with_gate_defaults(config, {key: [g for g, _ in pairs] for key, pairs in additions.items()})
 
 
 def write_output(text: str, output: Path | None) -> None:

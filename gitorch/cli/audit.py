@@ -61,7 +61,7 @@ def audit(
     _check_flags(fmt, fail_under, dim, all_dims)
     root, config = load_repo_config(repo, config_file=config_file)
     plugins = get_app_plugins()
-    dims = select_dimensions(plugins, config, dim, all_dims=all_dims, agent=agent)
+    dims = select_dimensions(plugins, config, dim, all_dims=all_dims, agent=agent, root=root, path=path)
     if all_dims:
         _note_skipped(plugins, config, dims, agent)
     interactive = fmt == "table" and output is None and _stderr_is_terminal()

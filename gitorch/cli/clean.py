@@ -22,9 +22,12 @@ def clean(
 ) -> None:
     """Remove the worktrees of runs that are not running; delete run branches already merged."""
     from gitorch.loop import runs
+    from gitorch.loop.session import scan_sessions
     from gitorch.vcs.git import repo_root
 
     root = repo_root(repo or Path.cwd())
+    for error in scan_sessions(root)[1]:  # left alone: their folder is the only record of what they did
+        typer.secho(f"gitorch: skipped a damaged session: {error}", fg="yellow", err=True)
     result = runs.clean(root, force=force)
     if result.stale_lock:
         typer.echo(f"removed a stale lock ({result.stale_lock})")

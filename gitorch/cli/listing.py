@@ -17,13 +17,14 @@ def register(app: typer.Typer) -> None:
 
 
 def plugins(as_json: JsonFlag = False) -> None:
-    """List loaded plugins, and plugins that failed to load with their error."""
+    """List loaded plugins (version, hooks, what each adds), and those that failed to load, with the error."""
     import sys
 
     from gitorch.cli import get_app_plugins
     from gitorch.cli._common import color_enabled
 
     loaded = get_app_plugins()
+    adds = {p.name: loaded.provided_by(p.name) for p in loaded.loaded}
     data = {
         "plugins": [
             {
@@ -33,12 +34,20 @@ def plugins(as_json: JsonFlag = False) -> None:
                 "module": p.module,
                 "first_party": p.first_party,
                 "essential": p.essential,
+                "requires_gitorch": p.requires_gitorch,
                 "hooks": list(p.hooks),
+                **adds[p.name],
             }
             for p in loaded.loaded
         ],
         "failed": [
-            {"name": f.name, "distribution": f.distribution, "version": f.version, "error": f.error}
+            {
+                "name": f.name,
+                "distribution": f.distribution,
+                "version": f.version,
+                "requires_gitorch": f.requires_gitorch,
+                "error": f.error,
+            }
             for f in loaded.failures
         ],
     }
@@ -48,7 +57,11 @@ def plugins(as_json: JsonFlag = False) -> None:
     for p in data["plugins"]:
         origin = "built-in" if p["first_party"] else "third-party"
         origin += ", essential" if p["essential"] else ""
+        origin += f", requires gitorch {p['requires_gitorch']}" if p["requires_gitorch"] else ""
         typer.echo(f"{p['name']:<14} {p['distribution']} {p['version']} ({origin}): {', '.join(p['hooks'])}")
+        added = [f"{kind} {', '.join(p[kind])}" for kind in ("agents", "dimensions", "parsers") if p[kind]]
+        if added:
+            typer.echo(f"{'':<14} adds {'; '.join(added)}")
     for f in data["failed"]:
         typer.secho(
             f"{f['name']:<14} {f['distribution']} {f['version']} FAILED: {f['error']}",
@@ -62,7 +75,6 @@ def agents(as_json: JsonFlag = False) -> None:
     from gitorch.cli import get_app_plugins
 
     loaded = get_app_plugins()
-    defaults = loaded.default_agents()
     rows = []
     for name, cls in sorted(loaded.agents().items()):
         try:
@@ -77,7 +89,9 @@ def agents(as_json: JsonFlag = False) -> None:
                 "available": ok,
                 "reason": reason,
                 "description": cls.description,
-                "default": name in defaults,
+                "default": cls.default is True or bool(cls.default),
+                "default_for": None if cls.default is True else sorted(cls.default or ()),
+                "contributes": sorted(cls.contributes),
                 "audits": None if cls.audits is None else sorted(cls.audits),
                 "fixes": None if cls.fixes is None else sorted(cls.fixes),
             }
@@ -89,7 +103,10 @@ def agents(as_json: JsonFlag = False) -> None:
         state = "available" if row["available"] else f"unavailable ({row['reason']})"
         audits = "any dimension" if row["audits"] is None else ", ".join(row["audits"]) or "-"
         default = " (default)" if row["default"] else ""
-        typer.echo(f"{row['name']:<10} {state}{default}; audits: {audits}. {row['description']}")
+        if row["default_for"]:
+            default = f" (default for {', '.join(row['default_for'])})"
+        extra = f"; adds to the audit of {', '.join(row['contributes'])}" if row["contributes"] else ""
+        typer.echo(f"{row['name']:<10} {state}{default}; audits: {audits}{extra}. {row['description']}")
 
 
 def dimensions(as_json: JsonFlag = False) -> None:

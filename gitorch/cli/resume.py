@@ -35,10 +35,13 @@ def resume(
     from gitorch.cli._common import load_repo_config
     from gitorch.cli.fix import finish, run_console
     from gitorch.loop.api import resume_run
+    from gitorch.loop.session import load_session, verify_resumable
 
     if budget is not None and budget < 0:
         raise UsageError("--budget must not be negative")
     root, config = load_repo_config(repo, None, config_file)
+    state, ledger = load_session(root, session)  # a damaged session.json: one line naming it, exit 65
+    verify_resumable(root, state, ledger)  # and one that points elsewhere than its own branch and worktree
     with run_console(yes, quiet, no_progress) as console:
         state = resume_run(
             root, config, get_app_plugins(), session, budget_usd=budget, yes=yes or None, ui=console.ui()

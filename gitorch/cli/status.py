@@ -28,13 +28,14 @@ def status(
 
     from gitorch.cli._common import color_enabled
     from gitorch.loop.lock import RunLock
-    from gitorch.loop.session import list_sessions
+    from gitorch.loop.session import scan_sessions
     from gitorch.vcs.git import repo_root
 
     root = repo_root(repo or Path.cwd())
     lock = RunLock(root).read()
     rows = []
-    for s in list_sessions(root):
+    sessions, damaged = scan_sessions(root)
+    for s in sessions:
         state = s.status
         if s.status == "running":
             alive = lock is not None and lock.session == s.id and lock.alive() is not False
@@ -61,11 +62,18 @@ def status(
                 "cleaned": s.cleaned,
             }
         )
+    for error in damaged:  # one line each, naming the file and what is wrong
+        typer.secho(f"gitorch: {error}", fg="red", err=True, color=color_enabled(sys.stderr))
     if as_json:
-        typer.echo(json.dumps({"lock": lock.model_dump() if lock else None, "runs": rows}, indent=2))
+        listing: dict = {"lock": _lock_json(lock), "runs": rows}
+        if damaged:
+            listing["damaged"] = [str(error) for error in damaged]
+        typer.echo(json.dumps(listing, indent=2))
+        _exit_if_damaged(damaged)
         return
     if not rows:
-        typer.echo("no gitorch runs in this repository")
+        typer.echo(f"no {'readable ' if damaged else ''}gitorch runs in this repository")
+        _exit_if_damaged(damaged)
         return
     for r in rows:
         ended = r["stop_reason"] or r["state"]
@@ -76,9 +84,23 @@ def status(
             f"{r['commits']} commit(s)  {r['branch']}{'  (cleaned)' if r['cleaned'] else ''}"
         )
     if lock is not None and lock.alive() is False:
-        typer.secho(
-            f"stale lock: {lock.describe()} — `gitorch resume {lock.session}` or `gitorch clean`",
-            fg="yellow",
-            err=True,
-            color=color_enabled(sys.stderr),
-        )
+        remedy = f"`gitorch resume {lock.session}` or `gitorch clean`"
+        if lock.damaged:
+            remedy = "`gitorch clean` removes it"
+        line = f"stale lock: {lock.describe()} — {remedy}"
+        typer.secho(line, fg="yellow", err=True, color=color_enabled(sys.stderr))
+    _exit_if_damaged(damaged)
+
+
+def _exit_if_damaged(damaged: list) -> None:
+    """A damaged session is bad input: the other runs are listed, and the exit code says it."""
+    if damaged:
+        from gitorch.errors import ExitCode
+
+        raise typer.Exit(ExitCode.DAMAGED)
+
+
+def _lock_json(lock) -> dict | None:
+    if lock is None:
+        return None
+    return lock.model_dump(exclude=None if lock.damaged else {"damaged", "age_s"})

@@ -1,4 +1,5 @@
-"""``gitorch templates [--show NAME]``: the prompt templates, and which file each comes from."""
+"""``gitorch templates [--show NAME]``: the prompt templates, and which file (repository, plugin, built-in)
+each comes from."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def templates(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
-    """List the prompt templates (built-in or repository override), or print one with --show."""
+    """List the prompt templates and where each comes from (repository, plugin or built-in), or print one."""
+    from gitorch.cli import get_app_plugins
     from gitorch.config import load_config
     from gitorch.errors import UsageError
     from gitorch.services.templates import Templates
@@ -36,7 +38,7 @@ def templates(
             raise
         root = None  # outside a repository: the built-in templates only
     templates_dir = load_config(root).templates_dir if root is not None else ""
-    store = Templates(root, templates_dir)
+    store = Templates(root, templates_dir, plugin_dirs=get_app_plugins().template_dirs(root))
     if show is not None:
         _path, text = store.source(show)
         typer.echo(text, nl=not text.endswith("\n"))
@@ -48,11 +50,11 @@ def templates(
         ]
         typer.echo(json.dumps(rows, indent=2))
         return
-    width = max(len(i.name) for i in infos)
-    for info in infos:
-        kind = f"{info.origin}, partial" if info.partial else info.origin
+    kinds = [f"{i.origin}, partial" if i.partial else i.origin for i in infos]
+    width, kind_width = max(len(i.name) for i in infos), max(21, *map(len, kinds))
+    for info, kind in zip(infos, kinds, strict=True):
         location = _display_path(info.path, root)
-        typer.echo(f"{info.name:<{width}}  {kind:<21}  {location}")
+        typer.echo(f"{info.name:<{width}}  {kind:<{kind_width}}  {location}")
 
 
 def _display_path(path: Path, root: Path | None) -> str:

@@ -67,7 +67,7 @@ def create_session(
     ui = ui or LoopUI()
     base = _check_request(root, config, plugins, options)
     if not options.replay:
-        _check_agents(config, plugins, options)
+        _check_agents(root, config, plugins, options)
     session_id = new_session_id()
     lock = RunLock(root)
     lock.acquire(session_id)
@@ -209,10 +209,13 @@ def dry_run(root: Path, config: Config, plugins: Plugins, options: FixOptions, b
             git.run("worktree", "prune", check=False)
 
 
-def _check_agents(config: Config, plugins: Plugins, options: FixOptions) -> None:
+def _check_agents(root: Path, config: Config, plugins: Plugins, options: FixOptions) -> None:
     """Refuse, as ``gitorch audit`` does, a run whose auditor or whose ``--agent`` cannot run here (a CLI not
     installed): before any session, branch or worktree is made."""
-    names = {choose_agent(plugins, dim, config): f"the auditor of {dim}" for dim in options.dimensions}
+    names = {
+        choose_agent(plugins, dim, config, root=root, path=options.path): f"the auditor of {dim}"
+        for dim in options.dimensions
+    }
     if options.agent is not None:
         names.setdefault(options.agent, "--agent")
     for name, role in names.items():
@@ -237,8 +240,9 @@ def _check_request(root: Path, config: Config, plugins: Plugins, options: FixOpt
         raise UsageError("no dimension to fix (use --dim or --all)")
     for dim in options.dimensions:
         plugins.dimension(dim)
-        # no auditor for a dimension: say so before anything is created
-        choose_agent(plugins, dim, config, hint=_auditor_hint(plugins, dim, options.agent))
+        # no auditor for a dimension (in this tree): say so before anything is created
+        hint = _auditor_hint(plugins, dim, options.agent)
+        choose_agent(plugins, dim, config, root=root, path=options.path, hint=hint)
     options.path = resolve_path(root, options.path)
     if options.agent is not None:
         cls = plugins.agent_class(options.agent)

@@ -1,4 +1,5 @@
-"""One fix attempt: agent call → staged diff → unidiff analysis → gates → tests → commit, or roll back.
+"""One fix attempt: agent call → staged diff → unidiff analysis → gates → tests → per-test comparison →
+commit, or roll back.
 
 :class:`FixAttempt` works on the :class:`Workspace` it is given, borrows the run's services through an
 :class:`AttemptContext` and returns an :class:`Outcome`; it never changes the run's state. The caller
@@ -25,7 +26,15 @@ from gitorch.agents.routing import Try, call_with_fallback
 from gitorch.config import Config
 from gitorch.errors import GitorchError
 from gitorch.loop import events
-from gitorch.loop.gates import GateHit, compare_sentinels, evaluate, fewer_tests, git_sentinels, is_test_file
+from gitorch.loop.gates import (
+    GateHit,
+    Sources,
+    compare_sentinels,
+    evaluate,
+    git_sentinels,
+    lost_tests,
+    needs_source,
+)
 from gitorch.loop.human import Confirmer, Note
 from gitorch.loop.ledger import Ledger
 from gitorch.loop.phases import PhaseClock
@@ -33,7 +42,7 @@ from gitorch.loop.pool import AgentPool
 from gitorch.loop.recovery import bring_back_head
 from gitorch.loop.session import StopRun
 from gitorch.models import Finding, FixRequest, FixResult
-from gitorch.process.testrun import TestOutcome, collect_count, run_tests
+from gitorch.process.testrun import TestOutcome, run_tests
 from gitorch.services.budget import Budget, BudgetExceeded
 from gitorch.vcs.diff import DiffStats, analyze
 from gitorch.vcs.git import Worktree, format_trailers
@@ -72,14 +81,15 @@ class AttemptContext:
     path: str = "."  # the part of the repository the run works on (--path)
     identity: dict[str, str] = field(default_factory=dict)
     checkout: Path | None = None  # the user's checkout: watched while an agent gitorch cannot confine runs
-    tests_collected: int | None = None  # the tests the green commit has (pytest), for the fewer-tests gate
+    tests_passing: frozenset[str] | None = None  # the tests that pass at the green commit (JUnit ids)
     progress: Callable[[str], None] = lambda message: None
 
 
 @dataclass(frozen=True)
 class Outcome:
     """How an attempt ended. ``commit`` is the new green commit; ``failure`` the test output for a retry;
-    ``tests`` the test run's summary and ``tests_collected`` the new count of tests, when they changed."""
+    ``tests`` the test run's summary; with a commit, ``tests_collected`` the new count of tests and
+    ``tests_passing`` the tests that pass on it (when the run wrote a JUnit report)."""
 
     kind: OutcomeKind
     reason: str = ""
@@ -87,6 +97,7 @@ class Outcome:
     failure: str | None = None
     tests: str | None = None
     tests_collected: int | None = None
+    tests_passing: frozenset[str] | None = None
     cost_usd: float = 0.0
 
 
@@ -172,22 +183,23 @@ class FixAttempt:
         refused = self._gates(stats, patch, sentinels, moved)
         if refused is not None:
             return refused
-        collected, refused = self._count_tests(stats, patch)
-        if refused is not None:
-            return refused
         tests = self._run_tests()
         if not tests.passed:
             self._roll_back("-tests-failed", patch, "tests failed", tests.brief(), stats, tests_ran=True)
             return Outcome(
                 "failed_tests", tests.brief(), failure=tests.output, tests=tests.brief(), cost_usd=self.cost
             )
+        refused = self._compare_tests(stats, patch, tests)
+        if refused is not None:
+            return refused
         sha = self._commit(stats, result)
         return Outcome(
             "committed",
             result.summary,
             commit=sha,
             tests=tests.brief(),
-            tests_collected=collected,
+            tests_collected=None if tests.cases is None else len(tests.cases),
+            tests_passing=tests.passing(),
             cost_usd=self.cost,
         )
 
@@ -327,7 +339,13 @@ class FixAttempt:
             )
         if moved:
             changed.append(moved)
-        verdict = evaluate(stats, self.ctx.config, sentinel_changes=changed, root=self.tree.path)
+        verdict = evaluate(
+            stats,
+            self.ctx.config,
+            sentinel_changes=changed,
+            root=self.tree.path,
+            sources=self._sources(stats),
+        )
         hits = list(verdict.hits)
         if self.feature is not None:
             hits.append(GateHit("feature", "confirm", f"new feature: {self.feature}"))
@@ -368,23 +386,34 @@ class FixAttempt:
 
     # the tests ------------------------------------------------------------------------------------
 
-    def _count_tests(self, stats: DiffStats, patch: str) -> tuple[int | None, Outcome | None]:
-        """A diff touching a test file must not leave fewer tests: (the new count, or a rejection)."""
-        before = self.ctx.tests_collected
-        if before is None or not any(is_test_file(p, self.ctx.config) for p in stats.touched):
-            return None, None
-        self._stage("counting the tests")
-        t = time.monotonic()
-        after = collect_count(
-            self.tree.path, self.ctx.test_command, self.ctx.config.command_prefix, self._timeout()
-        )
-        self.waited["tests"] += time.monotonic() - t
-        hit = fewer_tests(before, after) if after is not None else None
+    def _sources(self, stats: DiffStats) -> Sources:
+        """The texts before and after of the files the gates compare (test modules, pyproject.toml …)."""
+        found: dict[str, tuple[str | None, str | None]] = {}
+        for f in stats.files:
+            for path in f.paths:
+                if path in found or f.is_binary or not needs_source(path, self.ctx.config):
+                    continue
+                done = self.tree.git.call("show", f"{self.ws.green}:{path}")
+                before = done.stdout if done.ok else None
+                target = self.tree.path / path
+                after = None
+                if target.is_file() and not target.is_symlink():
+                    try:
+                        after = target.read_text(encoding="utf-8")
+                    except (OSError, UnicodeDecodeError):
+                        after = None
+                found[path] = (before, after)
+        return found
+
+    def _compare_tests(self, stats: DiffStats, patch: str, tests: TestOutcome) -> Outcome | None:
+        """Every test that passed at the green commit must pass now: not fail, skip, xfail or vanish."""
+        after = None if tests.cases is None else {c.id: c.outcome for c in tests.cases}
+        hit = lost_tests(self.ctx.tests_passing, after)
         if hit is None:
-            return after, None
+            return None
         self._gate_event("reject", [hit])
-        self._roll_back("-rejected", patch, "rejected", f"{hit.gate}: {hit.detail}")
-        return None, Outcome("rejected", f"{hit.gate}: {hit.detail}", cost_usd=self.cost)
+        self._roll_back("-rejected", patch, "rejected", f"{hit.gate}: {hit.detail}", stats, tests_ran=True)
+        return Outcome("rejected", f"{hit.gate}: {hit.detail}", tests=tests.brief(), cost_usd=self.cost)
 
     def _run_tests(self) -> TestOutcome:
         self._stage(f"running the tests ({self.ctx.test_command})")
@@ -450,7 +479,8 @@ class FixAttempt:
             "Gitorch-Agent": self.agent,
             "Gitorch-Cost-USD": f"{self.cost:.4f}",
         }
-        message = f"{subject}\n\n{body}\n\n{format_trailers(trailers)}\n"
+        # the finding's text and the agent's summary may quote a secret: the branch may be pushed
+        message = self.ctx.ledger.redactor.mask(f"{subject}\n\n{body}\n\n{format_trailers(trailers)}\n")
         sha = self.tree.commit_staged(self.ws.green, message, self.ws.branch, self.ctx.identity)
         self.ctx.ledger.append(
             events.Commit(

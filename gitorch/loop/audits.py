@@ -20,7 +20,7 @@ from gitorch.loop.phases import PhaseClock
 from gitorch.loop.session import SessionState
 from gitorch.models import AgentContext, AuditResult, count_by_severity
 from gitorch.plugin.manager import Plugins
-from gitorch.process.testrun import TestOutcome, collect_count, first_failure, is_pytest, run_tests
+from gitorch.process.testrun import TestOutcome, first_failure, run_tests
 from gitorch.vcs.git import Worktree
 
 
@@ -88,7 +88,8 @@ class Auditor:
         return results
 
     def baseline_tests(self, state: SessionState) -> TestOutcome:
-        """The test command on the green commit, and pytest's count of tests (for the fewer-tests gate)."""
+        """The test command on the green commit, and the tests that pass there (from its JUnit report):
+        every attempt must keep them passing."""
         command, prefix = state.options.test_command, self.config.command_prefix
         timeout = self.config.tests.timeout_s
         with self.clock.phase("test", state.iteration, kind="baseline"):
@@ -99,13 +100,11 @@ class Auditor:
                                f"{outcome.duration_s:.1f}s)", phase=phase))
             if not outcome.passed and (failure := first_failure(outcome.output)):
                 self.progress(Note(f"  first failure: {failure}", phase=phase))
-            collected = None
-            if is_pytest(command):
-                self.progress(Note("baseline tests: counting the tests (pytest --collect-only)", phase=phase,
-                                   transient=True))
-                collected = collect_count(self.tree.path, command, prefix, timeout)
         self.tree.restore(state.green_commit)
+        collected = None if outcome.cases is None else len(outcome.cases)
+        passing = outcome.passing()
         state.tests_collected = collected
+        state.tests_passing = None if passing is None else sorted(passing)
         state.last_tests = outcome.brief()
         self.ledger.append(
             events.BaselineTests(

@@ -5,35 +5,32 @@ Two kinds of gate, from :class:`gitorch.config.Confirmations` and :class:`gitorc
 - **confirm**: more deleted lines or touched files than the thresholds, a deleted file, a new module,
   a migration, a core file. The loop asks (terminal prompt), ``--yes`` approves, and with neither the
   attempt is declined and recorded as needing a human.
-- **reject**: a test file deleted, a test weakened (assertions removed, skip/xfail markers added,
-  trivial assertions added, fewer tests collected), test or CI configuration changed, a path inside
-  ``.git`` or outside the repository (a symlink leading out, a change to the git directory seen by
-  :func:`git_sentinels`). Rejected whatever the agent says, never asked.
+- **reject**: a test file deleted, a test weakened (compared by syntax tree, :mod:`gitorch.loop.weakened`),
+  test or CI configuration changed (whole files, or the test sections of ``pyproject.toml`` and
+  ``setup.cfg``), a path inside ``.git`` or outside the repository (a symlink leading out, a change to
+  the git directory seen by :func:`git_sentinels`), and, after the test run, a test that passed before
+  and does not pass now (:func:`lost_tests`). Rejected whatever the agent says, never asked.
 """
 
 from __future__ import annotations
 
+import configparser
 import hashlib
 import re
+import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 from gitorch.config import Config
+from gitorch.loop.weakened import weakenings
 from gitorch.vcs.diff import DiffStats, FileChange
 
 Decision = Literal["pass", "confirm", "reject"]
-
-_ASSERTION = re.compile(
-    r"^\s*(assert\b|self\.assert\w*\(|self\.fail\w*\(|pytest\.raises\(|with\s+pytest\.raises|"
-    r"pytest\.warns\(|with\s+pytest\.warns|\w+\.assert_\w+\(|expect\()"
-)
-_SKIP = re.compile(
-    r"(pytest\.mark\.(skip|skipif|xfail)\b|pytest\.(skip|xfail|importorskip)\(|unittest\.skip\w*|"
-    r"@skip(If|Unless)?\b|\.skipTest\(|\bit\.skip\(|\bdescribe\.skip\(|\btest\.skip\(|\bxit\()"
-)
-_TRIVIAL_ASSERT = re.compile(r"^\s*assert\s+(True|1|not\s+False|None\s+is\s+None)\s*(#.*)?$")
+# path → (text at the green commit, text after the attempt); None where the file does not exist
+Sources = Mapping[str, tuple[str | None, str | None]]
 
 
 @dataclass(frozen=True)
@@ -101,37 +98,50 @@ def is_test_file(path: str, config: Config) -> bool:
     return matches(path, config.protected.test_files)
 
 
+def needs_source(path: str, config: Config) -> bool:
+    """Whether :func:`evaluate` reads ``path`` before and after the attempt (a Python test file, or a file
+    of which only some sections are test configuration)."""
+    return (path.endswith(".py") and is_test_file(path, config)) or _sections_of(path, config) is not None
+
+
 def evaluate(
     stats: DiffStats,
     config: Config,
     *,
     sentinel_changes: list[str] | None = None,
     root: Path | None = None,
-    collected: tuple[int, int] | None = None,
+    sources: Sources | None = None,
 ) -> Verdict:
     """The gates that fire on ``stats``.
 
     ``sentinel_changes`` lists git-directory state the attempt changed (from :func:`compare_sentinels`);
-    ``root`` is the worktree, to resolve symlink targets; ``collected`` is (tests before, tests after)
-    when they were counted.
+    ``root`` is the worktree, to resolve symlink targets; ``sources`` holds the texts before and after of
+    the files :func:`needs_source` names (a file missing there is judged from the diff alone).
     """
     hits: list[GateHit] = []
-    hits += _reject_gates(stats, config, sentinel_changes or [], root)
-    if collected is not None and (hit := fewer_tests(*collected)) is not None:
-        hits.append(hit)
+    hits += _reject_gates(stats, config, sentinel_changes or [], root, sources or {})
     hits += _confirm_gates(stats, config)
     return Verdict(tuple(hits))
 
 
-def fewer_tests(before: int, after: int) -> GateHit | None:
-    """The ``fewer-tests`` rejection, when an attempt leaves fewer tests collected than before."""
-    if after >= before:
+def lost_tests(before: frozenset[str] | None, after: Mapping[str, str] | None) -> GateHit | None:
+    """The ``tests-lost`` rejection: a test that passed at the green commit (``before``, ids) does not pass
+    after the attempt (``after``: id → outcome from the JUnit report; None when the run wrote none)."""
+    if not before:
         return None
-    return GateHit("fewer-tests", "reject", f"{before} tests collected before, {after} after")
+    if after is None:
+        return GateHit("tests-lost", "reject", "the test run wrote no JUnit report (collection changed?)")
+    lost = sorted((test, after.get(test, "missing")) for test in before if after.get(test) != "passed")
+    if not lost:
+        return None
+    shown = ", ".join(f"{test} ({outcome})" for test, outcome in lost[:5])
+    more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
+    detail = f"{len(lost)} test(s) that passed before do not pass now: {shown}{more}"
+    return GateHit("tests-lost", "reject", detail)
 
 
 def _reject_gates(
-    stats: DiffStats, config: Config, sentinel_changes: list[str], root: Path | None
+    stats: DiffStats, config: Config, sentinel_changes: list[str], root: Path | None, sources: Sources
 ) -> list[GateHit]:
     hits: list[GateHit] = []
     for change in sentinel_changes:
@@ -156,6 +166,7 @@ def _reject_gates(
             elif ".git" in resolved.relative_to(base).parts:
                 hits.append(GateHit("outside-repository", "reject", f"symlink {f.path} points into .git"))
         config_paths = [p for p in f.paths if matches(p, config.protected.test_config)]
+        config_paths += [p for p in f.paths if _sections_changed(p, config, sources, f)]
         if config_paths:
             hits.append(GateHit("test-config", "reject", f"{config_paths[0]} is test or CI configuration"))
         test_paths = [p for p in f.paths if is_test_file(p, config)]
@@ -166,23 +177,62 @@ def _reject_gates(
             continue
         if f.is_renamed and not is_test_file(f.path, config):
             hits.append(GateHit("test-deleted", "reject", f"{f.old_path} renamed to non-test {f.path}"))
-        hits += _weakened(f)
+        hits += _weakened(f, sources)
     return hits
 
 
-def _weakened(f: FileChange) -> list[GateHit]:
-    hits = []
-    removed = sum(1 for line in f.removed_lines if _ASSERTION.match(line))
-    added = sum(1 for line in f.added_lines if _ASSERTION.match(line) and not _TRIVIAL_ASSERT.match(line))
-    if removed > added:
-        hits.append(GateHit("test-weakened", "reject", f"{f.path}: {removed - added} assertion(s) removed"))
-    skips = [line.strip() for line in f.added_lines if _SKIP.search(line)]
-    if len(skips) > sum(1 for line in f.removed_lines if _SKIP.search(line)):
-        hits.append(GateHit("test-weakened", "reject", f"{f.path}: skip/xfail added ({skips[0][:60]})"))
-    trivial = [line.strip() for line in f.added_lines if _TRIVIAL_ASSERT.match(line)]
-    if trivial:
-        hits.append(GateHit("test-weakened", "reject", f"{f.path}: trivial assertion added ({trivial[0]})"))
-    return hits
+def _weakened(f: FileChange, sources: Sources) -> list[GateHit]:
+    """Tests weakened in a Python test file, from the syntax trees of its two versions."""
+    if f.is_new or not f.path.endswith(".py"):
+        return []
+    before, _ = sources.get(f.old_path or f.path, (None, None))
+    _, after = sources.get(f.path, (None, None))
+    if before is None or after is None:
+        return []
+    return [GateHit("test-weakened", "reject", why) for why in weakenings(f.path, before, after)]
+
+
+def _sections_of(path: str, config: Config) -> list[str] | None:
+    return config.protected.test_config_sections.get(PurePosixPath(path).name)
+
+
+def _sections_changed(path: str, config: Config, sources: Sources, f: FileChange) -> bool:
+    """Whether the test sections of ``path`` (pyproject.toml's ``[tool.pytest…]`` …) differ across the
+    attempt. A file of that name added or deleted, or that no longer parses, counts as changed."""
+    sections = _sections_of(path, config)
+    if sections is None:
+        return False
+    if path not in sources:
+        return True  # no texts to compare: the safe side
+    before, after = sources[path]
+    if before is None and after is None:
+        return False
+    old, new = _config_sections(path, before, sections), _config_sections(path, after, sections)
+    return old is None or new is None or old != new
+
+
+def _config_sections(path: str, text: str | None, sections: list[str]) -> dict[str, Any] | None:
+    """The named sections of a TOML or INI file (dotted TOML keys; INI section names); None if unreadable."""
+    if text is None:
+        return {}
+    if path.endswith(".toml"):
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            return None
+        found = {}
+        for dotted in sections:
+            node: Any = data
+            for key in dotted.split("."):
+                node = node.get(key) if isinstance(node, dict) else None
+            found[dotted] = node
+        return found
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return None
+    return {name: dict(parser[name]) if parser.has_section(name) else None for name in sections}
 
 
 def _confirm_gates(stats: DiffStats, config: Config) -> list[GateHit]:
@@ -233,17 +283,17 @@ def git_sentinels(common_dir: Path, worktree: Path) -> dict[str, str]:
     for name in ("config", "info/exclude", "info/attributes", "refs/stash", "logs/refs/stash"):
         path = common_dir / name
         if path.is_file():
-            found[name] = hashlib.sha1(path.read_bytes()).hexdigest()
+            found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
     hooks = common_dir / "hooks"
     if hooks.is_dir():
-        h = hashlib.sha1()
+        h = hashlib.sha256()
         for p in sorted(hooks.iterdir()):
             if p.is_file():
                 h.update(p.name.encode() + b"\0" + p.read_bytes())
         found["hooks/"] = h.hexdigest()
     link = worktree / ".git"
     if link.exists():
-        found["worktree .git"] = hashlib.sha1(link.read_bytes()).hexdigest() if link.is_file() else "dir"
+        found["worktree .git"] = hashlib.sha256(link.read_bytes()).hexdigest() if link.is_file() else "dir"
     return found
 
 

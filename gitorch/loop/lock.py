@@ -1,9 +1,16 @@
-"""The one-run-per-repository lock: ``<git-common-dir>/gitorch/lock``, created exclusively."""
+"""The one-run-per-repository lock: ``<git-common-dir>/gitorch/lock``, created exclusively.
+
+NOTE: a live run writes its lock file in the instant it creates it. A lock file that is empty or holds no
+valid lock (a run killed in that instant, a disk that filled up, a hand edit) and is older than
+:data:`DAMAGED_GRACE_S` was left by no live run: it is named for what it is, and ``gitorch clean``
+removes it, instead of being taken for a run on another host forever.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
+import time
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -22,15 +29,22 @@ def process_start(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[19]
 
 
+DAMAGED_GRACE_S = 10.0
+
+
 class LockInfo(BaseModel):
     session: str
     pid: int
     host: str
     started_at: str
     process_start: str | None = None
+    damaged: str | None = None  # why the file holds no valid lock
+    age_s: float = 0.0  # of a damaged lock file
 
     def alive(self) -> bool | None:
         """True/False for a process on this host; None when it runs on another host (cannot tell)."""
+        if self.damaged is not None:
+            return self.age_s < DAMAGED_GRACE_S  # a run that is writing it right now, or none at all
         if self.host != socket.gethostname():
             return None
         try:
@@ -43,6 +57,8 @@ class LockInfo(BaseModel):
         return self.process_start is None or process_start(self.pid) in (None, self.process_start)
 
     def describe(self) -> str:
+        if self.damaged is not None:
+            return f"a lock file that is {self.damaged}, written by no live run"
         return f"session {self.session}, pid {self.pid} on {self.host}, started {self.started_at}"
 
 
@@ -54,11 +70,15 @@ class RunLock:
 
     def read(self) -> LockInfo | None:
         try:
-            return LockInfo.model_validate_json(self.path.read_text(encoding="utf-8"))
+            data = self.path.read_bytes()
+            age = max(0.0, time.time() - self.path.stat().st_mtime)
         except FileNotFoundError:
             return None
+        try:
+            return LockInfo.model_validate_json(data)
         except ValueError:
-            return LockInfo(session="?", pid=-1, host="?", started_at="?")
+            what = "empty" if not data.strip() else "damaged (not a gitorch lock)"
+            return LockInfo(session="?", pid=-1, host="?", started_at="?", damaged=what, age_s=age)
 
     def acquire(self, session_id: str, *, take_over_stale_of: str | None = None) -> str | None:
         """Take the lock for ``session_id``.
@@ -94,6 +114,11 @@ class RunLock:
                         )
                         + f"; wait for it, or stop it (lock file: {self.path})"
                     )
+                if held.damaged is not None:
+                    raise UsageError(  # noqa: B904
+                        f"the lock file {self.path} is {held.damaged}: no live run holds it (a run died "
+                        f"while taking it); `gitorch clean` removes it"
+                    )
                 if take_over_stale_of is not None and held.session == take_over_stale_of:
                     note = f"took over the stale lock of {held.describe()} (that process is gone)"
                     self.path.unlink(missing_ok=True)
@@ -114,7 +139,8 @@ class RunLock:
             self.path.unlink(missing_ok=True)
 
     def clear_stale(self) -> LockInfo | None:
-        """Remove the lock if its process is gone (``gitorch clean``); returns what it held."""
+        """Remove the lock if its process is gone, or if it holds no valid lock and no run is writing it
+        (``gitorch clean``); returns what it held."""
         held = self.read()
         if held is not None and held.alive() is False:
             self.path.unlink(missing_ok=True)

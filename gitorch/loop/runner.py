@@ -60,6 +60,8 @@ class FixLoop:
         self.options = state.options
         self.budget = Budget(self.options.budget_usd, state.cost_usd)
         self.context = self._agent_context()
+        if self.context.redactor is not None:
+            ledger.redactor = self.context.redactor  # nothing the run writes keeps a secret it knows
         self.clock = PhaseClock(state.phase_durations, ledger)
         self.agents = AgentPool(plugins, config, self.context, ledger, replay=bool(self.options.replay))
         self.planner = Planner(self.options, config, self.agents, ledger)
@@ -103,7 +105,7 @@ class FixLoop:
             path=self.options.path,
             identity=self.identity,
             checkout=None if self.options.replay else self.root,
-            tests_collected=st.tests_collected,
+            tests_passing=None if st.tests_passing is None else frozenset(st.tests_passing),
             progress=self.ui.progress,
         )
 
@@ -349,6 +351,8 @@ class FixLoop:
             st.last_tests = outcome.tests
         if outcome.tests_collected is not None:
             st.tests_collected = outcome.tests_collected  # tests added by a fix count from now on
+        if outcome.tests_passing is not None:
+            st.tests_passing = sorted(outcome.tests_passing)
         if outcome.commit is not None:
             st.green_commit = outcome.commit
             st.commits += 1

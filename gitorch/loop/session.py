@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gitorch.errors import ExitCode, UsageError
+from gitorch.errors import ExitCode, LedgerError, UsageError
 from gitorch.loop.ledger import Ledger, now_iso
-from gitorch.vcs.git import git_common_dir, gitorch_dir
+from gitorch.vcs.git import Git, git_common_dir, gitorch_dir, run_branch
 
 Status = Literal["running", "finished", "interrupted", "failed"]
 StopReason = Literal["target", "iterations", "budget", "stalled", "needs_human", "error", "interrupted"]
@@ -95,6 +95,9 @@ class SessionState(BaseModel):
     declined: list[str] = Field(default_factory=list, description="findings whose attempt needed a human")
     feature_done: bool = False
     tests_collected: int | None = None
+    tests_passing: list[str] | None = Field(
+        default=None, description="the tests (JUnit ids) passing at the green commit; each must keep passing"
+    )
     last_tests: str | None = None
     phase_durations: dict[str, float] = Field(default_factory=dict)
     commits: int = 0
@@ -136,14 +139,37 @@ def ledger_for(root: Path, session_id: str) -> Ledger:
     return Ledger(sessions_dir(root) / session_id)
 
 
-def load_session(root: Path, session_id: str | None = None) -> tuple[SessionState, Ledger]:
-    """A session by id (a unique prefix works), or the most recent one."""
+def read_state(ledger: Ledger) -> SessionState:
+    """The session's state; :class:`~gitorch.errors.LedgerError` (one line naming the file and what is
+    wrong) when ``session.json`` is damaged or is not a gitorch session."""
+    raw = ledger.load_raw()
+    try:
+        state = SessionState.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error.get("loc", ())) or "value"
+        raise LedgerError(f"{ledger.session_file}: not a gitorch session ({where}: {error['msg']})") from None
+    if state.id != ledger.dir.name:
+        raise LedgerError(f"{ledger.session_file}: holds session {state.id!r}, not {ledger.dir.name!r}")
+    return state
+
+
+def session_ids(root: Path) -> list[str]:
+    """The sessions of the repository (folders with a ``session.json``), oldest first: an id starts with
+    its UTC start time."""
     base = sessions_dir(root)
-    ids = sorted(p.name for p in base.iterdir() if (p / "session.json").is_file()) if base.is_dir() else []
+    return sorted(p.name for p in base.iterdir() if (p / "session.json").is_file()) if base.is_dir() else []
+
+
+def load_session(root: Path, session_id: str | None = None) -> tuple[SessionState, Ledger]:
+    """A session by id (a unique prefix works), or the most recent one. A damaged ``session.json`` is a
+    :class:`~gitorch.errors.LedgerError`."""
+    base = sessions_dir(root)
+    ids = session_ids(root)
     if not ids:
         raise UsageError("no gitorch runs in this repository yet (start one with `gitorch fix`)")
     if session_id is None:
-        chosen = max(ids, key=lambda i: Ledger(base / i).load_raw().get("started_at", ""))
+        chosen = ids[-1]
     else:
         matching = [i for i in ids if i == session_id] or [i for i in ids if i.startswith(session_id)]
         if len(matching) != 1:
@@ -152,22 +178,46 @@ def load_session(root: Path, session_id: str | None = None) -> tuple[SessionStat
             raise UsageError(f"{what} matches {session_id!r} (recent: {known})")
         chosen = matching[0]
     ledger = Ledger(base / chosen)
-    return SessionState.model_validate(ledger.load_raw()), ledger
+    return read_state(ledger), ledger
+
+
+def scan_sessions(root: Path) -> tuple[list[SessionState], list[LedgerError]]:
+    """Every session that reads (by start time), and the error of each one that does not."""
+    found, damaged = [], []
+    for session_id in session_ids(root):
+        try:
+            found.append(read_state(Ledger(sessions_dir(root) / session_id)))
+        except LedgerError as exc:
+            damaged.append(exc)
+    return sorted(found, key=lambda s: s.started_at), damaged
 
 
 def list_sessions(root: Path) -> list[SessionState]:
-    base = sessions_dir(root)
-    if not base.is_dir():
-        return []
-    found = []
-    for p in sorted(base.iterdir()):
-        ledger = Ledger(p)
-        if ledger.exists():
-            try:
-                found.append(SessionState.model_validate(ledger.load_raw()))
-            except (ValueError, OSError):
-                continue
-    return sorted(found, key=lambda s: s.started_at)
+    """The sessions that read (a damaged one is left out: :func:`scan_sessions` names it)."""
+    return scan_sessions(root)[0]
+
+
+def verify_resumable(root: Path, state: SessionState, ledger: Ledger) -> None:
+    """Refuse (:class:`~gitorch.errors.LedgerError`) to resume a session whose state cannot be trusted:
+    resuming resets a worktree and moves a branch, so both must be the session's own, and its commits
+    must exist and be on its branch."""
+    where = ledger.session_file
+
+    def refuse(why: str) -> None:
+        raise LedgerError(f"{where}: cannot resume session {state.id}: {why}")
+
+    if state.branch != run_branch(state.id):
+        refuse(f"its branch {state.branch!r} is not the run branch {run_branch(state.id)!r}")
+    expected = {worktree_path(root, state.id, in_cache).resolve() for in_cache in (False, True)}
+    if Path(state.worktree).resolve() not in expected:
+        refuse(f"its worktree {state.worktree} is not where gitorch puts the run's worktree")
+    git = Git(root)
+    for name, commit in (("base", state.base_commit), ("green", state.green_commit)):
+        if git.rev(commit) is None:
+            refuse(f"its {name} commit {commit} is not in the repository")
+    tip = git.rev(f"refs/heads/{state.branch}")
+    if tip is not None and not git.ok("merge-base", "--is-ancestor", state.green_commit, tip):
+        refuse(f"its green commit {state.green_commit[:12]} is not on {state.branch}")
 
 
 class StopRun(Exception):

@@ -86,8 +86,15 @@ class Agent:
     - ``availability()`` must be cheap and never raise: ``gitorch agents`` calls it for every agent.
       Look for external binaries there, never at import time.
     - ``default = True`` offers the agent for the routing chains the configuration leaves unset
-      (``[routing] audit``/``fix``): the default agents are every agent that says so, in pluggy's
-      call order (see :meth:`gitorch.plugin.manager.Plugins.default_agents`).
+      (``[routing] audit``/``fix``) of every dimension; ``default = frozenset({"compliance"})`` for
+      those of the dimensions named only. The default agents of a dimension are every agent that says
+      so, in pluggy's call order (see :meth:`gitorch.plugin.manager.Plugins.default_agents`).
+    - ``applies_to(request)`` lets an agent decline a tree it has nothing to audit in (an Odoo agent in
+      a repository without an Odoo module): routing then goes on to the next agent of the chain. It
+      must be cheap and never raise; the default accepts every tree.
+    - ``contributes = frozenset({"security"})`` adds the agent's findings to the audit of those
+      dimensions when another agent is the auditor (merged by fingerprint, one score), in every tree it
+      applies to; ``[routing.<dimension>] audit_with`` does the same from the configuration.
     """
 
     #: Unique kebab-case id: ``--agent <name>``, ``[agents.<name>]``, routing chains.
@@ -98,8 +105,11 @@ class Agent:
     audits: ClassVar[frozenset[str] | None] = None
     #: Dimensions whose findings this agent fixes (``None``: any; empty: none).
     fixes: ClassVar[frozenset[str] | None] = frozenset()
-    #: True: part of the default routing chains (see the class docstring).
-    default: ClassVar[bool] = False
+    #: True: part of the default routing chains of every dimension; a set of dimension names: of
+    #: those dimensions' chains only (see the class docstring).
+    default: ClassVar[bool | frozenset[str]] = False
+    #: Dimensions to whose audit this agent adds its findings when another agent audits them.
+    contributes: ClassVar[frozenset[str]] = frozenset()
     #: False for an agent that refuses to edit files under a ``.git`` path (Claude Code in acceptEdits
     #: mode): runs using it put their worktree in the user cache directory instead of the git directory.
     edits_under_git_dir: ClassVar[bool] = True
@@ -127,6 +137,21 @@ class Agent:
     @classmethod
     def can_fix(cls, dimension: str) -> bool:
         return cls.fixes is None or dimension in cls.fixes
+
+    @classmethod
+    def is_default_for(cls, dimension: str | None) -> bool:
+        """Whether the agent is in the default chains of ``dimension`` (``None``: of every dimension)."""
+        if cls.default is True:
+            return True
+        if isinstance(cls.default, frozenset | set) and dimension is not None:
+            return dimension in cls.default
+        return False
+
+    @classmethod
+    def applies_to(cls, request: AuditRequest) -> bool:
+        """Whether there is anything for this agent to audit in ``request.root / request.path`` for
+        ``request.dimension``. Routing skips an agent that declines; cheap, never raises; True by default."""
+        return True
 
     def audit(self, request: AuditRequest) -> AuditResult:
         raise NotImplementedError(f"agent {self.name!r} cannot audit")

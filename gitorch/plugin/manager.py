@@ -34,6 +34,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,10 @@ REGISTRATION_HOOKS = ("gitorch_agents", "gitorch_dimensions", "gitorch_parsers")
 ESSENTIAL_MARK = "ESSENTIAL"
 
 
+class IncompatiblePlugin(PluginError):
+    """A plugin whose distribution declares a range of gitorch versions that excludes the running one."""
+
+
 @dataclass(frozen=True)
 class PluginInfo:
     name: str
@@ -67,6 +72,8 @@ class PluginInfo:
     first_party: bool
     hooks: tuple[str, ...]
     essential: bool = False
+    #: The gitorch versions the plugin's distribution declares (``">=0.1,<0.2"``; ``""`` any; None: none).
+    requires_gitorch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,7 @@ class LoadFailure:
     distribution: str
     version: str
     error: str
+    requires_gitorch: str | None = None
 
 
 @dataclass
@@ -143,6 +151,53 @@ class Plugins:
             except Exception as exc:
                 self._hook_failed(name, "gitorch_add_commands", exc)
 
+    def template_dirs(self, root: Path | None) -> list[tuple[str, Path]]:
+        """``[(plugin name, directory)]`` from ``gitorch_template_dirs``, in pluggy's order (third-party
+        first). A plugin that raises or returns something other than existing directories is reported and
+        its templates left out."""
+        found: list[tuple[str, Path]] = []
+        for name, call in self.callers("gitorch_template_dirs"):
+            try:
+                returned = []
+                for result in call(root=root):
+                    if isinstance(result, str | Path) or not isinstance(result, list | tuple):
+                        raise PluginError(f"returned {type(result).__name__}, not a list of directories")
+                    returned += [Path(d) for d in result]
+                missing = [str(d) for d in returned if not d.is_dir()]
+                if missing:
+                    raise PluginError(f"not a directory: {', '.join(missing)}")
+            except Exception as exc:
+                self._hook_failed(name, "gitorch_template_dirs", exc)
+                continue
+            found += [(name, d) for d in returned]
+        return found
+
+    def gate_defaults(self) -> dict[str, list[tuple[str, str]]]:
+        """``{"confirm.core_files": [(glob, plugin name)], ...}`` from ``gitorch_gate_defaults``, in pluggy's
+        order. A plugin that raises or returns an unknown key or anything but lists of strings is reported
+        and skipped."""
+        from gitorch.config import GATE_GLOBS
+
+        found: dict[str, list[tuple[str, str]]] = {}
+        for name, call in self.callers("gitorch_gate_defaults"):
+            try:
+                mine: dict[str, list[str]] = {}
+                for returned in call():
+                    if not isinstance(returned, dict):
+                        raise PluginError(f"returned {type(returned).__name__}, not a dict of glob lists")
+                    for key, globs in returned.items():
+                        if key not in GATE_GLOBS:
+                            raise PluginError(f"unknown key {key!r} (known: {', '.join(GATE_GLOBS)})")
+                        if isinstance(globs, str) or not all(isinstance(g, str) and g for g in globs):
+                            raise PluginError(f"{key}: not a list of glob strings")
+                        mine.setdefault(key, []).extend(globs)
+            except Exception as exc:
+                self._hook_failed(name, "gitorch_gate_defaults", exc)
+                continue
+            for key, globs in mine.items():
+                found.setdefault(key, []).extend((glob, name) for glob in globs)
+        return found
+
     # Registries ----------------------------------------------------------------------------------
 
     def registry(self, hook_name: str) -> dict[str, type]:
@@ -152,6 +207,15 @@ class Plugins:
     def provider(self, hook_name: str, name: str) -> str:
         """The plugin that registered ``name`` on ``hook_name``."""
         return self._registry(hook_name)[name][1]
+
+    def provided_by(self, plugin: str) -> dict[str, list[str]]:
+        """What plugin ``plugin`` adds: ``{"agents": [...], "dimensions": [...], "parsers": [...]}``."""
+        return {
+            hook.removeprefix("gitorch_"): sorted(
+                name for name, (_, provider) in self._registry(hook).items() if provider == plugin
+            )
+            for hook in REGISTRATION_HOOKS
+        }
 
     def _registry(self, hook_name: str) -> dict[str, tuple[type, str]]:
         if hook_name not in self._registries:
@@ -182,6 +246,8 @@ class Plugins:
         error = f"{hook_name} failed: {type(exc).__name__}: {exc}"
         if self.strict:
             raise PluginError(f"{plugin_name}: {error}") from exc
+        if any(f.name == plugin_name and f.error == error for f in self.failures):
+            return  # a hook called for every tree (gitorch_template_dirs) failing the same way again
         info = next((p for p in self.loaded if p.name == plugin_name), None)
         dist, version = (info.distribution, info.version) if info else ("unknown", "unknown")
         self.failures.append(LoadFailure(plugin_name, dist, version, error))
@@ -210,12 +276,18 @@ class Plugins:
 
     # Defaults: what plugins declare, never a plugin the core names ---------------------------------
 
-    def default_agents(self) -> list[str]:
-        """The agents whose class says ``default = True``, in pluggy's call order (third-party first).
+    def default_agents(self, dimension: str | None = None) -> list[str]:
+        """The default agents of ``dimension``, in pluggy's call order (third-party first): those whose
+        class says ``default = True``, and those whose ``default`` set names the dimension. Without a
+        dimension, those that say ``default = True`` only.
 
         They make up a routing chain the configuration leaves unset (``[routing] audit``/``fix``).
         """
-        return [name for name, cls in self.agents().items() if getattr(cls, "default", False) is True]
+        return [name for name, cls in self.agents().items() if cls.is_default_for(dimension)]
+
+    def contributors(self, dimension: str) -> list[str]:
+        """The agents whose class says they add findings to ``dimension``'s audit, in pluggy's order."""
+        return [name for name, cls in self.agents().items() if dimension in cls.contributes]
 
     def default_parser(self, *, required: bool = True) -> Parser | None:
         """The parser for agents' free-text reports: the first, in pluggy's call order, whose class says
@@ -278,12 +350,13 @@ def get_plugins(
     for name in blocked:
         pm.set_blocked(name)
     eps = list(entry_points(group=GROUP)) if entry_points_list is None else entry_points_list
-    for name, load, dist, first_party in _candidates(eps, modules or {}):
+    for name, load, dist, first_party, ep in _candidates(eps, modules or {}):
         if name in blocked:
             if first_party:
                 _refuse_if_essential(name, load)
         elif not pm.has_plugin(name):
-            _register(plugins, name, load, dist, first_party=first_party)
+            requires = None if first_party or ep is None else gitorch_requirement(ep)
+            _register(plugins, name, load, dist, first_party=first_party, requires=requires)
     if _truthy("GITORCH_TRACE_PLUGINS"):
         pm.add_hookcall_monitoring(_trace_before, _trace_after)
     return plugins
@@ -291,21 +364,60 @@ def get_plugins(
 
 def _candidates(
     eps: list[EntryPoint], modules: dict[str, ModuleType | str]
-) -> list[tuple[str, Callable[[], Any], tuple[str, str], bool]]:
-    """``(name, load, (distribution, version), first_party)`` in registration order: gitorch's own
-    plugins first, then the third-party ones that autoload and the allow-list let through."""
+) -> list[tuple[str, Callable[[], Any], tuple[str, str], bool, EntryPoint | None]]:
+    """``(name, load, (distribution, version), first_party, entry point)`` in registration order:
+    gitorch's own plugins first, then the third-party ones that autoload and the allow-list let through."""
     core = (CORE_DISTRIBUTION, _core_version())
-    first = [(name, _loader(module), core, True) for name, module in modules.items()]
-    first += [(ep.name, ep.load, _dist_of(ep), True) for ep in eps if _is_first_party(ep)]
+    first = [(name, _loader(module), core, True, None) for name, module in modules.items()]
+    first += [(ep.name, ep.load, _dist_of(ep), True, ep) for ep in eps if _is_first_party(ep)]
     if _truthy("GITORCH_DISABLE_PLUGIN_AUTOLOAD"):
         return first
     allowed = _env_list("GITORCH_LOAD_PLUGINS")
     third = [
-        (ep.name, ep.load, _dist_of(ep), False)
+        (ep.name, ep.load, _dist_of(ep), False, ep)
         for ep in eps
         if not _is_first_party(ep) and (allowed is None or {ep.name, _dist_of(ep)[0]} & set(allowed))
     ]
     return first + third
+
+
+def gitorch_requirement(ep: EntryPoint) -> str | None:
+    """The gitorch versions the entry point's distribution declares it works with (its ``Requires-Dist:
+    gitorch (>=x,<y)``, read with ``packaging``): the specifier, ``""`` for any version, None when the
+    distribution does not require gitorch (or its metadata cannot be read)."""
+    requires = getattr(getattr(ep, "dist", None), "requires", None)
+    if not requires:
+        return None
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    for text in requires:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(requirement.name) != CORE_DISTRIBUTION:
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue  # only with an extra (gitorch-x[dev]) or on another platform
+        return str(requirement.specifier)
+    return None
+
+
+def _incompatibility(requires: str | None) -> str | None:
+    """Why a plugin declaring ``requires`` cannot be loaded by the running gitorch, or None."""
+    if not requires:
+        return None
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    running = _core_version()
+    try:
+        compatible = SpecifierSet(requires).contains(running, prereleases=True)
+    except InvalidSpecifier:
+        return None
+    if compatible:
+        return None
+    return f"its distribution requires gitorch {requires}, but this is gitorch {running}"
 
 
 def _is_first_party(ep: EntryPoint) -> bool:
@@ -346,9 +458,20 @@ def _core_version() -> str:
     return __version__
 
 
-def _register(plugins: Plugins, name: str, load, dist: tuple[str, str], *, first_party: bool) -> None:
+def _register(
+    plugins: Plugins,
+    name: str,
+    load,
+    dist: tuple[str, str],
+    *,
+    first_party: bool,
+    requires: str | None = None,
+) -> None:
     pm = plugins.pm
     try:
+        refused = _incompatibility(requires)
+        if refused is not None:  # NOTE: checked before import: code written for another gitorch never runs
+            raise IncompatiblePlugin(refused)
         module = load()
         pm.register(module, name=name)
         unknown = [caller.name for caller in (pm.get_hookcallers(module) or []) if not caller.has_spec()]
@@ -358,7 +481,7 @@ def _register(plugins: Plugins, name: str, load, dist: tuple[str, str], *, first
     except Exception as exc:
         if pm.has_plugin(name):
             pm.unregister(name=name)
-        failure = LoadFailure(name, dist[0], dist[1], f"{type(exc).__name__}: {exc}")
+        failure = LoadFailure(name, dist[0], dist[1], f"{type(exc).__name__}: {exc}", requires)
         if plugins.strict:
             raise PluginError(
                 f"plugin {name!r} ({dist[0]} {dist[1]}) failed to load: {failure.error}"
@@ -368,8 +491,7 @@ def _register(plugins: Plugins, name: str, load, dist: tuple[str, str], *, first
         return
     hooks = tuple(sorted(caller.name for caller in (pm.get_hookcallers(module) or [])))
     essential = first_party and getattr(module, ESSENTIAL_MARK, False) is True
+    module_name = getattr(module, "__name__", repr(module))
     plugins.loaded.append(
-        PluginInfo(
-            name, dist[0], dist[1], getattr(module, "__name__", repr(module)), first_party, hooks, essential
-        )
+        PluginInfo(name, dist[0], dist[1], module_name, first_party, hooks, essential, requires)
     )

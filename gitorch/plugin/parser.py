@@ -37,7 +37,9 @@ class Parser:
 
     ``parse`` reports what the text says: its findings, and the score it wrote (``score_source =
     "reported"``); gitorch computes its own score from the findings. It must not raise on text it
-    cannot read: return no findings and say why in ``notes``.
+    cannot read: return no findings and say why in ``notes``. A parser unsure of its reading says why
+    in ``AuditResult.warnings`` (then ``result.doubtful`` is true, ``gitorch parse --strict`` exits 4,
+    and a caller may ask the agent again) instead of guessing.
 
     ``default = True`` offers the parser as the one gitorch uses for the free text of agents that
     answer in prose (AI agents without a JSON schema) and for ``gitorch parse`` without ``--parser``.

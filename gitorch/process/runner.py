@@ -17,6 +17,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,12 @@ class Completed:
     duration_s: float
     timed_out: bool = False
     reason: str = ""  # why it was killed: "timeout after 900s", "no output for 300s"
+    stopped: str = ""  # why the caller's watch stopped it (the run is then not ``timed_out``)
     stdout_bytes: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out
+        return self.exit_code == 0 and not self.timed_out and not self.stopped
 
     def check(self) -> Completed:
         """This run, or a :class:`ProcessError` when it failed or was killed."""
@@ -117,6 +119,7 @@ def run_process(
     writable: tuple[Path, ...] = (),
     purpose: Purpose = "other",
     policy: LaunchPolicy | None = None,
+    watch: Callable[[bytes], str | None] | None = None,
 ) -> Completed:
     """Run ``argv`` in its own process group and collect its output.
 
@@ -126,7 +129,9 @@ def run_process(
     ``timed_out=True``. A KeyboardInterrupt kills the group and is re-raised. When the leader exits,
     any process it left in its group is killed too. ``merge_stderr`` sends stderr to stdout (one
     interleaved log, as a terminal shows it). ``writable``, ``purpose`` and ``policy`` (default:
-    :func:`~gitorch.process.launch.current_policy`) decide how the argv is started. A missing or
+    :func:`~gitorch.process.launch.current_policy`) decide how the argv is started. ``watch`` sees each
+    chunk of stdout as it arrives; a reason it returns stops the run at once (the whole group killed, the
+    reason in ``Completed.stopped``): an agent watching the cost its CLI streams. A missing or
     non-executable program raises the ``OSError`` of ``Popen``.
     """
     launch = (policy or current_policy()).wrap(
@@ -143,7 +148,7 @@ def run_process(
         start_new_session=True,
     )
     chunks: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
-    timed_out, reason = False, ""
+    timed_out, reason, stopped = False, "", ""
     try:
         if stdin_text is not None:
             assert proc.stdin is not None
@@ -162,8 +167,12 @@ def run_process(
                 if data:
                     chunks[key.data].append(data)
                     last_output = time.monotonic()
+                    if watch is not None and key.data == "stdout" and not stopped:
+                        stopped = watch(data) or ""
                 else:
                     selector.unregister(key.fileobj)
+            if stopped:
+                break
             now = time.monotonic()
             if exited_at is None and proc.poll() is not None:
                 exited_at = now
@@ -179,7 +188,7 @@ def run_process(
                 timed_out, reason = True, f"no output for {silence_timeout:g}s"
                 break
         selector.close()
-        if not timed_out and proc.poll() is None:
+        if not timed_out and not stopped and proc.poll() is None:
             # Both pipes closed but the CLI is still finishing (flushing, cleanup): let it, within limits.
             timed_out, reason = _wait_quietly(proc, started, timeout, last_output, silence_timeout)
         _kill_group(proc, grace_s if proc.poll() is None else 0.0)
@@ -199,6 +208,7 @@ def run_process(
         duration_s=round(time.monotonic() - started, 3),
         timed_out=timed_out,
         reason=reason,
+        stopped=stopped,
         stdout_bytes=stdout,
     )
 

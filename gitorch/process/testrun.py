@@ -1,26 +1,33 @@
-"""Running the project's test command in the run's worktree (through the one process runner)."""
+"""Running the project's test command in the run's worktree (through the one process runner).
+
+Every run asks for a JUnit XML report (pytest's ``--junitxml``, in a private directory outside the
+worktree), so that the fix loop compares tests one by one (:mod:`gitorch.process.junit`): a test that
+passed before an attempt must still pass after it, not be skipped, deselected, xfailed or missing.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import shlex
-from dataclasses import dataclass, replace
+import tempfile
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gitorch.errors import UsageError
+from gitorch.process.junit import CaseResult, JUnitError, outcome_counts, read_junit
 from gitorch.process.runner import run_process
 
 OUTPUT_TAIL = 6000
+# pytest's closing line, read only when the run wrote no JUnit report (a runner other than pytest)
 _SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)\b")
-_COLLECTED = re.compile(r"^(\d+) tests? collected", re.MULTILINE)
-_NO_TESTS = re.compile(r"^no tests collected", re.MULTILINE)
-_PER_FILE = re.compile(r"^\S.*?: (\d+)$", re.MULTILINE)
+JUNIT_PLACEHOLDER = "{junit_xml}"
 
 
 @dataclass(frozen=True)
 class TestOutcome:
-    """The result of one test run. ``output`` is the tail of stdout+stderr."""
+    """The result of one test run. ``output`` is the tail of stdout+stderr; ``cases`` the per-test
+    outcomes from the JUnit report (None when the run wrote none)."""
 
     __test__ = False  # not a pytest test class
 
@@ -30,6 +37,7 @@ class TestOutcome:
     output: str
     timed_out: bool = False
     counts: dict[str, int] | None = None
+    cases: list[CaseResult] | None = field(default=None, compare=False)
 
     def brief(self) -> str:
         if self.timed_out:
@@ -37,6 +45,12 @@ class TestOutcome:
         if self.counts:
             return ", ".join(f"{n} {k}" for k, n in self.counts.items())
         return f"exit {self.exit_code}"
+
+    def passing(self) -> frozenset[str] | None:
+        """The ids of the tests that passed (None without a JUnit report)."""
+        if self.cases is None:
+            return None
+        return frozenset(c.id for c in self.cases if c.outcome == "passed")
 
 
 _SUMMARY_ITEM = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.+))?$")
@@ -85,13 +99,18 @@ def is_pytest(command: str) -> bool:
 
 
 def run_command(
-    argv: list[str], cwd: Path, timeout_s: float, env: dict[str, str] | None = None
+    argv: list[str],
+    cwd: Path,
+    timeout_s: float,
+    env: dict[str, str] | None = None,
+    *,
+    writable: tuple[Path, ...] = (),
 ) -> TestOutcome:
     """Run ``argv`` with :func:`~gitorch.process.runner.run_process` (stderr merged into stdout): on a
     timeout or an interruption the whole process group is killed, and nothing is left behind."""
     try:
         done = run_process(argv, cwd=cwd, env={**os.environ, **(env or {})}, timeout=timeout_s,
-                           merge_stderr=True, purpose="tests")
+                           merge_stderr=True, writable=writable, purpose="tests")
     except OSError as exc:
         return TestOutcome(False, None, 0.0, f"cannot run {argv[0]}: {exc}")
     return TestOutcome(
@@ -118,35 +137,42 @@ PYTEST_NO_TESTS = 5  # pytest's exit code when it collected nothing
 
 
 def run_tests(cwd: Path, command: str, prefix: str, timeout_s: float) -> TestOutcome:
-    """Run the project's test command in ``cwd``.
+    """Run the project's test command in ``cwd``, asking for a JUnit report.
 
     ``{worktree}`` in the command or the prefix becomes the directory the tests must run in (for a
-    prefix that runs them elsewhere, e.g. ``docker run -v {worktree}:/app -w /app image``).
+    prefix that runs them elsewhere, e.g. ``docker run -v {worktree}:/app -w /app image``). The report
+    is asked for with ``--junitxml`` after a pytest command, through ``PYTEST_ADDOPTS`` for a wrapper
+    that runs pytest (make, tox, a script), or where the command says ``{junit_xml}`` (another runner).
     pytest finding no test at all (exit 5) counts as passing, with ``counts == {"collected": 0}``: a
     project without tests can still be fixed, and the report says that nothing tested the fixes.
     """
-    argv = [part.replace("{worktree}", str(cwd)) for part in command_argv(command, prefix)]
-    outcome = run_command(argv, cwd, timeout_s)
+    with tempfile.TemporaryDirectory(prefix="gitorch-junit-") as tmp:
+        junit = Path(tmp) / "junit.xml"
+        argv = [
+            part.replace("{worktree}", str(cwd)).replace(JUNIT_PLACEHOLDER, str(junit))
+            for part in command_argv(command, prefix)
+        ]
+        extra = [f"--junitxml={junit}", "-o", "junit_family=xunit1"]
+        env: dict[str, str] = {}
+        if JUNIT_PLACEHOLDER in command or JUNIT_PLACEHOLDER in prefix:
+            pass
+        elif is_pytest(command):
+            argv += extra
+        else:
+            env["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} {shlex.join(extra)}".strip()
+        outcome = run_command(argv, cwd, timeout_s, env, writable=(Path(tmp),))
+        cases = _read_cases(junit)
+    if cases is not None:
+        outcome = replace(outcome, cases=cases, counts=outcome_counts(cases) or outcome.counts)
     if outcome.exit_code == PYTEST_NO_TESTS and is_pytest(command):
         return replace(outcome, passed=True, counts={"collected": 0})
     return outcome
 
 
-def collect_count(cwd: Path, command: str, prefix: str, timeout_s: float) -> int | None:
-    """How many tests ``pytest --collect-only -q`` finds, for a pytest command; None otherwise."""
-    if not is_pytest(command):
+def _read_cases(junit: Path) -> list[CaseResult] | None:
+    if not junit.is_file():
         return None
-    argv = [p.replace("{worktree}", str(cwd)) for p in command_argv(command, prefix)]
-    argv += ["--collect-only", "-q", "-p", "no:cacheprovider"]
-    outcome = run_command(argv, cwd, timeout_s)
-    match = _COLLECTED.search(outcome.output)
-    if match:
-        return int(match.group(1))
-    if _NO_TESTS.search(outcome.output):
-        return 0
-    # a command already holding -q makes it -qq: one "path: count" line per file, no summary
-    per_file = _PER_FILE.findall(outcome.output)
-    if per_file:
-        return sum(int(n) for n in per_file)
-    ids = [line for line in outcome.output.splitlines() if "::" in line and not line.startswith(" ")]
-    return len(ids) if ids else None
+    try:
+        return read_junit(junit)
+    except JUnitError:
+        return None

@@ -76,6 +76,7 @@ class Charge:
     what: str
     cost_usd: float
     estimate_usd: float | None
+    overshoot_usd: float = 0.0  # how far this charge took the run past its cap (the target is 0)
 
 
 class Budget:
@@ -140,11 +141,20 @@ class Budget:
     def charge(self, usage: Usage, what: str = "") -> float:
         """Add a finished call's cost; returns the new total spent."""
         with self._lock:
+            before = self._spent
             self._spent = round(self._spent + max(0.0, usage.cost_usd), 9)
+            over = round(max(0.0, self._spent - max(self.cap_usd, before)), 9)
             self.usage = self.usage + usage
-            self.history.append(Charge(what=what, cost_usd=usage.cost_usd, estimate_usd=self._pending))
+            self.history.append(
+                Charge(what=what, cost_usd=usage.cost_usd, estimate_usd=self._pending, overshoot_usd=over)
+            )
             self._pending = None
             return self._spent
+
+    @property
+    def overshoot_usd(self) -> float:
+        """How far past its cap the run went, over all its charges."""
+        return round(sum(c.overshoot_usd for c in self.history), 9)
 
     def __repr__(self) -> str:
         return f"Budget(cap_usd={self.cap_usd}, spent_usd={self._spent:.6f})"

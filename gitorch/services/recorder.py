@@ -67,6 +67,7 @@ class AgentCall(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     error: str | None = None
     timed_out: bool = False
+    overshoot_usd: float = Field(0.0, description="how far this call took the run past its budget (target 0)")
     started_at: datetime = Field(default_factory=_now)
 
 

@@ -1,17 +1,24 @@
-"""Masking secrets before anything reaches an agent or the disk.
+"""Masking secrets before anything reaches an agent, a prompt or the disk.
 
-A :class:`Redactor` knows three kinds of secrets:
+A :class:`Redactor` finds secrets four ways:
 
-- values of environment variables whose name says secret (``*KEY*``, ``*TOKEN*``, ``*SECRET*``,
-  ``*PASSWORD*``, ``*CREDENTIAL*`` …), when at least :data:`MIN_SECRET_LENGTH` characters long so
-  that ``1`` or ``true`` are never masked;
-- values from the repository's ``.env`` / ``.env.*`` files (parsed with python-dotenv, the parser the
-  applications themselves use, so quoting, ``export`` and multi-line values read the same): values of
-  secret-named keys, and any value that looks random (long, high entropy);
-- strings that look like credentials whatever their origin: OpenAI/Anthropic/AWS/GitHub/Slack/Google
-  keys, JWTs, private key blocks, passwords in URLs and ``password = "..."`` assignments.
+- **by value**: environment variables whose name says secret (``*KEY*``, ``*TOKEN*``, ``*SECRET*`` …),
+  the repository's ``.env`` files (read with python-dotenv, as the applications read them), and the
+  secrets found in the repository's own files when the redactor was built (:meth:`Redactor.learn_files`):
+  once known, a value is masked wherever it shows up (a test's output, an analyzer's message, a diff),
+  whole or cut to a prefix or suffix (pytest shortens long strings in its assertion messages);
+- **by format**, with detect-secrets' detectors (AWS, GitHub, GitLab, Slack, Stripe, JWT, Basic Auth in
+  URLs, npm, PyPI, SendGrid, Twilio, Discord, Telegram, Mailchimp, Azure, Artifactory …);
+- **by assignment**, with detect-secrets' keyword detector (``password = "…"``, ``api_key: …``,
+  ``DB_PASS=…``, ``secret == "…"``), whatever the value looks like;
+- by gitorch's own patterns for what detect-secrets does not cover (:data:`OWN_PATTERNS`): keys of
+  newer formats (OpenAI ``sk-proj-``, Anthropic ``sk-ant-``, Google ``AIza``, Hugging Face ``hf_``),
+  known token formats **cut short** (detect-secrets needs a whole token), ``Bearer`` tokens, private key
+  blocks whole (detect-secrets flags only their first line) and lines of a key body seen without their
+  header, and assignments to names detect-secrets' keywords leave out (``*token*``, ``*credential*``,
+  ``*passphrase*``, ``*auth*`` …).
 
-Known values become ``«redacted:NAME»`` (the variable's name), pattern matches ``«redacted:KIND»``.
+Known values become ``«redacted:NAME»`` (the variable's name), the others ``«redacted:KIND»``.
 Files such as ``.env`` or ``id_rsa`` are never put into a prompt: see :meth:`Redactor.is_secret_file`.
 """
 
@@ -25,6 +32,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePath
 
 from dotenv import dotenv_values
@@ -75,37 +83,49 @@ def _p(kind: str, regex: str, group: int = 0, flags: int = 0) -> Pattern:
     return Pattern(kind, re.compile(regex, flags), group)
 
 
-# Order matters: more specific formats first (sk-ant- before sk-).
-PATTERNS: tuple[Pattern, ...] = (
+# NOTE: only what detect-secrets does not cover (its detectors need whole tokens of the older formats, flag
+# a private key by its first line only, and know no Google, Anthropic, Hugging Face or Bearer token).
+OWN_PATTERNS: tuple[Pattern, ...] = (
     _p(
         "private-key",
         r"-----BEGIN[A-Z ]* PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
         r"(?:-----END[A-Z ]* PRIVATE KEY(?: BLOCK)?-----|\Z)",
     ),
-    _p("anthropic-key", r"\bsk-ant-[A-Za-z0-9_\-]{20,}"),
-    _p("openai-key", r"\bsk-(?:proj-|svcacct-|admin-|None-)?(?=[A-Za-z_\-]*\d)[A-Za-z0-9_\-]{20,}"),
-    _p("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"),
-    _p("aws-access-key", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"),
-    _p("github-token", r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
-    _p("github-token", r"\bgithub_pat_[A-Za-z0-9_]{22,}\b"),
-    _p("gitlab-token", r"\bglpat-[A-Za-z0-9_\-]{20,}\b"),
-    _p("slack-token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}"),
-    _p("slack-webhook", r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,}"),
-    _p("google-api-key", r"\bAIza[0-9A-Za-z_\-]{35}"),
-    _p("huggingface-token", r"\bhf_[A-Za-z0-9]{30,}\b"),
-    _p("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b"),
-    _p("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
-    _p("url-password", r"\b[a-z][a-z0-9+.\-]*://[^/\s:@\"'«]+:([^/\s@\"'«]{3,})@", 1, re.I),
-    _p("bearer-token", r"\b[Bb]earer\s+([A-Za-z0-9._~+/=\-]{20,})", 1),
-    _p(
-        "assigned-secret",
-        # only the value is masked, so the name is matched from its keyword on (no costly backtracking)
-        r"""(?ix)(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key)[\w.\-]*
-            ["']?\s*(?:=|:=|:|=>)\s*(["'])(?![{$%<«])(?!\d+["'])([^"'\s]{4,})\1""",
-        2,
-    ),
+    _p("anthropic-key", r"\bsk-ant-[A-Za-z0-9_\-]{8,}"),
+    _p("openai-key", r"\bsk-(?:proj-|svcacct-|admin-|None-)?(?=[A-Za-z_\-]*\d)[A-Za-z0-9_\-]{16,}"),
+    _p("google-api-key", r"\bAIza[0-9A-Za-z_\-]{12,}"),
+    _p("huggingface-token", r"\bhf_[A-Za-z0-9]{12,}"),
+    # known formats cut short (a test's output, a log line cut at a width): the prefix says what it is
+    _p("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9_]{8,}|github_pat_[A-Za-z0-9_]{8,})"),
+    _p("gitlab-token", r"\bgl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|oas)-[A-Za-z0-9_\-]{8,}"),
+    _p("slack-token", r"\bxox[abposre]-[A-Za-z0-9\-]{8,}"),
+    _p("stripe-key", r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{8,}"),
+    _p("aws-access-key", r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[0-9A-Z]{8,}"),
+    _p("npm-token", r"\bnpm_[A-Za-z0-9]{12,}"),
+    _p("pypi-token", r"\bpypi-AgE[A-Za-z0-9_\-]{12,}"),
+    _p("bearer-token", r"\b[Bb]earer\s+([A-Za-z0-9._~+/=\-]{16,})", 1),
 )  # fmt: skip
 
+# Assignments to secret-looking names that detect-secrets' keyword list leaves out: the value is masked,
+# quoted (spaces allowed) or not (up to a space, quote, comma or bracket).
+_ASSIGNED = re.compile(
+    r"""(?ix)(?<![A-Za-z])[\w.\-]*?(?:tokens?|credentials?|passphrase|(?<![a-z])auth|access[_-]?key|
+        secret[_-]?key|apikey|session[_-]?key|signing[_-]?key|private[_-]?key|cookie|dsn)
+        (?:[_.\-](?:id|value|str|string|header|b64|hex|raw))?["'\]]{0,2}
+        \s*(?::=|==|=>|=|:)\s*
+        (?:(?P<q>["'`])(?P<quoted>[^"'`\n]{4,}?)(?P=q)|(?P<bare>[^\s"'`,;)\]}\\]{4,}))"""
+)
+_NUMBER = re.compile(r"^[\d.,]+[kKmMbB]?$")  # max_tokens: "4096", Tokens: 1.2k — counts, not tokens
+_CODE_LIKE = re.compile(
+    r"^(?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*$|[(\[{]|^\d+(?:\.\d+)?$|^(?:none|null|true|false)$", re.I
+)
+# A line worth the keyword regexes: a secret-looking word, then within a few characters an assignment.
+_KEYWORDS = re.compile(
+    r"(?:pass|pwd|secret|key|token|credential|auth|contrase|cookie|dsn)[\w\]'\"`.\-]{0,40}\s*(?:=|:)", re.I
+)
+# A line that is nothing but a long base64 run: the body of a key or certificate seen without its header.
+_BLOB_LINE = re.compile(r"^\s*[\"']?([A-Za-z0-9+/]{40,}={0,2})[\"',]?\s*$", re.M)
+_BLOB_ENTROPY = 4.5  # above any hex digest (4.0 at most), below random base64 of that length
 
 def is_secret_name(name: str) -> bool:
     """Whether an environment variable called ``name`` holds a secret (``OPENAI_API_KEY``: yes)."""
@@ -187,16 +207,28 @@ def find_env_files(root: Path) -> list[Path]:
     return found
 
 
+LEARN_MAX_FILES = 5000
+_LEARN_MAX_BYTES = 512_000
+_LEARN_SUFFIXES = frozenset(
+    {".py", ".js", ".ts", ".jsx", ".tsx", ".mjs", ".cjs", ".rb", ".go", ".java", ".kt", ".php", ".cs", ".rs",
+     ".sh", ".bash", ".zsh", ".yml", ".yaml", ".toml", ".ini", ".cfg", ".conf", ".json", ".xml",
+     ".properties",
+     ".tf", ".tfvars", ".sql", ".html", ".md", ".txt", ".env", ".dist", ".swift", ".scala", ".pl", ".lua"}
+)  # fmt: skip
+
+
+
 class Redactor:
     """Masks known secret values and credential-looking strings in any text.
 
-    Build one with :meth:`for_repository`; ``Redactor()`` alone masks only credential patterns.
+    Build one with :meth:`for_repository`; ``Redactor()`` alone masks by format and assignment only.
     """
 
     def __init__(self, secrets: Mapping[str, str] | Iterable[tuple[str, str]] = (), *, patterns: bool = True):
         self._values: dict[str, str] = {}
         self._regex: re.Pattern[str] | None = None
-        self.patterns = PATTERNS if patterns else ()
+        self.patterns = OWN_PATTERNS if patterns else ()
+        self.detect = patterns  # detect-secrets' detectors and keywords
         self.sources: list[str] = []
         items = secrets.items() if isinstance(secrets, Mapping) else secrets
         for name, value in items:
@@ -204,7 +236,8 @@ class Redactor:
 
     @classmethod
     def for_repository(cls, root: Path | None, env: Mapping[str, str] | None = None) -> Redactor:
-        """Secrets from ``env`` (default ``os.environ``) and from ``root``'s ``.env*`` files."""
+        """Secrets from ``env`` (default ``os.environ``), from ``root``'s ``.env*`` files, and those found in
+        ``root``'s other files (:meth:`learn_files`)."""
         env = os.environ if env is None else env
         red = cls()
         for name, value in env.items():
@@ -214,6 +247,7 @@ class Redactor:
             for base in [Path(root), *_main_checkout(Path(root))]:
                 for path in find_env_files(base):
                     red.add_env_file(path)
+            red.learn_files(Path(root))
         return red
 
     @property
@@ -245,12 +279,34 @@ class Redactor:
             if value is not None and (is_secret_name(key) or looks_random(value)):
                 self.add(key, value)
 
+    def learn_files(self, root: Path, *, max_files: int = LEARN_MAX_FILES) -> int:
+        """Find the secrets written in ``root``'s text files (by format and by assignment) and mask their
+        values from now on wherever they appear, even without the name they were assigned to (a test's
+        output shows ``'hunter2' != 'x'``, an analyzer quotes the value). Returns how many were found.
+        Secret files (``.env``, keys) are read by :meth:`add_env_file` or not at all."""
+        found = 0
+        for path in _text_files(root, max_files):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            name = f"secret in {path.relative_to(root).as_posix()}"
+            for value in self.find(text):
+                if value not in self._values and _worth_masking(value):
+                    self.add(name, value)
+                    found += 1
+        return found
+
+    def find(self, text: str) -> list[str]:
+        """The secret values ``text`` holds, by format and by assignment (not those known by value)."""
+        return [text[start:end] for start, end, _ in self._spans(text)]
+
     def _known(self) -> re.Pattern[str] | None:
         if not self._values:
             return None
         if self._regex is None:
             ordered = sorted(self._values, key=len, reverse=True)  # longest first: overlapping values
-            self._regex = re.compile("|".join(re.escape(v) for v in ordered))
+            self._regex = re.compile("|".join(_cut_forms(v) for v in ordered))
         return self._regex
 
     def mask(self, text: str) -> str:
@@ -259,21 +315,210 @@ class Redactor:
             return text
         known = self._known()
         if known is not None:
-            text = known.sub(lambda m: MARK.format(self._values[m.group(0)]), text)
-        for pattern in self.patterns:
-            if pattern.group:
-                text = pattern.regex.sub(lambda m, p=pattern: _mask_group(m, p), text)
-            else:
-                text = pattern.regex.sub(MARK.format(pattern.kind), text)
-        return text
+            text = known.sub(lambda m: MARK.format(self._name_of(m.group(0))), text)
+        spans = self._spans(text)
+        if not spans:
+            return text
+        out, last = [], 0
+        for start, end, kind in spans:
+            out.append(text[last:start])
+            out.append(MARK.format(kind))
+            last = end
+        out.append(text[last:])
+        return "".join(out)
+
+    def mask_data(self, data):
+        """``data`` (JSON-like: dicts, lists, strings) with every string masked."""
+        if isinstance(data, str):
+            return self.mask(data)
+        if isinstance(data, dict):
+            return {key: self.mask_data(value) for key, value in data.items()}
+        if isinstance(data, list | tuple):
+            return [self.mask_data(value) for value in data]
+        return data
 
     def is_secret_file(self, path: str | PurePath) -> bool:
         """See :func:`is_secret_file`."""
         return is_secret_file(path)
 
+    def _name_of(self, matched: str) -> str:
+        if matched in self._values:
+            return self._values[matched]
+        # a cut form: the value it starts or ends
+        for value, name in self._values.items():
+            if value.startswith(matched) or value.endswith(matched):
+                return name
+        return "secret"
 
-def _mask_group(match: re.Match[str], pattern: Pattern) -> str:
-    start, end = match.span(pattern.group)
-    whole = match.group(0)
-    offset = match.start()
-    return whole[: start - offset] + MARK.format(pattern.kind) + whole[end - offset :]
+    def _spans(self, text: str) -> list[tuple[int, int, str]]:
+        """Non-overlapping (start, end, kind) of what to mask, in order."""
+        found: list[tuple[int, int, str]] = []
+        for pattern in self.patterns:
+            for m in pattern.regex.finditer(text):
+                found.append((*m.span(pattern.group), pattern.kind))
+        if self.detect:
+            found += _detected(text)
+            found += _assigned(text)
+            found += _blobs(text)
+        found = [(a, b, k) for a, b, k in found if b > a and "«redacted:" not in text[a:b]]
+        found.sort(key=lambda span: (span[0], -span[1]))
+        merged: list[tuple[int, int, str]] = []
+        for start, end, kind in found:
+            if merged and start < merged[-1][1]:
+                if end > merged[-1][1]:
+                    merged[-1] = (merged[-1][0], end, merged[-1][2])
+                continue
+            merged.append((start, end, kind))
+        return merged
+
+
+def _text_files(root: Path, max_files: int) -> Iterable[Path]:
+    """The repository's source and configuration files (vendored and virtualenv directories skipped)."""
+    count = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".git"))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if path.suffix.lower() not in _LEARN_SUFFIXES or is_secret_file(path) or path.is_symlink():
+                continue
+            try:
+                if path.stat().st_size > _LEARN_MAX_BYTES:
+                    continue
+            except OSError:
+                continue
+            count += 1
+            if count > max_files:
+                return
+            yield path
+
+
+def _cut_forms(value: str) -> str:
+    """A regex for ``value``, or for a prefix or a suffix of it long enough to be no coincidence, where it
+    was visibly cut: a prefix followed by an ellipsis, a quote or the end of a line, a suffix after one
+    (pytest shortens long strings with ``...``; logs and output tails cut lines)."""
+    whole = re.escape(value)
+    if len(value) < CUT_MIN_LENGTH or "\n" in value or len(value) > CUT_MAX_LENGTH:
+        return whole
+    keep = max(CUT_MIN_LENGTH // 2, len(value) // 3)
+    head, rest = value[:keep], value[keep:]
+    prefix = re.escape(head) + "".join(f"(?:{re.escape(c)}" for c in rest) + ")?" * len(rest)
+    lead, tail = value[: len(value) - keep], value[len(value) - keep :]
+    suffix = ""
+    for c in lead:
+        suffix = f"(?:{suffix}{re.escape(c)})?"
+    return f"{whole}|{prefix}(?={_CUT_AFTER})|{_CUT_BEFORE}{suffix}{re.escape(tail)}"
+
+
+# Where a cut value ends (an ellipsis, a quote, the end of a line) and where a value cut at its start begins.
+_CUT_AFTER = r"\.\.\.|…|[\"'`]|[ \t]*(?:\n|\Z)"
+_CUT_BEFORE = r"(?:(?<=\.\.\.)|(?<=…)|(?<=[\"'`\n])|(?<![\s\S]))"
+CUT_MIN_LENGTH = 16  # values at least this long are also masked when cut to a third of their length
+CUT_MAX_LENGTH = 90  # (a regex of nested groups per character: keep it small)
+
+
+# detect-secrets ------------------------------------------------------------------------------------
+
+
+def _slug(secret_type: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", secret_type.lower()).strip("-")
+
+
+@lru_cache(maxsize=1)
+def _detectors() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Every regex of detect-secrets' format detectors, with the kind of secret it finds."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.plugins.base import RegexBasedDetector
+
+    found = []
+    for secret_type, plugin in get_mapping_from_secret_type_to_class().items():
+        if not issubclass(plugin, RegexBasedDetector) or plugin.__name__ == "IPPublicDetector":
+            continue  # an IP address is no secret
+        for regex in plugin().denylist:
+            found.append((_slug(secret_type), regex))
+    return tuple(found)
+
+
+_DELIMITERS = " \t\r\n=:\"'"
+
+
+def _detected(text: str) -> list[tuple[int, int, str]]:
+    """Spans of what detect-secrets' format detectors find: the longest captured group of 8 characters or
+    more (the password of ``scheme://user:password@``, the key after ``aws_secret_access_key =``), else the
+    whole match without the delimiters some of its regexes include."""
+    spans = []
+    for kind, regex in _detectors():
+        for m in regex.finditer(text):
+            groups = [i for i in range(1, (regex.groups or 0) + 1) if m.group(i) and len(m.group(i)) >= 8]
+            if groups:
+                start, end = m.span(max(groups, key=lambda i: len(m.group(i))))
+            else:
+                start, end = m.span()
+                while start < end and text[start] in _DELIMITERS:
+                    start += 1
+                while end > start and text[end - 1] in _DELIMITERS:
+                    end -= 1
+            spans.append((start, end, kind))
+    return spans
+
+
+def _assigned(text: str) -> list[tuple[int, int, str]]:
+    """Spans of values assigned to secret-looking names: detect-secrets' keyword detector, line by line
+    (its quoted forms, and its configuration-file forms whose value needs no quotes), then gitorch's
+    :data:`_ASSIGNED` for the names it leaves out."""
+    from detect_secrets.filters.heuristic import is_indirect_reference, is_templated_secret
+    from detect_secrets.plugins.keyword import (
+        CONFIG_DENYLIST_REGEX_TO_GROUP,
+        QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP,
+    )
+
+    spans = []
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if _KEYWORDS.search(line):
+            indirect = is_indirect_reference(line)
+            for table, quoted in ((QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP, True),
+                                  (CONFIG_DENYLIST_REGEX_TO_GROUP, False)):
+                for regex, group in table.items():
+                    for m in regex.finditer(line):
+                        start, end = m.span(group)
+                        value = line[start:end].rstrip("\\")
+                        if indirect and not quoted:
+                            continue
+                        if _plausible(value, quoted) and not is_templated_secret(value):
+                            spans.append((offset + start, offset + start + len(value), "secret-keyword"))
+            for m in _ASSIGNED.finditer(line):
+                group = "quoted" if m.group("quoted") is not None else "bare"
+                value = m.group(group)
+                if _NUMBER.match(value):
+                    continue
+                if _plausible(value, group == "quoted") and not is_templated_secret(value):
+                    start = m.start(group)
+                    spans.append((offset + start, offset + start + len(value), "assigned-secret"))
+        offset += len(line)
+    return spans
+
+
+def _plausible(value: str, quoted: bool) -> bool:
+    """A value worth masking: not a placeholder, not a marker, and, unquoted, not code (a call, an
+    attribute, a number, None)."""
+    value = value.strip()
+    if len(value) < 4 or "«redacted:" in value or value.lower() in _HARMLESS_VALUES:
+        return False
+    if value.startswith(("$", "%", "<", "{", "«")):
+        return False
+    return quoted or not _CODE_LIKE.search(value)
+
+
+def _blobs(text: str) -> list[tuple[int, int, str]]:
+    """Lines that are only a long, high-entropy base64 run (a key body without its header)."""
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString
+
+    entropy = Base64HighEntropyString().calculate_shannon_entropy
+    spans = []
+    for m in _BLOB_LINE.finditer(text):
+        blob = m.group(1)
+        if any(c.isdigit() for c in blob) and not blob.isupper() and not blob.islower() and (
+            entropy(blob) >= _BLOB_ENTROPY
+        ):
+            spans.append((*m.span(1), "key-material"))
+    return spans

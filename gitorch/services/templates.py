@@ -1,8 +1,10 @@
 """Prompt templates: Jinja2 files rendered with documented variables (see ``docs/templates.md``).
 
 The built-in templates live in ``templates/`` (the repository root in a checkout, ``gitorch/templates``
-in an installed wheel). A repository overrides any of them, partials included, by putting a file of
-the same name in ``<root>/.gitorch/templates/`` (``templates_dir`` in the configuration).
+in an installed wheel). Plugins contribute directories through the ``gitorch_template_dirs`` hook,
+searched before the built-in one. A repository overrides any template, partials included, by putting
+a file of the same name in ``<root>/.gitorch/templates/`` (``templates_dir`` in the configuration):
+the repository first, then the plugins, then gitorch.
 
 Templates are rendered in Jinja's sandbox (a repository's templates are untrusted input), with
 ``StrictUndefined`` (a misspelt variable is an error, not an empty string) and no HTML escaping.
@@ -11,10 +13,10 @@ Templates are rendered in Jinja's sandbox (a repository's templates are untruste
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -22,6 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 import gitorch
 from gitorch.errors import ConfigError, UsageError
 from gitorch.services.redact import is_secret_file
+from gitorch.services.source import read_source
 
 if TYPE_CHECKING:
     from gitorch.services.redact import Redactor
@@ -67,7 +70,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "develop_feature": ("feature",),
 }
 
-Origin = Literal["built-in", "repository"]
+#: Where a template comes from: ``"repository"``, ``"plugin:<name>"`` or ``"built-in"``.
+Origin = str
 
 
 class _ContainedLoader(jinja2.FileSystemLoader):
@@ -108,7 +112,9 @@ class TemplateInfo:
 
 
 class Templates:
-    """The prompt templates for one repository: its overrides first, then the built-in ones.
+    """The prompt templates for one repository: its overrides first, then the plugins' directories
+    (``plugin_dirs``: ``(plugin name, directory)`` in order, from
+    :meth:`Plugins.template_dirs <gitorch.plugin.manager.Plugins.template_dirs>`), then the built-in ones.
 
     ``redactor``, when given, masks every rendered prompt.
     """
@@ -120,11 +126,13 @@ class Templates:
         *,
         redactor: Redactor | None = None,
         builtin: Path | None = None,
+        plugin_dirs: Sequence[tuple[str, Path]] = (),
     ) -> None:
         self.builtin = Path(builtin) if builtin is not None else builtin_dir()
         self.override = (Path(root) / templates_dir) if root is not None and templates_dir else None
+        self.plugin_dirs = [(name, Path(directory)) for name, directory in plugin_dirs]
         self.redactor = redactor
-        searchpath = [str(p) for p in (self.override, self.builtin) if p is not None and p.is_dir()]
+        searchpath = [str(directory) for directory, _ in self._dirs()]
         self.env = SandboxedEnvironment(
             loader=_ContainedLoader(searchpath),
             undefined=jinja2.StrictUndefined,
@@ -135,9 +143,11 @@ class Templates:
         )
 
     def _dirs(self) -> list[tuple[Path, Origin]]:
+        """The search path, first match wins: the repository, the plugins, gitorch."""
         out: list[tuple[Path, Origin]] = []
         if self.override is not None and self.override.is_dir():
             out.append((self.override, "repository"))
+        out += [(directory, f"plugin:{name}") for name, directory in self.plugin_dirs if directory.is_dir()]
         out.append((self.builtin, "built-in"))
         return out
 
@@ -230,23 +240,10 @@ def file_excerpt(
             raise UsageError(f"{rel}: {reason}")
         return f"({rel}: {reason})"
 
-    if not rel:
-        return refuse("no file given")
-    if is_secret_file(rel):
-        return refuse("a secret file; its contents are never put into a prompt")
-    try:
-        path = (root / rel).resolve()
-        path.relative_to(root.resolve())
-    except ValueError:
-        return refuse("outside the repository")
-    if not path.is_file():
-        return refuse("no such file")
-    if is_secret_file(path.relative_to(root.resolve())):  # a symlink to a secret file
-        return refuse("a secret file; its contents are never put into a prompt")
-    data = path.read_bytes()
-    if b"\x00" in data[:8192]:
-        return refuse("a binary file")
-    lines = data.decode("utf-8", errors="replace").splitlines()
+    source = read_source(root, rel)
+    if source.refused is not None:
+        return refuse(source.refused)
+    lines = source.lines
     if not lines:
         return refuse("empty file")
     first_mark = line if line and line > 0 else None
@@ -268,39 +265,3 @@ def file_excerpt(
         out.append(f"{'>' if marked else ' '} {number:>{width}} | {text}".rstrip())
     excerpt = "\n".join(out)
     return redactor.mask(excerpt) if redactor is not None else excerpt
-
-
-# --------------------------------------------------------------------------------------------------
-# The third-party plugin skeleton (templates/plugin/).
-
-
-def plugin_skeleton(name: str, description: str = "", *, builtin: Path | None = None) -> dict[str, str]:
-    """Files of a minimal third-party plugin called ``name``: ``{relative path: text}``.
-
-    ``gitorch-<name>`` distribution, ``gitorch_<name>`` module, registered in the ``gitorch``
-    entry-point group, with one dimension and one agent to start from.
-    """
-    if not re.fullmatch(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*", name):
-        raise UsageError(f"plugin name {name!r}: use lower-case letters, digits and dashes (e.g. 'semgrep')")
-    directory = (Path(builtin) if builtin is not None else builtin_dir()) / "plugin"
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(directory)),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    module = "gitorch_" + name.replace("-", "_")
-    variables: Mapping[str, Any] = {
-        "name": name,
-        "distribution": f"gitorch-{name}",
-        "module": module,
-        "class_prefix": "".join(part.title() for part in name.split("-")),
-        "description": description or f"gitorch plugin: {name}",
-        "gitorch_version": gitorch.__version__,
-    }
-    return {
-        "pyproject.toml": env.get_template("pyproject.toml.j2").render(**variables),
-        f"{module}/__init__.py": env.get_template("__init__.py.j2").render(**variables),
-    }

@@ -1,7 +1,11 @@
-"""pytest fixtures for gitorch and for plugin authors: ``pytest_plugins = ["gitorch.testing.fixtures"]``.
+"""gitorch's own test fixtures, opt-in: ``pytest_plugins = ["gitorch.testing.fixtures"]``.
+
+gitorch's suite (and gitorch-odoo's) use these short names; plugin authors get the same pieces as
+``gitorch_*`` fixtures without asking (:mod:`gitorch.testing.pytest_plugin`), which is what
+docs/plugins.md describes. Opting in here makes ``gitorch_isolated`` autouse for the whole suite.
 
 - ``gitorch_isolated`` (autouse): third-party plugins off, git isolated from the machine's config.
-- ``git_repo``: a real repository in a temporary directory with one commit.
+- ``git_repo``: a real repository in a temporary directory with one commit (a gitpython ``Repo``).
 - ``commit(repo, files, message)``: write files and commit them.
 - ``cli``: invoke the ``gitorch`` command line in-process (typer's CliRunner), exceptions not swallowed.
 - ``fake_ai``: write an executable into a ``bin`` directory put first on ``PATH``.
@@ -10,36 +14,21 @@
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from gitorch.testing.kit import isolate, write_executable
+
 
 @pytest.fixture(autouse=True)
 def gitorch_isolated(tmp_path_factory, monkeypatch):
     """Tests see first-party plugins only; a test opts in by setting GITORCH_LOAD_PLUGINS itself."""
-    home = tmp_path_factory.mktemp("gitconfig")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))  # run worktrees outside the git dir land here
-    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test")
-    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.com")
-    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test")
-    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
-    monkeypatch.setenv("GITORCH_LOAD_PLUGINS", "")
-    for name in (
-        "GITORCH_DISABLE_PLUGINS",
-        "GITORCH_STRICT_PLUGINS",
-        "GITORCH_DISABLE_PLUGIN_AUTOLOAD",
-        "GITORCH_DEBUG",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    isolate(monkeypatch, tmp_path_factory.mktemp("gitconfig"), load_plugins=[], strict=False)
+    yield
     from gitorch.cli import reset_app_plugins
 
-    reset_app_plugins()
-    yield
     reset_app_plugins()
 
 
@@ -89,11 +78,4 @@ def fake_ai(tmp_path, monkeypatch) -> Callable[[str, str], Path]:
     bindir = tmp_path / "fakebin"
     bindir.mkdir(exist_ok=True)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
-
-    def make(name: str, script: str) -> Path:
-        path = bindir / name
-        path.write_text(script, encoding="utf-8")
-        path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        return path
-
-    return make
+    return lambda name, script: write_executable(bindir, name, script)

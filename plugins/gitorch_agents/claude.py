@@ -11,6 +11,7 @@ cache writes; ``total_cost_usd`` is the CLI's own estimate for the call.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -72,6 +73,9 @@ class Claude(ExternalCliAgent):
             argv += ["--max-turns", str(self.options.max_turns)]
         if schema is not None:
             argv += ["--json-schema", json.dumps(schema, separators=(",", ":"))]
+        cap = self.spend_cap_usd()
+        if cap is not None:  # claude stops itself there (error_max_budget_usd), cents rounded down
+            argv += ["--max-budget-usd", f"{math.floor(cap * 10_000) / 10_000:.4f}"]
         env = {}
         everything = [*argv, *self.options.extra_args]
         if os.geteuid() == 0 and any(flag in everything for flag in BYPASS):
@@ -83,6 +87,20 @@ class Claude(ExternalCliAgent):
         self, stdout: str, stderr: str, exit_code: int | None, files: dict[str, str], task: Task
     ) -> ParsedOutput:
         return parse_claude(stdout, stderr, exit_code, task)
+
+    def stream_usage(self, line: str) -> tuple[str, Usage] | None:
+        """An ``assistant`` event of stream-json carries its model turn's usage (once per content block,
+        under the same message id)."""
+        if '"assistant"' not in line:
+            return None
+        event = json.loads(line)
+        message = event.get("message") if event.get("type") == "assistant" else None
+        if not isinstance(message, dict) or not isinstance(message.get("usage"), dict):
+            return None
+        usage, _ = _usage({"usage": message["usage"]})
+        model = message.get("model")
+        turn = str(message.get("id") or event.get("uuid") or line)
+        return turn, usage.model_copy(update={"models": [model] if isinstance(model, str) else []})
 
 
 def _result_object(stdout: str) -> dict[str, Any] | None:

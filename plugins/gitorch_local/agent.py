@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 import time
@@ -21,8 +22,16 @@ from gitorch.models import (
     FixResult,
     Severity,
 )
-from gitorch_local import bandit, codemods, radon, ruff, ruff_fix, tests_audit
-from gitorch_local.tools import SourceLines, display, find_tool, is_excluded, parse_json, run, tool_env
+from gitorch_local import bandit, codemods, radon, ruff, ruff_fix, tests_audit, verify
+from gitorch_local.tools import (
+    SourceLines,
+    display,
+    find_tool,
+    is_excluded,
+    parse_json,
+    run,
+    tool_env,
+)
 
 LEFT_FOR_AI = "left for an AI agent"
 
@@ -59,11 +68,20 @@ class LocalAgent(Agent):
             default_factory=lambda: {"B": Severity.P3, "C": Severity.P2})
         mi_data_ratio: float = Field(
             0.75, gt=0, le=1, description="skip radon mi on files whose lines are mostly data-table rows")
+        ruff_unsafe_fixes: bool = Field(
+            True, description="also try ruff's unsafe fixes, one at a time, kept only when the checks pass")
         codemods: list[str] = Field(default_factory=lambda: list(codemods.SECURITY_CODEMODS),
                                     description="codemodder codemods used for security fixes")
         codemods_exclude: list[str] = Field(default_factory=list)
+        dependency_codemods: bool = Field(
+            False, description="also use the codemods that add a package (defusedxml, fickling, flask-wtf); "
+                               "each such fix names the package and updates the dependency file")
         analyzer_timeout_s: float = Field(600, gt=0)
         codemod_timeout_s: float = Field(600, gt=0)
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - Agent's own signature
+        super().__init__(*args, **kwargs)
+        self._recheck_cache: dict[tuple[str, str], list[Finding]] = {}
 
     @classmethod
     def availability(cls) -> Availability:
@@ -176,6 +194,8 @@ class LocalAgent(Agent):
     def fix(self, request: FixRequest) -> FixResult:
         finding = request.finding
         rule = finding.rule_id or ""
+        if ruff_fix.is_group(finding):
+            return self._fix_group(request)
         if not finding.file:
             return FixResult(status="cannot_fix", summary=f"no file to fix; {LEFT_FOR_AI}")
         root = Path(request.root).resolve()
@@ -198,11 +218,62 @@ class LocalAgent(Agent):
         argv = ruff.command(find_tool("ruff", opts.ruff), root, [finding.file or "."], [], rules)
         if request.dry_run:
             return FixResult(status="unchanged", summary=f"dry run: would run {display(argv, root)}")
-        outcome = ruff_fix.fix_one(root, finding, self._ruff_json(argv, root))
+        path = root / (finding.file or "")
+        before = path.read_bytes() if path.is_file() else b""
+        outcome = ruff_fix.fix_one(root, finding, self._ruff_json(argv, root), unsafe=opts.ruff_unsafe_fixes)
+        if outcome.status == "changed":
+            refused = self._self_check(root, finding, before)
+            if refused:
+                path.write_bytes(before)
+                return FixResult(status="cannot_fix", summary=f"ruff's fix undone: {refused}; {LEFT_FOR_AI}")
         return FixResult(status=outcome.status, summary=outcome.summary)  # type: ignore[arg-type]
 
+    def _self_check(self, root: Path, finding: Finding, before: bytes) -> str | None:
+        """Why the change just made to ``finding.file`` must be undone, or None: the file no longer
+        parses, the change adds a finding at the same or a higher severity on the lines it touched,
+        or (for an audit finding) the finding is still there. See :mod:`gitorch_local.verify`."""
+        file = finding.file or ""
+        old = before.decode("utf-8", "replace")
+        new = (root / file).read_text(encoding="utf-8", errors="replace")
+        if verify.parse_failure(root, file, before) is None:
+            broken = verify.parse_failure(root, file)
+            if broken:
+                return f"{file} no longer parses ({broken})"
+        previous = self._findings_of(root, file, before)
+        check = verify.recheck_attempt(
+            root, {file: verify.changed_lines(old, new)}, previous, finding, base=None,
+            ruff_select=self.options.ruff_select, ruff_ignore=self.options.ruff_ignore,
+            timeout=self.options.analyzer_timeout_s,
+        )
+        if check.rejection:
+            return check.rejection
+        audited = finding.source in ("bandit", "ruff") and any(
+            f.fingerprint == finding.fingerprint for f in previous)
+        if audited and not check.target_gone:
+            return f"{finding.rule_id} is still reported at {finding.location} after the change"
+        return None
+
+    def _findings_of(self, root: Path, file: str, content: bytes) -> list[Finding]:
+        """The re-audit findings of ``file`` with ``content`` (cached by content: a retry costs nothing)."""
+        key = (file, hashlib.sha1(content).hexdigest())
+        cached = self._recheck_cache.get(key)
+        if cached is None:
+            current = (root / file).read_bytes()
+            try:
+                (root / file).write_bytes(content)
+                cached = verify.reaudit(root, [file], ruff_select=self.options.ruff_select,
+                                        ruff_ignore=self.options.ruff_ignore,
+                                        timeout=self.options.analyzer_timeout_s)
+            finally:
+                (root / file).write_bytes(current)
+            self._recheck_cache[key] = cached
+        return cached
+
     def _codemod_settings(self) -> list[str]:
-        return [c for c in self.options.codemods if c not in set(self.options.codemods_exclude)]
+        chosen = list(self.options.codemods)
+        if self.options.dependency_codemods:
+            chosen += [c for c in codemods.DEPENDENCY_CODEMODS if c not in chosen]
+        return [c for c in chosen if c not in set(self.options.codemods_exclude)]
 
     def _fix_codemod(self, request: FixRequest) -> FixResult:
         root, finding, opts = Path(request.root).resolve(), request.finding, self.options
@@ -234,19 +305,9 @@ class LocalAgent(Agent):
         for attempt in range(2):
             candidates = [c for c in changes if codemods.matches(c, finding, by_line=fresh)]
             for change in candidates:
-                target = root / change.path
-                before = target.read_bytes() if target.is_file() else b""
-                ok, _ = codemods.apply(root, change)
-                if ok and not codemods.keeps_behaviour(change, before.decode("utf-8", "replace"),
-                                                       target.read_text(encoding="utf-8", errors="replace")):
-                    target.write_bytes(before)
-                    return FixResult(status="cannot_fix",
-                                     summary=f"codemodder's {change.short_id} would pass a string command "
-                                             f"with shell=False at {change.path}; {LEFT_FOR_AI}")
-                if ok:
-                    return FixResult(status="changed",
-                                     summary=f"codemodder {change.codemod}: {change.description} "
-                                             f"({change.path}:{change.first_line})")
+                done = self._apply_change(root, finding, change, changes)
+                if done is not None:
+                    return done
             if fresh or attempt or not (targeted or candidates):
                 break
             if not candidates and codemods.line_was_there(root, basis, finding.file or "", finding.snippet):
@@ -262,6 +323,40 @@ class LocalAgent(Agent):
                 return FixResult(status="failed", summary=str(exc))
         return FixResult(status="cannot_fix",
                          summary=f"no security codemod fixes {rule} at {finding.location}; {LEFT_FOR_AI}")
+
+    def _apply_change(self, root: Path, finding: Finding, change: codemods.Change,
+                      changes: list[codemods.Change]) -> FixResult | None:
+        """Apply one codemodder change (and the dependency-file change that goes with it), checked;
+        None when it does not apply."""
+        target = root / change.path
+        before = target.read_bytes() if target.is_file() else b""
+        unproven = codemods.unproven(change, before.decode("utf-8", "replace"))
+        if unproven:
+            return FixResult(status="cannot_fix", summary=f"codemodder's {change.short_id} not applied at "
+                                                          f"{change.path}: {unproven}; {LEFT_FOR_AI}")
+        extra = codemods.companions(change, changes) if change.codemod in codemods.DEPENDENCY_CODEMODS else []
+        if change.codemod in codemods.DEPENDENCY_CODEMODS and not extra:
+            why = f"codemodder's {change.short_id} adds a package, and the project has no dependency file"
+            return FixResult(status="cannot_fix", summary=f"{why} to record it in; {LEFT_FOR_AI}")
+        saved = {c.path: (root / c.path).read_bytes() for c in extra if (root / c.path).is_file()}
+        ok, _ = codemods.apply(root, change)
+        if not ok:
+            return None
+        refused = self._self_check(root, finding.model_copy(update={"file": change.path}), before)
+        if not refused and not all(codemods.apply(root, c)[0] for c in extra):
+            refused = "its dependency-file change no longer applies"
+        if refused:
+            target.write_bytes(before)
+            for path, content in saved.items():
+                (root / path).write_bytes(content)
+            return FixResult(status="cannot_fix",
+                             summary=f"codemodder's {change.short_id} undone: {refused}; {LEFT_FOR_AI}")
+        summary = f"codemodder {change.codemod}: {change.description} ({change.path}:{change.first_line})"
+        if extra:
+            packages = ", ".join(p for c in extra for p in c.packages)
+            files = ", ".join(sorted({c.path for c in extra}))
+            summary += f"; adds the dependency {packages} (recorded in {files}): a new dependency to confirm"
+        return FixResult(status="changed", summary=summary)
 
     # ------------------------------------------------------------------------------------------
     # Deterministic fixes beyond the audit's findings
@@ -285,8 +380,8 @@ class LocalAgent(Agent):
         lines = SourceLines(root)
         out: list[Finding] = []
         for change in changes:
-            if is_excluded(change.path, list(request.config.exclude)):
-                continue
+            if is_excluded(change.path, list(request.config.exclude)) or change.adds_dependency:
+                continue  # a dependency-file change goes with its code change, never alone
             if any(codemods.matches(change, f, by_line=fresh) for f in audit.findings):
                 continue
             if not fresh and not codemods.apply(root, change, check=True)[0]:
@@ -298,16 +393,63 @@ class LocalAgent(Agent):
         return out
 
     def _extra_ruff(self, request: AuditRequest, root: Path) -> list[Finding]:
+        """Trivial style fixes, one finding per rule (a reviewer reads one import-sorting commit, not
+        forty): ruff's safe fixes of ``extra_fix_rules`` (when the repository has no ruff config of its
+        own) and of the audit's own trivial rules (``ruff_fix.GROUPED_RULES``: unused imports, ...)."""
         opts = self.options
-        if ruff.has_repo_config(root) or not opts.extra_fix_rules:
-            return []
-        rules = ruff.rule_args(root, opts.extra_fix_rules, [])
         excludes = list(request.config.exclude)
-        argv = ruff.command(find_tool("ruff", opts.ruff), root, [request.path], excludes, rules)
+        own = ruff.has_repo_config(root)
+        extra = [] if own else list(opts.extra_fix_rules)
+        audited = ruff.rule_args(root, opts.ruff_select, opts.ruff_ignore)
+        exe = find_tool("ruff", opts.ruff)
         request.report("running ruff for safe fixes…")
-        safe = [d for d in self._ruff_json(argv, root) if (d.get("fix") or {}).get("applicability") == "safe"]
-        found = ruff.findings(safe, root, list(request.config.exclude))
-        return [f.model_copy(update={"severity": Severity.P4}) for f in found]
+        diagnostics = self._ruff_json(ruff.command(exe, root, [request.path], excludes, audited), root)
+        if extra:
+            rules = ruff.rule_args(root, extra, [])
+            diagnostics += self._ruff_json(ruff.command(exe, root, [request.path], excludes, rules), root)
+        info = {d.get("code") for d in diagnostics if any((d.get("code") or "").startswith(r) for r in extra)}
+        return ruff_fix.group_findings(diagnostics, root, excludes, info_codes=info)
+
+    def _group_rules(self, root: Path, code: str) -> list[str]:
+        # the repository's config with this one rule, or the curated mode's isolation
+        return ruff.rule_args(root, [code], []) or ["--select", code]
+
+    def _fix_group(self, request: FixRequest) -> FixResult:
+        """Apply one rule's safe fixes across the audited path, then check every touched file; files
+        whose change fails the checks are put back."""
+        root, finding, opts = Path(request.root).resolve(), request.finding, self.options
+        code = (finding.rule_id or "").removeprefix("ruff:")
+        excludes = list(request.config.exclude)
+        exe = find_tool("ruff", opts.ruff)
+        rules = self._group_rules(root, code)
+        argv = ruff.command(exe, root, [request.path], excludes, rules)
+        if request.dry_run:
+            return FixResult(status="unchanged", summary=f"dry run: would run {display(argv, root)} --fix")
+        files = ruff_fix.fixable_files(self._ruff_json(argv, root), root, code)
+        if not files:
+            return FixResult(status="unchanged", summary=f"ruff no longer reports a safe {code} fix")
+        before = {f: (root / f).read_bytes() for f in files}
+        previous = verify.reaudit(root, files, ruff_select=opts.ruff_select, ruff_ignore=opts.ruff_ignore,
+                                  timeout=opts.analyzer_timeout_s)
+        fix_argv = [exe, "check", "--fix", "--no-cache", "--exit-zero", "--quiet", *rules, *files]
+        run(fix_argv, root, timeout=opts.analyzer_timeout_s, env=tool_env())
+        changed = [f for f in files if (root / f).read_bytes() != before[f]]
+        touched = {f: verify.changed_lines(before[f].decode("utf-8", "replace"),
+                                           (root / f).read_text(encoding="utf-8", errors="replace"))
+                   for f in changed}
+        check = verify.recheck_attempt(root, touched, previous, None, base=None, ruff_select=opts.ruff_select,
+                                       ruff_ignore=opts.ruff_ignore, timeout=opts.analyzer_timeout_s)
+        bad = set(check.unparsable) | {f.file for f in check.new if f.file}
+        for file in bad:
+            (root / file).write_bytes(before[file])
+        kept = [f for f in changed if f not in bad]
+        if not kept:
+            why = check.rejection or "ruff changed nothing"
+            return FixResult(status="cannot_fix", summary=f"ruff's {code} fixes undone: {why}")
+        listed = ", ".join(kept[:8]) + (" …" if len(kept) > 8 else "")
+        undone = f"; undone in {len(bad)} file(s): {check.rejection}" if bad else ""
+        return FixResult(status="changed",
+                         summary=f"ruff {code} safe fixes in {len(kept)} file(s): {listed}{undone}")
 
     # ------------------------------------------------------------------------------------------
 

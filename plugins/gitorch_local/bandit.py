@@ -24,6 +24,8 @@ SEVERITY_MAP: dict[tuple[str, str], Severity] = {
     ("LOW", "LOW"): Severity.P3,
 }
 
+PARSE_ERROR_RULE = "syntax-error"
+
 RECOMMENDATIONS = {
     "B101": "Do not rely on assert for checks that must hold in production (asserts vanish under -O).",
     "B105": "Move the secret out of the source: read it from the environment or a secret store.",
@@ -125,6 +127,28 @@ def findings(report: dict[str, Any], root: Path, excludes: list[str]) -> tuple[l
                 source="bandit",
             )
         )
-    notes = [f"bandit could not scan {relative(root, e.get('filename', '?'))}: {e.get('reason', '')}"
-             for e in report.get("errors", [])]
+    notes = []
+    for error in report.get("errors", []):
+        file = relative(root, error.get("filename", "?"))
+        notes.append(f"bandit could not scan {file}: {error.get('reason', '')}")
+        if file.endswith(".py") and not is_excluded(file, excludes):
+            out.append(parse_error(file, error.get("reason", "")))
     return out, notes
+
+
+def parse_error(file: str, reason: str) -> Finding:
+    """A file bandit (or Python) cannot parse: nothing in it can be checked and the program cannot run it.
+
+    NOTE: the worst severity there is (P0), never info: a fix that leaves a module unparsable must
+    lower the score, not raise it.
+    """
+    return Finding(
+        dimension="security",
+        severity=Severity.P0,
+        rule_id=PARSE_ERROR_RULE,
+        file=file,
+        description=f"{file} does not parse, so it was not scanned and cannot run: {reason.strip()}".strip(),
+        recommendation="Make the module parse again (python -m py_compile shows the line).",
+        snippet=f"module {file}",
+        source="bandit",
+    )

@@ -9,7 +9,6 @@ hunks that moved). A change that no longer applies triggers a fresh run on that 
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 import hashlib
 import json
@@ -25,6 +24,7 @@ from unidiff.errors import UnidiffParseError
 from gitorch.errors import AgentError
 from gitorch.models import Finding, Severity
 from gitorch.vcs.git import DIFF_SAFETY, Git
+from gitorch_local import preconditions
 from gitorch_local.tools import find_tool, run, tool_env
 
 # Security codemods that change only the user's code (no new dependency). See docs/local-agent.md.
@@ -55,13 +55,18 @@ SECURITY_CODEMODS = [
     "pixee:python/upgrade-sslcontext-tls",
 ]
 
+# Security codemods that add a package to the project (and to its dependency file): used only with the
+# ``dependency_codemods`` option, since a new dependency needs a human's yes (see docs/local-agent.md).
+DEPENDENCY_CODEMODS = [
+    "pixee:python/use-defusedxml",  # defusedxml
+    "pixee:python/harden-pickle-load",  # fickling
+    "pixee:python/flask-enable-csrf-protection",  # flask-wtf
+]
+
 # Left out on purpose, with the reason (shown in the docs).
 EXCLUDED_CODEMODS = {
-    "pixee:python/flask-enable-csrf-protection": "adds flask-wtf to the project",
-    "pixee:python/url-sandbox": "adds the `security` sandbox package",
-    "pixee:python/sandbox-process-creation": "adds the `security` sandbox package",
-    "pixee:python/use-defusedxml": "adds defusedxml",
-    "pixee:python/harden-pickle-load": "adds fickling",
+    "pixee:python/url-sandbox": "wraps requests in the `security` package's sandbox (changes behaviour)",
+    "pixee:python/sandbox-process-creation": "wraps subprocess calls in the `security` package's sandbox",
 }
 
 # bandit test -> the codemods that fix it. A finding whose test is not listed may take any change on
@@ -71,8 +76,6 @@ BANDIT_CODEMODS: dict[str, set[str]] = {
     "B306": {"secure-tempfile"},
     "B311": {"secure-random"},
     "B309": {"https-connection"},
-    "B320": {"safe-lxml-parsing", "safe-lxml-parser-defaults"},
-    "B410": {"safe-lxml-parsing", "safe-lxml-parser-defaults"},
     "B501": {"requests-verify"},
     "B502": {"upgrade-sslcontext-tls"},
     "B503": {"upgrade-sslcontext-tls"},
@@ -82,6 +85,13 @@ BANDIT_CODEMODS: dict[str, set[str]] = {
     "B604": {"subprocess-shell-false"},
     "B608": {"sql-parameterization"},
     "B701": {"enable-jinja2-autoescape"},
+    # with dependency_codemods
+    **dict.fromkeys(["B313", "B314", "B315", "B316", "B317", "B318", "B319",
+                     "B405", "B406", "B407", "B408", "B409"], {"use-defusedxml"}),
+    "B320": {"safe-lxml-parsing", "safe-lxml-parser-defaults", "use-defusedxml"},
+    "B410": {"safe-lxml-parsing", "safe-lxml-parser-defaults", "use-defusedxml"},
+    "B301": {"harden-pickle-load"},
+    "B403": {"harden-pickle-load"},
 }
 
 DEFAULT_PATH_EXCLUDES = [  # codemodder's own defaults, which --path-exclude would otherwise replace
@@ -105,9 +115,16 @@ class _Loose(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class CodetfPackageAction(_Loose):
+    action: str = ""
+    result: str = ""
+    package: str = ""
+
+
 class CodetfChange(_Loose):
     lineNumber: int  # noqa: N815 - CodeTF's own key
     description: str | None = None
+    packageActions: list[CodetfPackageAction] = []  # noqa: N815
 
 
 class CodetfChangeset(_Loose):
@@ -137,6 +154,12 @@ class Change:
     description: str
     lines: tuple[int, ...]  # changed lines in the new file (CodeTF's lineNumber)
     removed: tuple[tuple[int, str], ...] = field(default=())  # (old line number, text)
+    added: tuple[str, ...] = field(default=())  # the lines it adds
+    packages: tuple[str, ...] = field(default=())  # packages it adds to a dependency file
+
+    @property
+    def adds_dependency(self) -> bool:
+        return bool(self.packages)
 
     @property
     def short_id(self) -> str:
@@ -188,6 +211,8 @@ def changes_of(report: Codetf) -> list[Change]:
                 for pfile in parsed for hunk in pfile for line in hunk
                 if line.is_removed and line.source_line_no
             )
+            added = tuple(line.value.rstrip("\n") for pfile in parsed for hunk in pfile for line in hunk
+                          if line.is_added)
             descriptions = [c.description for c in changeset.changes if c.description]
             out.append(
                 Change(
@@ -198,6 +223,9 @@ def changes_of(report: Codetf) -> list[Change]:
                     description=descriptions[0] if descriptions else result.summary,
                     lines=tuple(c.lineNumber for c in changeset.changes),
                     removed=removed,
+                    added=added,
+                    packages=tuple(a.package for c in changeset.changes for a in c.packageActions
+                                   if a.action == "add" and a.package),
                 )
             )
     return out
@@ -281,24 +309,43 @@ class ReportCache:
         return self.dir / f"{key}-{self.scope}-{extra}.json"
 
     def load(self, file: str | None = None) -> tuple[Codetf, bool, str] | None:
-        """The report for HEAD (fresh), else the newest one of an ancestor commit (stale), with the
-        commit it was made at."""
+        """The report for HEAD (fresh), else the newest one of an ancestor commit, with the commit it
+        was made at. With ``file``, a report counts as fresh when that file is the same now as at the
+        report's commit (its line numbers still hold): a retry, or a fix after commits to other files,
+        reuses it instead of running codemodder again."""
         head = self.head()
         if head is None:
             return None
-        candidates = [(head, True)]
         history = (_git(self.root, "rev-list", "--max-count=200", "HEAD") or "").split()
         # HEAD itself is an older state when the worktree has uncommitted changes.
-        candidates += [(sha, False) for sha in (history if "+" in head else history[1:])]
-        for key, fresh in candidates:
-            for scoped in ([file, None] if fresh and file else [None]):
+        candidates = [head] + (history if "+" in head else history[1:])
+        current = _git(self.root, "hash-object", "--", file) if file else None
+        stale: tuple[Path, str] | None = None
+        for key in candidates:
+            for scoped in ([file, None] if file else [None]):
                 path = self._file(key, scoped)
-                if path.is_file():
-                    try:
-                        return Codetf.model_validate_json(path.read_text(encoding="utf-8")), fresh, key
-                    except (ValidationError, OSError):
-                        continue
+                if not path.is_file():
+                    continue
+                fresh = key == head or (current is not None and "+" not in key
+                                        and _git(self.root, "rev-parse", f"{key}:{file}") == current)
+                if fresh:
+                    report = self._read(path)
+                    if report is not None:
+                        return report, True, key
+                elif stale is None:
+                    stale = (path, key)
+        if stale is not None:
+            report = self._read(stale[0])
+            if report is not None:
+                return report, False, stale[1]
         return None
+
+    @staticmethod
+    def _read(path: Path) -> Codetf | None:
+        try:
+            return Codetf.model_validate_json(path.read_text(encoding="utf-8"))
+        except (ValidationError, OSError):
+            return None
 
     def store(self, report_text: str, file: str | None = None) -> None:
         head = self.head()
@@ -366,44 +413,35 @@ def _relocate(root: Path, change: Change, *, write: bool) -> bool:
     return True
 
 
-def keeps_behaviour(change: Change, before: str, after: str) -> bool:
-    """False when an applied change is known to break the code.
-
-    NOTE: subprocess-shell-false also rewrites calls whose command is a string
-    (``run("du -sk " + d, shell=True)``), which then fail at run time; tests do not always cover
-    them (the bundled sample's do not), so such a change is undone: more string commands run with
-    ``shell=False`` after it than before.
-    """
-    if change.short_id != "subprocess-shell-false":
-        return True
-    return _string_commands_without_shell(after) <= _string_commands_without_shell(before)
+def companions(change: Change, changes: list[Change]) -> list[Change]:
+    """The dependency-file changes that go with ``change`` (the same codemod adding its package)."""
+    return [c for c in changes if c.codemod == change.codemod and c.adds_dependency and c.path != change.path]
 
 
-def _string_commands_without_shell(text: str) -> int:
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return 1 << 30  # unparsable after the change: treat as broken
-    count = 0
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        shell = next((k for k in node.keywords if k.arg == "shell"), None)
-        if shell is None or not (isinstance(shell.value, ast.Constant) and shell.value.value is False):
-            continue
-        args = [k.value for k in node.keywords if k.arg == "args"]
-        count += _is_string(node.args[0] if node.args else (args[0] if args else None))
-    return count
+def _where_now(change: Change, text: str) -> list[int]:
+    """The lines of ``text`` the change removes: each removed line's text nearest its old number
+    (earlier commits may have moved it since the report was made)."""
+    current = [_norm(line) for line in text.splitlines()]
+    out = []
+    for number, removed in change.removed:
+        hits = [i + 1 for i, line in enumerate(current) if line == removed]
+        if hits:
+            out.append(min(hits, key=lambda n: abs(n - number)))
+    return out
 
 
-def _is_string(node: ast.AST | None) -> bool:
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, str)
-    if isinstance(node, ast.JoinedStr):
-        return True
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
-        return _is_string(node.left) or _is_string(node.right)
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+def unproven(change: Change, before: str) -> str | None:
+    """Why ``change`` must not be applied to ``before`` (its precondition is not proven at the call
+    site), or None. See :mod:`gitorch_local.preconditions`."""
+    lines = _where_now(change, before)
+    if change.short_id == "subprocess-shell-false" and not preconditions.shell_false_is_safe(before, lines):
+        return ("its command is not proven to be a list at the call site (a string run with "
+                "shell=False fails at run time)")
+    sql = change.short_id == "sql-parameterization"
+    if sql and not preconditions.sql_placeholders_match_driver(before, change.added):
+        drivers = sorted(preconditions.drivers_imported(before)) or ["none imported in the module"]
+        return f"its placeholders are not proven to be the database driver's (driver: {', '.join(drivers)})"
+    return None
 
 
 def targeted(rule: str) -> bool:

@@ -21,9 +21,13 @@ CURATED_IGNORE = [
     "PLW2901",  # loop variable overwritten: mostly intended
 ]
 
+# NOTE: a file that does not parse is the worst a change can leave: the program no longer runs. ruff
+# reports it without a code (older releases) or as ``invalid-syntax``; either is P0, never info.
+SYNTAX_ERROR_CODES = frozenset({"", "invalid-syntax", "syntax-error", "E999"})
+
 # Longest matching prefix wins. Rules that crash or misbehave at run time first.
 SEVERITY_BY_PREFIX: dict[str, Severity] = {
-    "E9": Severity.P1,  # syntax errors, unreadable files
+    "E902": Severity.P1,  # a file ruff cannot read
     "F63": Severity.P1,  # comparisons that are always wrong (is with a literal, assert on tuple)
     "F7": Severity.P1,  # break/return/yield outside their context
     "F82": Severity.P1,  # undefined names
@@ -46,6 +50,8 @@ DEFAULT_SEVERITY = Severity.P4  # families a repository's own config adds: style
 
 
 def severity_of(code: str) -> Severity:
+    if code in SYNTAX_ERROR_CODES:
+        return Severity.P0
     best = ""
     for prefix in SEVERITY_BY_PREFIX:
         if code.startswith(prefix) and len(prefix) > len(best):
@@ -85,18 +91,27 @@ def command(exe: str, root: Path, targets: list[str], excludes: list[str], rules
     return [*argv, *targets]
 
 
+def is_syntax_error(item: dict[str, Any]) -> bool:
+    return (item.get("code") or "") in SYNTAX_ERROR_CODES
+
+
 def rule_id(item: dict[str, Any]) -> str:
-    return f"ruff:{item.get('code') or 'syntax-error'}"
+    return "ruff:syntax-error" if is_syntax_error(item) else f"ruff:{item['code']}"
 
 
 def findings(diagnostics: list[dict[str, Any]], root: Path, excludes: list[str]) -> list[Finding]:
     """Findings from ruff's JSON diagnostics."""
     lines = SourceLines(root)
     out: list[Finding] = []
+    unparsable: set[str] = set()
     for item in diagnostics:
         file = relative(root, item["filename"])
         if is_excluded(file, excludes):
             continue
+        if is_syntax_error(item):
+            if file in unparsable:
+                continue  # one finding per unparsable file: the follow-on errors add nothing
+            unparsable.add(file)
         code = item.get("code") or ""
         line = (item.get("location") or {}).get("row")
         end = (item.get("end_location") or {}).get("row")
@@ -110,13 +125,14 @@ def findings(diagnostics: list[dict[str, Any]], root: Path, excludes: list[str])
         out.append(
             Finding(
                 dimension="backend",
-                severity=severity_of(code) if code else Severity.P1,
+                severity=severity_of(code),
                 rule_id=rule_id(item),
                 file=file,
                 line=line,
                 end_line=end,
-                description=f"{item.get('message', '').strip()} ({code or 'syntax error'}"
-                f"{' ' + item['name'] if item.get('name') else ''})",
+                description=f"{item.get('message', '').strip()} "
+                f"({'syntax error: the file does not parse' if is_syntax_error(item) else code}"
+                f"{' ' + item['name'] if item.get('name') and not is_syntax_error(item) else ''})",
                 recommendation=advice,
                 snippet=lines.line(file, line),
                 source="ruff",

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitorch.models import Finding
+from gitorch.models import Finding, Severity
+from gitorch_local import ruff
+from gitorch_local.tools import is_excluded, relative
+
+# NOTE: trivial, behaviour-free style fixes: a reviewer wants one commit per rule, not one per file.
+GROUPED_RULES = ("I001", "F401", "F541")
+GROUP_SOURCE = "ruff --fix"
 
 _SPACE = re.compile(r"\s+")
 
@@ -70,8 +76,12 @@ def apply_edits(text: str, edits: list[dict[str, Any]]) -> str:
     return text
 
 
-def fix_one(root: Path, finding: Finding, diagnostics: list[dict[str, Any]]) -> Outcome:
-    """Apply the safe fix of the diagnostic matching ``finding`` in ``diagnostics`` (one file's)."""
+def fix_one(
+    root: Path, finding: Finding, diagnostics: list[dict[str, Any]], *, unsafe: bool = False
+) -> Outcome:
+    """Apply the fix of the diagnostic matching ``finding`` in ``diagnostics`` (one file's): a safe fix,
+    or with ``unsafe`` also one ruff marks unsafe (the caller checks the result and undoes it if needed);
+    never a display-only one."""
     path = root / (finding.file or "")
     try:
         with open(path, encoding="utf-8", newline="") as handle:
@@ -89,12 +99,70 @@ def fix_one(root: Path, finding: Finding, diagnostics: list[dict[str, Any]]) -> 
     if not fix:
         return Outcome("cannot_fix", f"ruff has no automatic fix for {finding.rule_id} at {where}; "
                                      "left for an AI agent")
-    if fix.get("applicability") != "safe":
+    applicability = fix.get("applicability")
+    if applicability != "safe" and not (unsafe and applicability == "unsafe"):
         return Outcome("cannot_fix", f"ruff's fix for {finding.rule_id} at {where} is "
-                                     f"{fix.get('applicability')}, not safe; left for an AI agent")
+                                     f"{applicability}, not safe; left for an AI agent")
     fixed = apply_edits(source, fix.get("edits") or [])
     if fixed == source:
         return Outcome("unchanged", f"ruff's fix for {finding.rule_id} at {where} changes nothing")
     with open(path, "w", encoding="utf-8", newline="") as handle:
         handle.write(fixed)
-    return Outcome("changed", f"ruff: {fix.get('message') or 'safe fix'} ({finding.rule_id} at {where})")
+    kind = "safe fix" if applicability == "safe" else "unsafe fix, checked"
+    return Outcome("changed", f"ruff: {fix.get('message') or kind} ({finding.rule_id} at {where}; {kind})")
+
+
+def _safe(diagnostic: dict[str, Any]) -> bool:
+    return (diagnostic.get("fix") or {}).get("applicability") == "safe"
+
+
+def fixable_files(diagnostics: list[dict[str, Any]], root: Path, code: str) -> list[str]:
+    """The files with a safe fix of rule ``code`` among ``diagnostics`` (POSIX, relative to ``root``)."""
+    return sorted({relative(root, d["filename"]) for d in diagnostics
+                   if d.get("code") == code and _safe(d) and d.get("cell") is None})
+
+
+def group_findings(diagnostics: list[dict[str, Any]], root: Path, excludes: list[str], *,
+                   info_codes: set[str | None]) -> list[Finding]:
+    """One finding per trivial rule that has safe fixes (``GROUPED_RULES``, and ``info_codes``, the extra
+    rules offered beyond the audit, at P4): the loop fixes each group in one attempt and one commit."""
+    by_code: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for item in diagnostics:
+        code = item.get("code") or ""
+        if not _safe(item) or item.get("cell") is not None:
+            continue
+        if code not in GROUPED_RULES and code not in info_codes:
+            continue
+        file = relative(root, item["filename"])
+        if is_excluded(file, excludes):
+            continue
+        by_code.setdefault(code, set()).add(file)
+        counts[code] = counts.get(code, 0) + 1
+        names[code] = item.get("name") or code
+    out = []
+    for code, files in sorted(by_code.items()):
+        listed = ", ".join(sorted(files)[:8]) + (" …" if len(files) > 8 else "")
+        out.append(Finding(
+            dimension="backend",
+            severity=Severity.P4 if code in info_codes else ruff.severity_of(code),
+            rule_id=f"ruff:{code}",
+            description=f"{counts[code]} safe {code} ({names[code]}) fix(es) in {len(files)} file(s): "
+                        f"{listed}",
+            recommendation=f"Apply ruff's safe {code} fixes in one commit (deterministic, offline).",
+            snippet=f"{code} in {len(files)} file(s)",
+            source=GROUP_SOURCE,
+        ))
+    return out
+
+
+def is_group(finding: Finding) -> bool:
+    """A finding that stands for every safe fix of one rule (see :func:`group_findings`)."""
+    return finding.source == GROUP_SOURCE and finding.file is None
+
+
+def group_members(group: Finding, findings: list[Finding]) -> list[Finding]:
+    """The audit findings a rule group closes (same dimension and rule): for the commit that names them."""
+    return [f for f in findings if f.dimension == group.dimension and f.rule_id == group.rule_id
+            and not is_group(f)]

@@ -9,7 +9,6 @@ import os
 import shlex
 import shutil
 import tempfile
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -17,6 +16,7 @@ from typing import Any
 
 from gitorch.config import Config
 from gitorch.models import Finding, Severity
+from gitorch.process.junit import CaseResult, JUnitError, read_junit
 from gitorch_local.tools import (
     Completed,
     SourceLines,
@@ -126,32 +126,26 @@ def execute(test_run: TestRun, root: Path, timeout: float) -> Completed:
                purpose="tests")
 
 
-def failing_tests(junit: Path, root: Path) -> list[Finding]:
-    """One P1 finding per failing or erroring test case in pytest's junit XML."""
+def failing_tests(cases: list[CaseResult], root: Path) -> list[Finding]:
+    """One P1 finding per failing or erroring test case of pytest's junit XML."""
     lines = SourceLines(root)
     out: list[Finding] = []
-    for case in ET.parse(junit).getroot().iter("testcase"):
-        problem = case.find("failure")
-        kind = "fails"
-        if problem is None:
-            problem = case.find("error")
-            kind = "errors"
-        if problem is None:
+    for case in cases:
+        if case.outcome not in ("failed", "error"):
             continue
-        file = relative(root, case.get("file")) if case.get("file") else None
-        line = int(case.get("line")) + 1 if case.get("line") is not None else None  # xunit1 is 0-based
-        name = "::".join(filter(None, [case.get("classname"), case.get("name")]))
-        message = (problem.get("message") or problem.text or "").strip().splitlines()
+        kind = "fails" if case.outcome == "failed" else "errors"
+        file = relative(root, case.file) if case.file else None
+        message = case.message.splitlines()
         out.append(
             Finding(
                 dimension="tests",
                 severity=Severity.P1,
                 rule_id="tests:failing" if kind == "fails" else "tests:error",
                 file=file,
-                line=line,
-                description=f"test {name} {kind}: {message[0][:200] if message else 'no message'}",
+                line=case.line,
+                description=f"test {case.id} {kind}: {message[0][:200] if message else 'no message'}",
                 recommendation="Fix the code under test (or the test, if it is wrong) until it passes.",
-                snippet=(lines.line(file, line) if file else None) or name,
+                snippet=(lines.line(file, case.line) if file else None) or case.id,
                 source="pytest",
             )
         )
@@ -293,9 +287,10 @@ def audit(test_run: TestRun, done: Completed, root: Path, path: str, excludes: l
     cases = 0
     if test_run.junit.is_file():
         try:
-            cases = sum(1 for _ in ET.parse(test_run.junit).getroot().iter("testcase"))
-            findings += failing_tests(test_run.junit, root)
-        except ET.ParseError as exc:
+            results = read_junit(test_run.junit)
+            cases = len(results)
+            findings += failing_tests(results, root)
+        except JUnitError as exc:
             notes.append(f"junit report unreadable: {exc}")
     if done.returncode == 5 or (done.returncode == 0 and test_run.junit.is_file() and cases == 0):
         findings.append(

@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from gitorch.errors import AgentError, AnalyzerMissingError
 from gitorch.process.launch import Purpose
+from gitorch.services.source import SourceLines as SourceLines  # the core's reader, used by every analyzer
 
 # How to install each tool, for the one-line error a missing analyzer raises.
 INSTALL_HINTS = {
@@ -122,29 +123,6 @@ def relative(root: Path, filename: str) -> str:
         except ValueError:
             path = Path(os.path.relpath(path, root))
     return PurePosixPath(*path.parts).as_posix().removeprefix("./")
-
-
-class SourceLines:
-    """Reads source lines on demand (a finding's snippet), each file once."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._cache: dict[str, list[str]] = {}
-
-    def line(self, file: str, number: int | None) -> str | None:
-        if not number or number < 1:
-            return None
-        lines = self._cache.get(file)
-        if lines is None:
-            try:
-                lines = (self.root / file).read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                lines = []
-            self._cache[file] = lines
-        if number > len(lines):
-            return None
-        text = lines[number - 1].strip()
-        return text or None
 
 
 def is_excluded(file: str, excludes: list[str]) -> bool:

@@ -12,7 +12,7 @@ from gitorch_markdown.lexicon import (
     fold,
     value_severity,
 )
-from gitorch_markdown.locations import Ref, find_refs
+from gitorch_markdown.locations import Ref, bare_lines, find_refs, line_refs
 from gitorch_markdown.tags import tag_severity
 
 if TYPE_CHECKING:
@@ -52,7 +52,8 @@ def clean_title(text: str) -> str:
     # a leading identifier: "Tests-1: …", "P0-02: …", "H-P0-SEC-01: …", "Vuln 1: …", "Finding 3 - …"
     t = re.sub(r"^\s*(?=[A-Za-z][\w-]{0,15}\s*[:.]\s)(?=[^:.\s]*\d)[A-Za-z][\w-]{0,15}\s*[:.]\s+", "", t)
     t = re.sub(
-        r"^\s*(?:vuln(?:erability)?|finding|issue|hallazgo|problema?|bug|vulnerabilidad|achado)\s*#?\d{1,4}\s*[:.\-–—]\s+",
+        r"^\s*(?:vuln(?:erability)?|finding|issue|hallazgo|problema?|bug|vulnerabilidad|achado|befund|"
+        r"проблема|问题|問題|漏洞|发现|문제|이슈)\s*#?\d{1,4}\s*[:.\-–—]\s*",
         "",
         t,
         flags=re.IGNORECASE,
@@ -134,9 +135,9 @@ def recommendation(item: Item, blocks: list[Block]) -> str | None:
 
 def choose_ref(item: Item) -> Ref | None:
     """The item's file and line: location fields first, then the title, body text and code."""
-    loc_refs = [r for ln in item.location_lines for r in find_refs(ln.text, ln.codes)]
-    title_refs = find_refs(item.lines[0].text, item.lines[0].codes) if item.lines else []
-    body_refs = [r for ln in item.lines[1:] for r in find_refs(ln.text, ln.codes)]
+    loc_refs = [r for ln in item.location_lines for r in line_refs(ln)]
+    title_refs = list(line_refs(item.lines[0])) if item.lines else []
+    body_refs = [r for ln in item.lines[1:] for r in line_refs(ln)]
     code_refs = [r for code in item.codes for ln in code.splitlines() for r in find_refs(ln)]
     for ref in loc_refs:
         if ref.line is not None:
@@ -152,6 +153,14 @@ def choose_ref(item: Item) -> Ref | None:
         for ref in title_refs + body_refs + code_refs:
             if ref.line is not None and ref.key[0] in names:
                 return ref
+    cited = loc_refs or title_refs + body_refs + code_refs
+    if len({r.path for r in cited}) == 1 and all(r.line is None for r in cited):
+        # "**File:** `app.js`" (or the one file the entry names) and, in the entry, "(line 3033)" or
+        # "// Lines 42, 47": that file's line
+        texts = [ln.text for ln in item.location_lines] + [ln.text for ln in item.lines]
+        for text in texts + [c for code in item.codes for c in code.splitlines()]:
+            for start, end in bare_lines(text):
+                return Ref(cited[0].path, start, end)
     for group in (title_refs, body_refs, code_refs):
         for ref in group:
             if ref.line is not None:

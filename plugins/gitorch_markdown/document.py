@@ -60,7 +60,10 @@ class Block:
 
     def codes(self) -> list[str]:
         if self.kind == "code":
-            return [self.code]
+            from gitorch_markdown.locations import fence_ref
+
+            citation = fence_ref(self.info)
+            return [citation, self.code] if citation else [self.code]
         if self.kind == "list":
             return [code for item in self.items for block in item.blocks for code in block.codes()]
         return []
@@ -74,6 +77,7 @@ class Section:
     blocks: list[Block] = field(default_factory=list)
     children: list[Section] = field(default_factory=list)
     parent: Section | None = field(default=None, repr=False)
+    promoted: bool = False  # a bold lead-in paragraph read as a sub-heading
 
     def walk(self):
         yield self
@@ -88,6 +92,11 @@ class Section:
         return out
 
 
+# NOTE: Chinese and Japanese reports write fields and tags with full-width punctuation
+# ("**位置**：a.py:3", "【高危】", "（第 40 行）"); read as ASCII, every field and tag rule applies.
+_WIDE = str.maketrans({"：": ": ", "（": " (", "）": ") ", "【": "[", "】": "] "})
+
+
 def _inline(token: Any) -> list[Line]:
     """Split an inline token into lines, rendering children as plain text and as raw-ish markdown."""
     lines: list[Line] = []
@@ -97,14 +106,23 @@ def _inline(token: Any) -> list[Line]:
     underscores: list[bool] = []
 
     def flush() -> None:
-        lines.append(Line("".join(text).strip(), "".join(raw).strip(), list(codes)))
+        plain = "".join(text).translate(_WIDE).strip()
+        marked = "".join(raw).translate(_WIDE).strip()
+        # one string object when both renderings agree (most lines): large reports stay smaller
+        lines.append(Line(plain, plain if marked == plain else marked, list(codes) if codes else []))
         text.clear()
         raw.clear()
         codes.clear()
 
+    link: list[Any] = []  # the open link's target and where its text starts
     for child in token.children or []:
         kind = child.type
-        if kind == "text":
+        if kind == "link_open":
+            link[:] = [child.attrs.get("href", ""), len(text), len(raw)]
+        elif kind == "link_close" and link:
+            _cite_link_target(str(link[0]), text, raw, int(link[1]), int(link[2]))
+            link.clear()
+        elif kind == "text":
             text.append(child.content)
             raw.append(child.content)
         elif kind == "code_inline":
@@ -137,9 +155,28 @@ def _inline(token: Any) -> list[Line]:
     return [line for line in lines if line.text or line.raw]
 
 
+def _cite_link_target(href: str, text: list[str], raw: list[str], text_at: int, raw_at: int) -> None:
+    """A link whose target is a file and line (``[page.tsx](C:/repo/src/app/page.tsx:170)``) reads as
+    ``page.tsx:170`` when its text names the file, else as ``text (path:line)``."""
+    from gitorch_markdown.locations import link_ref
+
+    ref = link_ref(href)
+    if ref is None or ref.line is None:
+        return
+    shown = "".join(text[text_at:]).strip().strip("`")
+    lines = f"{ref.line}" + (f"-{ref.end_line}" if ref.end_line else "")
+    if shown and (ref.path == shown or ref.path.endswith("/" + shown.lstrip("./"))):
+        suffix = f":{lines}"
+    else:
+        suffix = f" ({ref.path}:{lines})"
+    text.append(suffix)
+    raw.append(suffix)
+
+
 class _Reader:
-    def __init__(self, tokens: list[Any]) -> None:
+    def __init__(self, tokens: list[Any], offset: int = 0) -> None:
         self.tokens = tokens
+        self.offset = offset  # the chunk's first line in the whole text
         self.i = 0
 
     def blocks_until(self, close_type: str | None) -> list[Block]:
@@ -158,7 +195,7 @@ class _Reader:
 
     def block(self) -> Block | None:
         tok = self.tokens[self.i]
-        line = (tok.map[0] + 1) if tok.map else 0
+        line = (tok.map[0] + 1 + self.offset) if tok.map else 0
         kind = tok.type
         if kind in ("paragraph_open", "heading_open"):
             inline = self.tokens[self.i + 1]
@@ -234,6 +271,20 @@ _BOLD_TITLE = re.compile(
 )
 
 
+# "**H1. Cursor committed too early.** In `runner.py:141` …", "**M-2:** …": a bold lead-in with its own
+# ID or number, and the finding's text after it on the same line.
+_BOLD_LEAD = re.compile(
+    r"^(?:\*\*|__)\s*(?P<title>(?:\d{1,3}[.)]|#\d{1,3}|\[[^\]]{1,20}\]|[A-Z][A-Za-z]{0,5}-?\d{1,3}[a-z]?(?:[.):]|\s[-–—]\s))"
+    r"[^*_]{2,}?)(?:\*\*|__)\s*(?P<rest>\S.*)?$"
+)
+
+
+# "**Retries re-send POSTs.** The client …": a bold lead-in (not a "**Name:**" field) and its text.
+_BOLD_PLAIN_LEAD = re.compile(
+    r"^(?:\*\*|__)(?P<title>[^*_:]{3,120}?[^*_:\s])(?:\*\*|__)(?!\s*:)(?P<rest>\s+\S.*)?$"
+)
+
+
 # "**SQL injection** (High)", "**Weak hashing** — Medium": a bold title with a severity after it.
 _BOLD_SEVERITY_TITLE = re.compile(
     r"^(?:\*\*|__)[^*_]{3,}?(?:\*\*|__)\s*(?:[(\[]\s*(?P<a>[^)\]]{1,25}?)\s*[)\]]|[-–—|]\s*(?P<b>\S.{0,20}?))\s*:?$"
@@ -241,28 +292,55 @@ _BOLD_SEVERITY_TITLE = re.compile(
 
 
 def _promote_bold_titles(section: Section) -> None:
-    """Turn paragraphs that open with a numbered, tagged or severity-suffixed bold line into sub-sections."""
-    from gitorch_markdown.lexicon import fold, signals, value_severity
+    """Turn paragraphs that open with a numbered, tagged or severity-suffixed bold line into sub-sections.
 
-    numbered, rated = [], []
+    Under a heading that names a severity ("### High", "#### 🔴 High — Correctness"), a paragraph
+    that opens with a bold lead-in ("**Retries re-send POSTs.** The client …") is an entry too.
+    """
+    from gitorch_markdown.lexicon import fold, is_generic_title, is_group_title, signals, value_severity
+
+    rated_heading = bool(section.level and signals(section.title.text))
+    # plain lead-ins only under a heading that names a severity in words ("### High", "🔴 High —
+    # Correctness"), not one rated by a colour alone ("### 🔴 SQL injection" is one finding)
+    worded = rated_heading and any(s.form in ("word", "label") for s in signals(section.title.text))
+    numbered, rated, leads = [], [], []
+    splits: dict[int, str] = {}
     for i, block in enumerate(section.blocks):
         if block.kind != "para" or not block.lines:
             continue
         raw = block.lines[0].raw
         if _BOLD_TITLE.match(raw):
             numbered.append(i)
+        elif (m := _BOLD_LEAD.match(raw)) and m.group("rest"):
+            numbered.append(i)
+            splits[i] = m.group("title")
         elif (m := _BOLD_SEVERITY_TITLE.match(raw)) and value_severity(m.group("a") or m.group("b") or ""):
             tag = fold(m.group("a") or m.group("b") or "")
             if not all(s.form == "word" and s.weight < 2 for s in signals(tag)):  # not "(Important)"
                 rated.append(i)
-    starts = sorted(rated + (numbered if len(numbered) >= 2 else []))
+        elif (
+            worded
+            and (m := _BOLD_PLAIN_LEAD.match(raw))
+            and len(m.group("title").split()) >= 2
+            and not is_generic_title(m.group("title"))
+        ):
+            leads.append(i)
+            splits[i] = m.group("title")
+    # one numbered entry is enough under a severity heading ("#### 🟢 Low" over "**L1. …**")
+    enough = len(numbered) >= 2 or (numbered and rated_heading)
+    prose_first = leads and any(b.kind == "para" for b in section.blocks[: leads[0]])
+    if prose_first and not is_group_title(section.title.text):
+        leads = []  # "### High: SQL injection" opening with prose is a finding, its lead-ins are details
+    starts = sorted(rated + (numbered if enough else []) + leads)
     if not starts:
         return
     head, promoted = section.blocks[: starts[0]], []
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(section.blocks)
         first = section.blocks[start]
-        child = Section(section.level + 1, first.lines[0], first.line, parent=section)
+        if start in splits:  # "**H1. Title.** text": the bold part is the title, the rest the body
+            _split_lead(first, splits[start])
+        child = Section(section.level + 1, first.lines[0], first.line, parent=section, promoted=True)
         rest = first.lines[1:]
         child.blocks = ([Block("para", first.line, lines=rest)] if rest else []) + section.blocks[
             start + 1 : end
@@ -272,26 +350,74 @@ def _promote_bold_titles(section: Section) -> None:
     section.children = promoted + section.children
 
 
-def _unwrap_markdown_fences(text: str, tokens: list[Any]) -> str | None:
-    """The text with each top-level ```` ```markdown ```` fence replaced by its content, or None.
+def _split_lead(block: Block, bold: str) -> None:
+    first = block.lines[0]
+    title = bold.strip().rstrip(".:")
+    cut = first.text.find(bold.strip())
+    rest_text = first.text[cut + len(bold.strip()) :].strip() if cut >= 0 else first.text
+    rest_raw = first.raw.split("**", 2)[-1].strip() if first.raw.count("**") >= 2 else rest_text
+    block.lines[0:1] = [Line(title, f"**{title}**", []), Line(rest_text, rest_raw, list(first.codes))]
 
-    Agents often wrap their whole answer in such a fence; read as code it would hide every finding.
+
+# NOTE: markdown-it keeps a token for every block and inline run of the whole text; a report of a few
+# megabytes then needs tens of times its size. The text is parsed in chunks cut where a new
+# top-level block starts (never inside a fence or an HTML comment), each chunk's tokens folded into
+# the section tree and dropped. Reports under one chunk are parsed exactly as a whole.
+CHUNK_CHARS = 64 * 1024
+_FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`\s]*)[^`]*$")
+_MARKDOWN_INFO = ("markdown", "md", "gfm")
+
+
+def _chunks(text: str, size: int | None = None):
+    """``(first line number, text)`` pieces of ``text`` that parse as the whole does.
+
+    A top-level ```` ```markdown ```` fence (agents often wrap their whole answer in one; read as
+    code it would hide every finding) is unwrapped: its fence lines become blank lines.
     """
-    fences = [
-        t
-        for t in tokens
-        if t.type == "fence"
-        and t.level == 0
-        and t.map
-        and t.info.strip().lower() in ("markdown", "md", "gfm")
-    ]
-    if not fences:
-        return None
-    lines = text.splitlines()
-    for fence in reversed(fences):
-        start, end = fence.map
-        lines[start:end] = fence.content.splitlines()
-    return "\n".join(lines)
+    size = size or CHUNK_CHARS
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    length = 0
+    first = 0
+    fence: str | None = None  # the open code fence's marker
+    wrapper: str | None = None  # the open ```markdown fence's marker
+    comment = False
+    previous_blank = True
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        blank = not stripped
+        if (
+            length >= size
+            and fence is None
+            and not comment
+            and not blank
+            and not line[:1].isspace()
+            and (previous_blank or line.startswith("#"))
+        ):
+            yield first, "".join(out)
+            out, length, first = [], 0, number
+        m = _FENCE.match(line)
+        if fence is not None:
+            closing = m and m.group("fence")[0] == fence[0] and len(m.group("fence")) >= len(fence)
+            if closing and not m.group("info"):
+                fence = None
+        elif m and m.group("info").lower() in _MARKDOWN_INFO and wrapper is None:
+            wrapper = m.group("fence")
+            line = "\n"
+        elif m and wrapper is not None and not m.group("info") and m.group("fence")[0] == wrapper[0]:
+            wrapper = None
+            line = "\n"
+        elif m:
+            fence = m.group("fence")
+        elif "<!--" in line:
+            comment = line.rfind("<!--") > line.rfind("-->")
+        elif comment and "-->" in line:
+            comment = False
+        out.append(line)
+        length += len(line)
+        previous_blank = blank
+    if out:
+        yield first, "".join(out)
 
 
 def parse_document(text: str) -> Section:
@@ -302,34 +428,33 @@ def parse_document(text: str) -> Section:
     # NOTE: link targets are never used; skipping their URL normalisation halves the time on link-heavy text
     md.normalizeLink = md.normalizeLinkText = lambda url: url  # type: ignore[method-assign]
     md.validateLink = lambda url: True  # type: ignore[method-assign]
-    tokens = md.parse(text)
-    unwrapped = _unwrap_markdown_fences(text, tokens)
-    if unwrapped is not None:
-        tokens = md.parse(unwrapped)
     root = Section(0, Line("", ""), 0)
     stack = [root]
-    reader = _Reader(tokens)
-    while reader.i < len(tokens):
-        tok = tokens[reader.i]
-        if tok.type == "heading_open":
-            level = int(tok.tag[1])
-            title_lines = _inline(tokens[reader.i + 1])
-            title = Line(
-                " ".join(x.text for x in title_lines),
-                " ".join(x.raw for x in title_lines),
-                [c for x in title_lines for c in x.codes],
-            )
-            line = (tok.map[0] + 1) if tok.map else 0
-            reader.i += 3
-            while stack[-1].level >= level:
-                stack.pop()
-            section = Section(level, title, line, parent=stack[-1])
-            stack[-1].children.append(section)
-            stack.append(section)
-            continue
-        block = reader.block()
-        if block is not None:
-            stack[-1].blocks.append(block)
+    for offset, chunk in _chunks(text):
+        tokens = md.parse(chunk)
+        reader = _Reader(tokens, offset)
+        while reader.i < len(tokens):
+            tok = tokens[reader.i]
+            if tok.type == "heading_open":
+                level = int(tok.tag[1])
+                title_lines = _inline(tokens[reader.i + 1])
+                title = Line(
+                    " ".join(x.text for x in title_lines),
+                    " ".join(x.raw for x in title_lines),
+                    [c for x in title_lines for c in x.codes],
+                )
+                line = (tok.map[0] + 1 + offset) if tok.map else 0
+                reader.i += 3
+                while stack[-1].level >= level:
+                    stack.pop()
+                section = Section(level, title, line, parent=stack[-1])
+                stack[-1].children.append(section)
+                stack.append(section)
+                continue
+            block = reader.block()
+            if block is not None:
+                stack[-1].blocks.append(block)
+        del tokens, reader
     for section in list(root.walk()):
         _promote_bold_titles(section)
     return root

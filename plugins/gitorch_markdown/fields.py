@@ -30,7 +30,8 @@ _FIELD = re.compile(
 
 
 _REPORT_LEVEL = re.compile(
-    r"(?<![a-z])(?:overall|global|general|total|gesamt\w*|geral|globale|residual|residuo)(?![a-z])"
+    r"(?<![a-z])(?:overall|global|general|total|totals|gesamt\w*|geral|globale|residual|residuo|summary|resumen|"
+    r"resumo|counts?|итог\w*)(?![a-z])"
 )
 
 
@@ -92,6 +93,18 @@ def field_severity(fields: list[Field], *, weak: bool = True) -> Severity | None
                 continue
             if label_only and not _P_LABEL_VALUE.match(fold(f.value)):
                 continue
+            if _TALLY.match(fold(f.value)):
+                continue  # "Critical: 0, High: 2" counts findings, it rates none
+            sev = value_severity(f.value)
+            if sev is not None:
+                return sev
+    return None
+
+
+def priority_severity(fields: list[Field]) -> Severity | None:
+    """A ``Priority:`` field whose value is a severity (``🔴 Alta``, ``High``, ``P1``)."""
+    for f in fields:
+        if FIELD_PRIORITY.fullmatch(f.name) and not _TALLY.match(fold(f.value)):
             sev = value_severity(f.value)
             if sev is not None:
                 return sev
@@ -99,6 +112,7 @@ def field_severity(fields: list[Field], *, weak: bool = True) -> Severity | None
 
 
 _P_LABEL_VALUE = re.compile(r"^\W*p[0-4]\b")
+_TALLY = re.compile(r"^\W*[^\W\d_]+\s*[:=]\s*\d+\s*(?:[,;|·]|$)")
 
 
 _FIELD_HEADING = re.compile(r"^\W*([^\W\d_][^:\-–—]{0,30}?)\s*(?::|\s[-–—]\s)\s*\S")
@@ -122,10 +136,10 @@ def field_lines(block: Block) -> list[Line]:
 
 
 def is_field_line(line: Line) -> bool:
-    """``**Name:** value`` or ``**Name**: value``."""
-    return bool(
-        re.match(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)[^*_]{1,40}?(?::(?:\*\*|__)|(?:\*\*|__)\s*:)", line.raw)
-    )
+    """``**Name:** value``, ``**Name**: value``, or a known name without bold (``위치: a.py:3``)."""
+    if re.match(r"^\s*(?:[-*+]\s+)?(?:\*\*|__)[^*_]{1,40}?(?::(?:\*\*|__)|(?:\*\*|__)\s*:)", line.raw):
+        return True
+    return bool(fields_of([line])) and not line.raw.lstrip().startswith(("**", "__"))
 
 
 def severity_named_field(line: Line) -> bool:

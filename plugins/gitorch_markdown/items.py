@@ -35,11 +35,13 @@ from gitorch_markdown.fields import (
     field_severity,
     fields_of,
     is_field_line,
+    priority_severity,
     severity_named_field,
 )
 from gitorch_markdown.lexicon import (
     COLUMN_COUNT,
     COLUMN_ID,
+    COLUMN_TASK,
     FIELD_LINE,
     FIELD_LOCATION,
     FIELD_PRIORITY,
@@ -48,21 +50,25 @@ from gitorch_markdown.lexicon import (
     FIELD_RISK,
     FIELD_SEVERITY,
     FIELD_STATUS,
+    FIELD_VERDICT,
     NEGATIVE_MARKS,
+    NUMBERING,
     POSITIVE_MARKS,
     decide,
     fold,
     has_finding_noun,
+    is_dismissal,
     is_generic_title,
     is_group_title,
     is_none_found,
     is_positive_value,
     is_resolved_value,
+    is_verdict_title,
     section_kind,
     signals,
     value_severity,
 )
-from gitorch_markdown.locations import Ref, find_refs
+from gitorch_markdown.locations import Ref, find_refs, line_refs
 from gitorch_markdown.tags import (
     leading_severity,
     only_severity,
@@ -73,6 +79,10 @@ from gitorch_markdown.tags import (
 
 _LIKELIHOOD = re.compile(
     r"(?<![a-z])(?:probabilidad|probability|likelihood|probabilidade|probabilite)(?![a-z])"
+)
+_EFFORT = re.compile(
+    r"(?<![a-z])(?:effort|esfuerzo|esforco|aufwand|naklad|cost|coste|custo)(?![a-z])|(?<!\w)трудо\w+"
+    r"|工作量|工数|工时|공수"
 )
 _BRACKETED_ID = re.compile(r"\[[^\]]*\bP[0-4]-[^\]]*\]", re.IGNORECASE)
 STICKY_KINDS = {"resolved", "remediation", "summary", "positive", "legend"}
@@ -87,6 +97,16 @@ _DONE = r"(?:fixed|resolved|resuelt[oa]|corregid[oa]|solucionad[oa]|closed|cerra
 # enough: "Database Connection Never Closed" is an open finding.
 _RESOLVED_TITLE = re.compile(
     r"[\[(]\s*" + _DONE + r"\b[^\])]*[\])]|✅\s*" + _DONE + r"\b|\s[-–—|:]\s*" + _DONE + r"\W*$"
+)
+
+
+# "Critical: 0", "- **High**: 2 issues", "🟢 Autenticação — 9/10": a tally or a grade, not a finding
+_TALLY_TITLE = re.compile(
+    r"^\W*(?P<sev>p[0-4]|[^\W\d_]+)\W*\s*[:=\-–—]?\s*\d+\s*(?:issues?|findings?|hallazgos?|problem\w*|"
+    r"vulnerabilit\w*|items?|found|encontrad\w*|achados?|befunde?)?\W*$"
+)
+_GRADE_IN_TITLE = re.compile(
+    r"(?<![\d.,/])\d{1,3}(?:[.,]\d{1,2})?\s*/\s*(?:100|10|5)\b(?![.,/]?\d)|\b[A-F][+-]?$"
 )
 
 
@@ -157,21 +177,53 @@ class Walker:
             if not field_heading(d)
         )
 
+    def groups_items(self, section: Section) -> bool:
+        """Whether a heading with a severity is a group: its body is entries (numbered or ID'd
+        sub-headings, or only tables and lists) and it cites no location of its own."""
+        direct = direct_lines(section)
+        if any(FIELD_LOCATION.fullmatch(f.name) for f in fields_of(direct)):
+            return False
+        if any(r.line is not None for ln in direct for r in line_refs(ln)):
+            return False
+        kids = [c for c in section.children if not field_heading(c) and not is_generic_title(c.title.text)]
+        # NOTE: two entries at least: a finding's own "#### 1. Steps to reproduce" is one numbered detail
+        numbered = [c for c in kids if c.promoted or NUMBERING.match(c.title.text) or item_ids(c.title.text)]
+        if len(numbered) >= 2 or (numbered and all(c.promoted for c in numbered)):
+            return True
+        entries = sum(len(b.rows) if b.kind == "table" else len(b.items) for b in section.blocks)
+        return (
+            bool(section.blocks) and entries >= 2 and all(b.kind in ("table", "list") for b in section.blocks)
+        )
+
     def visit(self, section: Section, ctx: Ctx) -> None:
         if field_heading(section) and section.parent is not None and section.parent.level:
             return  # read as a field of the parent heading
         title = section.title.text
         group = is_group_title(title)
         tsev, tsev_id = title_severity(title)
+        if (
+            tsev is not None
+            and not (ctx.under_group or ctx.findingish)
+            and _colour_only(title)
+            and not _cites_line([section.title, *direct_lines(section)])
+        ):
+            # "### 🔴 Kein HTTPS" in a checklist is a status light; in a findings section, or citing a
+            # line of code, the colour rates a finding
+            tsev = None
         direct_fields = fields_of(direct_lines(section))
         fsev = field_severity(direct_fields, weak=False)
         weak_sev = field_severity(direct_fields) if fsev is None else None
+        if is_verdict_title(title):
+            # "## Overall risk: Low": the report's verdict on itself, never an entry; what it holds is summary
+            self.descend(section, Ctx("summary", None, False, False, self._group(), ctx.topic))
+            return
         own_kind = section_kind(title)
         item_like = own_kind in ("remediation", "summary", "metrics", "legend", "resolved") and not group
-        # an item's title that happens to say "summary", "plan" or "closed"
+        # an item's title that happens to say "summary", "plan", "coverage" or "closed": it sits under
+        # a findings group, or carries its own "**Severity:**" field
         if (
             item_like
-            and ctx.under_group
+            and (ctx.under_group or fsev is not None)
             and (own_kind != "resolved" or not _RESOLVED_TITLE.search(fold(title)))
         ):
             own_kind = None
@@ -201,14 +253,30 @@ class Walker:
             new = Ctx(kind, ctx.inherited, ctx.under_group, False, self._group(), ctx.topic)
             self.descend(section, new)
             return
-        if (
-            own is None
-            and id_sev is None
-            and weak_sev is not None
-            and not (ctx.under_group and ctx.inherited)
-            and (ctx.under_group or ctx.findingish)
-        ):
-            own = weak_sev  # in a findings section, only a priority word or an impact says how severe
+        if own is None and id_sev is None and not (ctx.under_group and ctx.inherited):
+            if weak_sev is not None and (ctx.under_group or ctx.findingish):
+                own = weak_sev  # in a findings section, only a priority word or an impact says how severe
+            elif kind is None and (prio := priority_severity(direct_fields)) is not None:
+                # "**Prioridade:** 🔴 Alta" after the body, under a heading that announces nothing
+                own = prio
+            elif (
+                kind is None
+                and (_entry_shaped(direct_fields) or ctx.findingish)
+                and (rec := _recommendation_severity(section))
+            ):
+                # "**Status:** ⚠️ …" … "**Recommendations:**" over "- 🔴 **High priority**: …": the one
+                # priority the entry's recommendation carries rates the entry
+                own = rec
+            elif kind in (None, "positive", "resolved") and weak_sev and _status_resolved(direct_fields):
+                # "### ✅ M-001: …", "**Status:** ✅ FULLY RESOLVED", "**Priority:** Medium": a fixed finding
+                own, kind = weak_sev, "resolved"
+        if own is not None and fsev is None and not self.holds_items(section) and self.groups_items(section):
+            # "## High priority — potential bugs" over "### 1. …" headings, "#### 🔴 High — Correctness"
+            # over "**H1. …**" paragraphs, "## 一、P1 …" over "### 1.1 …": a severity heading with
+            # extra words that announces the findings below it
+            findingish = (has_finding_noun(title) or ctx.findingish) and not ctx.topic
+            self.descend(section, Ctx(kind, own, True, findingish, self._group(), ctx.topic))
+            return
         if own or id_sev:
             if not self.holds_items(section):
                 if own is None:
@@ -275,10 +343,12 @@ class Walker:
     # blocks -----------------------------------------------------------------------------------
 
     def blocks(self, blocks: list[Block], ctx: Ctx) -> None:
-        for block in blocks:
+        for i, block in enumerate(blocks):
             if block.kind == "table":
                 self.table(block, ctx)
             elif block.kind == "list":
+                if i and _labels_recommendation(blocks[i - 1]):
+                    continue  # "**Recommendations:**" over "- 🔴 High: use a keystore": advice, not findings
                 self.list(block, ctx)
             elif block.kind == "para" and (ctx.under_group or ctx.findingish or ctx.kind is None):
                 self.paragraph(block, ctx)
@@ -297,11 +367,15 @@ class Walker:
             self.list_item(entry, lead, ctx, block.line)
 
     def list(self, block: Block, ctx: Ctx) -> None:
+        if _is_legend(block):
+            return
         for entry in block.items:
             if not entry.lines:
                 continue
             first = entry.lines[0].text
             lead = leading_severity(first, strong=not (ctx.under_group or ctx.findingish))
+            if lead is None and _cites_line(entry.all_lines()):
+                lead = leading_severity(first)  # "- 🔴 SQL injection in `db.py:4`": a colour and a location
             nested = [b for b in entry.blocks if b.kind == "list"]
             if lead is not None and nested and only_severity(first):
                 # "- **High**" with the findings as sub-bullets
@@ -359,6 +433,14 @@ class Walker:
             return  # a risk register (likelihood x impact) rates project risks, not code findings
         if sev_col is None and not (ctx.under_group and ctx.inherited) and not ctx.findingish:
             return
+        head = headers[sev_col] if sev_col is not None else ""
+        if sev_col is not None and not (FIELD_SEVERITY.search(head) or FIELD_PRIORITY.search(head)):
+            # an Impact, Risk or Level column (or an unlabelled one of badges) is weaker evidence: beside an
+            # Effort column it prioritises work, and outside a findings section it needs a problem column
+            if any(_EFFORT.search(h) for h in headers):
+                return
+            if not (ctx.under_group or ctx.findingish) and not any(FIELD_PROBLEM.search(h) for h in headers):
+                return
         taken = id_cols | ({sev_col} if sev_col is not None else set())
         status_col = _column(headers, FIELD_STATUS, taken)
         loc_cols = [i for i, h in enumerate(headers) if i not in taken and FIELD_LOCATION.search(h)]
@@ -366,6 +448,8 @@ class Walker:
         taken |= set(loc_cols) | ({status_col} if status_col is not None else set())
         rec_col = _column(headers, FIELD_RECOMMENDATION, taken)
         desc_col = _column(headers, FIELD_PROBLEM, taken | ({rec_col} if rec_col is not None else set()))
+        if desc_col is None and (rec_col is not None or _column(headers, COLUMN_TASK, taken) is not None):
+            return  # "Priority | Action" / "Task | Owner": a plan of things to do, not problems found
         for row in block.rows:
             cells = [c.text.strip() for c in row]
             if not any(c.strip(" -–—*") for c in cells) or fold(cells[0]).strip(" *").startswith("total"):
@@ -452,16 +536,26 @@ class Walker:
         positive = any(m in title for m in POSITIVE_MARKS) and not any(m in title for m in NEGATIVE_MARKS)
         if positive and item.kind != "resolved":
             item.nonfinding = True
-        if is_none_found(title) or not folded.strip(" -*_") or _POSITIVE_TITLE.match(title):
+        tally = _TALLY_TITLE.match(folded)
+        if (
+            is_none_found(title)
+            or not folded.strip(" -*_")
+            or _POSITIVE_TITLE.match(title)
+            or (tally and signals(tally.group("sev")))
+        ):
             item.nonfinding = True
+        elif _GRADE_IN_TITLE.search(title) and not any(s.form != "emoji" for s in signals(title)):
+            item.nonfinding = True  # "🟡 API — 6/10": a component's grade, its colour a traffic light
         elif is_none_found(clean_title(title)):
             item.nonfinding = True  # "- **Low**: none"
         for f in item.fields:
             if FIELD_STATUS.fullmatch(f.name) or FIELD_STATUS.search(f.name):
-                if is_resolved_value(f.value):
-                    item.resolved = True
+                if is_resolved_value(f.value) or (item.kind == "resolved" and is_positive_value(f.value)):
+                    item.resolved = True  # in a fixed section, "✅ Implemented" is the fix being in
                 elif is_positive_value(f.value):
                     item.nonfinding = True
+            elif (FIELD_VERDICT.fullmatch(f.name) or FIELD_SEVERITY.search(f.name)) and is_dismissal(f.value):
+                item.nonfinding = True  # "**Conclusion**: No vulnerability.", "LOW (false alarm)"
         if _RESOLVED_TITLE.search(folded) and item.origin != "table":
             item.resolved = True
         raw = item.lines[0].raw.strip() if item.lines else ""
@@ -496,7 +590,83 @@ def _category_of_items(section: Section) -> bool:
     entries = [e for b in section.blocks if b.kind == "list" for e in b.items if e.lines]
     if len(entries) < 2 or sum(is_field_line(e.lines[0]) for e in entries) * 2 >= len(entries):
         return False  # "- **Package:** …" bullets are the fields of one item
-    return bool(_COUNTED_TITLE.search(section.title.text)) or all(b.kind == "list" for b in section.blocks)
+    if sum(only_location(e.lines[0].text) for e in entries) * 2 >= len(entries):
+        return False  # "- `a.py:3`" bullets are the locations of one item
+    # NOTE: a category (an unnumbered title such as "Concurrency (multi-tab)") whose body opens with
+    # the list, a closing remark after it, is a list of entries; a numbered or ID'd heading is one
+    # finding whose bullets are its details, and an item opens with prose before listing details.
+    title = section.title.text
+    if _COUNTED_TITLE.search(title):
+        return True
+    if NUMBERING.match(title) or item_ids(title):
+        return False
+    return all(b.kind == "list" for b in section.blocks) or section.blocks[0].kind == "list"
+
+
+def _labels_recommendation(block: Block) -> bool:
+    """A paragraph ending in an empty recommendation field (``**Recommendations:**``, ``**推奨事項**:``)."""
+    if block.kind != "para" or not block.lines:
+        return False
+    last = fields_of(block.lines[-1:])
+    return bool(last) and not last[-1].value and bool(FIELD_RECOMMENDATION.fullmatch(last[-1].name))
+
+
+def _recommendation_severity(section: Section) -> Severity | None:
+    """The one severity a heading's recommendation is tagged with (in its value or its list)."""
+    found: set[Severity] = set()
+    blocks = section.blocks
+    for i, block in enumerate(blocks):
+        if block.kind != "para":
+            continue
+        for f in fields_of(block.lines):
+            lead = leading_severity(f.value, strong=True) if f.value else None
+            if lead is not None and FIELD_RECOMMENDATION.fullmatch(f.name):
+                found.add(lead)
+        if i + 1 < len(blocks) and blocks[i + 1].kind == "list" and _labels_recommendation(block):
+            for entry in blocks[i + 1].items:
+                if entry.lines and (lead := leading_severity(entry.lines[0].text, strong=True)) is not None:
+                    found.add(lead)
+    return found.pop() if len(found) == 1 else None
+
+
+def _cites_line(lines: list[Line]) -> bool:
+    return any(r.line is not None for ln in lines for r in line_refs(ln))
+
+
+def _colour_only(title: str) -> bool:
+    """A title whose only severity signal is a colour emoji (``🔴 Passwort-Hashing``)."""
+    return all(s.form == "emoji" for s in signals(title))
+
+
+def _status_resolved(fields: list[Field]) -> bool:
+    """A status field saying fixed; beside a priority, "implemented" means the fix is in too."""
+    return any(
+        FIELD_STATUS.search(f.name)
+        and (is_resolved_value(f.value) or re.match(r"^\W*(?:fully )?implemented\b", fold(f.value)))
+        for f in fields
+    )
+
+
+def _entry_shaped(fields: list[Field]) -> bool:
+    """Fields that make a heading one entry: a status, a location or a problem statement."""
+    return any(
+        FIELD_STATUS.search(f.name) or FIELD_LOCATION.fullmatch(f.name) or FIELD_PROBLEM.fullmatch(f.name)
+        for f in fields
+    )
+
+
+def _is_legend(block: Block) -> bool:
+    """``- 🔴 Critical: fix before release`` / ``- 🟠 High: …`` / ``- 🟡 Medium: …``: one entry per
+    level, each a different one, none citing a file, is the report's severity scale, not findings."""
+    entries = [e for e in block.items if e.lines]
+    if len(entries) < 3:
+        return False
+    levels = [leading_severity(e.lines[0].text) for e in entries]
+    return (
+        None not in levels
+        and len(set(levels)) == len(levels)
+        and not any(line_refs(ln) for e in entries for ln in e.all_lines())
+    )
 
 
 def _column(headers: list[str], rx: re.Pattern[str], taken: set[int]) -> int | None:

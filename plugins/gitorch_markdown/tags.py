@@ -6,7 +6,11 @@ import re
 from functools import lru_cache
 
 from gitorch.models import Severity
-from gitorch_markdown.lexicon import EMOJI, decide, fold, signals
+from gitorch_markdown.lexicon import EMOJI, decide, fold, signals, strip_numbering
+
+# NOTE: a green circle alone is as often "passed" (a checklist, a traffic light next to a grade) as
+# "low": it rates an entry only together with a severity word ("🟢 Low", "🟢 Baixa").
+GREEN = "🟢"
 
 _TAG_NOUNS = {
     "severity", "severidad", "severidade", "sev", "priority", "prioridad", "prioridade", "priorite",
@@ -50,15 +54,16 @@ def title_severity(text: str) -> tuple[Severity | None, bool]:
         sev = tag_severity(m.group(1) or m.group(2) or "")
         if sev is not None:
             return sev, False
-    stripped = re.sub(r"^[\s#*_`]*(?:\d+(?:\.\d+)*\.?\s+)?", "", text)
-    if stripped[:1] in EMOJI:
-        return EMOJI[stripped[:1]], False
+    stripped = strip_numbering(re.sub(r"^[\s#*_`]+", "", text))
     parts = [p for p in re.split(r"\s*(?::|\s[-–—|]\s)\s*", stripped) if p.strip()]
-    if len(parts) > 1:
+    if len(parts) > 1 or stripped[:1] in EMOJI:
+        # "🔴 High — Correctness": the words of the tag outweigh its colour
         for part in [parts[0], parts[-1], *parts[1:-1]]:
             sev = tag_severity(part)
             if sev is not None:
                 return sev, False
+    if stripped[:1] in EMOJI and stripped[:1] != GREEN:
+        return EMOJI[stripped[:1]], False
     ids = [s for s in sigs if s.form == "id"]
     if ids:
         return decide(ids), True
@@ -74,7 +79,13 @@ def leading_severity(text: str, *, tagged_only: bool = False, strong: bool = Fal
     t = re.sub(r"^[\s*_`~]+", "", text)
     t = re.sub(r"^\[[ xX]\]\s+", "", t)  # task-list checkbox
     if t[:1] in EMOJI:
-        return EMOJI[t[:1]]
+        rest = re.sub(r"^[\s*_`~]+", "", t[1:])
+        word = re.match(r"[^\W_]+", rest)
+        sigs = [s for s in signals(word.group(0))] if word else []
+        if sigs and sigs[0].form in ("word", "label") and (sigs[0].weight >= 2 or sigs[0].form == "label"):
+            return decide([*sigs, *signals(t[:1])])  # "🔴 **High**: …" is High
+        # NOTE: outside a findings section a colour alone is as often a status light as a severity
+        return None if t[:1] == GREEN or strong else EMOJI[t[:1]]
     t = re.sub(r"^[^\w\[(]+", "", t)
     m = re.match(
         r"^(?P<open>[\[(])?\s*(?P<tok>[^\W_]+(?:[-/][^\W_]+)*)\s*(?P<close>[\])])?\s*(?P<sep>[:\-–—|]|$)?", t

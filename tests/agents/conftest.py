@@ -3,66 +3,28 @@
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import signal
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-FAKE = Path(__file__).parent / "fakes" / "fake_agent.py"
-CLIS = ("claude", "codex", "gemini", "copilot", "aider", "opencode", "qwen")
+from gitorch.testing.kit import FAKE_AGENT, FakeAgents
 
-
-@dataclass
-class Fakes:
-    """The fake CLIs installed in ``bin``; ``dump()`` is what the last one received."""
-
-    bin: Path
-    dump_file: Path
-    monkeypatch: pytest.MonkeyPatch
-
-    def scenario(self, name: str, **env: str) -> None:
-        self.monkeypatch.setenv("FAKE_SCENARIO", name)
-        for key, value in env.items():
-            self.monkeypatch.setenv(key, value)
-
-    def dump(self) -> dict:
-        return json.loads(self.dump_file.read_text()) if self.dump_file.exists() else {}
-
-    @property
-    def ran(self) -> bool:
-        return self.dump_file.exists()
+FAKE = FAKE_AGENT  # the fake agent CLI script (test_run_process runs it directly)
 
 
 @pytest.fixture
-def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fakes:
-    """Every fake CLI as ``tmp/bin/<cli>`` first on PATH; scenario ``success`` by default."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for cli in CLIS:
-        script = bin_dir / cli
-        script.write_text(f'#!/bin/sh\nFAKE_CLI={cli} exec "{sys.executable}" "{FAKE}" "$@"\n')
-        script.chmod(0o755)
-    dump = tmp_path / "fake-dump.json"
-    # Only the fakes and the system's own tools: a real CLI installed elsewhere on PATH must not answer
-    # (a real codex offline retries forever).
-    search = [str(bin_dir), str(Path(sys.executable).parent), "/usr/bin", "/bin"]
-    monkeypatch.setenv("PATH", os.pathsep.join(search))
-    monkeypatch.setenv("FAKE_DUMP", str(dump))
-    monkeypatch.setenv("FAKE_SCENARIO", "success")
-    for name in (
-        "FAKE_TEXT",
-        "FAKE_EDIT",
-        "FAKE_CREATE",
-        "FAKE_STRUCTURED",
-        "IS_SANDBOX",
-        *(f"FAKE_SCENARIO_{c.upper()}" for c in CLIS),
-    ):
-        monkeypatch.delenv(name, raising=False)
-    return Fakes(bin_dir, dump, monkeypatch)
+def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeAgents:
+    """Every fake CLI as ``tmp/bin/<cli>`` first on PATH; scenario ``success`` by default.
+
+    Only the fakes and the system's own tools are on PATH: a real CLI installed elsewhere must not
+    answer (a real codex offline retries forever). The fakes are gitorch's test kit's
+    (gitorch/testing/fakes/fake_agent.py), the ones plugin authors get as ``gitorch_fake_agent``.
+    """
+    agents = FakeAgents.create(tmp_path, monkeypatch, only_fakes=True)
+    agents.install()
+    return agents
 
 
 @pytest.fixture

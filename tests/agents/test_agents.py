@@ -115,6 +115,8 @@ def test_claude_argv_follows_the_headless_contract(fakes, harness, monkeypatch):
         "--no-session-persistence",
         "--model",
         "sonnet",
+        "--max-budget-usd",  # what is left of the run's budget: claude's own hard cap
+        "5.0000",
     ]
     assert "--dangerously-skip-permissions" not in argv and "IS_SANDBOX" not in fakes.dump()["env"]
     assert fakes.dump()["env"]["CLAUDE_CODE_MAX_RETRIES"] == "2"

@@ -72,7 +72,7 @@ def test_audit_json_round_trips_and_scores(cli, tidy, project):
     assert result.exit_code == 0, result.output
     parsed = AuditResult.model_validate_json(result.stdout)
     assert parsed.counts["P1"] == 1 and parsed.findings[0].location == "app/main.py:1"
-    assert parsed.score == 79.0 and parsed.loc == 2
+    assert parsed.score == 78.1 and parsed.loc == 2  # one P1 in 2 lines: 60 + 19·100/105
 
 
 def test_audit_several_dimensions_and_markdown_output_file(cli, tidy, project, tmp_path):
@@ -94,7 +94,7 @@ def test_audit_several_dimensions_and_markdown_output_file(cli, tidy, project, t
     )
     assert result.exit_code == 0, result.output
     text = out.read_text()
-    assert text.count("**Score:** 79/100") == 2 and "app/main.py:1" in text
+    assert text.count("**Score:** 78.1/100") == 2 and "app/main.py:1" in text
 
 
 def test_fail_under_exits_1(cli, tidy, project):

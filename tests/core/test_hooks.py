@@ -4,6 +4,8 @@ import inspect
 import pathlib
 import re
 
+import pytest
+
 from gitorch import hookspecs
 
 HOOKS = sorted(name for name, fn in vars(hookspecs).items() if name.startswith("gitorch_") and callable(fn))
@@ -60,9 +62,12 @@ def test_every_example_in_docs_plugins_is_a_working_plugin(git_repo, tmp_path):
     from gitorch import AuditResult, Finding
     from gitorch.audit import run_audit
     from gitorch.config import Config
+    from gitorch.errors import UsageError
     from gitorch.plugin import get_plugins
     from gitorch.testing.fixtures import commit
 
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "audit_licensing.md.j2").write_text("Audit the licences of {{ module_path }}\n")
     examples = {hook: _example(hook, tmp_path) for hook in HOOKS}
     plugins = get_plugins([], modules={hook: module for hook, module in examples.items()})
     assert not plugins.failures
@@ -71,8 +76,12 @@ def test_every_example_in_docs_plugins_is_a_working_plugin(git_repo, tmp_path):
     assert plugins.dimension("licensing").title == "Licensing"
     commit(git_repo, {"a.py": "x = 1\n", "b.py": "# SPDX-License-Identifier: MIT\n"}, "code")
     root = pathlib.Path(git_repo.working_tree_dir)
-    audited = run_audit(root, "licensing", Config(), plugins, agent="licences")
+    audited = run_audit(root, "licensing", Config(), plugins)  # the default auditor of licensing
+    assert audited.agent == "licences"
     assert [(f.file, f.description) for f in audited.findings] == [("a.py", "no licence header")]
+    (root / "docs").mkdir()
+    with pytest.raises(UsageError, match="'licences': nothing to audit under 'docs'"):
+        run_audit(root, "licensing", Config(), plugins, path="docs")
 
     parsed = plugins.parser("jsonl").parse('{"severity": "P1", "description": "x"}\n', dimension="d")
     assert [(f.severity, f.description) for f in parsed.findings] == [("P1", "x")]
@@ -81,6 +90,13 @@ def test_every_example_in_docs_plugins_is_a_working_plugin(git_repo, tmp_path):
     app.command("noop")(lambda: None)
     plugins.add_commands(app)
     assert CliRunner().invoke(app, ["hello", "--name", "docs"]).stdout == "hello docs\n"
+
+    assert plugins.template_dirs(root) == []  # no LICENSE in the repository
+    (root / "LICENSE").write_text("MIT\n")
+    assert plugins.template_dirs(root) == [("gitorch_template_dirs", tmp_path / "templates")]
+
+    added = [("**/LICENSE", "gitorch_gate_defaults"), ("**/COPYING", "gitorch_gate_defaults")]
+    assert plugins.gate_defaults() == {"confirm.core_files": added}
 
     findings = [
         Finding(dimension="d", severity="P2", description="v", file="vendor/lib.py"),

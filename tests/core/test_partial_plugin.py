@@ -28,7 +28,9 @@ def installed(tmp_path, monkeypatch):
     site = tmp_path / "site"
     info = site / "gitorch_partial-0.1.dist-info"
     info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: gitorch-partial\nVersion: 0.1\n")
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: gitorch-partial\nVersion: 0.1\nRequires-Dist: gitorch (>=0.1)\n"
+    )
     (info / "entry_points.txt").write_text("[gitorch]\npartial = gitorch_partial\n")
     monkeypatch.syspath_prepend(str(PACKAGES))
     monkeypatch.syspath_prepend(str(site))
@@ -72,6 +74,8 @@ def test_it_is_discovered_through_its_entry_point_and_fills_every_registry(insta
     assert plugins.provider("gitorch_dimensions", "spelling") == "partial"
     assert plugins.provider("gitorch_agents", "speller") == "partial"
     assert plugins.provider("gitorch_parsers", "wordlist") == "partial"
+    assert [name for name, _ in plugins.template_dirs(None)] == ["partial"]
+    assert plugins.gate_defaults() == {"confirm.core_files": [("**/dictionary.txt", "partial")]}
     assert not plugins.failures
 
 
@@ -108,3 +112,31 @@ def test_in_process_audit_with_the_plugin(installed, project, cli):
     result = cli("audit", "-d", "spelling", "--format", "json", "--agent", "speller", "--repo", str(project))
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)["findings"]) == 2
+
+
+def test_gitorch_plugins_shows_what_it_adds_and_refuses_a_plugin_for_another_gitorch(installed, tmp_path):
+    future = tmp_path / "site" / "gitorch_future-2.0.dist-info"
+    future.mkdir()
+    (future / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: gitorch-future\nVersion: 2.0\nRequires-Dist: gitorch>=9,<10\n"
+    )
+    (future / "entry_points.txt").write_text("[gitorch]\nfuture = gitorch_future_does_not_exist\n")
+    done = gitorch("plugins", "--json", pythonpath=installed, GITORCH_LOAD_PLUGINS="partial,future")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    partial = next(p for p in data["plugins"] if p["name"] == "partial")
+    assert (partial["version"], partial["requires_gitorch"]) == ("0.1", ">=0.1")
+    adds = (partial["agents"], partial["dimensions"], partial["parsers"])
+    assert adds == (["speller"], ["spelling"], ["wordlist"])
+    local = next(p for p in data["plugins"] if p["name"] == "local")
+    assert local["agents"] == ["local"] and local["requires_gitorch"] is None
+    [failed] = data["failed"]
+    assert (failed["name"], failed["version"], failed["requires_gitorch"]) == ("future", "2.0", "<10,>=9")
+    assert "requires gitorch <10,>=9, but this is gitorch 0.1.0" in failed["error"]  # never imported
+    text = gitorch("plugins", pythonpath=installed, GITORCH_LOAD_PLUGINS="partial,future")
+    assert "adds agents speller; dimensions spelling; parsers wordlist" in text.stdout
+    assert "future" in text.stdout and "FAILED: IncompatiblePlugin" in text.stdout
+    strict = gitorch(
+        "plugins", pythonpath=installed, GITORCH_LOAD_PLUGINS="future", GITORCH_STRICT_PLUGINS="1"
+    )
+    assert strict.returncode == 3 and "requires gitorch <10,>=9" in strict.stderr

@@ -9,18 +9,19 @@ from gitorch.plugin.manager import get_plugins
 
 
 class _Dist:
-    def __init__(self, name, version="1.0"):
+    def __init__(self, name, version="1.0", requires=None):
         self.metadata = {"Name": name}
         self.version = version
+        self.requires = requires
 
 
 class FakeEntryPoint(EntryPoint):
     """An entry point whose load() returns (or raises) what the test says (sqlfluff's pattern)."""
 
-    def __init__(self, name, target, dist="gitorch-thing"):
+    def __init__(self, name, target, dist="gitorch-thing", requires=None):
         super().__init__(name, f"fake_{name}", "gitorch")
         object.__setattr__(self, "_target", target)
-        object.__setattr__(self, "_dist", _Dist(dist))
+        object.__setattr__(self, "_dist", _Dist(dist, requires=requires))
 
     @property
     def dist(self):
@@ -113,6 +114,40 @@ def test_a_registration_hook_that_raises_costs_only_its_plugin():
     )
     assert list(plugins.dimensions()) == ["style"]
     assert plugins.failures[0].name == "bad" and "bad plugin code" in plugins.failures[0].error
+
+
+def test_a_plugin_whose_gitorch_range_excludes_this_version_is_refused_before_import(monkeypatch, capsys):
+    from gitorch import __version__
+
+    never = FakeEntryPoint("future", AssertionError("imported anyway"), requires=["gitorch<0.0.1,>=0.0.0a0"])
+    plugins = get_plugins([never, FakeEntryPoint("good", _dimension_plugin("good", "style"))])
+    [failure] = plugins.failures
+    assert (failure.name, failure.requires_gitorch) == ("future", "<0.0.1,>=0.0.0a0")
+    assert failure.error == (
+        "IncompatiblePlugin: its distribution requires gitorch <0.0.1,>=0.0.0a0, "
+        f"but this is gitorch {__version__}"
+    )
+    assert "plugin 'future' (gitorch-thing 1.0) skipped: IncompatiblePlugin" in capsys.readouterr().err
+    assert "style" in plugins.dimensions()
+    monkeypatch.setenv("GITORCH_STRICT_PLUGINS", "1")
+    with pytest.raises(PluginError, match=r"'future' .* failed to load: IncompatiblePlugin: .*requires"):
+        get_plugins([never])
+
+
+def test_the_declared_gitorch_range_is_read_from_the_distributions_requirements():
+    from gitorch.plugin.manager import gitorch_requirement
+
+    def ep(requires):
+        return FakeEntryPoint("x", None, requires=requires)
+
+    assert gitorch_requirement(ep(["requests>=2", "gitorch (>=0.1,<1)"])) == "<1,>=0.1"
+    assert gitorch_requirement(ep(["Gitorch>=0.1"])) == ">=0.1"
+    assert gitorch_requirement(ep(["gitorch"])) == ""
+    assert gitorch_requirement(ep(['gitorch<0.0.1; extra == "old"', "requests"])) is None
+    assert gitorch_requirement(ep(None)) is None and gitorch_requirement(ep(["not a requirement !!"])) is None
+    fits = FakeEntryPoint("fits", _dimension_plugin("fits", "style"), requires=["gitorch>=0.1"])
+    plugins = get_plugins([fits])
+    assert [(p.name, p.requires_gitorch) for p in plugins.loaded] == [("fits", ">=0.1")]
 
 
 def test_block_list_blocks_first_and_third_party_plugins(monkeypatch):

@@ -36,7 +36,7 @@ def test_fix_prints_the_report_and_exits_with_what_happened(repo, cli):
     assert "SUCCESS (target reached)" in result.stdout
     assert "| P1 | 1 | 0 ✅ | 1 |" in result.stdout
     report = json.loads(cli("report", "--repo", str(root), "--format", "json").stdout)
-    assert report["final_score"] == 100.0 and report["initial_score"] == 79.0
+    assert report["final_score"] == 100.0 and report["initial_score"] == 77.76  # P1 + P2: 60 + 19·100/107
     assert report["iterations_used"] == 2 and report["iterations_cap"] == 10
     assert report["fixed_by_severity"]["P1"] == 1 and report["findings_final"]["P1"] == 0
     assert report["files_modified"] == 1 and report["lines_removed"] == 2

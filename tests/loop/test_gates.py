@@ -8,7 +8,7 @@ import pytest
 from loophelpers import git
 
 from gitorch.config import Config
-from gitorch.loop.gates import compare_sentinels, evaluate, git_sentinels, matches
+from gitorch.loop.gates import compare_sentinels, evaluate, git_sentinels, lost_tests, matches, needs_source
 from gitorch.vcs.diff import analyze
 
 
@@ -30,6 +30,25 @@ def repo(tmp_path):
 def staged_diff(root):
     git(root, "add", "-A")
     return git(root, "diff", "--cached", "--binary", "-M", "HEAD")
+
+
+def sources(root, stats, config=None):
+    """What the attempt hands the gates: the texts at HEAD and in the worktree of the files they compare."""
+    config = config or Config()
+    found = {}
+    for f in stats.files:
+        for path in f.paths:
+            if needs_source(path, config):
+                before = git(root, "show", f"HEAD:{path}", check=False) or None
+                after = (root / path).read_text() if (root / path).is_file() else None
+                found[path] = (before, after)
+    return found
+
+
+def verdict_of(root, config=None):
+    config = config or Config()
+    stats = analyze(staged_diff(root))
+    return evaluate(stats, config, root=root, sources=sources(root, stats, config))
 
 
 def test_globs_match_like_gitignore():
@@ -67,24 +86,68 @@ def test_analysis_sees_renames_binaries_symlinks_new_and_deleted_files(repo):
 def test_removing_assertions_from_a_test_is_rejected_but_adding_one_is_fine(repo):
     test = repo / "tests" / "test_x.py"
     test.write_text("def test_x():\n    assert 1 + 1 == 2\n    assert 2 * 2 == 4\n    assert 3 * 3 == 9\n")
-    assert evaluate(analyze(staged_diff(repo)), Config(), root=repo).decision == "pass"
+    assert verdict_of(repo).decision == "pass"
     git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "more")
     test.write_text("def test_x():\n    assert 1 + 1 == 2\n    pass\n    pass\n")
-    verdict = evaluate(analyze(staged_diff(repo)), Config(), root=repo)
-    assert verdict.decision == "reject" and "2 assertion(s) removed" in verdict.describe()
+    verdict = verdict_of(repo)
+    assert verdict.decision == "reject" and "test_x lost 2 assertion(s)" in verdict.describe()
 
 
 def test_a_trivial_assertion_swapped_in_is_a_weakening(repo):
     (repo / "tests" / "test_x.py").write_text("def test_x():\n    assert True\n    assert 2 * 2 == 4\n")
-    verdict = evaluate(analyze(staged_diff(repo)), Config(), root=repo)
+    verdict = verdict_of(repo)
     assert [h.gate for h in verdict.hits] == ["test-weakened", "test-weakened"]
+    assert "cannot fail" in verdict.describe()
 
 
-def test_fewer_tests_collected_is_a_rejection():
-    from gitorch.vcs.diff import DiffStats
+def test_a_reformatted_test_or_a_changed_expectation_is_no_weakening(repo):
+    (repo / "tests" / "test_x.py").write_text(
+        "# checks arithmetic\ndef test_x():\n    assert (1 + 1) == 2  # still\n    assert 2 * 2 == 5\n"
+    )
+    assert verdict_of(repo).decision == "pass"
 
-    assert evaluate(DiffStats(), Config(), collected=(5, 4)).decision == "reject"
-    assert evaluate(DiffStats(), Config(), collected=(5, 6)).decision == "pass"
+
+@pytest.mark.parametrize(
+    "where, text",
+    [
+        ("pyproject.toml", '[tool.pytest.ini_options]\naddopts = "-k not_x"\n'),
+        ("setup.cfg", "[tool:pytest]\naddopts = --collect-only\n"),
+        (".pytest.ini", "[pytest]\naddopts = --collect-only\n"),
+        ("pytest.toml", '[pytest]\naddopts = ["--collect-only"]\n'),
+        ("tests/unit/conftest.py", "collect_ignore_glob = ['*']\n"),
+        ("sub/tox.ini", "[pytest]\naddopts = --co\n"),
+    ],
+)
+def test_test_collection_configuration_is_protected_wherever_it_is(repo, where, text):
+    (repo / where).parent.mkdir(parents=True, exist_ok=True)
+    (repo / where).write_text(text)
+    verdict = verdict_of(repo)
+    assert verdict.decision == "reject" and [h.gate for h in verdict.hits] == ["test-config"]
+
+
+def test_a_pyproject_change_outside_the_test_sections_is_allowed(repo):
+    pyproject = '[project]\nname = "x"\n\n[tool.pytest.ini_options]\naddopts = "-q"\n'
+    (repo / "pyproject.toml").write_text(pyproject)
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "pyproject")
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["requests"]\n\n[tool.pytest.ini_options]\naddopts = "-q"\n'
+    )
+    assert verdict_of(repo).decision == "pass"
+    (repo / "pyproject.toml").write_text(pyproject.replace('"-q"', '"-x"'))
+    assert [h.gate for h in verdict_of(repo).hits] == ["test-config"]
+    (repo / "pyproject.toml").write_text("[project\n")  # unreadable: the safe side
+    assert [h.gate for h in verdict_of(repo).hits] == ["test-config"]
+
+
+def test_a_test_that_passed_before_must_pass_after():
+    before = frozenset({"t::a", "t::b", "t::c"})
+    assert lost_tests(before, dict.fromkeys(["t::a", "t::b", "t::c", "t::d"], "passed")) is None
+    hit = lost_tests(before, {"t::a": "passed", "t::b": "skipped"})
+    assert hit is not None and hit.decision == "reject"
+    assert hit.detail == "2 test(s) that passed before do not pass now: t::b (skipped), t::c (missing)"
+    assert lost_tests(before, None).gate == "tests-lost"  # no JUnit report at all
+    assert lost_tests(None, None) is None and lost_tests(frozenset(), {}) is None  # nothing to keep
 
 
 def test_thresholds_come_from_the_configuration(repo):

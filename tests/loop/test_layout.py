@@ -1,6 +1,6 @@
 """The fix loop's modules import only what their layer allows (docs/fix-loop.md, "Architecture of the loop").
 
-From the bottom: events, gates → ledger → session, lock → phases, human, pool → recovery, audits →
+From the bottom: weakened → events, gates → ledger → session, lock → phases, human, pool → recovery, audits →
 attempt, planner → runner → api. A module never imports one above it; the attempt pipeline and the
 planner do not know each other; the policy modules run no git and no process; the report reads the
 ledger, not the loop.
@@ -17,6 +17,7 @@ import gitorch
 
 PACKAGE = Path(gitorch.__file__).parent
 LAYERS = [
+    {"weakened"},
     {"events", "gates"},
     {"ledger"},
     {"session", "lock"},
@@ -72,7 +73,7 @@ def test_every_loop_module_has_a_layer_or_is_an_after_the_loop_command():
     assert loop_imports("runs") <= {"events", "ledger", "session", "lock"}
 
 
-@pytest.mark.parametrize("module", ["events", "gates", "phases", "human", "planner"])
+@pytest.mark.parametrize("module", ["weakened", "events", "gates", "phases", "human", "planner"])
 def test_the_policy_modules_run_no_git_and_no_process(module):  # (gitorch.vcs.diff only parses a diff)
     found = imports(PACKAGE / "loop" / f"{module}.py")
     runs_things = ("gitorch.vcs.git", "gitorch.vcs.guard", "gitorch.process", "gitorch.agents")

@@ -47,7 +47,8 @@ def test_good_fixes_become_commits_and_the_checkout_stays_byte_for_byte(project,
     state = run(root, fake_plugins)
     assert fingerprint(root) == before
     assert state.stop_reason == "target" and state.exit_code == 0
-    assert state.scores == {"backend": 100.0} and state.initial_scores == {"backend": 79.0}
+    # P1 + P2: 60 + 19·100/107 (score formula 2)
+    assert state.scores == {"backend": 100.0} and state.initial_scores == {"backend": 77.76}
     commits = branch_commits(root, state)
     assert len(commits) == 2
     t = trailers(root, commits[0])
@@ -183,7 +184,7 @@ def test_an_interactive_answer_is_recorded(project, fake_plugins):
         ("deltest", "test-deleted", "reject"),
         ("weaken", "test-weakened", "reject"),
         ("skip", "test-weakened", "reject"),
-        ("fewer", "fewer-tests", "reject"),
+        ("fewer", "test-weakened", "reject"),
         ("ciconfig", "test-config", "reject"),
         ("symlink", "outside-repository", "reject"),
         ("hook", "git-dir", "reject"),

@@ -6,7 +6,6 @@ import importlib.util
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -180,7 +179,7 @@ EXPECTED = {
         score=(7, 10),
         grade=None,
         resolved={},
-        stated=None,
+        stated={"P0": 1, "P1": 1, "P2": 1, "P3": 1},  # "1 kritischer, 1 hoher, …"
         locations=[
             ("lager/auth.py", 31),
             ("lager/api.py", 102),
@@ -350,6 +349,109 @@ EXPECTED = {
         stated=None,
         locations=[("ventas/main.py", 1)] + [(None, None)] * 8,
     ),
+    # The layouts of the "as good on unseen reports" issue, one class per report (our own words).
+    # "## 一、P1 …" sections, "### 1.1" findings, "**位置**:" fields
+    "zh_numbered_sections_fields.md": dict(
+        counts={"P1": 3, "P2": 2, "P3": 1},
+        score=(68, 100),
+        grade=None,
+        resolved={},
+        stated={"P1": 3, "P2": 2, "P3": 1},
+        locations=[
+            ("order_service/repository.py", 57),
+            ("order_service/payment/callback.py", 23),
+            ("order_service/api/admin.py", 88),
+            ("order_service/tasks.py", 112),
+            ("config/settings.py", None),
+            ("order_service/logging.py", 5),
+        ],
+    ),
+    # "**Prioridade:** 🔴 Alta" after the body; "🟢 X — 9/10" grades
+    "pt_priority_after_body_grades.md": dict(
+        counts={"P1": 2, "P2": 1, "P3": 1},
+        score=(7, 10),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[
+            ("backend/app/routes/pacientes.py", 48),
+            ("backend/app/core/config.py", 12),
+            ("backend/app/routes/anexos.py", None),
+            ("frontend/src/components/Form.tsx", 77),
+        ],
+    ),
+    # "**H1. …**" paragraphs under "#### 🔴 High — Correctness"
+    "en_bold_id_paragraphs.md": dict(
+        counts={"P1": 2, "P2": 3, "P3": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[
+            ("sync/runner.py", 141),
+            ("sync/http.py", 58),
+            ("sync/runner.py", 20),
+            ("sync/config.py", None),
+            ("sync/runner.py", 200),
+            ("sync/http.py", 9),
+        ],
+    ),
+    "de_bold_id_paragraphs.md": dict(
+        counts={"P1": 2, "P2": 2, "P3": 1},
+        score=(6.5, 10),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[
+            ("lager/auth.py", 31),
+            ("api/forms.py", 12),
+            ("api/views.py", 88),
+            ("lager/bestand.py", 17),
+            (None, None),
+        ],
+    ),
+    # "Итого: 2 критических, 3 высоких…" but two high ones itemized
+    "ru_stated_totals_disagree.md": dict(
+        counts={"P0": 2, "P1": 2, "P2": 1},
+        score=(5, 10),
+        grade=None,
+        resolved={},
+        stated={"P0": 2, "P1": 3, "P2": 1},
+        locations=[
+            ("gateway/settings.py", 9),
+            ("gateway/db/transactions.py", 77),
+            ("gateway/api/login.py", 15),
+            ("gateway/auth/tokens.py", 40),
+            ("gateway/api/errors.py", 21),
+        ],
+    ),
+    # a clean verdict, a passed-checks table, a zero-count summary
+    "ko_clean_verdict.md": dict(
+        counts={},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated={},
+        locations=[],
+    ),
+    # "LGTM", "None." under severity headings, 🟢 check bullets, zero tallies
+    "en_clean_verdict.md": dict(
+        counts={},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated={},
+        locations=[],
+    ),
+    # "le daría al módulo un 7,5 sobre 10"
+    "es_score_in_sentence.md": dict(
+        counts={"P1": 1, "P3": 1},
+        score=(7.5, 10),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[("facturas/calculo.py", 64), ("facturas/modelos.py", None)],
+    ),
     "it_comma_decimal.md": dict(
         counts={"P0": 1, "P2": 1},
         score=(7.5, 10),
@@ -357,6 +459,134 @@ EXPECTED = {
         resolved={"P1": 1},
         stated=None,
         locations=[("core/pagamenti.py", 19), ("core/utils.py", 8)],
+    ),
+    # summary table + details; "false alarm" / "No vulnerability" entry dismissed
+    "en_rated_then_dismissed.md": dict(
+        counts={"P2": 2, "P3": 1, "P4": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[
+            ("tilecache-cli/src/login.rs", 41),
+            ("tilecache-server/src/upload.rs", 88),
+            ("tilecache-core/src/key.rs", 30),
+            ("tilecache-ffi/src/lib.rs", 70),
+        ],
+    ),
+    # "Acciones pendientes" (Prioridad | Accion) and task tables are plans
+    "es_action_tables_pending.md": dict(
+        counts={"P0": 2, "P1": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[
+            ("backend/data/pacientes.sqlite", None),
+            ("frontend/src/lib/api.ts", None),
+            ("frontend/index.html", None),
+        ],
+    ),
+    # 実装状況 ⚠️/❌ entries rated by the 🔴/🟡 priority of their 推奨事項
+    "ja_status_checklist.md": dict(
+        counts={"P1": 1, "P2": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[("src/crypto/keys.rs", 11), (None, None)],
+    ),
+    # "**Arquivo:**" file + "(linha ~24)", "// Linhas 761, …"; stated 6 críticos
+    "pt_location_field_bare_line.md": dict(
+        counts={"P0": 1, "P1": 1, "P2": 2, "P3": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated={"P0": 6},
+        locations=[
+            ("functions/login.js", 11),
+            ("public/js/app.js", 761),
+            ("public/js/app.js", 3033),
+            ("public/js/app.js", None),
+            ("functions/pay.js", 24),
+        ],
+    ),
+    # Avant/Après score row: the latest column; resolved and deferred items
+    "fr_reaudit_score_table.md": dict(
+        counts={"P2": 1, "P3": 1},
+        score=(9.2, 10),
+        grade=None,
+        resolved={"P2": 2},
+        stated=None,
+        locations=[(None, None), (None, None)],
+    ),
+    # "Gesamtrisiko: Mittel" verdict, criteria headings, Sofortmaßnahmen plan
+    "de_verdict_plan_legend.md": dict(
+        counts={"P1": 1, "P2": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[("api/export.py", 58), ("api/settings.py", 112)],
+    ),
+    # a paraphrased "Lista problemów" table restating every finding
+    "pl_restated_issue_list.md": dict(
+        counts={"P0": 1, "P1": 1, "P2": 2},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated={"P0": 1, "P1": 1, "P2": 2},
+        locations=[
+            ("app/routes/notes.py", 88),
+            ("app/config.py", 12),
+            ("app/main.py", 40),
+            ("app/errors.py", 17),
+        ],
+    ),
+    # per-dimension scores and per-finding 风险评分 are not the report score
+    "zh_category_scores_risk_score.md": dict(
+        counts={"P1": 1, "P2": 1},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[("stock/service.py", 120), ("common/logging.py", 33)],
+    ),
+    # numbered findings whose body is bullets; "некритично" unrated
+    "ru_numbered_findings_with_bullets.md": dict(
+        counts={"P0": 2},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[("src/router/index.ts", None), (None, None)],
+    ),
+    # "Overall risk: Low", (High)/(Medium) suggestions: no findings
+    "en_positive_review_suggestions.md": dict(
+        counts={},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[],
+    ),
+    # a clean Chinese review: ✅ module table, strengths citing code, a priority-only suggestion table
+    "zh_clean_review_strengths.md": dict(
+        counts={},
+        score=(None, None),
+        grade=None,
+        resolved={},
+        stated=None,
+        locations=[],
+    ),
+    # a Japanese post-fix report: 修正済み items resolved, 残課題 rated by 優先度, "（850行）" is a length
+    "ja_postfix_quality.md": dict(
+        counts={"P2": 2},
+        score=(None, None),
+        grade=None,
+        resolved={"P1": 1, "P3": 1},
+        stated=None,
+        locations=[("src/pages/Dashboard.tsx", None), ("src/hooks/useAuth.ts", 40)],
     ),
 }
 
@@ -680,7 +910,8 @@ def test_line_numbers_inside_code_comments_count():
 # Performance
 
 
-def test_a_thousand_line_report_parses_well_under_a_second():
+def test_a_thousand_line_report_is_read_whole():
+    """Speed is measured by benchmarks/parser_scale.py (docs/benchmarks.md), never timed here."""
     block = """### {n}. Issue number {n}
 **Severity:** High
 **File:** `pkg/mod{n}.py:{n}`
@@ -696,12 +927,9 @@ Some explanation of the problem with `code` and **bold** words.
         block.format(n=n) for n in range(1, 101)
     )
     assert len(text.splitlines()) >= 1000
-    MarkdownParser().parse("# warm-up\n")
-    start = time.perf_counter()
     result = parse(text)
-    elapsed = time.perf_counter() - start
     assert counts(result) == {"P1": 100}
-    assert elapsed < 0.5, f"took {elapsed:.2f}s"
+    assert [(f.file, f.line) for f in result.findings][-1] == ("pkg/mod100.py", 100)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -903,6 +1131,73 @@ def test_an_identifier_that_contains_a_p_label_yields_to_its_group():
     )
     result = parse(text)
     assert [(f.severity.value, f.file, f.line) for f in result.findings] == [("P4", "models/move.py", 350)]
+
+
+def test_development_set_targets():
+    """The first corpus and the even half of the second (the held-out half is measured by
+    ``benchmarks/parser_corpus.py --held-out`` only, never by the suite)."""
+    module = _benchmark()
+    if not (module.shared_corpora() / "agent-reports-2" / "truth.json").is_file():
+        pytest.skip("second agent-report corpus not found")
+    score = module.development_set()
+    assert not any(module.is_held_out(Path(r.name).parent, Path(r.name).name) for r in score.reports)
+    assert len(score.reports) >= 19
+    assert score.count_f1 >= 0.98, score.count_f1
+    assert score.file_line_recall >= 0.98, score.file_line_recall
+    assert score.scores_exact == len(score.reports)
+
+
+def test_fresh_development_set_targets():
+    """The fresh corpus's development half (outside the repository: ``$GITORCH_FRESH_CORPUS``)."""
+    module = _benchmark()
+    root = module.fresh_corpus()
+    if root is None or not (root / "dev" / "truth.json").is_file():
+        pytest.skip("fresh corpus not given (set GITORCH_FRESH_CORPUS to the folder holding dev/)")
+    score = module.fresh_dev_set(root)
+    assert {Path(r.name).parent.name for r in score.reports} == {"dev"}
+    assert score.count_f1 >= 0.98, score.count_f1
+    assert score.file_line_recall >= 0.98, score.file_line_recall
+    assert score.scores_exact == len(score.reports)
+
+
+def _fake_corpus(folder: Path, name: str, counts_: dict[str, int]) -> Path:
+    """A corpus folder holding one of our own reports and its truth."""
+    import json
+
+    folder.mkdir(parents=True)
+    (folder / name).write_text((REPORTS / name).read_text(encoding="utf-8"), encoding="utf-8")
+    truth = {"score": None, "score_scale": None, "counts": counts_, "findings_with_file_line": 0}
+    (folder / "truth.json").write_text(json.dumps({name: truth}), encoding="utf-8")
+    return folder
+
+
+def test_the_benchmark_reads_the_fresh_held_out_half_only_when_asked(tmp_path, capsys, monkeypatch):
+    # NOTE: made-up corpora only (our own reports): the suite never parses a real held-out report.
+    first = _fake_corpus(
+        tmp_path / "shared" / "agent-reports", "de_verdict_plan_legend.md", {"P1": 1, "P2": 1}
+    )
+    monkeypatch.setenv("GITORCH_CORPUS", str(first))
+    monkeypatch.delenv("GITORCH_FRESH_CORPUS", raising=False)
+    fresh = tmp_path / "fresh"
+    _fake_corpus(fresh / "dev", "pl_restated_issue_list.md", {"P0": 1, "P1": 1, "P2": 2})
+    _fake_corpus(fresh / "heldout", "ja_postfix_quality.md", {"P2": 2})
+    module = _benchmark()
+    opened: list[str] = []
+    real = module.evaluate
+
+    def evaluate(corpus, names=None):
+        opened.append(corpus.name)
+        return real(corpus, names)
+
+    monkeypatch.setattr(module, "evaluate", evaluate)
+    assert module.main(["--fresh", str(fresh)]) == 0
+    out = capsys.readouterr().out
+    assert "== development: fresh dev: 1 reports" in out and "held-out" not in out
+    assert opened == ["agent-reports", "dev"]
+    assert module.main(["--held-out", "--fresh", str(fresh)]) == 0
+    out = capsys.readouterr().out
+    assert "== held-out: fresh: 1 reports" in out and "== held-out: shared odd half: 0 reports" in out
+    assert opened[2:] == ["agent-reports", "dev", "heldout"]
 
 
 def test_corpus_counts_are_exact():

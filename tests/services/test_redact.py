@@ -62,10 +62,18 @@ def test_credential_looking_strings_are_masked(kind: str) -> None:
         ("key sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123", "anthropic-key"),
         ("key sk-proj-abcdefghijklmnopqrstuvwxyz0123", "openai-key"),
         ("token github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstu", "github-token"),
-        ("postgres://admin:s3cr3tpass@db.internal:5432/app", "url-password"),
+        ("postgres://admin:s3cr3tpass@db.internal:5432/app", "basic-auth-credentials"),
         ("Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345", "bearer-token"),
-        ('{"api_key": "zzzzyyyyxxxx"}', "assigned-secret"),
-        ("DB_PASSWORD='hunter2hunter2'", "assigned-secret"),
+        ('{"api_key": "zzzzyyyyxxxx"}', "secret-keyword"),
+        ("DB_PASSWORD='hunter2hunter2'", "secret-keyword"),
+        ("DB_PASSWORD=hunter2hunter2", "secret-keyword"),
+        ('PASSWORD = "correct horse battery staple"', "secret-keyword"),
+        ("password: s3cr3t-pw", "secret-keyword"),
+        ('GITHUB_TOKEN = "not-a-known-format-at-all"', "assigned-secret"),
+        ("E   AssertionError: ghp_CUTaftertwentyfourchars", "github-token"),
+        ("aws_secret_access_key = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'", "aws-access-key"),
+        ("[B105:hardcoded_password_string] Possible hardcoded password: 'Adm1n!pw'", "secret-keyword"),
+        ("MIIEowIBAAKCAQEAwq8Zr2LkP0vX7mN4tY6wB1cJ9aBcDeF0123456789+/abcXYZ", "key-material"),
         ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----", "private-key"),
     ],
 )
@@ -78,7 +86,7 @@ def test_url_and_private_key_keep_their_context() -> None:
     red = Redactor()
     assert (
         red.mask("postgres://admin:s3cr3tpass@db:5432/app")
-        == "postgres://admin:«redacted:url-password»@db:5432/app"
+        == "postgres://admin:«redacted:basic-auth-credentials»@db:5432/app"
     )
     masked = red.mask(
         "before\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA\n-----END OPENSSH PRIVATE KEY-----\nafter"
@@ -97,6 +105,10 @@ def test_url_and_private_key_keep_their_context() -> None:
         "max_tokens = 4096",
         '{"max_tokens": "4096", "output_tokens": 7}',
         "pip install sk-learn-extra-tools-for-models",
+        "password = get_password(user)",
+        "token = settings.API_TOKEN",
+        "if password is None:",
+        "commit 3f9a0c51d2e87b10aa3f9a0c51d2e87b10aa1234 (sha-1 hex is no key)",
     ],
 )
 def test_ordinary_code_is_left_alone(text: str) -> None:
@@ -192,3 +204,26 @@ def test_a_linked_worktree_masks_the_env_files_of_the_main_checkout(
     plain = tmp_path / "plain"
     plain.mkdir()
     assert Redactor.for_repository(plain, env={}).names == []
+
+
+def test_a_known_secret_cut_short_is_still_masked_but_a_word_sharing_its_start_is_not() -> None:
+    token = "ghx_0123456789abcdefghijklmnopqrstuvwxyzAB"  # no known format: masked as a known value only
+    red = Redactor({"DEPLOY_TOKEN": token, "DB_PASS": "production-2024-db-pw"})
+    assert red.mask(f"E   assert '{token[:28]}...' == ''") == "E   assert '«redacted:DEPLOY_TOKEN»...' == ''"
+    assert red.mask(f"...{token[-20:]}'") == "...«redacted:DEPLOY_TOKEN»'"
+    assert red.mask("deploy to production-2024 now") == "deploy to production-2024 now"
+    assert red.mask("pw production-2024-db\nnext") == "pw «redacted:DB_PASS»\nnext"
+    assert red.mask("pw ...on-2024-db-pw") == "pw ...«redacted:DB_PASS»"
+
+
+def test_secrets_written_in_the_repository_are_masked_anywhere_once_learned(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "config.py").write_text('ADMIN_PASSWORD = "plain-literal-9"\nTIMEOUT = 30\n')
+    (tmp_path / "deploy.yml").write_text("db:\n  password: yaml-unquoted-pw\n")
+    red = Redactor.for_repository(tmp_path, env={})
+    # a test's output shows the bare value, with no name that says it is a secret
+    assert red.mask("AssertionError: 'plain-literal-9' != 'x'") == (
+        "AssertionError: '«redacted:secret in app/config.py»' != 'x'"
+    )
+    assert "yaml-unquoted-pw" not in red.mask("connecting with yaml-unquoted-pw")
+    assert red.mask("TIMEOUT = 30") == "TIMEOUT = 30"

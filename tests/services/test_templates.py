@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from gitorch.services.templates import (
     Templates,
     builtin_dir,
     file_excerpt,
-    plugin_skeleton,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -241,6 +239,24 @@ def test_excerpt_refuses(source_tree: Path, file: str, reason: str) -> None:
         file_excerpt(source_tree, file, 1, strict=True)
 
 
+def test_plugin_directories_come_after_the_repository_and_before_the_built_in(tmp_path: Path) -> None:
+    first = _override(tmp_path / "first", "audit_security", "first plugin {{ dimension }}\n", directory=".")
+    _override(tmp_path / "second", "audit_security", "second plugin\n", directory=".")
+    include = "{% include '_constraints.md.j2' %}licences\n"
+    _override(tmp_path / "second", "audit_licences", include, directory=".")
+    dirs = [("first", first.parent), ("second", tmp_path / "second"), ("gone", tmp_path / "nowhere")]
+    tpl = Templates(tmp_path / "repo", plugin_dirs=dirs)
+    assert tpl.render("audit_security").strip() == "first plugin general"
+    origins = {i.name: i.origin for i in tpl.infos()}
+    assert origins["audit_security"] == "plugin:first" and origins["audit_licences"] == "plugin:second"
+    assert origins["audit_tests"] == "built-in" and origins["_constraints"] == "built-in"
+    assert "licences" in tpl.render("audit_licences")  # a plugin template includes a built-in partial
+    _override(tmp_path / "repo", "audit_security", "the repository's\n")
+    again = Templates(tmp_path / "repo", plugin_dirs=dirs)
+    assert again.render("audit_security") == "the repository's\n"
+    assert again.info("audit_security").origin == "repository"
+
+
 # ---------------------------------------------------------------------------------------- CLI
 
 
@@ -296,36 +312,6 @@ def test_cli_respects_the_configured_templates_dir(cli_repo: Path) -> None:
     assert "repository" in lines["document"] and "built-in" in lines["fix_finding"]
 
 
-# ---------------------------------------------------------------------------------------- plugin skeleton
-
-
-def test_plugin_skeleton_is_a_working_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    files = plugin_skeleton("todo-scan", "Finds TODO markers")
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
-    meta = tomllib.loads(files["pyproject.toml"])
-    assert meta["project"]["name"] == "gitorch-todo-scan"
-    assert meta["project"]["entry-points"]["gitorch"] == {"todo-scan": "gitorch_todo_scan"}
-
-    monkeypatch.syspath_prepend(str(tmp_path))
-    from gitorch.config import load_config
-    from gitorch.models import AuditRequest
-    from gitorch.plugin.manager import get_plugins
-
-    plugins = get_plugins([], modules={"todo-scan": "gitorch_todo_scan"})
-    assert "todo-scan" in plugins.agents() and "todo-scan" in plugins.dimensions()
-    (tmp_path / "work").mkdir()
-    (tmp_path / "work" / "a.py").write_text("x = 1  # TODO: remove\n")
-    agent = plugins.agent_class("todo-scan")()
-    result = agent.audit(
-        AuditRequest(tmp_path / "work", plugins.dimension("todo-scan"), load_config(tmp_path / "work"))
-    )
-    assert [(f.file, f.line) for f in result.findings] == [("a.py", 1)]
-    with pytest.raises(UsageError):
-        plugin_skeleton("Bad Name")
-
-
 # ---------------------------------------------------------------------------------------- installed wheel
 
 
@@ -346,7 +332,10 @@ def test_templates_and_prices_are_found_in_an_installed_wheel(tmp_path: Path) ->
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         assert "gitorch/templates/audit_security.md.j2" in names
-        assert "gitorch/templates/plugin/__init__.py.j2" in names
+        assert "gitorch/templates/plugin/src/{{ module }}/__init__.py.j2" in names
+        assert "gitorch/testing/fakes/fake_agent.py" in names  # the test kit's fake agent CLI
+        entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+        assert "[pytest11]\ngitorch = gitorch.testing.pytest_plugin" in archive.read(entry_points).decode()
         assert "gitorch/data/prices.toml" in names
         assert "gitorch/sample/inventory/store.py" in names and "gitorch/sample/tests/test_store.py" in names
         plugins = {"gitorch_local/__init__.py", "gitorch_agents/__init__.py", "gitorch_markdown/__init__.py"}
@@ -355,13 +344,15 @@ def test_templates_and_prices_are_found_in_an_installed_wheel(tmp_path: Path) ->
     probe = (
         "import gitorch, gitorch.services.templates as t, gitorch.services.pricing as p;"
         "print(t.builtin_dir()); print(len(t.Templates(None).names()));"
-        "print(p.price_table().lookup('gpt-4o').name)"
+        "print(p.price_table().lookup('gpt-4o').name);"
+        "from gitorch.services.skeleton import plugin_skeleton; print(sorted(plugin_skeleton('x')))"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines == [str(site / "gitorch" / "templates"), str(len(Templates(None).names())), "gpt-4o"]
+    assert lines[:3] == [str(site / "gitorch" / "templates"), str(len(Templates(None).names())), "gpt-4o"]
+    assert "src/gitorch_x/__init__.py" in lines[3] and "tests/test_gitorch_x.py" in lines[3]
 
 
 def test_a_symlinked_template_cannot_pull_in_a_secret_file(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gitorch_odoo.modules import enclosing_module, find_modules, module_of, under
+from gitorch_odoo.modules import enclosing_module, find_modules, has_module, module_of, under
 from gitorch_odoo.syntax import check_modules, parse_error
 from odoohelpers import demo_module, write_files
 
@@ -23,6 +23,15 @@ def test_modules_are_found_by_their_manifest_and_sorted(tmp_path):
     modules = find_modules(tmp_path, ".", ["venv"])
     assert [m.path for m in modules] == ["addons/a_mod", "addons/b_mod"]
     assert modules[0].name == "a_mod" and modules[0].series == "19.0" and modules[0].installable
+
+
+def test_has_module_agrees_with_find_modules(tmp_path):
+    write_files(tmp_path, {".hidden/h/__manifest__.py": "{}", "venv/v/__manifest__.py": "{}", "app/x.py": ""})
+    assert not has_module(tmp_path, ".", ["venv"]) and not find_modules(tmp_path, ".", ["venv"])
+    assert has_module(tmp_path, ".", [])  # venv/ not excluded
+    demo_module(tmp_path, "addons/demo")
+    assert has_module(tmp_path, ".", ["venv"]) and has_module(tmp_path, "addons/demo/models", ["venv"])
+    assert not has_module(tmp_path, "app", ["venv"]) and not has_module(tmp_path, "..", ["venv"])
 
 
 def test_a_path_inside_a_module_means_that_module(tmp_path):

@@ -1,9 +1,9 @@
 """Real OCA modules (19.0, pinned in .ci/odoo-addons.txt): audits, and the fix loop end to end.
 
-The modules are copies of released wheels in a temporary git repository, configured by
-`gitorch odoo init`; everything runs through the real `gitorch` command line. The expected counts are
-those of the pinned releases (measured: docs/odoo.md); a new release of the analyzers that changes them
-changes these tests on purpose.
+The modules are copies of released wheels in a temporary git repository with no configuration (one
+test configures it with `gitorch odoo init`); everything runs through the real `gitorch` command line.
+The expected counts are those of the pinned releases (measured: docs/odoo.md); a new release of the
+analyzers that changes them changes these tests on purpose.
 """
 
 from __future__ import annotations
@@ -35,13 +35,16 @@ EXPECTED_COMPLIANCE = {
 }
 
 
-def odoo_repo(root: Path, modules: list[str], env: dict[str, str]) -> Path:
+def odoo_repo(root: Path, modules: list[str], env: dict[str, str], *, configure: bool = False) -> Path:
+    """The modules as released in a fresh repository; ``configure``: with `gitorch odoo init`'s
+    .gitorch.toml (otherwise no configuration at all)."""
     root.mkdir()
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
     for name in modules:
         extract_addon(name, root / "addons")
-    done = gitorch(["odoo", "init"], root, env)
-    assert done.returncode == 0, done.stderr
+    if configure:
+        done = gitorch(["odoo", "init"], root, env)
+        assert done.returncode == 0, done.stderr
     git_commit_all(root, "modules as released")
     return root
 
@@ -54,6 +57,7 @@ def audit(root: Path, env: dict[str, str], *args: str) -> dict:
 
 def test_compliance_of_real_modules_all_at_once_and_one_by_path(tmp_path, odoo_env):
     root = odoo_repo(tmp_path / "repo", ["l10n_es_aeat", "account_banking_mandate"], odoo_env)
+    assert not (root / ".gitorch.toml").exists()  # no configuration: the plugin routes compliance
     everything = audit(root, odoo_env, "--dim", "compliance")
     assert everything["agent"] == "odoo" and everything["score_source"] == "computed"
     for name, expected in EXPECTED_COMPLIANCE.items():
@@ -67,6 +71,9 @@ def test_compliance_of_real_modules_all_at_once_and_one_by_path(tmp_path, odoo_e
     assert one["path"] == "addons/l10n_es_aeat" and one["score"] > everything["score"] - 10
     security = audit(root, odoo_env, "--dim", "security", "--agent", "odoo", "--path", "addons/l10n_es_aeat")
     assert Counter(f["rule_id"] for f in security["findings"]) == {"gitorch-odoo:sudo-call": 11}
+    merged = audit(root, odoo_env, "--dim", "security", "--path", "addons/l10n_es_aeat")
+    assert (merged["agent"], merged["contributors"]) == ("local", ["odoo"])
+    assert Counter(f["source"] for f in merged["findings"])["gitorch-odoo"] == 11
     header = next(f for f in one["findings"] if f["file"] == "addons/l10n_es_aeat/data/aeat_partner.xml")
     assert header["line"] == 1 and header["rule_id"] == "oca:xml-header-wrong"
     assert (
@@ -101,10 +108,11 @@ def git(root: Path, *args: str) -> str:
 
 
 def test_fix_until_100_on_a_real_module_commits_one_fix_per_check_and_file(tmp_path, odoo_env):
-    root = odoo_repo(tmp_path / "repo", ["l10n_es_aeat"], odoo_env)
+    root = odoo_repo(tmp_path / "repo", ["l10n_es_aeat"], odoo_env)  # no configuration file
     head = git(root, "rev-parse", "HEAD").strip()
     status = git(root, "status", "--porcelain")
-    done = gitorch(["fix", "--dim", "compliance", "--until", "100", "--yes"], root, odoo_env, timeout=1500)
+    args = ["fix", "--dim", "compliance", "--until", "100", "--yes", "--test-cmd", "gitorch odoo check"]
+    done = gitorch(args, root, odoo_env, timeout=1500)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
     report = json.loads(gitorch(["report", "--format", "json"], root, odoo_env).stdout)
     assert report["final_score"] == 100
@@ -131,13 +139,16 @@ def test_fix_until_100_on_a_real_module_commits_one_fix_per_check_and_file(tmp_p
     assert removed and all("string=" in line for line in removed)
 
 
-def test_without_yes_core_and_security_files_wait_for_a_human(tmp_path, odoo_env):
-    root = odoo_repo(tmp_path / "repo", ["account_banking_mandate"], odoo_env)
+def test_without_yes_the_manifest_and_access_rules_wait_for_a_human(tmp_path, odoo_env):
+    root = odoo_repo(tmp_path / "repo", ["account_banking_mandate"], odoo_env, configure=True)
     done = gitorch(["fix", "--dim", "compliance", "--until", "100"], root, odoo_env, timeout=1500)
     assert done.returncode == 8, done.stdout[-3000:] + done.stderr
     touched = set(git(root, "log", "--format=", "--name-only", f"main..{branch_of(root)}").split())
-    assert len(touched) == 7 and all("/views/" in f or "/data/" in f for f in touched)  # the XML headers
-    assert not any(f.endswith("__manifest__.py") or "/security/" in f or "/models/" in f for f in touched)
+    # the XML headers of views and data, and the redundant field string in models/ (no confirmation:
+    # gitorch's defaults no longer confirm every change under models/)
+    assert len(touched) == 8 and all("/views/" in f or "/data/" in f or "/models/" in f for f in touched)
+    assert "addons/account_banking_mandate/models/account_banking_mandate.py" in touched
+    assert not any(f.endswith("__manifest__.py") or "/security/" in f for f in touched)
     events = [
         json.loads(line)
         for line in next((root / ".git/gitorch/sessions").iterdir())
@@ -151,7 +162,6 @@ def test_without_yes_core_and_security_files_wait_for_a_human(tmp_path, odoo_env
         if e["type"] == "confirmation" and not e["answer"]
     }
     assert declined == {
-        "addons/account_banking_mandate/__manifest__.py",
-        "addons/account_banking_mandate/models/account_banking_mandate.py",
+        "addons/account_banking_mandate/__manifest__.py",  # the plugin's gate defaults
         "addons/account_banking_mandate/security/mandate_security.xml",
     }

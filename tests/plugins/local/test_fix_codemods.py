@@ -47,8 +47,8 @@ def test_each_finding_gets_only_its_own_change_even_after_lines_moved(project, a
     done = fix(root, shell, options=NO_CODEMODDER)
     assert done.status == "changed" and "subprocess-shell-false" in done.summary
     assert diff(root) == [
-        "-    return subprocess.run(cmd, shell=True)",
-        "+    return subprocess.run(cmd, shell=False)",
+        '-    return subprocess.run(["ls", cmd], shell=True)',
+        '+    return subprocess.run(["ls", cmd], shell=False)',
     ]
 
     # The loop commits that fix; the report (made at the previous commit) is reused by snippet.
@@ -113,7 +113,8 @@ def test_a_change_that_no_longer_applies_reruns_codemodder_on_that_file(project,
     root = project({"app.py": SOURCE})
     seed(root)
     # Someone rewrote the shell line since the report was made: the cached change cannot match.
-    project({"app.py": SOURCE.replace("subprocess.run(cmd, shell=True)", "subprocess.run(cmd , shell=True)")})
+    project({"app.py": SOURCE.replace('subprocess.run(["ls", cmd], shell=True)',
+                                      'subprocess.run(["ls", cmd] , shell=True)')})
     shell = by_rule(audit(root, "security"), "B602")[0]
     with pytest.raises(AnalyzerMissingError, match="codemodder"):
         fix(root, shell, options=NO_CODEMODDER)
@@ -197,17 +198,66 @@ def test_no_rerun_for_a_line_the_cached_report_already_saw(project, audit, fix):
 def test_shell_false_on_a_string_command_is_undone_not_applied(project, audit, fix):
     """subprocess-shell-false would turn a working string command into a FileNotFoundError."""
     string_cmd = 'subprocess.run("ls " + cmd, shell=True)'
-    root = project({"app.py": SOURCE.replace("subprocess.run(cmd, shell=True)", string_cmd)})
+    root = project({"app.py": SOURCE.replace('subprocess.run(["ls", cmd], shell=True)', string_cmd)})
     report = json.loads((DATA / "flask_app.codetf.json").read_text())
     for result in report["results"]:
         for changeset in result["changeset"]:
             diff = changeset["diff"]
-            changeset["diff"] = diff.replace("subprocess.run(cmd,", 'subprocess.run("ls " + cmd,')
+            changeset["diff"] = diff.replace('subprocess.run(["ls", cmd],', 'subprocess.run("ls " + cmd,')
     config = Config()
     cache = codemods.ReportCache(root, codemods.scope_key(codemods.SECURITY_CODEMODS, config.exclude, "."))
     cache.store(json.dumps(report))
 
     shell = by_rule(audit(root, "security"), "B602")[0]
     done = fix(root, shell, options=NO_CODEMODDER)
-    assert done.status == "cannot_fix" and "string command" in done.summary
+    assert done.status == "cannot_fix" and "not proven to be a list" in done.summary
     assert git(root, "status", "--porcelain") == ""
+
+
+def test_shell_false_is_not_applied_to_a_command_built_elsewhere(project, audit, fix):
+    """The command is a parameter: what the callers pass is not visible at the call site."""
+    root = project({"app.py": SOURCE.replace('["ls", cmd]', "cmd")})
+    report = (DATA / "flask_app.codetf.json").read_text().replace('[\\"ls\\", cmd]', "cmd")
+    scope = codemods.scope_key(codemods.SECURITY_CODEMODS, Config().exclude, ".")
+    codemods.ReportCache(root, scope).store(report)
+    done = fix(root, by_rule(audit(root, "security"), "B602")[0], options=NO_CODEMODDER)
+    assert done.status == "cannot_fix" and "not proven to be a list at the call site" in done.summary
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_a_report_stays_fresh_for_a_file_no_commit_has_changed_since(project, audit, fix):
+    """Commits to other files (an import sort elsewhere) do not make codemodder run again for this one."""
+    root = project({"app.py": SOURCE})
+    seed(root)
+    project({"README.md": "# another fix was committed\n"})
+    shell = by_rule(audit(root, "security"), "B602")[0].model_copy(update={"snippet": None})
+    done = fix(root, shell, options=NO_CODEMODDER)  # matched by line: a codemodder run would raise
+    assert done.status == "changed" and "subprocess-shell-false" in done.summary
+
+
+XML_APP = "import xml.etree.ElementTree as ET\n\n\ndef parse(data):\n    return ET.fromstring(data)\n"
+
+
+@pytest.mark.slow
+def test_a_codemod_that_adds_a_package_names_it_and_updates_the_dependency_file(project, audit, fix):
+    root = project({"app.py": XML_APP, "requirements.txt": "flask\n"})
+    xml = by_rule(audit(root, "security"), "B314")[0]
+    # off by default: a new dependency needs a yes
+    assert not set(codemods.DEPENDENCY_CODEMODS) & set(LocalAgent()._codemod_settings())
+    # only the dependency codemods, to keep codemodder's run short
+    done = fix(root, xml, options={"codemods": [], "dependency_codemods": True})
+    assert done.status == "changed", done.summary
+    assert "adds the dependency defusedxml" in done.summary and "requirements.txt" in done.summary
+    assert "defusedxml" in Path(root, "requirements.txt").read_text()
+    assert "defusedxml.ElementTree.fromstring(data)" in Path(root, "app.py").read_text()
+    assert not by_rule(audit(root, "security"), "B314")
+
+
+def test_the_call_site_is_found_where_it_is_now_after_earlier_commits_moved_it(project, audit, fix):
+    root = project({"app.py": SOURCE})
+    seed(root)
+    project({"app.py": "# an import-sorting commit moved every line\n\n" + SOURCE})
+    shell = by_rule(audit(root, "security"), "B602")[0]
+    done = fix(root, shell, options=NO_CODEMODDER)
+    assert done.status == "changed" and "subprocess-shell-false" in done.summary
+    assert 'subprocess.run(["ls", cmd], shell=False)' in Path(root, "app.py").read_text()

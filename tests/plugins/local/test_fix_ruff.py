@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gitorch_local import ruff_fix
 from gitorch_local.agent import LocalAgent
 from gitorch_local.ruff_fix import apply_edits
 
@@ -44,10 +45,20 @@ def test_the_finding_is_found_again_after_lines_move(project, audit, fix):
     assert "import os" in Path(root, "app.py").read_text()
 
 
-def test_unsafe_fix_is_left_for_an_ai_agent_and_nothing_changes(project, audit, fix):
+def test_an_unsafe_fix_is_tried_alone_and_kept_when_the_checks_pass(project, audit, fix):
     root = project({"app.py": SOURCE})
     mutable = by_rule(audit(root, "backend"), "ruff:B006")[0]
     result = fix(root, mutable)
+    assert result.status == "changed" and "unsafe fix, checked" in result.summary
+    text = Path(root, "app.py").read_text()
+    assert "def f(x=None):" in text and "import os" in text  # that one fix, nothing else
+    assert not by_rule(audit(root, "backend"), "ruff:B006")
+
+
+def test_unsafe_fixes_can_be_switched_off(project, audit, fix):
+    root = project({"app.py": SOURCE})
+    mutable = by_rule(audit(root, "backend"), "ruff:B006")[0]
+    result = fix(root, mutable, options={"ruff_unsafe_fixes": False})
     assert result.status == "cannot_fix" and "left for an AI agent" in result.summary
     assert git(root, "status", "--porcelain") == ""
 
@@ -88,13 +99,33 @@ def test_extra_safe_fixes_are_offered_as_findings_outside_the_audit(project, aud
     assert Path(root, "app.py").read_text().startswith("import os\nimport sys\n")
 
 
+def test_trivial_style_fixes_of_one_rule_are_one_finding_and_one_change(project, audit, fix):
+    text = "import sys\nimport os\nimport json\n\nprint(os.sep, sys.argv)\n"
+    files = {f"pkg/m{i}.py": text for i in range(4)}
+    root = project(files)
+    unused = by_rule(audit(root, "backend"), "ruff:F401")
+    assert len(unused) == 4
+    request = AuditRequest(root=root, dimension=dimension("backend"), config=Config())
+    groups = {f.rule_id: f for f in LocalAgent().deterministic_fixes(request)}
+    assert set(groups) == {"ruff:F401", "ruff:I001"}
+    assert groups["ruff:F401"].severity == Severity.P3 and "in 4 file(s)" in groups["ruff:F401"].description
+    assert ruff_fix.group_members(groups["ruff:F401"], audit(root, "backend").findings) == unused
+    done = fix(root, groups["ruff:F401"])
+    assert done.status == "changed" and "F401 safe fixes in 4 file(s)" in done.summary
+    assert not by_rule(audit(root, "backend"), "ruff:F401")
+    assert all("import json" not in Path(root, f).read_text() for f in files)
+    assert all("import sys\nimport os\n" in Path(root, f).read_text() for f in files)  # I001 untouched
+    assert fix(root, groups["ruff:F401"]).status == "unchanged"  # nothing left to do
+
+
 def test_repository_config_means_no_extra_rules_and_its_settings_drive_the_fix(project, audit, fix):
     root = project({
         "app.py": "import sys\nimport os\n\nprint(os.sep)\n",
         "pyproject.toml": "[tool.ruff.lint]\nselect = [\"F401\"]\n",
     })
     request = AuditRequest(root=root, dimension=dimension("backend"), config=Config())
-    assert LocalAgent().deterministic_fixes(request) == []
+    # no I001 (the repository's config decides the rules); its own F401 findings, grouped
+    assert [f.rule_id for f in LocalAgent().deterministic_fixes(request)] == ["ruff:F401"]
     finding = audit(root, "backend").findings[0]
     assert fix(root, finding).status == "changed"
     assert Path(root, "app.py").read_text() == "import os\n\nprint(os.sep)\n"

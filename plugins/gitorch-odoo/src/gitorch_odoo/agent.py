@@ -14,10 +14,11 @@ from gitorch import Agent, AuditRequest, AuditResult, Availability, Finding, Fix
 from gitorch.agents import class_or_instance
 from gitorch.errors import AgentError, AnalyzerMissingError
 from gitorch.models import SeverityField
+from gitorch.services.source import SourceLines
 from pydantic import Field
 
 from gitorch_odoo import oca, pylint_run
-from gitorch_odoo.modules import OdooModule, enclosing_module, find_modules, under
+from gitorch_odoo.modules import OdooModule, enclosing_module, find_modules, has_module, under
 from gitorch_odoo.rules import OCA, OWN, PYLINT, RULES, Rule, rule_for
 from gitorch_odoo.syntax import parse_error
 
@@ -35,6 +36,12 @@ class OdooAgent(Agent):
     )
     audits = frozenset({"compliance", "security", "backend"})
     fixes = frozenset({"compliance"})
+    # NOTE: the default auditor of compliance only, and a contributor to security and backend: in a tree
+    # holding an Odoo module (applies_to), `gitorch audit --dim compliance` routes here with no
+    # configuration, and the security and backend audits keep the embedded agent's bandit and ruff
+    # findings with the Odoo rules merged in (one score). Elsewhere the agent declines and changes nothing.
+    default = frozenset({"compliance"})
+    contributes = frozenset({"security", "backend"})
 
     class Options(Agent.Options):
         """``[agents.odoo]`` settings."""
@@ -69,6 +76,11 @@ class OdooAgent(Agent):
             where = f" at {options.oca_python!r}" if options.oca_python else ""
             return Availability(False, f"oca-odoo-pre-commit-hooks not found{where}: {oca.INSTALL_HINT}")
         return Availability(True)
+
+    @classmethod
+    def applies_to(cls, request: AuditRequest) -> bool:
+        """Only a tree holding an Odoo module (or a path inside one) has anything for this agent."""
+        return has_module(Path(request.root), request.path, list(request.config.exclude))
 
     # ------------------------------------------------------------------------------------------
     # Audit
@@ -185,7 +197,7 @@ class OdooAgent(Agent):
         self, raw: list[Raw], root: Path, path: str, dimension: str, excludes: list[str]
     ) -> tuple[list[Finding], Counter[str]]:
         disabled = set(self.options.disable)
-        lines = _Lines(root)
+        lines = SourceLines(root)
         findings: list[Finding] = []
         elsewhere: Counter[str] = Counter()
         for rule, file, line, end_line, message, source in raw:
@@ -374,24 +386,3 @@ def _changed_lines(before: bytes, after: bytes) -> tuple[int, int]:
         elif line.startswith("+") and not line.startswith("+++"):
             added += 1
     return removed, added
-
-
-class _Lines:
-    """Source lines on demand (a finding's snippet), each file read once."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._files: dict[str, list[str]] = {}
-
-    def line(self, rel: str, number: int | None) -> str | None:
-        if not number or number < 1:
-            return None
-        if rel not in self._files:
-            try:
-                self._files[rel] = (
-                    (self.root / rel).read_text(encoding="utf-8", errors="replace").splitlines()
-                )
-            except OSError:
-                self._files[rel] = []
-        lines = self._files[rel]
-        return (lines[number - 1].strip() or None) if number <= len(lines) else None

@@ -9,12 +9,13 @@ from typing import Annotated
 import typer
 from gitorch.errors import UsageError
 
+from gitorch_odoo import TEMPLATES_DIR
+
 odoo_app = typer.Typer(
     no_args_is_help=True,
     help="Odoo modules: list them, check that they parse, the rule table, configuration and templates.",
 )
 
-TEMPLATES_DIR = Path(__file__).with_name("templates")
 EXIT_PARSE_ERRORS = 1
 
 RepoOption = Annotated[
@@ -131,20 +132,18 @@ def rules_command(
 
 def starter_config() -> str:
     """The ``.gitorch.toml`` ``gitorch odoo init`` writes."""
-    from gitorch.config import Confirmations
-
-    defaults = Confirmations()
-    core_files = [*defaults.core_files, "**/security/**"]
-    core = ", ".join(f'"{g}"' for g in core_files)
-    return f"""\
+    return """\
 # gitorch configuration for an Odoo repository, written by `gitorch odoo init` (gitorch-odoo).
 # Only what differs from gitorch's defaults is here; `gitorch init` shows every key. See docs/odoo.md.
+# With gitorch-odoo installed, no configuration is needed to route compliance to the odoo agent, to
+# merge its Odoo rules into the security and backend audits, or to confirm fixes to a module's
+# manifest and access rules (security/ir.model.access*.csv, security/*.xml): the plugin declares them.
 
 default_dimensions = ["compliance", "security", "backend"]
 
 # Odoo runs in a container: commands go through this prefix. The tests of a fix must see the run's
-# worktree, not your checkout, hence {{worktree}} mounted over the addons path:
-# command_prefix = "docker compose run --rm -T -v {{worktree}}:/mnt/extra-addons odoo"
+# worktree, not your checkout, hence {worktree} mounted over the addons path:
+# command_prefix = "docker compose run --rm -T -v {worktree}:/mnt/extra-addons odoo"
 
 [tests]
 # Without an Odoo server: every Python, XML and CSV file of the modules must still parse.
@@ -153,24 +152,20 @@ command = "gitorch odoo check"
 # command = "odoo -d gitorch_test -i MODULE --test-enable --stop-after-init --no-http"
 # timeout_s = 1800
 
-[confirm]
-# gitorch's defaults plus an Odoo module's security/ folder (access rights, record rules, groups).
-# Migrations (**/migrations/**) are confirmed by the default migration_globs.
-core_files = [{core}]
+# Put an AI agent after the odoo agent to have it take the findings no OCA fixer handles:
+# [routing.compliance]
+# fix = ["odoo", "claude"]
 
-[routing.compliance]
-# The offline odoo agent (pylint-odoo, the OCA checks and their fixers); put an AI agent after it
-# (e.g. ["odoo", "claude"]) to have it take the findings no fixer handles.
-audit = ["odoo"]
-fix = ["odoo"]
-
-# The Odoo rules of security (sql-injection, sudo(), missing access rules) and backend are reported by
-# `gitorch audit --dim security --agent odoo`; routing security to "odoo" replaces bandit with them.
+# The security audit is bandit's (gitorch's embedded agent) with the Odoo rules merged in. For bandit
+# alone, set audit_with = []; for the Odoo rules alone, also audit = ["odoo"]:
+# [routing.security]
+# audit_with = []
+# audit = ["odoo"]
 
 # [agents.odoo]
 # oca_python = "~/.local/share/pipx/venvs/oca-odoo-pre-commit-hooks/bin/python"
 # disable = ["manifest-required-author"]
-# severity = {{ "xml-tag-position" = "P4" }}
+# severity = { "xml-tag-position" = "P4" }
 """
 
 
@@ -179,8 +174,8 @@ def init_command(
     repo: RepoOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing .gitorch.toml.")] = False,
 ) -> None:
-    """Write a .gitorch.toml for an Odoo repository: compliance routed to the odoo agent, `gitorch odoo
-    check` as the test command, security/ files confirmed."""
+    """Write a .gitorch.toml for an Odoo repository: compliance, security and backend audited by
+    default, `gitorch odoo check` as the test command."""
     from gitorch.config import CONFIG_FILE
 
     root = _repo_root(repo)
@@ -203,14 +198,14 @@ def config_command() -> None:
 def templates_command(
     repo: RepoOption = None,
     install: Annotated[
-        bool, typer.Option("--install", help="Copy them into the repository's templates directory.")
+        bool,
+        typer.Option("--install", help="Copy them into the repository's templates directory, to edit them."),
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite templates already there.")] = False,
 ) -> None:
-    """The plugin's Odoo prompt templates; --install puts them where gitorch looks for overrides.
-
-    NOTE: gitorch has no hook for a plugin to contribute templates; the repository's templates
-    directory (`templates_dir`, .gitorch/templates) is the one place that overrides the built-in ones.
+    """The plugin's Odoo prompt templates. gitorch uses them in any repository holding an Odoo module
+    (`gitorch templates` shows them as plugin:odoo); --install copies them into the repository's
+    templates directory, where your edits override them.
     """
     files = sorted(TEMPLATES_DIR.glob("*.md.j2"))
     if not install:

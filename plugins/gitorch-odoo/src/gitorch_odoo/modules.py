@@ -85,6 +85,25 @@ def find_modules(root: Path, path: str = ".", exclude: list[str] | None = None) 
     return sorted(found, key=lambda m: m.path)
 
 
+def has_module(root: Path, path: str = ".", exclude: list[str] | None = None) -> bool:
+    """Whether there is an Odoo module under ``root/path`` (or ``path`` lies in one): the walk of
+    :func:`find_modules`, stopped at the first manifest, no manifest read."""
+    root = root.resolve()
+    base = (root / path).resolve()
+    if not (base == root or root in base.parents):
+        return False
+    if enclosing_module(root, base) is not None:
+        return True
+    if not base.is_dir():
+        return False
+    skip = set(exclude or [])
+    for _current, dirs, files in os.walk(base):
+        if MANIFEST in files:
+            return True
+        dirs[:] = [d for d in dirs if d not in skip and not d.startswith(".")]
+    return False
+
+
 def enclosing_module(root: Path, target: Path) -> OdooModule | None:
     """The module ``target`` (a file or directory) belongs to, or None."""
     root = root.resolve()

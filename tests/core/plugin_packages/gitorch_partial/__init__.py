@@ -7,6 +7,8 @@ to it. tests/core/test_partial_plugin.py installs it (a real ``.dist-info`` with
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from gitorch import Agent, AuditResult, Dimension, Finding, Parser, hookimpl
@@ -71,3 +73,13 @@ def gitorch_add_commands(app):
 @hookimpl
 def gitorch_process_findings(findings):  # names neither ``result`` nor ``config``
     return [f for f in findings if f.rule_id != "recieve"]
+
+
+@hookimpl
+def gitorch_template_dirs():  # names no argument: the same directory for every tree
+    return [Path(__file__).with_name("templates")]
+
+
+@hookimpl
+def gitorch_gate_defaults():
+    return {"confirm.core_files": ["**/dictionary.txt"]}

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 # ruff: noqa: E501  (verbatim CLI outputs)
-"""A stand-in for the AI coding CLIs: prints their REAL output formats (shared/agent-clis README).
+"""A stand-in for the AI coding CLIs: prints their REAL output formats (docs/agent-clis.md).
 
-Installed by the tests as ``bin/<cli>`` (claude, codex, gemini, copilot, aider, opencode, qwen).
-Environment:
+Installed as ``bin/<cli>`` (claude, codex, gemini, copilot, aider, opencode, qwen) by
+:class:`gitorch.testing.kit.FakeAgents` (the ``gitorch_fake_agent`` fixture). Environment:
 
-- ``FAKE_SCENARIO``: success (default), auth, partial, garbage, hang, silent, stubborn, chatty, reject
+- ``FAKE_SCENARIO``: success (default), auth, partial, garbage, hang, silent, stubborn, chatty, reject,
+  spender (claude: many costly turns)
 - ``FAKE_TEXT``: the model's final text (default ``Hi! (fake local model)``)
 - ``FAKE_EDIT``: ``path::old::new`` replaced in the file under the cwd before answering
+- ``FAKE_CREATE``: ``path::content`` written under the cwd before answering
+- ``FAKE_STRUCTURED``: JSON the CLI returns as its structured output (claude ``--json-schema``, qwen)
+- ``FAKE_SCENARIO_<CLI>``: the scenario of one CLI (``FAKE_SCENARIO_CLAUDE``), over ``FAKE_SCENARIO``
 - ``FAKE_DUMP``: a file that receives ``{"argv", "stdin", "cwd", "env", "pid", "children"}`` as JSON
 """
 
@@ -92,6 +96,34 @@ def claude() -> None:
         base.update(subtype="error_max_budget_usd", is_error=True, errors=["Reached maximum budget ($1e-7)"])
         del base["result"]
         claude_emit(base, code=1)
+    if SCENARIO == "spender":
+        claude_spender(base)
+
+
+def claude_spender(base: dict) -> None:
+    """A multi-turn call: ``FAKE_TURNS`` model turns (10k tokens in, 1k out: $0.045 at sonnet 4.5's list
+    price), each streamed as it ends. Like claude, it checks ``--max-budget-usd`` after each turn (so it
+    can pass the cap by one turn) unless ``FAKE_IGNORE_CAP`` is set."""
+    cap = float(arg_after("--max-budget-usd") or "inf")
+    turns = int(os.environ.get("FAKE_TURNS", "20"))
+    usage = {"input_tokens": 10000, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
+             "output_tokens": 1000}
+    spent = 0.0
+    for n in range(1, turns + 1):
+        print(j({"type": "assistant", "message": {"id": f"msg_{n:03d}", "model": "claude-sonnet-4-5",
+                 "role": "assistant", "content": [{"type": "text", "text": f"turn {n}"}], "usage": usage}}),
+              flush=True)
+        spent = round(spent + 0.045, 6)
+        dump(turns_done=n)
+        if spent > cap and not os.environ.get("FAKE_IGNORE_CAP"):
+            base.update(subtype="error_max_budget_usd", is_error=True, total_cost_usd=spent, num_turns=n,
+                        errors=[f"Reached maximum budget (${cap})"])
+            del base["result"]
+            emit(j(base) + "\n", code=1)
+        time.sleep(float(os.environ.get("FAKE_TURN_SLEEP", "0.05")))
+    total = {**usage, "input_tokens": 10000 * turns, "output_tokens": 1000 * turns}
+    base.update(total_cost_usd=spent, num_turns=turns, usage=total)
+    emit(j(base) + "\n")
 
 
 def claude_emit(result: dict, code: int = 0) -> None:
