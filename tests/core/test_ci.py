@@ -76,7 +76,9 @@ def test_pre_commit_try_repo_fails_a_bad_change_and_passes_a_good_one(user_repo,
     _git(user_repo, "add", "app.py")
     failed = try_repo("gitorch-audit")
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "B602" in failed.stdout and "under --fail-under 80: security 59" in failed.stdout
+    assert "B602" in failed.stdout
+    under = re.search(r"under --fail-under 80: security ([\d.]+)", failed.stdout)
+    assert under and float(under.group(1)) <= 59, failed.stdout  # an open P0 keeps the score in its band
 
     tree = try_repo("gitorch-audit-tree")
     assert tree.returncode == 1 and "B602" in tree.stdout and "restricted to" not in tree.stdout
