@@ -132,7 +132,10 @@ def _warnings_on_stderr() -> None:
 
     class StderrWarnings(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            typer.secho(f"gitorch: warning: {record.getMessage()}", fg="yellow", err=True)
+            from gitorch.cli._common import color_enabled
+
+            line = f"gitorch: warning: {record.getMessage()}"
+            typer.secho(line, fg="yellow", err=True, color=color_enabled(sys.stderr))
 
     logger = logging.getLogger("gitorch")
     if not any(type(h).__name__ == "StderrWarnings" for h in logger.handlers):
