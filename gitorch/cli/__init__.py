@@ -50,6 +50,8 @@ def _plain_flags(command, ctx: typer.Context) -> None:
     for param in command.get_params(ctx):
         if getattr(param, "is_flag", False) and param.metavar is None:
             param.metavar = ""
+    for name, sub in getattr(command, "commands", {}).items():  # a group's commands (gitorch plugin new)
+        _plain_flags(sub, typer.Context(sub, parent=ctx, info_name=name))
 
 
 class _Group(TyperGroup):

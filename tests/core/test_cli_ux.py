@@ -38,12 +38,16 @@ def _commands() -> list[str]:
 
     from gitorch.cli import app
 
-    return sorted(get_command(app).commands)
+    commands = []
+    for name, command in get_command(app).commands.items():
+        commands.append(name)
+        commands += [f"{name} {sub}" for sub in getattr(command, "commands", {})]  # a group's commands
+    return sorted(commands)
 
 
 @pytest.mark.parametrize("command", _commands())
 def test_every_help_has_an_example_and_no_bool_placeholder(cli, command):
-    result = cli(command, "--help", env={"COLUMNS": "200"})
+    result = cli(*command.split(), "--help", env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "Example" in result.stdout, f"gitorch {command} --help shows no example"
     assert "<bool>" not in result.stdout
@@ -119,7 +123,8 @@ def test_init_writes_every_key_with_its_default(cli, repo):
         section, _, leaf = key.rpartition(".")
         if section:
             assert f"[{section}]" in text or f"[{section}." in uncommented, f"[{section}] missing"
-        assert f"{leaf} =" in uncommented or f"[{leaf}" in uncommented, f"{key} missing from gitorch init"
+        written_as = (f"{leaf} =", f"[{leaf}", f"[{key}]")  # a key, a table of its own, or a sub-table
+        assert any(form in uncommented for form in written_as), f"{key} missing from gitorch init"
 
 
 def test_parse_of_a_directory_says_it_is_a_directory(cli, tmp_path):
