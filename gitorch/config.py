@@ -387,6 +387,8 @@ migrations = true
 [protected]
 # An attempt that deletes or weakens a test, or changes the test or CI configuration, is rejected.
 {protected}
+# In these files only the named sections are test configuration (the rest may change):
+{sections}
 
 [routing]
 # Agent chains per task; the first available agent runs, the next ones are fallbacks. Unset, a
@@ -436,8 +438,14 @@ def starter_config(additions: Mapping[str, Sequence[tuple[str, str]]] | None = N
         for plugin in dict.fromkeys(plugin for _, plugin in added):
             mine = ", ".join(_toml_string(g) for g, p in added if p == plugin)
             blocks[section].append(f"#   (plugin {plugin} adds {mine})")
-    return _STARTER.replace("{confirm}", "\n".join(blocks["confirm"])).replace(
-        "{protected}", "\n".join(blocks["protected"])
+    sections = "\n".join(
+        f"# {_toml_string(name)} = [{', '.join(_toml_string(s) for s in names)}]"
+        for name, names in Protected().test_config_sections.items()
+    )
+    return (
+        _STARTER.replace("{confirm}", "\n".join(blocks["confirm"]))
+        .replace("{protected}", "\n".join(blocks["protected"]))
+        .replace("{sections}", f"# [protected.test_config_sections]\n{sections}")
     )
 
 
