@@ -416,6 +416,7 @@ class FixAttempt:
         verifier = self.ctx.verifier
         if verifier is None:
             return None
+        self._stage("verifying the change (compile, import, re-audit of the touched files)")
         t = time.monotonic()
         check = verifier.verify(self.tree.path, self.ws.green, patch, stats, self.finding, self._texts)
         self.ctx.ledger.append(

@@ -104,6 +104,8 @@ class Auditor:
         if not files:
             return gate
         with self.clock.phase("test", state.iteration, kind="coverage"):
+            what = f"the {len(files)} file(s) with open findings"
+            self.progress(Note(f"baseline tests: measuring their coverage of {what}", phase="baseline tests"))
             try:
                 measured, why = environment.coverage(
                     self.tree.path, state.options.test_command, files, config=self.config,

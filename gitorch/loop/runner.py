@@ -251,6 +251,7 @@ class FixLoop:
         """The project's environment (from the first agent that lends one): the cheap gate of every
         attempt, and the test command when the user set none."""
         st = self.state
+        self.ui.progress(Note("looking for the project's environment", phase="environment", transient=True))
         self.environment = find_environment(self.agents, self.root, self.config)
         self.verifier.environment = self.environment
         if self.environment is None:
