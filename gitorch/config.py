@@ -358,6 +358,10 @@ templates_dir = ".gitorch/templates"
 # Dimensions audited when no --dim is given
 default_dimensions = ["security", "backend"]
 
+# Directories analyzers and the line count skip: a bare name at any depth, a path with a slash
+# (for example "src/generated") from the repository root
+exclude = [".git", ".venv", "venv", "node_modules", "build", "dist", ".tox", "__pycache__"]
+
 # Iterations without improvement (after a change of strategy) before the loop stops
 stall_iterations = 3
 
@@ -393,6 +397,8 @@ migrations = true
 [protected]
 # An attempt that deletes or weakens a test, or changes the test or CI configuration, is rejected.
 {protected}
+# In these files only the named sections are test configuration (the rest may change):
+{sections}
 
 [routing]
 # Agent chains per task; the first available agent runs, the next ones are fallbacks. Unset, a
@@ -401,6 +407,8 @@ migrations = true
 # An agent with nothing to audit in the tree (no Odoo module for "odoo") is passed over.
 # audit = ["local"]
 # fix = ["local"]
+# documentation = ["local"]   # documentation tasks (unset: the fix chain)
+# complex = ["local"]         # refactoring and other large tasks (unset: the fix chain)
 
 # Per-dimension override, for example an AI agent for compliance:
 # [routing.compliance]
@@ -416,6 +424,13 @@ migrations = true
 # Per-agent options:
 # [agents.claude]
 # model = "sonnet"
+
+# Model prices in USD per million tokens, overriding the shipped table (gitorch/data/prices.toml);
+# an unknown model is priced at the most expensive known rate.
+# [pricing."my-model"]
+# input = 3.0
+# cached_input = 0.3
+# output = 15.0
 """
 
 
@@ -433,8 +448,14 @@ def starter_config(additions: Mapping[str, Sequence[tuple[str, str]]] | None = N
         for plugin in dict.fromkeys(plugin for _, plugin in added):
             mine = ", ".join(_toml_string(g) for g, p in added if p == plugin)
             blocks[section].append(f"#   (plugin {plugin} adds {mine})")
-    return _STARTER.replace("{confirm}", "\n".join(blocks["confirm"])).replace(
-        "{protected}", "\n".join(blocks["protected"])
+    sections = "\n".join(
+        f"# {_toml_string(name)} = [{', '.join(_toml_string(s) for s in names)}]"
+        for name, names in Protected().test_config_sections.items()
+    )
+    return (
+        _STARTER.replace("{confirm}", "\n".join(blocks["confirm"]))
+        .replace("{protected}", "\n".join(blocks["protected"]))
+        .replace("{sections}", f"# [protected.test_config_sections]\n{sections}")
     )
 
 

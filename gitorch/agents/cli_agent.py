@@ -278,11 +278,22 @@ class ExternalCliAgent(Agent):
             overhead_tokens=self.options.overhead_tokens,
         )
 
-    def command_line(self, invocation: Invocation, cwd: Path) -> str:
-        """The shell-quoted command of an invocation, as ``--dry-run`` shows it."""
-        line = shlex.join(invocation.argv)
+    def command_line(self, invocation: Invocation, cwd: Path, prompt_file: Path | None = None,
+                     prompt: str | None = None) -> str:
+        """The shell-quoted command of an invocation, as ``--dry-run`` shows it: one line to paste.
+
+        With ``prompt_file`` (holding ``prompt``), the prompt is read from that file: ``< FILE`` when it
+        goes to stdin, ``"$(cat FILE)"`` where it is an argument.
+        """
+        as_argument = {prompt, argv_prompt(prompt)} if prompt is not None else set()
+        file = shlex.quote(str(prompt_file)) if prompt_file is not None else None
+        words = [
+            f'"$(cat {file})"' if file is not None and arg in as_argument else shlex.quote(arg)
+            for arg in invocation.argv
+        ]
+        line = " ".join(words)
         if invocation.stdin is not None:
-            line += " < prompt"
+            line += f" < {file}" if file is not None and invocation.stdin == prompt else " < prompt"
         return f"(cd {shlex.quote(str(cwd))} && {line})"
 
     # One call ------------------------------------------------------------------------------------
@@ -422,9 +433,18 @@ class ExternalCliAgent(Agent):
                            call_id=recorded.id, notes=parsed.notes)
 
     def _dry_run(self, task: Task, prompt: str, cwd: Path, schema: dict[str, Any] | None) -> str:
-        """``dry run: <the command line a call would run>``, masked; nothing runs."""
-        with tempfile.TemporaryDirectory(prefix=f"gitorch-{self.name}-") as tmp:
-            line = self.command_line(self._invocation(task, prompt, cwd, Path(tmp), schema), cwd)
+        """``dry run: <the command line a call would run>``, masked; nothing runs.
+
+        NOTE: the prompt and the call's side files (a schema file…) are kept in a directory of their own
+        under the system's temporary directory, so that the printed command can be pasted as it is.
+        """
+        calldir = Path(tempfile.mkdtemp(prefix=f"gitorch-dry-run-{self.name}-"))
+        invocation = self._invocation(task, prompt, cwd, calldir, schema)
+        prompt_file = calldir / "prompt.md"
+        as_argument = [arg for arg in invocation.argv if arg in (prompt, argv_prompt(prompt))]
+        text = invocation.stdin if invocation.stdin is not None else (as_argument or [prompt])[0]
+        prompt_file.write_text(text, encoding="utf-8")
+        line = self.command_line(invocation, cwd, prompt_file, prompt)
         return f"dry run: {self.masker()(line)}"
 
     # Audit and fix -------------------------------------------------------------------------------

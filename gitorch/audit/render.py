@@ -74,7 +74,7 @@ def to_table(results: list[AuditResult], *, color: bool = False, width: int | No
             + ("  [dim](cached)[/dim]" if result.cached else "")
         )
         for note in result.notes:
-            console.print(f"  note: {note}", markup=False)
+            console.print(f"  note: {note}", markup=False, soft_wrap=True)  # a command stays one line
         if result.findings:
             table = Table(show_lines=False, expand=False)
             table.add_column("Sev", no_wrap=True)

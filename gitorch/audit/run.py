@@ -82,11 +82,13 @@ def choose_agent(
     *,
     root: Path | None = None,
     path: str = ".",
+    hint: str | None = None,
 ) -> str:
     """The agent that audits ``dimension``: the one asked for, or the first usable one of its chain.
 
     With ``root`` (the tree to audit, ``path`` inside it), an agent of the chain that declines the tree
     (:meth:`Agent.applies_to`) is passed over; an agent asked for by name never is.
+    ``hint`` replaces the advice given when none can (``gitorch fix``'s ``--agent`` chooses the fixer).
     """
     if requested is not None:
         cls = plugins.agent_class(requested)
@@ -119,10 +121,8 @@ def choose_agent(
     if declined and request is not None:
         who = ", ".join(repr(name) for name in declined)
         head += f" here ({who}: nothing to audit under {request.path!r})"
-    raise UsageError(
-        f"{head}; agents that can: {', '.join(able)} "
-        f"(use --agent NAME, or set [routing.{dimension}] audit = [...])"
-    )
+    hint = hint or f"use --agent NAME, or set [routing.{dimension}] audit = [...]"
+    raise UsageError(f"{head}; agents that can: {', '.join(able)} ({hint})")
 
 
 def audit_contributors(
@@ -427,4 +427,24 @@ def finish_result(
             "score_scale": 100,
             "score_source": "computed",
         }
+    return AuditResult.model_validate(result.model_dump() | update)
+
+
+def restrict_to_files(result: AuditResult, root: Path, files: list[str]) -> AuditResult:
+    """The audit of only ``files`` (paths relative to ``root``, as pre-commit passes the changed ones): their
+    findings, scored on their own lines of code. The analyzers still ran on the whole path, with its
+    context."""
+    from gitorch.audit.discovery import CODE_SUFFIXES, count_loc
+
+    wanted = {Path(f).as_posix().removeprefix("./") for f in files}
+    findings = [f for f in result.findings if f.file in wanted]
+    loc = 0
+    for rel in sorted(wanted):
+        path = root / rel
+        if path.suffix in CODE_SUFFIXES and path.is_file():
+            loc += count_loc(path.read_text(encoding="utf-8", errors="replace"))
+    note = f"restricted to {len(wanted)} file(s) given on the command line ({loc} lines of code)"
+    update = {"findings": findings, "loc": loc, "files": len(wanted), "notes": [*result.notes, note]}
+    if result.score is not None:
+        update["score"] = compute_score(findings, loc)
     return AuditResult.model_validate(result.model_dump() | update)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from gitorch.plugin.manager import Plugins
 
 COMMAND_MODULES = [
+    "version",
     "audit",
     "parse",
     "listing",
@@ -37,6 +38,22 @@ COMMAND_MODULES = [
 ]
 
 
+def error_line(message: str) -> None:
+    """One red line on stderr (plain under ``NO_COLOR`` or when stderr is not a terminal)."""
+    from gitorch.cli._common import color_enabled
+
+    typer.secho(f"gitorch: {message}", err=True, fg="red", color=color_enabled(sys.stderr))
+
+
+def _plain_flags(command, ctx: typer.Context) -> None:
+    """Flags take no value: show no ``<bool>`` type for them (``--help`` included) in ``--help``."""
+    for param in command.get_params(ctx):
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    for name, sub in getattr(command, "commands", {}).items():  # a group's commands (gitorch plugin new)
+        _plain_flags(sub, typer.Context(sub, parent=ctx, info_name=name))
+
+
 class _Group(TyperGroup):
     """Expected errors become one line on stderr and an exit code; bugs keep their traceback."""
 
@@ -46,10 +63,10 @@ class _Group(TyperGroup):
         except GitorchError as exc:
             if os.environ.get("GITORCH_DEBUG"):
                 raise
-            typer.secho(f"gitorch: {exc}", err=True, fg="red")
+            error_line(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            typer.secho("gitorch: interrupted", err=True, fg="red")
+            error_line("interrupted")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
 
     #: while ``--help`` lists the commands: what to show for those not loaded (name → one-line help)
@@ -61,6 +78,12 @@ class _Group(TyperGroup):
         return sorted({*super().list_commands(ctx), *COMMANDS, *(self.listing or {})})
 
     def get_command(self, ctx: typer.Context, cmd_name: str):  # noqa: ANN201 - a click command
+        command = self._get_command(ctx, cmd_name)
+        if command is not None and (self.listing is None or cmd_name not in self.listing):
+            _plain_flags(command, typer.Context(command, parent=ctx, info_name=cmd_name))
+        return command
+
+    def _get_command(self, ctx: typer.Context, cmd_name: str):  # noqa: ANN202 - a click command
         from gitorch.cli.lazy import COMMANDS, load_command
 
         command = super().get_command(ctx, cmd_name)
@@ -79,6 +102,7 @@ class _Group(TyperGroup):
     def format_help(self, ctx: typer.Context, formatter) -> None:  # noqa: ANN001 - click's formatter
         from gitorch.cli.lazy import COMMANDS, plugin_commands
 
+        _plain_flags(self, ctx)
         listing = {name: text for name, (_, text) in COMMANDS.items()}
         if not _plugin_commands_added:
             listing |= plugin_commands() or {}
@@ -93,8 +117,8 @@ app = typer.Typer(
     cls=_Group,
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
-    add_completion=False,
     help="Audit a repository along dimensions and fix it, one reviewed commit at a time, on its own branch.",
+    epilog="Example: gitorch audit --dim security  ·  gitorch fix --until 90  ·  gitorch demo",
 )
 
 _plugins: Plugins | None = None
@@ -127,7 +151,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version."
+        False, "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
     """Audit a repository along dimensions and fix it on its own branch."""
@@ -140,7 +164,10 @@ def _warnings_on_stderr() -> None:
 
     class StderrWarnings(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            typer.secho(f"gitorch: warning: {record.getMessage()}", fg="yellow", err=True)
+            from gitorch.cli._common import color_enabled
+
+            line = f"gitorch: warning: {record.getMessage()}"
+            typer.secho(line, fg="yellow", err=True, color=color_enabled(sys.stderr))
 
     logger = logging.getLogger("gitorch")
     if not any(type(h).__name__ == "StderrWarnings" for h in logger.handlers):
@@ -160,7 +187,7 @@ def add_plugin_commands() -> None:
     try:
         get_app_plugins().add_commands(app)  # a plugin that raises is reported and skipped
     except GitorchError as exc:  # an essential plugin disabled, strict mode
-        typer.secho(f"gitorch: {exc}", err=True, fg="red")
+        error_line(str(exc))
         sys.exit(exc.exit_code)
     from gitorch.cli.lazy import remember_plugin_commands
 

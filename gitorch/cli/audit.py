@@ -11,10 +11,20 @@ from gitorch.errors import ExitCode, UsageError
 
 
 def register(app: typer.Typer) -> None:
-    app.command("audit")(audit)
+    app.command(
+        "audit",
+        epilog="Examples: gitorch audit --dim security --fail-under 80  ·  "
+        "gitorch audit --all --format sarif --output gitorch.sarif",
+    )(audit)
 
 
 def audit(
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Only these files' findings, scored on their own code (as pre-commit passes changed files)."
+        ),
+    ] = None,
     dim: Annotated[
         list[str] | None, typer.Option("--dim", "-d", help="Dimension to audit (repeatable).")
     ] = None,
@@ -47,9 +57,9 @@ def audit(
 ) -> None:
     """Audit the repository along one or more dimensions."""
     from gitorch.audit.render import render
-    from gitorch.audit.run import audit_context, select_dimensions
-    from gitorch.cli import get_app_plugins
-    from gitorch.cli._common import load_repo_config, write_output
+    from gitorch.audit.run import audit_context, restrict_to_files, select_dimensions
+    from gitorch.cli import error_line, get_app_plugins
+    from gitorch.cli._common import load_repo_config, no_color, write_output
     from gitorch.process.launch import using_policy
     from gitorch.vcs.containment import AuditLaunch
 
@@ -57,14 +67,53 @@ def audit(
     root, config = load_repo_config(repo, config_file=config_file)
     plugins = get_app_plugins()
     dims = select_dimensions(plugins, config, dim, all_dims=all_dims, agent=agent, root=root, path=path)
+    if all_dims:
+        _note_skipped(plugins, config, dims, agent)
     interactive = fmt == "table" and output is None and _stderr_is_terminal()
     context = audit_context(root, config, plugins)  # one redactor, templates and parser for all dimensions
     with using_policy(AuditLaunch(config.sandbox)):  # agents and tests in the sandbox (docs/fix-loop.md)
         results = _audit_all(root, dims, config, plugins, context, agent=agent, path=path, dry_run=dry_run,
                              interactive=interactive, cache=not no_cache)  # fmt: skip
-    write_output(render(results, fmt, color=interactive), output)
-    if fail_under is not None and any(r.score is not None and r.score < fail_under for r in results):
+    if files:
+        results = [restrict_to_files(r, root, _relative(root, files)) for r in results]
+    write_output(render(results, fmt, color=interactive and not no_color()), output)
+    under = [r for r in results if fail_under is not None and r.score is not None and r.score < fail_under]
+    if under:
+        scores = ", ".join(f"{r.dimension} {r.score:g}" for r in under)
+        error_line(f"under --fail-under {fail_under:g}: {scores}")
         raise typer.Exit(ExitCode.UNDER_THRESHOLD)
+
+
+def _relative(root: Path, files: list[str]) -> list[str]:
+    """The files as paths relative to the repository root (given relative to the current directory)."""
+    from gitorch.audit.run import resolve_path
+
+    out = []
+    for name in files:
+        path = Path(name)
+        absolute = path if path.is_absolute() else Path.cwd() / path
+        try:
+            out.append(resolve_path(root, str(absolute.resolve().relative_to(root.resolve()))))
+        except ValueError:
+            raise UsageError(f"{name} is outside the repository {root}") from None
+    return out
+
+
+def _note_skipped(plugins, config, dims: list[str], agent: str | None) -> None:
+    """``--all`` audits what can be audited here; say which dimensions it leaves out, and why."""
+    from gitorch.audit.run import agents_for
+
+    skipped = [d for d in sorted(plugins.dimensions()) if d not in dims]
+    if not skipped:
+        return
+    if agent is not None:
+        why = f"agent {agent!r} does not audit them"
+    else:
+        able = sorted({a for d in skipped for a in agents_for(plugins, d)})
+        why = "no agent of the routing audits them here" + (
+            f" (agents that can: {', '.join(able)}; use --dim D --agent NAME)" if able else ""
+        )
+    typer.echo(f"note: --all skips {', '.join(skipped)}: {why}", err=True)
 
 
 def _check_flags(fmt: str, fail_under: float | None, dim: list[str] | None, all_dims: bool) -> None:

@@ -9,7 +9,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    app.command("clean")(clean)
+    app.command("clean", epilog="Example: gitorch clean  ·  gitorch clean --force")(clean)
 
 
 def clean(
@@ -21,13 +21,17 @@ def clean(
     ] = None,
 ) -> None:
     """Remove the worktrees of runs that are not running; delete run branches already merged."""
+    import sys
+
+    from gitorch.cli._common import color_enabled
     from gitorch.loop import runs
     from gitorch.loop.session import scan_sessions
     from gitorch.vcs.git import repo_root
 
     root = repo_root(repo or Path.cwd())
     for error in scan_sessions(root)[1]:  # left alone: their folder is the only record of what they did
-        typer.secho(f"gitorch: skipped a damaged session: {error}", fg="yellow", err=True)
+        line = f"gitorch: skipped a damaged session: {error}"
+        typer.secho(line, fg="yellow", err=True, color=color_enabled(sys.stderr))
     result = runs.clean(root, force=force)
     if result.stale_lock:
         typer.echo(f"removed a stale lock ({result.stale_lock})")

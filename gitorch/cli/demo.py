@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from gitorch.cli.fix import NoProgressOption
 from gitorch.errors import ExitCode, UsageError
 
 SAMPLE_CODEMODS = [
@@ -20,7 +21,7 @@ SAMPLE_CODEMODS = [
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+    app.command("demo", epilog="Example: gitorch demo --dir /tmp/gitorch-demo --yes")(demo)
 
 
 def make_sample_repo(target: Path) -> Path:
@@ -56,12 +57,15 @@ def demo(
     audit_only: Annotated[
         bool, typer.Option("--audit-only", help="Only audit the sample; do not run the loop.")
     ] = False,
+    no_progress: NoProgressOption = False,
 ) -> None:
     """Run the fix loop end to end on a bundled sample project, in a throwaway git repository."""
+    import shlex
     import sys
 
     from gitorch.cli import get_app_plugins
-    from gitorch.cli.fix import loop_ui
+    from gitorch.cli._common import gitorch_command
+    from gitorch.cli.fix import run_console
     from gitorch.config import load_config
     from gitorch.vcs.git import Git
 
@@ -102,13 +106,15 @@ def demo(
         yes=yes,
         test_command=config.tests.command,
     )
-    state = start_run(target, config, plugins, options, loop_ui(yes))
+    with run_console(yes, False, no_progress) as console:
+        state = start_run(target, config, plugins, options, console.ui())
     typer.echo(f"\nrun branch {state.branch} (your checkout of {target} was not touched):")
     typer.echo(
         Git(target).run("log", "--oneline", "--no-decorate", f"{state.base_commit}..{state.branch}")
         or "(no commit)"
     )
     typer.echo(render_markdown(build_report(target, state, ledger_for(target, state.id))))
-    typer.echo(f"try: cd {target} && gitorch log && gitorch rollback 1 && gitorch rollback --undo")
+    g = gitorch_command()
+    typer.echo(f"try: cd {shlex.quote(str(target))} && {g} log && {g} rollback 1 && {g} rollback --undo")
     if state.stop_reason in ("error", "interrupted"):
         raise typer.Exit(state.exit_code or ExitCode.ERROR)

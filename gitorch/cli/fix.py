@@ -15,26 +15,33 @@ RepoOption = Annotated[
 
 
 def register(app: typer.Typer) -> None:
-    app.command("fix")(fix)
+    app.command(
+        "fix",
+        epilog="Examples: gitorch fix --dim security --until 90  ·  "
+        "gitorch fix --dim compliance --agent claude --budget 2 --dry-run",
+    )(fix)
+
+
+NoProgressOption = Annotated[
+    bool,
+    typer.Option("--no-progress", help="Plain progress lines, even on a terminal (no live display)."),
+]
 
 
 def loop_ui(yes: bool, quiet: bool = False):
-    """Progress on stderr; a y/N prompt when stdin and stderr are a terminal, else no way to ask."""
-    import sys
+    """Plain progress lines on stderr; a y/N prompt when stdin and stderr are a terminal, else no way to
+    ask. (The commands use :class:`gitorch.cli.console.RunConsole`, live on a terminal.)"""
+    from gitorch.cli.console import RunConsole
 
-    from gitorch.loop.human import LoopUI
+    console = RunConsole.for_terminal(yes=yes, quiet=quiet, no_progress=True)
+    return console.ui()
 
-    def progress(message: str) -> None:
-        if not quiet:
-            typer.echo(message, err=True)
 
-    ask = None
-    if not yes and sys.stdin.isatty() and sys.stderr.isatty():
+def run_console(yes: bool, quiet: bool, no_progress: bool):
+    """The console of a run: live on a terminal, plain lines elsewhere or with ``--no-progress``."""
+    from gitorch.cli.console import RunConsole
 
-        def ask(question: str) -> bool:
-            return typer.confirm(question, default=False, err=True)
-
-    return LoopUI(progress=progress, ask=ask)
+    return RunConsole.for_terminal(yes=yes, quiet=quiet, no_progress=no_progress)
 
 
 def finish(root: Path, state, *, quiet: bool = False) -> None:
@@ -85,6 +92,7 @@ def fix(
         str | None, typer.Option("--replay", help="Serve agent calls from this session's recording.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines and no report.")] = False,
+    no_progress: NoProgressOption = False,
     repo: RepoOption = None,
     config_file: Annotated[Path | None, typer.Option("--config", help="Configuration file to use.")] = None,
 ) -> None:
@@ -130,7 +138,8 @@ def fix(
         dry_run=dry_run,
         replay=replay,
     )
-    state = start_run(root, config, plugins, options, loop_ui(yes, quiet))
+    with run_console(yes, quiet, no_progress) as console:
+        state = start_run(root, config, plugins, options, console.ui())
     if state is None:  # dry run
         raise typer.Exit(ExitCode.OK)
     finish(root, state, quiet=quiet)

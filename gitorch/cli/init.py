@@ -11,7 +11,7 @@ from gitorch.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
-    app.command("init")(init)
+    app.command("init", epilog="Example: gitorch init && $EDITOR .gitorch.toml")(init)
 
 
 def init(

@@ -11,14 +11,17 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def register(app: typer.Typer) -> None:
-    app.command("plugins")(plugins)
-    app.command("agents")(agents)
-    app.command("dimensions")(dimensions)
+    app.command("plugins", epilog="Example: gitorch plugins --json")(plugins)
+    app.command("agents", epilog="Example: gitorch agents")(agents)
+    app.command("dimensions", epilog="Example: gitorch dimensions --json")(dimensions)
 
 
 def plugins(as_json: JsonFlag = False) -> None:
     """List loaded plugins (version, hooks, what each adds), and those that failed to load, with the error."""
+    import sys
+
     from gitorch.cli import get_app_plugins
+    from gitorch.cli._common import color_enabled
 
     loaded = get_app_plugins()
     adds = {p.name: loaded.provided_by(p.name) for p in loaded.loaded}
@@ -60,7 +63,11 @@ def plugins(as_json: JsonFlag = False) -> None:
         if added:
             typer.echo(f"{'':<14} adds {'; '.join(added)}")
     for f in data["failed"]:
-        typer.secho(f"{f['name']:<14} {f['distribution']} {f['version']} FAILED: {f['error']}", fg="red")
+        typer.secho(
+            f"{f['name']:<14} {f['distribution']} {f['version']} FAILED: {f['error']}",
+            fg="red",
+            color=color_enabled(sys.stdout),
+        )
 
 
 def agents(as_json: JsonFlag = False) -> None:

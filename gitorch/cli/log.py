@@ -9,7 +9,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    app.command("log")(log)
+    app.command("log", epilog="Example: gitorch log  ·  gitorch log 20250101-120000")(log)
 
 
 def log(

@@ -18,7 +18,7 @@ EXIT_TOO_LARGE = InputTooLargeError.exit_code
 
 
 def register(app: typer.Typer) -> None:
-    app.command("parse")(parse)
+    app.command("parse", epilog="Example: gitorch parse AUDIT.md --dim security --json")(parse)
 
 
 def parse(
@@ -73,6 +73,8 @@ def _read(report: Path, max_size: int, stdin) -> str:
             raise InputTooLargeError(f"standard input: over the {_size(max_size)} limit (--max-size)")
         name = "standard input"
     else:
+        if report.is_dir():
+            raise UsageError(f"{report} is a directory; give a Markdown report file (or - for stdin)")
         if not report.is_file():
             raise UsageError(f"{report}: no such file")
         size = report.stat().st_size

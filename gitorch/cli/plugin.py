@@ -9,14 +9,18 @@ import typer
 
 from gitorch.errors import UsageError
 
-plugin_app = typer.Typer(no_args_is_help=True, help="Write gitorch plugins (see docs/plugins.md).")
+plugin_app = typer.Typer(
+    no_args_is_help=True,
+    help="Write gitorch plugins (see docs/plugins.md).",
+    epilog="Example: gitorch plugin new semgrep --agent",
+)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(plugin_app, name="plugin")
 
 
-@plugin_app.command("new")
+@plugin_app.command("new", epilog="Example: gitorch plugin new semgrep --agent --description 'Semgrep rules'")
 def new(
     name: Annotated[str, typer.Argument(help="Kebab-case name: 'semgrep' makes gitorch-semgrep.")],
     dimension: Annotated[bool, typer.Option("--dimension", help="Add a dimension NAME.")] = False,

@@ -11,7 +11,9 @@ from gitorch.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
-    app.command("report")(report)
+    app.command(
+        "report", epilog="Examples: gitorch report  ·  gitorch report --format html --output report.html"
+    )(report)
 
 
 def report(
@@ -19,7 +21,10 @@ def report(
         str | None, typer.Argument(help="Session id or unique prefix (default: the latest).")
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="markdown or json (json has final_score for CI).")
+        str,
+        typer.Option(
+            "--format", "-f", help="markdown, json (final_score for CI) or html (one self-contained page)."
+        ),
     ] = "markdown",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
@@ -31,11 +36,11 @@ def report(
     """Show a run's report: scores, iterations, cost, phases, findings fixed, changes, tests."""
     from gitorch.cli._common import write_output
     from gitorch.loop.session import load_session
-    from gitorch.report.build import build_report, render
+    from gitorch.report.build import FORMATS, build_report, render
     from gitorch.vcs.git import repo_root
 
-    if fmt not in ("markdown", "json"):
-        raise UsageError(f"unknown format {fmt!r} (use markdown or json)")
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
     root = repo_root(repo or Path.cwd())
     state, ledger = load_session(root, session)
     write_output(render(build_report(root, state, ledger), fmt), output)

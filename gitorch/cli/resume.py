@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
+from gitorch.cli.fix import NoProgressOption
 from gitorch.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
-    app.command("resume")(resume)
+    app.command("resume", epilog="Example: gitorch resume --budget 10")(resume)
 
 
 def resume(
@@ -23,6 +24,7 @@ def resume(
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve every confirmation from now on.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines and no report.")] = False,
+    no_progress: NoProgressOption = False,
     repo: Annotated[
         Path | None, typer.Option("--repo", "-C", help="Repository (default: current directory).")
     ] = None,
@@ -31,7 +33,7 @@ def resume(
     """Reset the run's worktree to its last green commit and continue the loop from the ledger."""
     from gitorch.cli import get_app_plugins
     from gitorch.cli._common import load_repo_config
-    from gitorch.cli.fix import finish, loop_ui
+    from gitorch.cli.fix import finish, run_console
     from gitorch.loop.api import resume_run
     from gitorch.loop.session import load_session, verify_resumable
 
@@ -40,7 +42,8 @@ def resume(
     root, config = load_repo_config(repo, None, config_file)
     state, ledger = load_session(root, session)  # a damaged session.json: one line naming it, exit 65
     verify_resumable(root, state, ledger)  # and one that points elsewhere than its own branch and worktree
-    state = resume_run(
-        root, config, get_app_plugins(), session, budget_usd=budget, yes=yes or None, ui=loop_ui(yes, quiet)
-    )
+    with run_console(yes, quiet, no_progress) as console:
+        state = resume_run(
+            root, config, get_app_plugins(), session, budget_usd=budget, yes=yes or None, ui=console.ui()
+        )
     finish(root, state, quiet=quiet)

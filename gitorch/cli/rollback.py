@@ -11,7 +11,9 @@ from gitorch.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
-    app.command("rollback")(rollback)
+    app.command(
+        "rollback", epilog="Examples: gitorch rollback 1  ·  gitorch rollback --undo"
+    )(rollback)
 
 
 def rollback(

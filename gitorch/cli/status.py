@@ -10,7 +10,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    app.command("status")(status)
+    app.command("status", epilog="Example: gitorch status --json")(status)
 
 
 def _score(value) -> str:
@@ -24,6 +24,9 @@ def status(
     ] = None,
 ) -> None:
     """List gitorch runs: state, scores, iterations, cost, branch."""
+    import sys
+
+    from gitorch.cli._common import color_enabled
     from gitorch.loop.lock import RunLock
     from gitorch.loop.session import scan_sessions
     from gitorch.vcs.git import repo_root
@@ -60,7 +63,7 @@ def status(
             }
         )
     for error in damaged:  # one line each, naming the file and what is wrong
-        typer.secho(f"gitorch: {error}", fg="red", err=True)
+        typer.secho(f"gitorch: {error}", fg="red", err=True, color=color_enabled(sys.stderr))
     if as_json:
         listing: dict = {"lock": _lock_json(lock), "runs": rows}
         if damaged:
@@ -84,7 +87,8 @@ def status(
         remedy = f"`gitorch resume {lock.session}` or `gitorch clean`"
         if lock.damaged:
             remedy = "`gitorch clean` removes it"
-        typer.secho(f"stale lock: {lock.describe()} — {remedy}", fg="yellow", err=True)
+        line = f"stale lock: {lock.describe()} — {remedy}"
+        typer.secho(line, fg="yellow", err=True, color=color_enabled(sys.stderr))
     _exit_if_damaged(damaged)
 
 

@@ -11,7 +11,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    app.command("templates")(templates)
+    app.command("templates", epilog="Example: gitorch templates --show fix_finding")(templates)
 
 
 def templates(

@@ -13,9 +13,9 @@ from pathlib import Path
 from gitorch.audit.discovery import discover
 from gitorch.audit.run import choose_agent, make_agent, resolve_path, run_audit
 from gitorch.config import Config
-from gitorch.errors import UsageError
+from gitorch.errors import AgentError, UsageError
 from gitorch.loop import events
-from gitorch.loop.human import LoopUI
+from gitorch.loop.human import LoopUI, Note
 from gitorch.loop.ledger import Ledger
 from gitorch.loop.lock import RunLock
 from gitorch.loop.planner import fix_names
@@ -29,7 +29,7 @@ from gitorch.loop.session import (
     new_session_id,
     worktree_path,
 )
-from gitorch.models import AgentContext, FixRequest
+from gitorch.models import AgentContext, Finding, FixRequest, Severity
 from gitorch.plugin.manager import Plugins
 from gitorch.score import FORMULA_VERSION
 from gitorch.services.atomic import atomic_write
@@ -70,6 +70,8 @@ def create_session(
     releases the lock when it ends)."""
     ui = ui or LoopUI()
     base = _check_request(root, config, plugins, options)
+    if not options.replay:
+        _check_agents(root, config, plugins, options)
     session_id = new_session_id()
     containment = Containment.prepare(config.sandbox, root, ledger_for(root, session_id).dir / "containment")
     lock = RunLock(root)
@@ -105,7 +107,7 @@ def create_session(
                 options=options.model_dump(), base=base, branch=branch, worktree=str(path), snapshot=snapshot
             )
         )
-        ui.progress(f"session {session_id}: branch {branch}, worktree {path}")
+        ui.progress(Note(f"session {session_id}: branch {branch}, worktree {path}", phase="starting"))
         _announce(containment, ledger, ui)
         return FixLoop(root, config, plugins, state, ledger, worktree, ui, containment)
     except BaseException:
@@ -242,10 +244,18 @@ def dry_run(root: Path, config: Config, plugins: Plugins, options: FixOptions, b
             result = run_audit(
                 path, dim, config, plugins, path=options.path, dry_run=True, context=context
             )
-            ui.progress(f"audit {dim} with {result.agent}: {len(result.findings)} finding(s)")
+            for note in result.notes:
+                ui.progress(f"audit {dim} with {result.agent}: {note}")
+            found = f"{len(result.findings)} finding(s)" if result.findings else "findings not known yet"
+            ui.progress(f"audit {dim} with {result.agent}: {found}")
             names = fix_names(plugins, options, config, dim)
-            for f in result.findings:
-                ui.progress(f"  would fix {f.severity} {f.location} with {' → '.join(names)}")
+            if not names:
+                ui.progress(f"  no available agent fixes {dim}")
+            # a dry audit may find nothing (the analyzers did not run): show the fix of one finding
+            findings = result.findings or [_placeholder_finding(dim)]
+            for f in findings:
+                what = "each finding" if f.rule_id == "example" else f"{f.severity} {f.location}"
+                ui.progress(f"  would fix {what} with {' → '.join(names) or '(no agent)'}")
                 if names and names[0] in plugins.agents():
                     agent = make_agent(plugins, names[0], config, context)
                     request = FixRequest(
@@ -255,6 +265,32 @@ def dry_run(root: Path, config: Config, plugins: Plugins, options: FixOptions, b
                     if fix.summary:
                         ui.progress(f"    {names[0]}: {fix.summary}")
         ui.progress(f"tests: {options.test_command}")
+        ui.progress(f"(a run works in a worktree of its own; {path} was a throwaway one)")
+
+
+def _check_agents(root: Path, config: Config, plugins: Plugins, options: FixOptions) -> None:
+    """Refuse, as ``gitorch audit`` does, a run whose auditor or whose ``--agent`` cannot run here (a CLI not
+    installed): before any session, branch or worktree is made."""
+    names = {
+        choose_agent(plugins, dim, config, root=root, path=options.path): f"the auditor of {dim}"
+        for dim in options.dimensions
+    }
+    if options.agent is not None:
+        names.setdefault(options.agent, "--agent")
+    for name, role in names.items():
+        availability = make_agent(plugins, name, config).availability()
+        if not availability:
+            raise AgentError(f"agent {name!r} ({role}) is not available: {availability.reason}")
+
+
+def _placeholder_finding(dimension: str) -> Finding:
+    """The finding a dry run shows a fix command for when its audit reported none."""
+    return Finding(
+        dimension=dimension,
+        severity=Severity.P1,
+        rule_id="example",
+        description="(each finding of the audit, one call per finding)",
+    )
 
 
 def _check_request(root: Path, config: Config, plugins: Plugins, options: FixOptions) -> str:
@@ -264,7 +300,8 @@ def _check_request(root: Path, config: Config, plugins: Plugins, options: FixOpt
     for dim in options.dimensions:
         plugins.dimension(dim)
         # no auditor for a dimension (in this tree): say so before anything is created
-        choose_agent(plugins, dim, config, root=root, path=options.path)
+        hint = _auditor_hint(plugins, dim, options.agent)
+        choose_agent(plugins, dim, config, root=root, path=options.path, hint=hint)
     options.path = resolve_path(root, options.path)
     if options.agent is not None:
         cls = plugins.agent_class(options.agent)
@@ -280,6 +317,13 @@ def _check_request(root: Path, config: Config, plugins: Plugins, options: FixOpt
     if base is None:
         raise UsageError(f"--base {options.base!r} is not a commit in this repository")
     return base
+
+
+def _auditor_hint(plugins: Plugins, dimension: str, fixer: str | None) -> str:
+    """What chooses the auditor of a fix run (``--agent`` chooses the fixer)."""
+    auditor = fixer if fixer is not None and plugins.agent_class(fixer).can_audit(dimension) else "NAME"
+    lead = "--agent chooses the agent that fixes; " if fixer is not None else ""
+    return f"{lead}the auditor comes from the routing: set [routing.{dimension}] audit = [\"{auditor}\"]"
 
 
 def _snapshot_commit(root: Path, base: str, session_id: str) -> str | None:

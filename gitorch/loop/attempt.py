@@ -27,7 +27,7 @@ from gitorch.errors import GitorchError
 from gitorch.loop import events
 from gitorch.loop.dependencies import dependency_hits
 from gitorch.loop.gates import GateHit, Sources, evaluate, lost_tests, needs_source
-from gitorch.loop.human import Confirmer
+from gitorch.loop.human import Confirmer, Note
 from gitorch.loop.ledger import Ledger
 from gitorch.loop.phases import PhaseClock
 from gitorch.loop.pool import AgentPool
@@ -135,12 +135,39 @@ class FixAttempt:
             return outcome
         finally:
             self._account(time.monotonic() - started, outcome.kind)
+            self._end(outcome)
+
+    def _end(self, outcome: Outcome) -> None:
+        """Close the attempt's line; say how it ended when no other line did (no change)."""
+        quiet_end = outcome.kind in ("cannot_fix", "unchanged", "failed")
+        reason = f": {outcome.reason.splitlines()[0][:120]}" if quiet_end and outcome.reason.strip() else ""
+        self.ctx.progress(
+            Note(f"    no commit ({outcome.kind.replace('_', ' ')}{reason})" if quiet_end else "",
+                 slot=self.label, done=True, transient=not quiet_end)
+        )
+
+    def _stage(self, stage: str) -> None:
+        """Say what the attempt is doing now (a live console shows it on the attempt's own line)."""
+        f = self.finding
+        self.ctx.progress(
+            Note(f"  {f.severity} {f.location}: {stage}", slot=self.label, what=self._what(), stage=stage,
+                 transient=True)
+        )
+
+    def _what(self) -> str:
+        f = self.finding
+        retry = f" (retry {self.number - 1})" if self.number > 1 else ""
+        return f"{f.severity} {f.location} · {self.agent}{retry}"
 
     def _attempt(self) -> Outcome:
         self._check_workspace()
         f = self.finding
-        self.ctx.progress(f"  {f.severity} {f.location}: {self.agent} attempt {self.number}")
+        self.ctx.progress(
+            Note(f"  {f.severity} {f.location}: {self.agent} attempt {self.number}", slot=self.label,
+                 what=self._what(), stage=f"{self.agent} at work")
+        )
         result, workspace_changes = self._guarded_call()
+        self._stage("checking the diff")
         moved = bring_back_head(self.tree, self.ws.branch, self.ws.green, self.ctx.ledger)
         self.tree.stage_all()
         patch = self.tree.staged_patch(self.ws.green)
@@ -341,6 +368,7 @@ class FixAttempt:
             f"Accept {self.agent}'s fix of {f.severity} {f.location} "
             f"({len(stats.files)} files, +{stats.added} -{stats.removed})?"
         )
+        self._stage("waiting for a human decision")
         t = time.monotonic()
         approved = self.ctx.confirm(question, hits, stats.summary(), self.ctx.iteration)
         self.waited["human"] = time.monotonic() - t
@@ -366,6 +394,7 @@ class FixAttempt:
         verifier = self.ctx.verifier
         if verifier is None:
             return None
+        self._stage("verifying the change (compile, import, re-audit of the touched files)")
         t = time.monotonic()
         check = verifier.verify(self.tree.path, self.ws.green, patch, stats, self.finding, self._texts)
         self.ctx.ledger.append(
@@ -406,6 +435,7 @@ class FixAttempt:
         return Outcome("rejected", f"{hit.gate}: {hit.detail}", tests=tests.brief(), cost_usd=self.cost)
 
     def _run_tests(self) -> TestOutcome:
+        self._stage(f"running the tests ({self.ctx.test_command})")
         t = time.monotonic()
         tests = run_tests(
             self.tree.path, self.ctx.test_command, self.ctx.config.command_prefix, self._timeout()

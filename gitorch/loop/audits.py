@@ -15,13 +15,14 @@ from gitorch.audit.run import run_audits
 from gitorch.config import Config
 from gitorch.errors import GitorchError
 from gitorch.loop import events
+from gitorch.loop.human import Note
 from gitorch.loop.ledger import Ledger
 from gitorch.loop.phases import PhaseClock
 from gitorch.loop.session import SessionState
 from gitorch.models import AgentContext, AuditResult, count_by_severity
 from gitorch.plugin.checks import ProjectEnvironment, TestGate
 from gitorch.plugin.manager import Plugins
-from gitorch.process.testrun import TestOutcome, run_tests
+from gitorch.process.testrun import TestOutcome, first_failure, run_tests
 from gitorch.vcs.workspace import Worktree
 
 
@@ -44,9 +45,9 @@ class Auditor:
             if facts.module_name == self.tree.path.name:  # the worktree's name is the session id
                 state.discovery["module_name"] = Path(state.repo_root).name
         self.ledger.append(events.Discovery(**state.discovery))
-        self.progress(
-            f"discovery: {state.discovery['module_name']} — {facts.files} files, {facts.loc} lines of code"
-        )
+        name = state.discovery["module_name"]
+        counted = f"{facts.files} files, {facts.loc} lines of code"
+        self.progress(Note(f"discovery: {name} — {counted}", phase="discovery"))
 
     def audit(self, state: SessionState, kind: str) -> dict[str, AuditResult]:
         """Every dimension audited (``kind``: initial, resume or re-audit); the scores and counts kept."""
@@ -56,9 +57,15 @@ class Auditor:
     def _audit(self, state: SessionState, kind: str) -> dict[str, AuditResult]:
         results = {}
         dimensions = state.options.dimensions
+        label = {"initial": "audit", "resume": "audit (resumed run)"}.get(kind, kind)
+        self.progress(Note(f"{label} {', '.join(dimensions)}…", phase=label, transient=True))
+
+        def progress(dim: str, message: str) -> None:
+            self.progress(Note(f"{label} {dim}: {message}", phase=label, transient=True))
+
         # concurrently; an audit of a tree audited before comes from the audit cache
         audited = run_audits(self.tree.path, dimensions, self.config, self.plugins,
-                             path=state.options.path, context=self.context)  # fmt: skip
+                             path=state.options.path, context=self.context, progress=progress)  # fmt: skip
         for dim, result in zip(dimensions, audited, strict=True):
             results[dim] = result
             state.scores[dim] = result.score
@@ -76,8 +83,10 @@ class Auditor:
                     cached=result.cached,
                 )
             )
-            found = f"{len(result.findings)} findings" + (", cached" if result.cached else "")
-            self.progress(f"{kind} audit {dim}: score {result.score} ({found})")
+            score = "-" if result.score is None else f"{result.score:g}"
+            cached = ", cached" if result.cached else ""
+            found = f"score {score} ({len(result.findings)} findings{cached})"
+            self.progress(Note(f"{label} {dim}: {found}", phase=label))
         counts = count_by_severity([f for r in results.values() for f in r.findings])
         state.counts = {severity.value: n for severity, n in counts.items()}
         # analyzers may leave files behind; the next attempt's diff must hold only the agent's edits
@@ -99,6 +108,8 @@ class Auditor:
         if not files:
             return gate
         with self.clock.phase("test", state.iteration, kind="coverage"):
+            what = f"the {len(files)} file(s) with open findings"
+            self.progress(Note(f"baseline tests: measuring their coverage of {what}", phase="baseline tests"))
             try:
                 measured, why = environment.coverage(
                     self.tree.path, state.options.test_command, files, config=self.config,
@@ -120,7 +131,13 @@ class Auditor:
         command, prefix = state.options.test_command, self.config.command_prefix
         timeout = self.config.tests.timeout_s
         with self.clock.phase("test", state.iteration, kind="baseline"):
+            phase = "baseline tests"
+            self.progress(Note(f"baseline tests: running {command} before any change", phase=phase))
             outcome = run_tests(self.tree.path, command, prefix, timeout)
+            self.progress(Note(f"baseline tests: {'pass' if outcome.passed else 'FAIL'} ({outcome.brief()}, "
+                               f"{outcome.duration_s:.1f}s)", phase=phase))
+            if not outcome.passed and (failure := first_failure(outcome.output)):
+                self.progress(Note(f"  first failure: {failure}", phase=phase))
         self.tree.restore(state.green_commit)
         collected = None if outcome.cases is None else len(outcome.cases)
         passing = outcome.passing()

@@ -22,7 +22,7 @@ from gitorch.loop import events
 from gitorch.loop.attempt import AttemptContext, FixAttempt, Outcome, Workspace
 from gitorch.loop.audits import Auditor
 from gitorch.loop.gates import GateHit
-from gitorch.loop.human import Confirmer, LoopUI
+from gitorch.loop.human import Confirmer, LoopUI, Note
 from gitorch.loop.ledger import Ledger, now_iso
 from gitorch.loop.lock import RunLock
 from gitorch.loop.phases import PhaseClock
@@ -87,6 +87,8 @@ class FixLoop:
         self.environment: ProjectEnvironment | None = None
         self.verifier = Verifier(config, None, self.agents.get, path=self.options.path)
         self.containment = containment  # how agents and tests run, what is watched around them
+        if ui.watch is not None:
+            ui.watch(self)
 
     def _agent_context(self) -> AgentContext:
         """The services the run lends its agents: the audit's, plus the session's recorder and budget."""
@@ -196,7 +198,7 @@ class FixLoop:
             )
         )
         self.save()
-        self.ui.progress(f"stopped: {reason} — {detail}")
+        self.ui.progress(Note(f"stopped: {reason} — {detail}", phase="stopped"))
         # NOTE: only a run that made no attempt: after attempts, the worktree and branch stay for review
         # (the rejected patches are in the ledger, `gitorch clean` removes them).
         untouched = st.attempts == 0 and st.green_commit == (st.snapshot_commit or st.base_commit)
@@ -264,6 +266,7 @@ class FixLoop:
         """The project's environment (from the first agent that lends one): the cheap gate of every
         attempt, and the test command when the user set none."""
         st = self.state
+        self.ui.progress(Note("looking for the project's environment", phase="environment", transient=True))
         self.environment = find_environment(self.agents, self.root, self.config)
         self.verifier.environment = self.environment
         if self.environment is None:
@@ -315,7 +318,10 @@ class FixLoop:
     def _iteration(self, n: int) -> None:
         st = self.state
         st.iteration = n
-        plan = self._plan()
+        planning = f"iteration {n}: planning — asking the agents for safe tool fixes"
+        self.ui.progress(Note(planning, phase="planning"))
+        with self.clock.phase("planning", n):  # safe tool fixes are looked for here: it can take a while
+            plan = self._plan()
         develop = bool(self.options.feature) and not st.feature_done and plan.phase == "enhance"
         if not plan.items and not develop:
             raise self._nothing_left()
@@ -331,7 +337,8 @@ class FixLoop:
             )
         )
         self.ui.progress(
-            f"iteration {n}: {plan.phase} — {len(plan.items)} finding(s) to attempt ({plan.why})"
+            Note(f"iteration {n}: {plan.phase} — {len(plan.items)} finding(s) to attempt ({plan.why})",
+                 phase=plan.phase)
         )
         with self.clock.phase(plan.phase, n):
             extra_commits = self._work(plan)
@@ -366,7 +373,8 @@ class FixLoop:
             )
         )
         self.save()
-        self.ui.progress(f"iteration {n} done: {st.commits - commits_before} commit(s), scores {st.scores}")
+        scores = ", ".join(f"{d} {'-' if v is None else f'{v:g}'}" for d, v in st.scores.items())
+        self.ui.progress(f"iteration {n} done: {st.commits - commits_before} commit(s); scores {scores}")
         self.planner.stop_if_stalled(st)
 
     def _plan(self) -> Plan:

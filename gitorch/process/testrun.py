@@ -58,6 +58,33 @@ class TestOutcome:
         return frozenset(c.id for c in self.cases if c.outcome == "passed")
 
 
+_SUMMARY_ITEM = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.+))?$")
+_EXCEPTION = re.compile(r"^E\s+(\S.*)$")
+_ERROR_LINE = re.compile(r"\b\w*(Error|Exception|FAIL|Traceback)\b|error:", re.IGNORECASE)
+
+
+def first_failure(output: str) -> str | None:
+    """The first failure a test run's output names, in one line, for a person to read.
+
+    pytest: the first ``FAILED``/``ERROR`` item of its short summary, with the reason (its own, or the
+    first ``E   …`` line, as for a collection error: ``ERROR tests/test_app.py: ModuleNotFoundError: No
+    module named 'fastapi'``). Another runner: the first line that looks like an error, else the last line.
+    """
+    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    exception = next((m.group(1) for line in lines if (m := _EXCEPTION.match(line))), None)
+    for line in lines:
+        item = _SUMMARY_ITEM.match(line)
+        if item:
+            kind, where, reason = item.groups()
+            reason = reason or exception
+            return f"{kind} {where}" + (f": {reason}" if reason else "")
+    if exception:
+        return exception
+    if not lines:
+        return None
+    return next((line.strip() for line in lines if _ERROR_LINE.search(line)), lines[-1].strip())[:300]
+
+
 def command_argv(command: str, prefix: str = "") -> list[str]:
     """``prefix`` + ``command`` as an argv (shell-style quoting, no shell)."""
     try:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from gitorch.loop import events as ev
 from gitorch.loop.ledger import Ledger
 from gitorch.loop.session import SessionState
+from gitorch.process.testrun import first_failure
 
 SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
 STOP_TEXT = {
@@ -24,6 +25,38 @@ STOP_TEXT = {
     "interrupted": "INTERRUPTED (resumable)",
     None: "RUNNING",
 }
+
+
+class CommitRow(BaseModel):
+    """One commit of the run, with the finding it fixes, its diff stat and what it cost."""
+
+    sha: str
+    iteration: int
+    phase: str
+    agent: str
+    severity: str
+    dimension: str
+    rule_id: str | None
+    location: str
+    description: str
+    files: int
+    added: int
+    removed: int
+    cost_usd: float
+    reported: bool = Field(description="the finding was in an audit (False: a safe tool fix of its own)")
+
+
+class SetAside(BaseModel):
+    """An attempt that did not become a commit and was rolled back: rejected by a gate, declined, tests
+    failed, interrupted. Its patch is kept in the session folder."""
+
+    iteration: int | None
+    agent: str | None
+    severity: str | None
+    location: str | None
+    reason: str
+    detail: str
+    patch: str
 
 
 class Report(BaseModel):
@@ -55,6 +88,10 @@ class Report(BaseModel):
     findings_initial: dict[str, int]
     findings_final: dict[str, int]
     fixed_by_severity: dict[str, int]
+    unreported_fixes: dict[str, int] = Field(
+        default_factory=dict,
+        description="commits, by severity, of safe tool fixes (import sorting…) no audit had reported",
+    )
     files_modified: int
     lines_added: int
     lines_removed: int
@@ -66,6 +103,9 @@ class Report(BaseModel):
     key_actions: list[str]
     tests: str | None
     tests_passing: bool | None
+    tests_failure: str | None = Field(
+        default=None, description="the first failure of the last baseline test run, when it failed"
+    )
     test_gate: str | None = Field(default=None, description="tests, no-tests, failing, no-environment")
     test_gate_detail: str = ""
     cheap_gate: str = Field(default="", description="what checked every attempt besides the tests")
@@ -80,6 +120,11 @@ class Report(BaseModel):
     )
     patches: list[str]
     iterations: list[ev.IterationSummary]
+    commit_rows: list[CommitRow] = Field(default_factory=list)
+    set_aside: list[SetAside] = Field(default_factory=list)
+    spend_by_agent: dict[str, float] = Field(
+        default_factory=dict, description="USD per agent: its audits and its fix attempts"
+    )
 
 
 def _seconds(start: str, end: str | None) -> float:
@@ -110,8 +155,12 @@ def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
     commits = [e for e in events if isinstance(e, ev.Commit)]
     tip, files, added, removed = _changed(root, state, commits)
     fixed = dict.fromkeys(SEVERITIES, 0)
+    unreported = dict.fromkeys(SEVERITIES, 0)
+    audited = {f.fingerprint for e in events if isinstance(e, ev.Audit) for f in e.findings}
     for e in commits:
         fixed[e.finding.severity.value] += 1
+        if e.finding.fingerprint not in audited:
+            unreported[e.finding.severity.value] += 1
     test_events = [e for e in events if isinstance(e, ev.BaselineTests | ev.AttemptTests)]
     last_pass = next((e for e in reversed(test_events) if e.passed), None)
     last_tests = last_pass or (test_events[-1] if test_events else None)
@@ -148,6 +197,7 @@ def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
         findings_initial={k: state.initial_counts.get(k, 0) for k in SEVERITIES},
         findings_final={k: state.counts.get(k, 0) for k in SEVERITIES},
         fixed_by_severity=fixed,
+        unreported_fixes=unreported,
         files_modified=files,
         lines_added=added,
         lines_removed=removed,
@@ -163,6 +213,7 @@ def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
         key_actions=[f"{e.sha[:10]} {e.subject}" for e in commits],
         tests=last_tests.brief if last_tests else None,
         tests_passing=_tests_passing(test_events),
+        tests_failure=_baseline_failure(test_events),
         test_gate=state.test_gate,
         test_gate_detail=state.test_gate_detail,
         cheap_gate=_cheap_gate(events),
@@ -173,7 +224,49 @@ def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
         current_formula_scores=recomputed,
         patches=[e.patch for e in rollbacks if e.patch],
         iterations=iterations,
+        commit_rows=[_commit_row(e, audited) for e in commits],
+        set_aside=_set_aside(events),
+        spend_by_agent=_spend_by_agent(events),
     )
+
+
+def _commit_row(e: ev.Commit, audited: set[str]) -> CommitRow:
+    f = e.finding
+    return CommitRow(
+        sha=e.sha, iteration=e.iteration, phase=e.phase, agent=e.agent, severity=f.severity.value,
+        dimension=f.dimension, rule_id=f.rule_id, location=f.location, description=f.description,
+        files=e.files, added=e.added, removed=e.removed, cost_usd=e.cost_usd,
+        reported=f.fingerprint in audited,
+    )  # fmt: skip
+
+
+def _set_aside(events: list[ev.Event]) -> list[SetAside]:
+    """Rolled-back attempts, each with the finding and agent of the attempt event before it."""
+    rows, last = [], None
+    for e in events:
+        if isinstance(e, ev.Attempt):
+            last = e
+        elif isinstance(e, ev.RollbackAttempt):
+            rows.append(
+                SetAside(
+                    iteration=e.iteration,
+                    agent=last.agent if last else None,
+                    severity=last.finding.severity.value if last else None,
+                    location=last.finding.location if last else None,
+                    reason=e.reason,
+                    detail=e.detail,
+                    patch=Path(e.patch).name,
+                )
+            )
+    return rows
+
+
+def _spend_by_agent(events: list[ev.Event]) -> dict[str, float]:
+    spend: dict[str, float] = {}
+    for e in events:
+        if isinstance(e, ev.Attempt | ev.Audit) and e.cost_usd:
+            spend[e.agent] = round(spend.get(e.agent, 0.0) + e.cost_usd, 6)
+    return spend
 
 
 def _tests_passing(test_events: list[ev.BaselineTests | ev.AttemptTests]) -> bool | None:
@@ -181,6 +274,13 @@ def _tests_passing(test_events: list[ev.BaselineTests | ev.AttemptTests]) -> boo
     only made after its own run passed)."""
     baselines = [e for e in test_events if isinstance(e, ev.BaselineTests)]
     return baselines[-1].passed if baselines else None
+
+
+def _baseline_failure(test_events: list[ev.BaselineTests | ev.AttemptTests]) -> str | None:
+    baselines = [e for e in test_events if isinstance(e, ev.BaselineTests)]
+    if not baselines or baselines[-1].passed or not baselines[-1].output:
+        return None
+    return first_failure(baselines[-1].output)
 
 
 def _cheap_gate(events: list) -> str:
@@ -278,9 +378,17 @@ def _findings(r: Report) -> list[str]:
     lines = ["## Findings", "", "| severity | start | end | fix commits |", "| --- | --- | --- | --- |"]
     for sev in SEVERITIES:
         start, end = r.findings_initial.get(sev, 0), r.findings_final.get(sev, 0)
-        if start or end or r.fixed_by_severity.get(sev):
+        fixed, extra = r.fixed_by_severity.get(sev, 0), r.unreported_fixes.get(sev, 0)
+        if start or end or fixed:
             mark = " ✅" if end == 0 and start else ""
-            lines.append(f"| {sev} | {start} | {end}{mark} | {r.fixed_by_severity.get(sev, 0)} |")
+            note = f" ({extra} not reported by the audit¹)" if extra else ""
+            lines.append(f"| {sev} | {start} | {end}{mark} | {fixed}{note} |")
+    if any(r.unreported_fixes.values()):
+        lines += [
+            "",
+            "¹ safe fixes a tool offered on its own (import sorting, unused imports…) for problems the "
+            "audit does not count; they are committed like any fix, and do not change the score.",
+        ]
     return lines + [""]
 
 
@@ -334,8 +442,12 @@ def _tests(r: Report) -> list[str]:
         lines.append("⚠️ the project has no tests (the test command collected none): behaviour not checked")
         if r.cheap_gate:
             lines.append(f"- the weaker gate that protected the commits: {r.cheap_gate}")
-    elif r.test_gate in ("failing", "no-environment"):
-        lines.append(f"❌ {r.test_gate_detail}")
+    elif r.test_gate in ("failing", "no-environment") or r.tests_passing is False:
+        # an older ledger has no test gate: its baseline's summary
+        failing = r.test_gate_detail or f"the tests fail before any change: {r.tests}"
+        lines.append(f"❌ {failing}")
+        if r.tests_failure:
+            lines.append(f"\nFirst failure: `{r.tests_failure}`")
     elif r.tests:
         lines.append(f"{'✅' if r.tests_passing else '❌'} {r.tests} (last green run)")
         if r.test_gate_detail:
@@ -346,6 +458,8 @@ def _tests(r: Report) -> list[str]:
         lines += ["", f"Patches of {len(r.patches)} attempt(s) not committed are kept in the session folder."]
     if r.run_removed:
         return lines + ["", f"No commit: the run's branch {r.branch} and its worktree were removed.", ""]
+    if not r.commits:
+        return lines + ["", f"No commit on `{r.branch}`: nothing to review or merge.", ""]
     return lines + [
         "",
         f"Review: `git log --stat {r.base_commit[:10]}..{r.branch}` · merge when satisfied; "
@@ -354,7 +468,14 @@ def _tests(r: Report) -> list[str]:
     ]
 
 
+FORMATS = ("markdown", "json", "html")
+
+
 def render(report: Report, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(report.model_dump(mode="json"), indent=2) + "\n"
+    if fmt == "html":
+        from gitorch.report.html import render_html
+
+        return render_html(report)
     return render_markdown(report)

@@ -7,10 +7,17 @@ from pathlib import Path
 
 from gitorch.loop import events as ev
 from gitorch.loop.session import SessionState
+from gitorch.process.testrun import first_failure
 
 
 def _scores(scores: dict[str, float | None]) -> str:
     return ", ".join(f"{d} {'-' if s is None else f'{s:g}'}" for d, s in scores.items())
+
+
+def _failure(e: ev.BaselineTests | ev.AttemptTests, indent: str) -> str:
+    """The first failure of a failed test run, on a line of its own."""
+    failure = None if e.passed or not e.output else first_failure(e.output)
+    return f"\n{indent}first failure: {failure}" if failure else ""
 
 
 def log_lines(state: SessionState, events: Iterable[ev.Event]) -> Iterator[str]:
@@ -30,7 +37,7 @@ def _line(e: ev.Event) -> str | None:
         case ev.Audit(kind="initial"):
             return f"audit {e.dimension}: score {e.score} ({sum(e.counts.values())} findings)"
         case ev.BaselineTests():
-            return f"baseline tests: {'pass' if e.passed else 'FAIL'} ({e.brief})"
+            return f"baseline tests: {'pass' if e.passed else 'FAIL'} ({e.brief})" + _failure(e, "  ")
         case ev.IterationStart():
             return f"\niteration {e.iteration}: {e.phase} — {e.candidates} finding(s); {e.why}"
         case ev.Attempt():
@@ -44,7 +51,7 @@ def _line(e: ev.Event) -> str | None:
         case ev.Confirmation():
             return f"    asked: {e.question} → {'yes' if e.answer else 'no'} ({e.how})"
         case ev.AttemptTests():
-            return f"    tests: {'pass' if e.passed else 'FAIL'} ({e.brief})"
+            return f"    tests: {'pass' if e.passed else 'FAIL'} ({e.brief})" + _failure(e, "      ")
         case ev.RollbackAttempt():
             return f"    rolled back: {e.reason} — patch {Path(e.patch).name}"
         case ev.Commit():

@@ -264,15 +264,16 @@ class LocalAgent(Agent):
             if request.dry_run:
                 return [], [f"would run: {text}"]
             request.report("running the tests with coverage…")
-            done = tests_audit.execute(test_run, root, config.tests.timeout_s)
-            if tests_audit.lacks_pytest_cov(done):
-                # The project's environment has no pytest-cov: run again without coverage, honestly.
-                shutil.rmtree(test_run.workdir, ignore_errors=True)
-                test_run = tests_audit.plan(config, request.path, coverage=False)
-                text = tests_audit.describe(test_run, root)
-                done = tests_audit.execute(test_run, root, config.tests.timeout_s)
             excludes = self._excludes(request)
-            return tests_audit.audit(test_run, done, root, request.path, excludes, config, text)
+            with tests_audit.scratch_checkout(root, excludes) as where:  # nothing left behind in root
+                done = tests_audit.execute(test_run, where, config.tests.timeout_s)
+                if tests_audit.lacks_pytest_cov(done):
+                    # The project's environment has no pytest-cov: run again without coverage, honestly.
+                    shutil.rmtree(test_run.workdir, ignore_errors=True)
+                    test_run = tests_audit.plan(config, request.path, coverage=False)
+                    text = tests_audit.describe(test_run, root)
+                    done = tests_audit.execute(test_run, where, config.tests.timeout_s)
+                return tests_audit.audit(test_run, done, where, request.path, excludes, config, text)
         finally:
             shutil.rmtree(test_run.workdir, ignore_errors=True)
 

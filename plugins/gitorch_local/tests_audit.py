@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import shlex
+import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -61,6 +64,48 @@ def plan(config: Config, path: str, workdir: Path | None = None, *, coverage: bo
         # NOTE: a wrapper (make, tox, a script) that runs pytest still picks these up.
         addopts = env["PYTEST_ADDOPTS"] = f"{env.get('PYTEST_ADDOPTS', '')} {shlex.join(extra)}".strip()
     return TestRun(shlex.split(config.command_prefix) + command, env, junit, cov_json, workdir, addopts)
+
+
+@contextlib.contextmanager
+def scratch_checkout(root: Path, excludes: list[str]) -> Iterator[Path]:
+    """A throwaway checkout of ``root`` as it is now, for the project's tests to run in: whatever they
+    write (``.benchmarks/``, caches, databases) lands there, never in ``root``.
+
+    NOTE: a detached worktree of HEAD with the uncommitted changes (``git stash create``); untracked and
+    ignored files (``.env``…) copied, except ignored directories named in ``exclude`` (``.venv``,
+    ``node_modules``…), which are linked so that the project's own tools still run. Outside a git
+    checkout with a commit, a copy of the directory.
+    """
+    from gitorch.vcs.git import Git, snapshot_dirty
+
+    git = Git(root)
+    start = git.rev("HEAD") and (snapshot_dirty(root) or git.rev("HEAD"))
+    with tempfile.TemporaryDirectory(prefix="gitorch-tests-checkout-") as tmp:
+        where = Path(tmp) / root.name
+        if start is None:
+            shutil.copytree(root, where, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+            yield where
+            return
+        git.run("worktree", "add", "-q", "--detach", str(where), start)
+        try:
+            # every untracked file, ignored ones included, a wholly untracked directory as one entry
+            listed = git.run("ls-files", "-z", "--others", "--directory", "--no-empty-directory")
+            for rel in filter(None, listed.split("\0")):
+                source, target = root / rel, where / rel.rstrip("/")
+                if target.exists() or target.is_symlink():
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                directory = source.is_dir() and not source.is_symlink()
+                if directory and is_excluded(rel.rstrip("/") + "/x", excludes):
+                    target.symlink_to(source.resolve(), target_is_directory=True)
+                elif directory:
+                    shutil.copytree(source, target, symlinks=True)
+                else:
+                    shutil.copy2(source, target, follow_symlinks=False)
+            yield where
+        finally:
+            git.run("worktree", "remove", "--force", "--force", str(where), check=False)
+            git.run("worktree", "prune", check=False)
 
 
 def lacks_pytest_cov(done: Completed) -> bool:

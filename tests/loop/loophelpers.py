@@ -15,6 +15,14 @@ if str(HERE) not in sys.path:
 
 # no plugin autoload: the stand-in projects need none, and pytest starts twice as fast
 TEST_CMD = f"env PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {sys.executable} -m pytest -q -p no:cacheprovider tests"
+# .gitorch.toml of a project run through the command line with the stand-in agents
+MARKER_CONFIG = f'''[routing]
+audit = ["marker"]
+fix = ["fixer"]
+
+[tests]
+command = "{TEST_CMD}"
+'''
 
 CALC = """def add(a, b):
     return a + b

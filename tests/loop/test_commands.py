@@ -5,17 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from loophelpers import TEST_CMD, branch_commits, fingerprint, git
+from loophelpers import MARKER_CONFIG, branch_commits, fingerprint, git
 
 from gitorch.loop.session import load_session
 
-CONFIG = f'''[routing]
-audit = ["marker"]
-fix = ["fixer"]
-
-[tests]
-command = "{TEST_CMD}"
-'''
+CONFIG = MARKER_CONFIG
 
 
 @pytest.fixture
@@ -157,3 +151,10 @@ def test_resume_after_a_rollback_continues_from_the_rolled_back_tip(repo, cli):
     commits = branch_commits(root, resumed)
     assert commits[0] == first and len(commits) == 2 and commits[1] != _second
     assert "Gitorch-Iteration: 3" in git(root, "log", "-1", "--format=%B", commits[1])
+
+
+def test_a_report_with_no_commit_asks_for_no_review(repo, cli):
+    root = repo([("P1", "cannot")])
+    result = cli("fix", "--repo", str(root), "--dim", "backend")
+    assert result.exit_code == 7, result.output
+    assert "No commit on `gitorch/" in result.stdout and "merge when satisfied" not in result.stdout

@@ -56,3 +56,10 @@ def test_demo_runs_the_loop_end_to_end_and_shows_the_branch_and_the_report(tmp_p
     state, _ = load_session(target)
     assert branch_commits(target, state)
     assert git(target, "status", "--porcelain") == ""  # the sample checkout itself is untouched
+    # words a person reads: no "re-audit audit", no Python dict, the P4 import-sorting commits explained
+    assert "re-audit audit" not in result.stderr and "re-audit backend: score" in result.stderr
+    assert "{'" not in result.output and "scores backend " in result.stderr
+    assert "not reported by the audit¹" in result.stdout and "import sorting" in result.stdout
+    # the closing hint runs this gitorch, not whatever (if anything) `gitorch` is on PATH
+    hint = next(line for line in result.stdout.splitlines() if line.startswith("try: cd "))
+    assert "&& gitorch " not in hint and f"&& {sys.executable} -m gitorch log &&" in hint

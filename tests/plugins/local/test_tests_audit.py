@@ -145,3 +145,40 @@ def test_without_pytest_cov_the_tests_still_run_and_coverage_is_said_missing(pro
     assert not by_rule(result, "tests:command-failed") and not by_rule(result, "tests:coverage")
     assert any("coverage was not measured" in n for n in result.notes)
     assert [f.file for f in by_rule(result, "tests:untested-module")] == ["pkg/other.py"]
+
+
+def _state(root: Path) -> dict[str, str]:
+    """Every file under root but .git, with its content: what a test run must not change."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes().hex()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+def test_the_tests_run_where_they_leave_nothing_in_the_checkout(project, audit):
+    root = project({
+        ".gitignore": ".env\n.venv/\n",
+        "pkg/__init__.py": "",
+        "pkg/calc.py": CALC,
+        "tests/conftest.py": (  # as pytest-benchmark does: a folder of its own in the current directory
+            "import os, pathlib\n\n\ndef pytest_sessionstart(session):\n"
+            "    pathlib.Path('.benchmarks').mkdir(exist_ok=True)\n"
+            "    pathlib.Path('.benchmarks/run.json').write_text('{}')\n"
+        ),
+        "tests/test_calc.py": (
+            "import pathlib\nfrom pkg.calc import add\n\n\n"
+            "def test_env_and_uncommitted_change():\n"
+            "    assert pathlib.Path('.env').read_text() == 'TOKEN=x\\n'\n"
+            "    assert add(1, 2) == 30\n\n\n"
+            "def test_writes_a_file():\n    pathlib.Path('out.db').write_text('data')\n"
+        ),
+    })
+    (root / ".env").write_text("TOKEN=x\n")  # ignored, needed by the tests
+    (root / "pkg" / "calc.py").write_text(CALC.replace("return a + b", "return (a + b) * 10"))  # uncommitted
+    before, status = _state(root), git(root, "status", "--porcelain", "--ignored")
+    result = audit(root, "tests", config=config())
+    assert result.notes and not [f for f in result.findings if f.rule_id in ("tests:failing", "tests:error")]
+    assert _state(root) == before and git(root, "status", "--porcelain", "--ignored") == status
+    assert not (root / ".benchmarks").exists() and not (root / "out.db").exists()
+    assert git(root, "worktree", "list").count("\n") == 1  # the throwaway worktree is gone
