@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rollback": ("rollback", "Move the run branch and its worktree to iteration N; the old tip is kept so "
                              "this can be undone."),
     "status": ("status", "List gitorch runs: state, scores, iterations, cost, branch."),
+    "version": ("version", "Show the version of gitorch."),
     "templates": ("templates", "List the prompt templates and where each comes from (repository, plugin "
                                "or built-in), or print one."),
 }  # fmt: skip

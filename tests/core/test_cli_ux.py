@@ -11,6 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import typer
 
 from gitorch.testing.fixtures import commit
 from gitorch.testing.terminal import run_in_terminal
@@ -37,9 +38,13 @@ def _commands() -> list[str]:
     from typer.main import get_command
 
     from gitorch.cli import app
+    from gitorch.cli.lazy import COMMANDS
 
+    group = get_command(app)
+    ctx = typer.Context(group)
     commands = []
-    for name, command in get_command(app).commands.items():
+    for name in sorted(COMMANDS):  # built-in commands load on demand (gitorch.cli.lazy)
+        command = group.get_command(ctx, name)
         commands.append(name)
         commands += [f"{name} {sub}" for sub in getattr(command, "commands", {})]  # a group's commands
     return sorted(commands)
