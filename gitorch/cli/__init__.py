@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "audit",
     "parse",
     "listing",
+    "plan",
+    "merge",
     "plugin",
     "init",
     "demo",

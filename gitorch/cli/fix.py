@@ -80,6 +80,9 @@ def fix(
         typer.Option("--feature", help="Develop this feature once gaps are closed (always confirmed)."),
     ] = None,
     path: Annotated[str, typer.Option("--path", "-p", help="Sub-directory to audit and fix.")] = ".",
+    module: Annotated[
+        str | None, typer.Option("--module", "-m", help="Module (name or path, see gitorch plan) to fix.")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would run; change nothing.")] = False,
     replay: Annotated[
         str | None, typer.Option("--replay", help="Serve agent calls from this session's recording.")
@@ -107,6 +110,10 @@ def fix(
         config.min_acceptable_score = min(config.min_acceptable_score, until)
         config.target_score = until
     plugins = get_app_plugins()
+    if module is not None:
+        from gitorch.cli._common import module_path
+
+        path = module_path(root, config, plugins, module, path)
     if all_dims:
         dims = [
             d
