@@ -21,7 +21,7 @@ def read_audit(text: str, structured: Any, *, schema_used: bool, dimension: str,
 
 
 def read_markdown(text: str, *, dimension: str, agent: str, parser: Any = None) -> AuditResult:
-    """A Markdown report read by ``parser`` (default: the ``markdown`` parser plugin).
+    """A Markdown report read by ``parser`` (default: the parser plugin that declares itself the default).
 
     The score the report claims is kept as ``claimed_score``, never as the score: gitorch computes
     scores from findings. A report with neither findings nor a score is an :class:`AgentError`.
@@ -29,7 +29,7 @@ def read_markdown(text: str, *, dimension: str, agent: str, parser: Any = None) 
     if parser is None:
         from gitorch.plugin.manager import get_plugins
 
-        parser = get_plugins().parser("markdown")
+        parser = get_plugins().default_parser()
     if not text.strip():
         raise AgentError(f"agent {agent!r} returned an empty report")
     parsed = parser.parse(text, dimension=dimension)

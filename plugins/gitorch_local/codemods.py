@@ -290,7 +290,7 @@ class ReportCache:
         if common:
             self.dir = Path(common) / "gitorch" / "local-agent" / "codetf"
         else:  # not a git repository: a temporary folder per root
-            digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:12]
+            digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
             self.dir = Path(tempfile.gettempdir()) / f"gitorch-local-{digest}"
 
     def head(self) -> str | None:
@@ -301,11 +301,11 @@ class ReportCache:
         status = _git(self.root, "status", "--porcelain", "--untracked-files=all", "--", "*.py")
         if status:
             diff = _git(self.root, "diff", *DIFF_SAFETY, "HEAD") or ""
-            return f"{head}+{hashlib.sha1((diff + status).encode()).hexdigest()[:12]}"
+            return f"{head}+{hashlib.sha256((diff + status).encode()).hexdigest()[:12]}"
         return head
 
     def _file(self, key: str, file: str | None) -> Path:
-        extra = hashlib.sha1(file.encode()).hexdigest()[:10] if file else "all"
+        extra = hashlib.sha256(file.encode()).hexdigest()[:10] if file else "all"
         return self.dir / f"{key}-{self.scope}-{extra}.json"
 
     def load(self, file: str | None = None) -> tuple[Codetf, bool, str] | None:
@@ -455,7 +455,7 @@ def outside_scope(file: str, excludes: list[str]) -> bool:
 
 
 def scope_key(codemods: list[str], excludes: list[str], path: str) -> str:
-    return hashlib.sha1(json.dumps([sorted(codemods), sorted(excludes), path]).encode()).hexdigest()[:10]
+    return hashlib.sha256(json.dumps([sorted(codemods), sorted(excludes), path]).encode()).hexdigest()[:10]
 
 
 def path_include_for(path: str) -> str | None:

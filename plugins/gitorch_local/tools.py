@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from gitorch.audit.discovery import excluded_dir
 from gitorch.errors import AgentError, AnalyzerMissingError
 from gitorch.process.launch import Purpose
 from gitorch.services.source import SourceLines as SourceLines  # the core's reader, used by every analyzer
@@ -126,17 +127,10 @@ def relative(root: Path, filename: str) -> str:
 
 
 def is_excluded(file: str, excludes: list[str]) -> bool:
-    """True when ``file`` lies in an excluded directory (a bare name matches at any depth, a path
-    with a slash matches from the root)."""
-    parts = PurePosixPath(file).parts[:-1]
-    for entry in excludes:
-        entry = entry.strip("/")
-        if "/" in entry:
-            if file.startswith(entry + "/"):
-                return True
-        elif entry in parts:
-            return True
-    return False
+    """True when ``file`` lies in an excluded directory (the core's rule: a bare name matches at any
+    depth, a path with a slash matches from the root)."""
+    parent = PurePosixPath(file).parent.as_posix()
+    return parent != "." and excluded_dir(parent, excludes)
 
 
 def python_files(root: Path, path: str, excludes: list[str]) -> list[str]:
