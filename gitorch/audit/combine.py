@@ -67,9 +67,13 @@ class MergedReport(BaseModel):
     branches: list[BranchSummary]
 
 
-def merge_files(paths: Iterable[Path]) -> MergedReport:
+def merge_files(paths: Iterable[Path], plan: Path | None = None) -> MergedReport:
     """Read every result under ``paths`` (files, or directories searched for ``*.json``/``*.sarif``) and
-    combine them; :class:`~gitorch.errors.ReportError` names the first input that cannot be used."""
+    combine them; :class:`~gitorch.errors.ReportError` names the first input that cannot be used.
+
+    With ``plan`` (the matrix ``gitorch plan --json`` wrote), every unit of the plan must have its result
+    and no result may lie outside it: a job that failed or an artifact that went missing is an error,
+    never a score over part of the repository."""
     results: list[tuple[str, AuditResult]] = []
     branches: list[BranchSummary] = []
     files = list(_expand(paths))
@@ -81,7 +85,32 @@ def merge_files(paths: Iterable[Path]) -> MergedReport:
             branches += items
         else:
             results += [(str(file), item) for item in items]
+    if plan is not None:
+        check_plan(plan, results)
     return combine(results, branches)
+
+
+def check_plan(plan: Path, results: list[tuple[str, AuditResult]]) -> None:
+    """Every unit of ``plan`` has exactly its result among ``results`` (see :func:`merge_files`)."""
+    units = _read_json(plan)
+    if not isinstance(units, dict) or not isinstance(units.get("include"), list):
+        raise ReportError(f'{plan}: not a plan (gitorch plan --json writes {{"include": [...]}})')
+    try:
+        wanted = {(u["dimension"], u["path"]) for u in units["include"]}
+    except (KeyError, TypeError):
+        raise ReportError(f"{plan}: not a plan: a unit without its dimension and path") from None
+    have = {(r.dimension, r.path): source for source, r in results}
+    missing = sorted(wanted - have.keys())
+    if missing:
+        dimension, path = missing[0]
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise ReportError(
+            f"{plan}: no result for the unit {dimension}:{path}{more}: its job failed or is missing"
+        )
+    extra = sorted(have.keys() - wanted)
+    if extra:
+        dimension, path = extra[0]
+        raise ReportError(f"{have[extra[0]]}: {dimension}:{path} is not a unit of {plan}")
 
 
 def combine(
@@ -176,16 +205,7 @@ def _merge_dimension(units: list[tuple[str, AuditResult]], formula: int | None) 
 
 def read_result_file(path: Path) -> tuple[str, list]:
     """``("audit", [AuditResult])`` or ``("run", [BranchSummary])`` for one file gitorch wrote."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ReportError(
-            f"{path}: not JSON ({exc.msg} at line {exc.lineno}): not a gitorch report"
-        ) from None
+    data = _read_json(path)
     if isinstance(data, dict) and "runs" in data and str(data.get("version")) == "2.1.0":
         return "audit", _from_sarif(path, data)
     if isinstance(data, dict) and data.get("kind") == "gitorch-merge":
@@ -202,6 +222,19 @@ def read_result_file(path: Path) -> tuple[str, list]:
     except ValidationError as exc:
         raise ReportError(f"{path}: not a valid gitorch audit result: {_first_error(exc)}") from None
     return "audit", [_scored(path, r) for r in results]
+
+
+def _read_json(path: Path) -> object:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReportError(
+            f"{path}: not JSON ({exc.msg} at line {exc.lineno}): not a gitorch report"
+        ) from None
 
 
 def _scored(path: Path, result: AuditResult) -> AuditResult:

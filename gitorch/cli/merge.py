@@ -26,6 +26,10 @@ def merge(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
     ] = None,
+    plan: Annotated[
+        Path | None,
+        typer.Option("--plan", help="The plan (gitorch plan --json): every unit must have its result."),
+    ] = None,
     fail_under: Annotated[
         float | None, typer.Option("--fail-under", help="Exit 1 when the merged score is below this.")
     ] = None,
@@ -39,7 +43,7 @@ def merge(
         raise UsageError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
     if fail_under is not None and not 0 <= fail_under <= 100:
         raise UsageError("--fail-under must be between 0 and 100")
-    report = merge_files(results)
+    report = merge_files(results, plan)
     write_output(render_merged(report, fmt), output)
     if fail_under is not None and report.score is not None and report.score < fail_under:
         raise typer.Exit(ExitCode.UNDER_THRESHOLD)
