@@ -14,10 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from gitorch.models import FixResult
-
 if TYPE_CHECKING:
-    from gitorch.models import AuditRequest, AuditResult, Finding, FixRequest
+    from gitorch.models import AuditRequest, AuditResult, Finding, FixRequest, FixResult
     from gitorch.plugin.parser import Parser
 
 
@@ -157,6 +155,8 @@ class Agent:
         raise NotImplementedError(f"agent {self.name!r} cannot audit")
 
     def fix(self, request: FixRequest) -> FixResult:
+        from gitorch.models import FixResult  # gitorch.models imports this module at its end
+
         return FixResult(status="cannot_fix", summary=f"agent {self.name!r} does not fix findings")
 
     def deterministic_fixes(self, request: AuditRequest) -> list[Finding]:

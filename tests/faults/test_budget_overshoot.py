@@ -1,6 +1,6 @@
 """Fault probes on the budget: a multi-turn CLI call that would spend past the cap (issue 9: the estimate is
 made before the call, and the call then spends what it likes). `gitorch fix` runs for real with the fake
-claude of tests/agents/fakes (the real stream-json format, ten thousand tokens in and a thousand out per
+claude of gitorch/testing/fakes (the real stream-json format, ten thousand tokens in and a thousand out per
 turn, $0.045 a turn at sonnet 4.5's price); the run must end at or under its budget, every recorded call
 with an overshoot of 0.
 """
@@ -16,10 +16,10 @@ import pytest
 
 from gitorch.agents.accounting import SpendWatch
 from gitorch.models import Usage
+from gitorch.testing.kit import FAKE_AGENT as FAKE
 
 from .gatehelpers import make_probe
 
-FAKE = Path(__file__).parents[1] / "agents" / "fakes" / "fake_agent.py"
 BUDGET = 0.30
 TURN = 0.045
 
