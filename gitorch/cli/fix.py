@@ -83,6 +83,10 @@ def fix(
     module: Annotated[
         str | None, typer.Option("--module", "-m", help="Module (name or path, see gitorch plan) to fix.")
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, max=64, help="Agent calls at once, on different files (jobs)."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would run; change nothing.")] = False,
     replay: Annotated[
         str | None, typer.Option("--replay", help="Serve agent calls from this session's recording.")
@@ -104,7 +108,12 @@ def fix(
         raise UsageError("--until must be between 0 and 100")
     if budget is not None and budget < 0:
         raise UsageError("--budget must not be negative")
-    overrides = {"max_iterations": max_iterations, "max_budget_usd": budget, "tests.command": test_cmd}
+    overrides = {
+        "max_iterations": max_iterations,
+        "max_budget_usd": budget,
+        "tests.command": test_cmd,
+        "jobs": jobs,
+    }
     root, config = load_repo_config(repo, overrides, config_file)
     if until is not None:  # a lower target also lowers the threshold where enhancements start
         config.min_acceptable_score = min(config.min_acceptable_score, until)
@@ -136,6 +145,7 @@ def fix(
         feature=feature,
         dry_run=dry_run,
         replay=replay,
+        jobs=config.jobs,
     )
     state = start_run(root, config, plugins, options, loop_ui(yes, quiet))
     if state is None:  # dry run

@@ -50,7 +50,7 @@ from gitorch.vcs.git import Worktree, format_trailers
 AGENT_CALL_ATTEMPTS = 2  # tries of one agent call that raised AgentError (crash, timeout, bad output)
 
 OutcomeKind = Literal[
-    "committed", "rejected", "declined", "failed_tests", "unchanged", "cannot_fix", "failed"
+    "committed", "rejected", "declined", "failed_tests", "unchanged", "cannot_fix", "failed", "conflict"
 ]
 
 
@@ -101,6 +101,21 @@ class Outcome:
     cost_usd: float = 0.0
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An agent's work done in a workspace of its own (``gitorch fix --jobs``), to be landed here: its
+    answer, the patch of what it changed against ``base``, the git-directory sentinels that changed and
+    the HEAD move seen during the call (gate reasons), its cost and how long it took."""
+
+    result: FixResult
+    patch: str
+    base: str
+    sentinel_changes: tuple[str, ...] = ()
+    moved: str | None = None
+    cost: float = 0.0
+    agent_s: float = 0.0
+
+
 class FixAttempt:
     """One attempt at ``finding`` with agent ``agent`` (``number`` > 1 is a retry given ``failure``)."""
 
@@ -115,6 +130,7 @@ class FixAttempt:
         number: int = 1,
         failure: str | None = None,
         feature: str | None = None,
+        prepared: Prepared | None = None,
     ) -> None:
         self.ctx = context
         self.ws = workspace
@@ -125,6 +141,7 @@ class FixAttempt:
         self.number = number
         self.failure = failure
         self.feature = feature  # --feature development: the diff always needs a confirmation
+        self.prepared = prepared  # the agent already ran elsewhere: apply its patch on the green commit
         self.label = f"iter{context.iteration}-{finding.fingerprint[:10]}-{agent}-{number}"
         self.waited = {"agent": 0.0, "tests": 0.0, "human": 0.0}
         self.cost = 0.0
@@ -142,10 +159,55 @@ class FixAttempt:
     def _attempt(self) -> Outcome:
         self._check_workspace()
         f = self.finding
+        if self.prepared is not None:
+            return self._land(self.prepared)
         self.ctx.progress(f"  {f.severity} {f.location}: {self.agent} attempt {self.number}")
         sentinels = git_sentinels(self.ws.git_dir, self.tree.path)
         result = self._guarded_call()
         moved = bring_back_head(self.tree, self.ws.branch, self.ws.green, self.ctx.ledger)
+        changed = self._git_dir_changes(sentinels)
+        return self._verify(result, changed + ([moved] if moved else []))
+
+    def prepare(self) -> Prepared:
+        """The agent's call alone, in this attempt's workspace (a worktree of its own): what it changed, as
+        a patch against the green commit, for an attempt given ``prepared=`` to land on the run's worktree.
+        Nothing is written to the branch; the caller removes the workspace."""
+        self._check_workspace()
+        sentinels = git_sentinels(self.ws.git_dir, self.tree.path)
+        result = self._guarded_call(record=False)
+        moved = bring_back_head(self.tree, self.ws.branch, self.ws.green, self.ctx.ledger)
+        changed = self._git_dir_changes(sentinels)
+        self.tree.stage_all()
+        patch = self.tree.staged_patch(self.ws.green)
+        return Prepared(result, patch, self.ws.green, tuple(changed), moved, self.cost, self.waited["agent"])
+
+    def _land(self, prepared: Prepared) -> Outcome:
+        """The agent ran in a workspace of its own: its patch, applied on the green commit (which may have
+        moved since the agent started), goes through the same gates and tests as an attempt made here."""
+        from gitorch.vcs.git import GitError
+        from gitorch.vcs.patch import apply_patch
+
+        f = self.finding
+        self.cost, self.waited["agent"] = prepared.cost, prepared.agent_s
+        self._attempt_event(prepared.result)
+        on = (
+            ""
+            if prepared.base == self.ws.green
+            else f" on {self.ws.green[:10]}, made on {prepared.base[:10]}"
+        )
+        self.ctx.progress(f"  {f.severity} {f.location}: landing {self.agent}'s attempt {self.number}{on}")
+        if prepared.patch.strip():
+            try:
+                apply_patch(self.tree.path, prepared.patch)
+            except GitError as exc:
+                self.tree.restore(self.ws.green)
+                detail = f"the patch no longer applies on {self.ws.green[:10]}: {exc}"
+                return Outcome("conflict", detail[:500], cost_usd=self.cost)
+        changed = list(prepared.sentinel_changes) + ([prepared.moved] if prepared.moved else [])
+        return self._verify(prepared.result, changed)
+
+    def _verify(self, result: FixResult, changed: list[str]) -> Outcome:
+        """The agent's changes in the worktree: staged, analysed, gated, tested, committed or rolled back."""
         self.tree.stage_all()
         patch = self.tree.staged_patch(self.ws.green)
         if not patch.strip():
@@ -153,7 +215,7 @@ class FixAttempt:
             kind = "cannot_fix" if result.status in ("cannot_fix", "unchanged") else "unchanged"
             return Outcome(kind, result.summary, cost_usd=self.cost)
         stats = analyze(patch)
-        refused = self._gates(stats, patch, sentinels, moved)
+        refused = self._gates(stats, patch, changed)
         if refused is not None:
             return refused
         tests = self._run_tests()
@@ -194,8 +256,9 @@ class FixAttempt:
 
     # the agent ------------------------------------------------------------------------------------
 
-    def _guarded_call(self) -> FixResult:
-        """The agent call; for an agent gitorch cannot confine, with the user's checkout watched."""
+    def _guarded_call(self, *, record: bool = True) -> FixResult:
+        """The agent call; for an agent gitorch cannot confine, with the user's checkout watched.
+        ``record``: write its ``attempt`` event now (a prepared call's is written when it lands)."""
         watch = None
         if self.ctx.checkout is not None and not self.ctx.agents.confined(self.agent):
             from gitorch.vcs.guard import snapshot
@@ -208,6 +271,11 @@ class FixAttempt:
         if watch is not None:
             self._check_checkout(watch)
         self.cost = round(max(self.ctx.budget.spent_usd - spent_before, 0.0), 6)
+        if record:
+            self._attempt_event(result)
+        return result
+
+    def _attempt_event(self, result: FixResult) -> None:
         self.ctx.ledger.append(
             events.Attempt(
                 iteration=self.ctx.iteration,
@@ -221,7 +289,6 @@ class FixAttempt:
                 call_id=result.call_id,
             )
         )
-        return result
 
     def _call_agent(self) -> FixResult:
         request = FixRequest(
@@ -297,10 +364,8 @@ class FixAttempt:
 
     # the gates ------------------------------------------------------------------------------------
 
-    def _gates(
-        self, stats: DiffStats, patch: str, sentinels: dict[str, str], moved: str | None
-    ) -> Outcome | None:
-        """Reject or confirm the diff; None when it may go on to the tests."""
+    def _git_dir_changes(self, sentinels: dict[str, str]) -> list[str]:
+        """The git-directory sentinels that changed since ``sentinels`` were taken (recorded, warned)."""
         changed = compare_sentinels(sentinels, git_sentinels(self.ws.git_dir, self.tree.path))
         if changed:  # outside the worktree: rejected, but not gitorch's to undo; the user must look
             self.ctx.ledger.append(
@@ -310,8 +375,11 @@ class FixAttempt:
                 f"    WARNING: {self.agent} changed {', '.join(changed)} in {self.ws.git_dir}; "
                 f"the attempt is rejected, but check those changes yourself"
             )
-        if moved:
-            changed.append(moved)
+        return changed
+
+    def _gates(self, stats: DiffStats, patch: str, changed: list[str]) -> Outcome | None:
+        """Reject or confirm the diff (``changed``: sentinels and HEAD moves, each a reason to reject);
+        None when it may go on to the tests."""
         verdict = evaluate(
             stats,
             self.ctx.config,

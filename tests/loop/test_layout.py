@@ -24,6 +24,7 @@ LAYERS = [
     {"phases", "human", "pool"},
     {"recovery", "audits"},
     {"attempt", "planner"},
+    {"parallel"},
     {"runner"},
     {"api"},
 ]

@@ -1,0 +1,291 @@
+"""``gitorch fix --jobs N``: up to N agent calls at once, each in a worktree of its own, landed one by one.
+
+An iteration's findings wait in a queue. A finding starts when a job slot is free and no running
+attempt works on its file (one finding per file at a time; a finding without a file runs alone): a
+worktree is made for it from the current tip of the run branch (``<run worktree>.job<k>``, on a branch
+``gitorch/<session>-job<k>``) and its agent runs there, in a thread of its own, under a
+:class:`~gitorch.process.runner.ProcessScope` that can kill its processes at once. The agent's patch
+then **lands** in the main thread, one attempt at a time, through the same
+:class:`~gitorch.loop.attempt.FixAttempt` pipeline as a serial run — applied on the then-current tip,
+gated, tested, committed with its trailers — so the branch stays linear, every commit green, and the
+ledger records commits in landing order. A patch that no longer applies on the new tip is tried again
+from it once, then given back (left for the next iteration); one whose tests fail is retried from the
+new tip with the failure output, as a serial run retries.
+
+The budget is shared: each call's pre-call estimate stays reserved until it is charged
+(:class:`~gitorch.services.budget.Budget`), so N calls together cannot pass the cap; a call refused only
+because others hold reservations waits for them. Ctrl-C or SIGTERM cancels every running call (its
+process group killed) and removes the job worktrees, each one's changes kept as a patch; the pids of the
+running groups are written to ``<session>/running/`` so that after a SIGKILL of gitorch itself,
+``gitorch resume`` (through :func:`recover_jobs`) kills what is left and removes the worktrees before it
+re-plans the queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gitorch.loop import events
+from gitorch.loop.attempt import FixAttempt, Outcome, Prepared, Workspace
+from gitorch.loop.ledger import Ledger
+from gitorch.loop.session import SessionState, StopRun
+from gitorch.models import Finding
+from gitorch.process.runner import ProcessScope, kill_group_if_same, process_scope, start_time
+from gitorch.services.budget import BudgetExceeded
+from gitorch.vcs.git import Git, Worktree, delete_ref, gitorch_dir, remove_worktree
+
+if TYPE_CHECKING:
+    from gitorch.loop.runner import FixLoop
+
+#: A patch that no longer applies on the new tip is tried again from it this many times, then given back.
+REBASES = 1
+_ANY_FILE = "\0any"
+
+
+@dataclass
+class Task:
+    """A finding in the queue: which agent of its chain is next, and which attempt with it."""
+
+    finding: Finding
+    agents: list[str]
+    index: int = 0
+    number: int = 1
+    failure: str | None = None
+    rebased: int = 0
+
+    @property
+    def agent(self) -> str:
+        return self.agents[self.index]
+
+    @property
+    def files(self) -> frozenset[str]:
+        return frozenset({self.finding.file or _ANY_FILE})
+
+
+@dataclass
+class Slot:
+    """A job slot's worktree for one call."""
+
+    number: int
+    tree: Worktree
+    branch: str
+    base: str
+    scope: ProcessScope = field(default_factory=ProcessScope)
+    started: float = field(default_factory=time.monotonic)
+
+
+class ParallelAttempts:
+    """An iteration's attempts with up to ``jobs`` agent calls at once (see the module's docstring)."""
+
+    def __init__(self, loop: FixLoop, jobs: int) -> None:
+        self.loop = loop
+        self.jobs = jobs
+        self.running_dir = loop.ledger.dir / "running"
+        self.committed: list[str] = []
+
+    def run(self, items: list[tuple[Finding, list[str]]], phase: str) -> list[str]:
+        """Attempt ``items`` (finding, agent chain); returns the fingerprints of the findings committed."""
+        queue = deque(Task(finding, list(agents)) for finding, agents in items if agents)
+        running: dict[Future, tuple[Task, Slot]] = {}
+        waiting_for_budget = False
+        stop: BaseException | None = None
+        pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="gitorch-job")
+        try:
+            while queue or running:
+                if stop is None and not waiting_for_budget:
+                    self._start(queue, running, pool, phase)
+                if not running:
+                    break
+                done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task, slot = running.pop(future)
+                    waiting_for_budget = False
+                    try:
+                        prepared = future.result()
+                    except BudgetExceeded as exc:
+                        if running:  # refused beside other calls' reservations: wait for them
+                            queue.appendleft(task)
+                            waiting_for_budget = True
+                        else:
+                            stop = stop or exc
+                        continue
+                    except (StopRun, Exception) as exc:
+                        stop = stop or exc
+                        for _, other in running.values():
+                            other.scope.cancel.set()
+                        continue
+                    finally:
+                        self._release(slot)
+                    self._show(slot, task, f"done in {time.monotonic() - slot.started:.1f}s; landing")
+                    self._land(task, prepared, phase, queue)
+        except BaseException:
+            for _, slot in running.values():
+                slot.scope.cancel.set()
+            wait(list(running), timeout=30)
+            for task, slot in running.values():
+                self._release(
+                    slot, keep_patch=f"iter{self.loop.state.iteration}-{task.finding.fingerprint[:10]}"
+                )
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if stop is not None:
+            raise stop
+        return self.committed
+
+    # starting calls --------------------------------------------------------------------------------
+
+    def _start(self, queue: deque[Task], running: dict, pool: ThreadPoolExecutor, phase: str) -> None:
+        busy = {file for task, _ in running.values() for file in task.files}
+        free = sorted(set(range(1, self.jobs + 1)) - {slot.number for _, slot in running.values()})
+        for task in list(queue):
+            if not free:
+                return
+            if _ANY_FILE in busy or (task.files & busy) or (_ANY_FILE in task.files and running):
+                continue
+            self.loop._stop_if_budget_spent()
+            queue.remove(task)
+            slot = self._slot(free.pop(0))
+            self.loop.state.attempts += 1
+            self.loop.agents.get(task.agent)  # made here: the pool is not shared between threads
+            running[pool.submit(self._call, task, slot, phase)] = (task, slot)
+            busy |= task.files
+            self._show(slot, task, f"{task.agent} attempt {task.number} started")
+
+    def _slot(self, number: int) -> Slot:
+        """A worktree for job ``number`` from the current tip of the run branch."""
+        st = self.loop.state
+        path = self.loop.wt.path.parent / f"{self.loop.wt.path.name}.job{number}"
+        branch = f"{st.branch}-job{number}"
+        leftover(self.loop.root, path, branch)
+        tree = Worktree.create(
+            self.loop.root, path, branch, st.green_commit, gitorch_dir(self.loop.root) / "exclude"
+        )
+        slot = Slot(number, tree, branch, st.green_commit)
+        slot.scope.started = lambda pid: self._note_process(pid, slot)
+        slot.scope.ended = lambda pid: (self.running_dir / str(pid)).unlink(missing_ok=True)
+        return slot
+
+    def _call(self, task: Task, slot: Slot, phase: str) -> Prepared:
+        """In a job thread: the agent's call in the slot's worktree, as a patch to land."""
+        workspace = Workspace(slot.tree, slot.branch, slot.base, self.loop.git_dir)
+        attempt = FixAttempt(
+            replace(self.loop.attempt_context(), progress=lambda message: None),
+            workspace,
+            task.finding,
+            task.agent,
+            phase,
+            number=task.number,
+            failure=task.failure,
+        )
+        try:
+            with process_scope(slot.scope):
+                return attempt.prepare()
+        finally:
+            self.loop.budget.release()  # a call that was never charged gives its reservation back
+
+    def _note_process(self, pid: int, slot: Slot) -> None:
+        self.running_dir.mkdir(exist_ok=True)
+        record = {
+            "pid": pid,
+            "start": start_time(pid),
+            "worktree": str(slot.tree.path),
+            "branch": slot.branch,
+        }
+        (self.running_dir / str(pid)).write_text(json.dumps(record))
+
+    def _release(self, slot: Slot, keep_patch: str | None = None) -> None:
+        """Remove the slot's worktree and branch (its changes first kept as a patch, when asked)."""
+        if keep_patch is not None:
+            _keep_changes(
+                slot.tree, slot.base, self.loop.ledger, f"{keep_patch}-job{slot.number}-interrupted"
+            )
+        remove_worktree(self.loop.root, slot.tree.path)
+        delete_ref(self.loop.root, f"refs/heads/{slot.branch}")
+
+    # landing ---------------------------------------------------------------------------------------
+
+    def _land(self, task: Task, prepared: Prepared, phase: str, queue: deque[Task]) -> None:
+        """Land one finished call on the current tip, and decide what comes next for its finding."""
+        loop, st = self.loop, self.loop.state
+        attempt = FixAttempt(
+            loop.attempt_context(), loop.workspace(), task.finding, task.agent, phase,
+            number=task.number, failure=task.failure, prepared=prepared,
+        )  # fmt: skip
+        outcome: Outcome = attempt.run()
+        loop.apply(outcome)
+        fingerprint = task.finding.fingerprint
+        if outcome.kind == "committed":
+            self.committed.append(fingerprint)
+            return
+        if outcome.kind == "conflict":
+            if task.rebased < REBASES:
+                queue.appendleft(replace(task, rebased=task.rebased + 1))
+            else:
+                loop.ui.progress(f"    given back: {outcome.reason}")
+            return
+        if outcome.kind == "failed_tests" and task.number <= loop.config.tests.retries:
+            queue.appendleft(replace(task, number=task.number + 1, failure=outcome.failure))
+            return
+        st.failed_agents.setdefault(fingerprint, []).append(task.agent)
+        if outcome.kind == "declined" and fingerprint not in st.declined:
+            st.declined.append(fingerprint)
+        loop.save()
+        if outcome.kind in ("cannot_fix", "unchanged") and task.index + 1 < len(task.agents):
+            queue.appendleft(Task(task.finding, task.agents, index=task.index + 1))
+
+    def _show(self, slot: Slot, task: Task, what: str) -> None:
+        f = task.finding
+        self.loop.ui.progress(f"  [job {slot.number}] {f.severity} {f.location}: {what}")
+
+
+def _keep_changes(tree: Worktree, base: str, ledger: Ledger, label: str) -> None:
+    """Save what a job worktree holds beyond ``base`` as a patch in the ledger (best effort)."""
+    with contextlib.suppress(Exception):
+        tree.stage_all()
+        patch = tree.staged_patch(base)
+        if patch.strip():
+            saved = ledger.save_patch(label, patch)
+            ledger.append(
+                events.RollbackAttempt(reason="interrupted", detail="a parallel call", patch=str(saved))
+            )
+
+
+def leftover(root: Path, path: Path, branch: str) -> None:
+    """Remove a job worktree and branch a killed run left behind (before a slot is made there again)."""
+    if path.exists():
+        remove_worktree(root, path)
+    if Git(root).rev(f"refs/heads/{branch}"):
+        delete_ref(root, f"refs/heads/{branch}")
+
+
+def recover_jobs(root: Path, tree: Worktree, state: SessionState, ledger: Ledger) -> list[str]:
+    """After a crash, Ctrl-C or SIGKILL of a ``--jobs`` run: kill the process groups its calls left running
+    (recorded in ``<session>/running/``, each checked to be the same process by its start time), keep each
+    job worktree's changes as a patch, and remove the job worktrees and branches. Returns what it removed."""
+    removed: list[str] = []
+    running = ledger.dir / "running"
+    if running.is_dir():
+        for record in sorted(running.iterdir()):
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                data = json.loads(record.read_text())
+                if kill_group_if_same(int(data["pid"]), data.get("start")):
+                    removed.append(f"process group {data['pid']}")
+            record.unlink(missing_ok=True)
+    for path in sorted(tree.path.parent.glob(f"{tree.path.name}.job*")):
+        number = path.name.rsplit(".job", 1)[-1]
+        branch = f"{state.branch}-job{number}"
+        base = Git(root).rev(f"refs/heads/{branch}") or state.green_commit
+        if (path / ".git").is_file():
+            job = Worktree(path, Git(path, excludes_file=gitorch_dir(root) / "exclude"))
+            _keep_changes(job, base, ledger, f"iter{state.iteration}-job{number}-interrupted")
+        leftover(root, path, branch)
+        removed.append(str(path))
+    return removed

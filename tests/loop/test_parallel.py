@@ -1,0 +1,149 @@
+"""``gitorch fix --jobs N``: several agent calls at once, each in its own worktree, landed one by one."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from loophelpers import branch_commits, git, loop_config, options, passes_tests_at
+
+from gitorch import hookimpl
+from gitorch.loop import events as ev
+from gitorch.loop import start_run
+from gitorch.loop.session import load_session
+from gitorch.models import Agent, FixResult
+
+
+class Slow(Agent):
+    """Removes the marker line of its finding after a pause; with rule ``shared`` it also adds a line to
+    app/shared.py (at the same place every time, so two such patches conflict). Records every call."""
+
+    name = "slow"
+    audits = frozenset()
+    fixes = None
+    calls: list[tuple[str, float, float, str]] = []
+    lock = threading.Lock()
+
+    def fix(self, request):
+        root, f = request.root, request.finding
+        started = time.monotonic()
+        time.sleep(0.6)
+        target = root / f.file
+        target.write_text(
+            "".join(line for line in target.read_text().splitlines(True) if line.rstrip() != f.snippet)
+        )
+        if f.rule_id == "shared":
+            shared = root / "app" / "shared.py"
+            lines = shared.read_text().splitlines(True)
+            shared.write_text("".join([lines[0], f"FIXED_{Path(f.file).stem.upper()} = True\n", *lines[1:]]))
+        with Slow.lock:
+            Slow.calls.append((f.file, started, time.monotonic(), str(root)))
+        return FixResult(status="changed", summary=f"fixed {f.rule_id} in {f.file}")
+
+
+class SlowPlugin:
+    @hookimpl
+    def gitorch_agents(self):
+        return [Slow]
+
+
+def _project(path: Path, markers: dict[str, list[str]]) -> Path:
+    path.mkdir(parents=True)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.name", "Test")
+    git(path, "config", "user.email", "test@example.com")
+    files = {
+        "app/__init__.py": "",
+        "app/calc.py": "def add(a, b):\n    return a + b\n",
+        "app/shared.py": "COUNT = 0\nEND = 1\n",
+        "tests/test_calc.py": "from app.calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+    }
+    for name, rules in markers.items():
+        files[f"app/{name}.py"] = f"VALUE = '{name}'\n" + "".join(
+            f"# gitorch-test: P1 {r} {name}\n" for r in rules
+        )
+    for rel, text in files.items():
+        (path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (path / rel).write_text(text)
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "initial")
+    return path
+
+
+def _plugins():
+    import loopfakes
+
+    from gitorch.plugin.manager import get_plugins
+
+    Slow.calls = []
+    plugins = get_plugins([], modules={"dimensions": "gitorch_dimensions", "fakes": loopfakes})
+    plugins.pm.register(SlowPlugin(), name="slow-plugin")
+    return plugins
+
+
+def _run(root: Path, jobs: int, **kw):
+    config = loop_config(root, **{"routing.fix": ["slow"], "jobs": jobs})
+    return start_run(root, config, _plugins(), options(config, jobs=jobs, **kw))
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    return a[1] < b[2] and b[1] < a[2]
+
+
+def test_jobs_run_calls_at_once_on_different_files_and_land_a_linear_green_branch(tmp_path):
+    root = _project(tmp_path / "repo", {f"m{i}": ["good"] for i in range(1, 6)} | {"m6": ["good", "again"]})
+    state = _run(root, jobs=3)
+    assert state.stop_reason == "target", state.stop_detail
+    commits = branch_commits(root, state)
+    assert len(commits) == 7
+    # linear: every commit has one parent, the previous one
+    assert (
+        git(root, "rev-list", "--first-parent", f"{state.base_commit}..{state.branch}").split()
+        == commits[::-1]
+    )
+    assert all(len(git(root, "rev-list", "--parents", "-n1", c).split()) == 2 for c in commits)
+    findings = [
+        git(root, "log", "-1", "--format=%(trailers:key=Gitorch-Finding,valueonly)", c).strip()
+        for c in commits
+    ]
+    assert len(set(findings)) == 7 and all(findings)  # one commit per finding, with its trailers
+    _, ledger = load_session(root, state.id)
+    assert [e.sha for e in ledger.events(ev.Commit)] == commits  # the ledger in landing order
+    for commit in commits:
+        assert passes_tests_at(root, commit, tmp_path)
+    calls = Slow.calls
+    assert len(calls) == 7
+    # several at once, never more than --jobs, never two on one file, each in a worktree of its own
+    peak = max(sum(1 for other in calls if _overlap(call, other)) for call in calls)
+    assert 2 <= peak <= 3
+    m6 = [c for c in calls if c[0] == "app/m6.py"]
+    assert not _overlap(m6[0], m6[1])
+    assert {c[3] for c in calls} != {state.worktree} and all(".job" in c[3] for c in calls)
+    # nothing left behind: only the user's checkout and the run's worktree, no job branch
+    assert len(git(root, "worktree", "list", "--porcelain").split("worktree ")) == 3
+    assert [b for b in git(root, "branch", "--format=%(refname:short)").split() if "-job" in b] == []
+    assert git(state.worktree, "status", "--porcelain", "--ignored") == ""
+
+
+def test_a_patch_that_no_longer_applies_is_made_again_on_the_new_tip(tmp_path):
+    root = _project(tmp_path / "repo", {"a": ["shared"], "b": ["shared"]})
+    state = _run(root, jobs=2)
+    assert state.stop_reason == "target", state.stop_detail
+    assert len(branch_commits(root, state)) == 2
+    shared = git(root, "show", f"{state.branch}:app/shared.py")
+    assert "FIXED_A = True" in shared and "FIXED_B = True" in shared
+    assert len(Slow.calls) == 3  # the second patch conflicted with the first and was made again
+    _, ledger = load_session(root, state.id)
+    assert sum(1 for e in ledger.events(ev.Attempt)) == 3
+
+
+def test_jobs_1_and_jobs_4_fix_the_same_findings_into_the_same_tree(tmp_path):
+    markers = {f"m{i}": ["good"] for i in range(1, 5)}
+    one = _run(_project(tmp_path / "one", markers), jobs=1)
+    four = _run(_project(tmp_path / "four", markers), jobs=4)
+    assert one.stop_reason == four.stop_reason == "target"
+    tree = "{}^{{tree}}"
+    assert git(tmp_path / "one", "rev-parse", tree.format(one.branch)) == git(
+        tmp_path / "four", "rev-parse", tree.format(four.branch)
+    )
