@@ -34,7 +34,39 @@ def loop_ui(yes: bool, quiet: bool = False):
         def ask(question: str) -> bool:
             return typer.confirm(question, default=False, err=True)
 
-    return LoopUI(progress=progress, ask=ask)
+    running = None
+    if not quiet and sys.stderr.isatty():
+        view = RunningView()
+        progress, running = view.progress, view.running
+    return LoopUI(progress=progress, ask=ask, running=running)
+
+
+class RunningView:
+    """On a terminal, the attempts of ``--jobs`` running now, one live line each, under the progress lines."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.live = None
+
+    def progress(self, message: str) -> None:
+        target = self.live.console if self.live is not None else self.console
+        target.print(message, markup=False, highlight=False)
+
+    def running(self, lines: list[str]) -> None:
+        from rich.live import Live
+        from rich.text import Text
+
+        if not lines:
+            if self.live is not None:
+                self.live.stop()
+                self.live = None
+            return
+        if self.live is None:
+            self.live = Live(console=self.console, transient=True, auto_refresh=False)
+            self.live.start()
+        self.live.update(Text("\n".join(lines)), refresh=True)
 
 
 def finish(root: Path, state, *, quiet: bool = False) -> None:

@@ -12,10 +12,13 @@ from gitorch.loop.ledger import Ledger
 
 @dataclass
 class LoopUI:
-    """How the loop talks to a human: ``progress`` lines, and ``ask`` (None when there is no terminal)."""
+    """How the loop talks to a human: ``progress`` lines, ``ask`` (None when there is no terminal), and
+    ``running``: the attempts running now, one line each (``--jobs``), called whenever they change and
+    about every quarter of a second while they run (``[]`` when none is left); a terminal shows them live."""
 
     progress: Callable[[str], None] = lambda message: None
     ask: Callable[[str], bool] | None = None
+    running: Callable[[list[str]], None] | None = None
 
 
 @dataclass

@@ -103,6 +103,7 @@ class ParallelAttempts:
                     self._start(queue, running, pool, phase)
                 if not running:
                     break
+                self._live(running)
                 done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in done:
                     task, slot = running.pop(future)
@@ -136,6 +137,7 @@ class ParallelAttempts:
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            self._live({})
         if stop is not None:
             raise stop
         return self.committed
@@ -240,6 +242,19 @@ class ParallelAttempts:
         loop.save()
         if outcome.kind in ("cannot_fix", "unchanged") and task.index + 1 < len(task.agents):
             queue.appendleft(Task(task.finding, task.agents, index=task.index + 1))
+
+    def _live(self, running: dict) -> None:
+        """The attempts running now, one line each, for a live display."""
+        if self.loop.ui.running is None:
+            return
+        now = time.monotonic()
+        lines = [
+            f"[job {slot.number}] {task.finding.severity} {task.finding.location}: {task.agent} attempt "
+            f"{task.number}, {now - slot.started:.0f}s"
+            for task, slot in sorted(running.values(), key=lambda pair: pair[1].number)
+        ]
+        with contextlib.suppress(Exception):  # a display must never stop the run
+            self.loop.ui.running(lines)
 
     def _show(self, slot: Slot, task: Task, what: str) -> None:
         f = task.finding

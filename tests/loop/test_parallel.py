@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -82,9 +83,9 @@ def _plugins():
     return plugins
 
 
-def _run(root: Path, jobs: int, **kw):
+def _run(root: Path, jobs: int, ui=None, **kw):
     config = loop_config(root, **{"routing.fix": ["slow"], "jobs": jobs})
-    return start_run(root, config, _plugins(), options(config, jobs=jobs, **kw))
+    return start_run(root, config, _plugins(), options(config, jobs=jobs, **kw), ui)
 
 
 def _overlap(a: tuple, b: tuple) -> bool:
@@ -92,8 +93,11 @@ def _overlap(a: tuple, b: tuple) -> bool:
 
 
 def test_jobs_run_calls_at_once_on_different_files_and_land_a_linear_green_branch(tmp_path):
+    from gitorch.loop.human import LoopUI
+
     root = _project(tmp_path / "repo", {f"m{i}": ["good"] for i in range(1, 6)} | {"m6": ["good", "again"]})
-    state = _run(root, jobs=3)
+    shown: list[list[str]] = []
+    state = _run(root, jobs=3, ui=LoopUI(running=shown.append))
     assert state.stop_reason == "target", state.stop_detail
     commits = branch_commits(root, state)
     assert len(commits) == 7
@@ -120,6 +124,10 @@ def test_jobs_run_calls_at_once_on_different_files_and_land_a_linear_green_branc
     m6 = [c for c in calls if c[0] == "app/m6.py"]
     assert not _overlap(m6[0], m6[1])
     assert {c[3] for c in calls} != {state.worktree} and all(".job" in c[3] for c in calls)
+    # the console's live view: one line per running attempt, named by its job slot, cleared at the end
+    assert max(len(lines) for lines in shown) in (2, 3) and shown[-1] == []
+    pattern = re.compile(r"\[job [123]\] P1 app/m\d\.py:\d+: slow attempt \d, \d+s")
+    assert all(pattern.fullmatch(line) for lines in shown for line in lines), shown[:3]
     # nothing left behind: only the user's checkout and the run's worktree, no job branch
     assert len(git(root, "worktree", "list", "--porcelain").split("worktree ")) == 3
     assert [b for b in git(root, "branch", "--format=%(refname:short)").split() if "-job" in b] == []
@@ -147,3 +155,21 @@ def test_jobs_1_and_jobs_4_fix_the_same_findings_into_the_same_tree(tmp_path):
     assert git(tmp_path / "one", "rev-parse", tree.format(one.branch)) == git(
         tmp_path / "four", "rev-parse", tree.format(four.branch)
     )
+
+
+def test_the_terminal_view_shows_running_attempts_live_and_progress_above_them():
+    import io
+
+    from rich.console import Console
+
+    from gitorch.cli.fix import RunningView
+
+    view = RunningView()
+    out = io.StringIO()
+    view.console = Console(file=out, force_terminal=True, width=80)
+    view.running(["[job 1] P1 app/a.py:1: slow attempt 1, 3s", "[job 2] P1 app/b.py:1: slow attempt 1, 1s"])
+    view.progress("    committed 1234567890 (gitorch: fix P1 good in app/c.py:1)")
+    view.running([])
+    text = out.getvalue()
+    assert "[job 1] P1 app/a.py:1" in text and "[job 2] P1 app/b.py:1" in text
+    assert "committed 1234567890" in text and view.live is None
