@@ -17,8 +17,8 @@ The budget is shared: each call's pre-call estimate stays reserved until it is c
 because others hold reservations waits for them. Ctrl-C or SIGTERM cancels every running call (its
 process group killed) and removes the job worktrees, each one's changes kept as a patch; the pids of the
 running groups are written to ``<session>/running/`` so that after a SIGKILL of gitorch itself,
-``gitorch resume`` (through :func:`recover_jobs`) kills what is left and removes the worktrees before it
-re-plans the queue.
+``gitorch resume`` and ``gitorch clean`` (:func:`~gitorch.loop.recovery.recover_jobs`) kill what is left
+and remove the job worktrees; ``resume`` then re-audits and plans the queue again.
 """
 
 from __future__ import annotations
@@ -29,17 +29,15 @@ import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gitorch.loop import events
 from gitorch.loop.attempt import FixAttempt, Outcome, Prepared, Workspace
-from gitorch.loop.ledger import Ledger
-from gitorch.loop.session import SessionState, StopRun
+from gitorch.loop.recovery import keep_changes, leftover
+from gitorch.loop.session import StopRun
 from gitorch.models import Finding
-from gitorch.process.runner import ProcessScope, kill_group_if_same, process_scope, start_time
+from gitorch.process.runner import ProcessScope, process_scope, start_time
 from gitorch.services.budget import BudgetExceeded
-from gitorch.vcs.git import Git, Worktree, delete_ref, gitorch_dir, remove_worktree
+from gitorch.vcs.git import Worktree, delete_ref, gitorch_dir, remove_worktree
 
 if TYPE_CHECKING:
     from gitorch.loop.runner import FixLoop
@@ -206,9 +204,7 @@ class ParallelAttempts:
     def _release(self, slot: Slot, keep_patch: str | None = None) -> None:
         """Remove the slot's worktree and branch (its changes first kept as a patch, when asked)."""
         if keep_patch is not None:
-            _keep_changes(
-                slot.tree, slot.base, self.loop.ledger, f"{keep_patch}-job{slot.number}-interrupted"
-            )
+            keep_changes(slot.tree, slot.base, self.loop.ledger, f"{keep_patch}-job{slot.number}-interrupted")
         remove_worktree(self.loop.root, slot.tree.path)
         delete_ref(self.loop.root, f"refs/heads/{slot.branch}")
 
@@ -259,48 +255,3 @@ class ParallelAttempts:
     def _show(self, slot: Slot, task: Task, what: str) -> None:
         f = task.finding
         self.loop.ui.progress(f"  [job {slot.number}] {f.severity} {f.location}: {what}")
-
-
-def _keep_changes(tree: Worktree, base: str, ledger: Ledger, label: str) -> None:
-    """Save what a job worktree holds beyond ``base`` as a patch in the ledger (best effort)."""
-    with contextlib.suppress(Exception):
-        tree.stage_all()
-        patch = tree.staged_patch(base)
-        if patch.strip():
-            saved = ledger.save_patch(label, patch)
-            ledger.append(
-                events.RollbackAttempt(reason="interrupted", detail="a parallel call", patch=str(saved))
-            )
-
-
-def leftover(root: Path, path: Path, branch: str) -> None:
-    """Remove a job worktree and branch a killed run left behind (before a slot is made there again)."""
-    if path.exists():
-        remove_worktree(root, path)
-    if Git(root).rev(f"refs/heads/{branch}"):
-        delete_ref(root, f"refs/heads/{branch}")
-
-
-def recover_jobs(root: Path, tree: Worktree, state: SessionState, ledger: Ledger) -> list[str]:
-    """After a crash, Ctrl-C or SIGKILL of a ``--jobs`` run: kill the process groups its calls left running
-    (recorded in ``<session>/running/``, each checked to be the same process by its start time), keep each
-    job worktree's changes as a patch, and remove the job worktrees and branches. Returns what it removed."""
-    removed: list[str] = []
-    running = ledger.dir / "running"
-    if running.is_dir():
-        for record in sorted(running.iterdir()):
-            with contextlib.suppress(OSError, ValueError, KeyError):
-                data = json.loads(record.read_text())
-                if kill_group_if_same(int(data["pid"]), data.get("start")):
-                    removed.append(f"process group {data['pid']}")
-            record.unlink(missing_ok=True)
-    for path in sorted(tree.path.parent.glob(f"{tree.path.name}.job*")):
-        number = path.name.rsplit(".job", 1)[-1]
-        branch = f"{state.branch}-job{number}"
-        base = Git(root).rev(f"refs/heads/{branch}") or state.green_commit
-        if (path / ".git").is_file():
-            job = Worktree(path, Git(path, excludes_file=gitorch_dir(root) / "exclude"))
-            _keep_changes(job, base, ledger, f"iter{state.iteration}-job{number}-interrupted")
-        leftover(root, path, branch)
-        removed.append(str(path))
-    return removed

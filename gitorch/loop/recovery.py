@@ -7,14 +7,17 @@ commit whose tests passed), with nothing else in it; whatever was half done is k
 from __future__ import annotations
 
 import contextlib
+import json
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from gitorch.loop import events
 from gitorch.loop.ledger import Ledger
 from gitorch.loop.session import SessionState
-from gitorch.vcs.git import Worktree
+from gitorch.process.runner import kill_group_if_same
+from gitorch.vcs.git import Git, Worktree, delete_ref, gitorch_dir, remove_worktree
 
 
 def reconcile_green(tree: Worktree, state: SessionState, ledger: Ledger) -> None:
@@ -43,6 +46,51 @@ def recover(tree: Worktree, state: SessionState, ledger: Ledger) -> None:
         tree.restore(state.green_commit)
     except Exception as exc:
         ledger.append(events.Error(error=f"recovery failed: {type(exc).__name__}: {exc}"))
+
+
+def keep_changes(tree: Worktree, base: str, ledger: Ledger, label: str) -> None:
+    """Save what a job worktree holds beyond ``base`` as a patch in the ledger (best effort)."""
+    with contextlib.suppress(Exception):
+        tree.stage_all()
+        patch = tree.staged_patch(base)
+        if patch.strip():
+            saved = ledger.save_patch(label, patch)
+            ledger.append(
+                events.RollbackAttempt(reason="interrupted", detail="a parallel call", patch=str(saved))
+            )
+
+
+def leftover(root: Path, path: Path, branch: str) -> None:
+    """Remove a job worktree and branch a killed run left behind (before a slot is made there again)."""
+    if path.exists():
+        remove_worktree(root, path)
+    if Git(root).rev(f"refs/heads/{branch}"):
+        delete_ref(root, f"refs/heads/{branch}")
+
+
+def recover_jobs(root: Path, worktree: Path, state: SessionState, ledger: Ledger) -> list[str]:
+    """After a crash, Ctrl-C or SIGKILL of a ``--jobs`` run: kill the process groups its calls left running
+    (recorded in ``<session>/running/``, each checked to be the same process by its start time), keep each
+    job worktree's changes as a patch, and remove the job worktrees and branches. Returns what it removed."""
+    removed: list[str] = []
+    running = ledger.dir / "running"
+    if running.is_dir():
+        for record in sorted(running.iterdir()):
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                data = json.loads(record.read_text())
+                if kill_group_if_same(int(data["pid"]), data.get("start")):
+                    removed.append(f"process group {data['pid']}")
+            record.unlink(missing_ok=True)
+    for path in sorted(worktree.parent.glob(f"{worktree.name}.job*")):
+        number = path.name.rsplit(".job", 1)[-1]
+        branch = f"{state.branch}-job{number}"
+        base = Git(root).rev(f"refs/heads/{branch}") or state.green_commit
+        if (path / ".git").is_file():
+            job = Worktree(path, Git(path, excludes_file=gitorch_dir(root) / "exclude"))
+            keep_changes(job, base, ledger, f"iter{state.iteration}-job{number}-interrupted")
+        leftover(root, path, branch)
+        removed.append(str(path))
+    return removed
 
 
 def bring_back_head(tree: Worktree, branch: str, green: str, ledger: Ledger) -> str | None:

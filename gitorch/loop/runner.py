@@ -25,11 +25,11 @@ from gitorch.loop.gates import GateHit
 from gitorch.loop.human import Confirmer, LoopUI
 from gitorch.loop.ledger import Ledger, now_iso
 from gitorch.loop.lock import RunLock
-from gitorch.loop.parallel import ParallelAttempts, recover_jobs
+from gitorch.loop.parallel import ParallelAttempts
 from gitorch.loop.phases import PhaseClock
 from gitorch.loop.planner import Plan, Planner, open_weight
 from gitorch.loop.pool import AgentPool
-from gitorch.loop.recovery import ignoring_sigint, recover, sigterm_as_interrupt
+from gitorch.loop.recovery import ignoring_sigint, recover, recover_jobs, sigterm_as_interrupt
 from gitorch.loop.session import EXIT_CODES, SessionState, StopReason, StopRun, ledger_for
 from gitorch.models import AgentContext, AuditResult, Finding, Severity
 from gitorch.plugin.manager import Plugins
@@ -143,7 +143,7 @@ class FixLoop:
         """Back to the last green commit, anything half done kept as a patch (see gitorch.loop.recovery)."""
         recover(self.wt, self.state, self.ledger)
         with contextlib.suppress(Exception):
-            removed = recover_jobs(self.root, self.wt, self.state, self.ledger)
+            removed = recover_jobs(self.root, self.wt.path, self.state, self.ledger)
             if removed:
                 self.ui.progress(f"removed what parallel attempts left: {', '.join(removed)}")
         with contextlib.suppress(Exception):
