@@ -103,6 +103,7 @@ class ParallelAttempts:
                     break
                 self._live(running)
                 done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
+                finished: list[tuple[Task, Prepared]] = []
                 for future in done:
                     task, slot = running.pop(future)
                     waiting_for_budget = False
@@ -123,6 +124,13 @@ class ParallelAttempts:
                     finally:
                         self._release(slot)
                     self._show(slot, task, f"done in {time.monotonic() - slot.started:.1f}s; landing")
+                    finished.append((task, prepared))
+                # NOTE: the freed slots start their next calls before the landings (whose tests take a
+                # while); a finding waiting to land keeps its file busy.
+                while finished:
+                    if stop is None and not waiting_for_budget:
+                        self._start(queue, running, pool, phase, landing=[t for t, _ in finished])
+                    task, prepared = finished.pop(0)
                     self._land(task, prepared, phase, queue)
         except BaseException:
             for _, slot in running.values():
@@ -142,13 +150,23 @@ class ParallelAttempts:
 
     # starting calls --------------------------------------------------------------------------------
 
-    def _start(self, queue: deque[Task], running: dict, pool: ThreadPoolExecutor, phase: str) -> None:
+    def _start(
+        self,
+        queue: deque[Task],
+        running: dict,
+        pool: ThreadPoolExecutor,
+        phase: str,
+        landing: list[Task] = (),
+    ) -> None:
+        """Start the queued findings that fit: a free slot, no running or landing attempt on their file."""
         busy = {file for task, _ in running.values() for file in task.files}
+        busy |= {file for task in landing for file in task.files}
         free = sorted(set(range(1, self.jobs + 1)) - {slot.number for _, slot in running.values()})
         for task in list(queue):
             if not free:
                 return
-            if _ANY_FILE in busy or (task.files & busy) or (_ANY_FILE in task.files and running):
+            alone = _ANY_FILE in task.files and (running or landing)
+            if _ANY_FILE in busy or (task.files & busy) or alone:
                 continue
             self.loop._stop_if_budget_spent()
             queue.remove(task)
