@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from gitorch.testing.kit import GitRepo
 from gitorch.testing.model_server import Dynamic, ModelServer, Reply
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,10 +39,6 @@ def git(cwd: Path, *args: str) -> str:
 
 
 def make_repo(path: Path, modules: int) -> Path:
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
-    git(path, "config", "user.name", "Bench")
-    git(path, "config", "user.email", "bench@example.com")
     files = {"app/__init__.py": "", "tests/__init__.py": ""}
     imports = "\n".join(f"from app.m{i} import f{i}" for i in range(1, modules + 1))
     asserts = "\n".join(f"    assert f{i}() == {i}" for i in range(1, modules + 1))
@@ -53,12 +50,7 @@ def make_repo(path: Path, modules: int) -> Path:
         f'default_dimensions = ["backend"]\n\n[tests]\ncommand = "{TEST_CMD}"\n\n'
         f"[agents.command]\ncommand = '{command}'\ncost_per_call_usd = 0.01\n"
     )
-    for rel, text in files.items():
-        (path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (path / rel).write_text(text)
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "initial")
-    return path
+    return GitRepo.create(path, files).path
 
 
 def answer(request) -> Reply:

@@ -21,6 +21,7 @@ import pytest
 from loophelpers import branch_commits, fingerprint, git
 
 from gitorch.loop.session import load_session
+from gitorch.testing.kit import GitRepo
 
 MODULES = 8
 TEST_CMD = f"{sys.executable} -c 'import app'"
@@ -31,10 +32,6 @@ def line_agent() -> Path:
 
 
 def make_repo(path: Path) -> Path:
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
-    git(path, "config", "user.name", "Test")
-    git(path, "config", "user.email", "test@example.com")
     files = {"README.md": "# project\n", ".gitignore": "*.log\n", "app/__init__.py": ""}
     for i in range(1, MODULES + 1):
         files[f"app/m{i}.py"] = f"import os\n\n\ndef f{i}():\n    return {i}\n"
@@ -43,12 +40,7 @@ def make_repo(path: Path) -> Path:
         f'default_dimensions = ["backend"]\njobs = 4\n\n[tests]\ncommand = "{TEST_CMD}"\n\n'
         f"[agents.command]\ncommand = '{command}'\ncost_per_call_usd = 0.01\n"
     )
-    for rel, text in files.items():
-        (path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (path / rel).write_text(text)
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "initial")
-    return path
+    return GitRepo.create(path, files).path
 
 
 def gitorch(root: Path, *args: str, env: dict | None = None, wait: bool = True):
