@@ -29,6 +29,7 @@ from gitorch.loop.session import (
 )
 from gitorch.models import AgentContext, FixRequest
 from gitorch.plugin.manager import Plugins
+from gitorch.score import FORMULA_VERSION
 from gitorch.services.atomic import atomic_write
 from gitorch.services.budget import Budget
 from gitorch.vcs.git import (
@@ -88,6 +89,7 @@ def create_session(
             green_commit=start,
             snapshot_commit=snapshot,
             options=options,
+            score_formula=FORMULA_VERSION,
         )
         ledger.save(state)
         ledger.append(
@@ -115,6 +117,11 @@ def resume_run(
     """Continue a run stopped by a crash, Ctrl-C, a cap or the budget, from its ledger."""
     ui = ui or LoopUI()
     state, ledger = load_session(root, session_id)
+    if state.cleaned and Git(root).rev(f"refs/heads/{state.branch}") is None:
+        raise UsageError(
+            f"session {state.id} ended before its first commit and left no branch to resume "
+            f"({state.stop_detail}); start a new run"
+        )
     if state.stop_reason == "target" and not state.rollbacks:
         raise UsageError(f"session {state.id} already reached its target; nothing to resume")
     lock = RunLock(root)

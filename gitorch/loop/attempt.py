@@ -26,6 +26,7 @@ from gitorch.agents.routing import Try, call_with_fallback
 from gitorch.config import Config
 from gitorch.errors import GitorchError
 from gitorch.loop import events
+from gitorch.loop.dependencies import dependency_hits
 from gitorch.loop.gates import (
     GateHit,
     Sources,
@@ -41,6 +42,7 @@ from gitorch.loop.phases import PhaseClock
 from gitorch.loop.pool import AgentPool
 from gitorch.loop.recovery import bring_back_head
 from gitorch.loop.session import StopRun
+from gitorch.loop.verification import Check, Verifier, describe_closes
 from gitorch.models import Finding, FixRequest, FixResult
 from gitorch.process.testrun import TestOutcome, run_tests
 from gitorch.services.budget import Budget, BudgetExceeded
@@ -50,7 +52,15 @@ from gitorch.vcs.git import Worktree, format_trailers
 AGENT_CALL_ATTEMPTS = 2  # tries of one agent call that raised AgentError (crash, timeout, bad output)
 
 OutcomeKind = Literal[
-    "committed", "rejected", "declined", "failed_tests", "unchanged", "cannot_fix", "failed", "conflict"
+    "committed",
+    "rejected",
+    "declined",
+    "failed_tests",
+    "unchanged",
+    "cannot_fix",
+    "failed",
+    "no_effect",
+    "conflict",
 ]
 
 
@@ -82,6 +92,8 @@ class AttemptContext:
     identity: dict[str, str] = field(default_factory=dict)
     checkout: Path | None = None  # the user's checkout: watched while an agent gitorch cannot confine runs
     tests_passing: frozenset[str] | None = None  # the tests that pass at the green commit (JUnit ids)
+    verifier: Verifier | None = None  # the cheap gate and the re-audit (gitorch.loop.verification)
+    no_tests: bool = False  # the project has no tests: a run that collects none is not a failure
     progress: Callable[[str], None] = lambda message: None
 
 
@@ -166,7 +178,7 @@ class FixAttempt:
         result = self._guarded_call()
         moved = bring_back_head(self.tree, self.ws.branch, self.ws.green, self.ctx.ledger)
         changed = self._git_dir_changes(sentinels)
-        return self._verify(result, changed + ([moved] if moved else []))
+        return self._finish(result, changed + ([moved] if moved else []))
 
     def prepare(self) -> Prepared:
         """The agent's call alone, in this attempt's workspace (a worktree of its own): what it changed, as
@@ -204,9 +216,9 @@ class FixAttempt:
                 detail = f"the patch no longer applies on {self.ws.green[:10]}: {exc}"
                 return Outcome("conflict", detail[:500], cost_usd=self.cost)
         changed = list(prepared.sentinel_changes) + ([prepared.moved] if prepared.moved else [])
-        return self._verify(prepared.result, changed)
+        return self._finish(prepared.result, changed)
 
-    def _verify(self, result: FixResult, changed: list[str]) -> Outcome:
+    def _finish(self, result: FixResult, changed: list[str]) -> Outcome:
         """The agent's changes in the worktree: staged, analysed, gated, tested, committed or rolled back."""
         self.tree.stage_all()
         patch = self.tree.staged_patch(self.ws.green)
@@ -218,8 +230,14 @@ class FixAttempt:
         refused = self._gates(stats, patch, changed)
         if refused is not None:
             return refused
+        check = self._verify(stats, patch)
+        if check is not None and check.decision != "pass":
+            kind = "rejected" if check.decision == "reject" else "no_effect"
+            reason = "rejected" if check.decision == "reject" else "no effect"
+            self._roll_back("-" + kind.replace("_", "-"), patch, reason, check.reason(), stats)
+            return Outcome(kind, check.reason(), cost_usd=self.cost)
         tests = self._run_tests()
-        if not tests.passed:
+        if not tests.passed and not (tests.no_tests and self.ctx.no_tests):
             self._roll_back("-tests-failed", patch, "tests failed", tests.brief(), stats, tests_ran=True)
             return Outcome(
                 "failed_tests", tests.brief(), failure=tests.output, tests=tests.brief(), cost_usd=self.cost
@@ -227,7 +245,9 @@ class FixAttempt:
         refused = self._compare_tests(stats, patch, tests)
         if refused is not None:
             return refused
-        sha = self._commit(stats, result)
+        sha = self._commit(stats, result, check)
+        if check is not None and self.ctx.verifier is not None:
+            self.ctx.verifier.committed(check)
         return Outcome(
             "committed",
             result.summary,
@@ -387,7 +407,7 @@ class FixAttempt:
             root=self.tree.path,
             sources=self._sources(stats),
         )
-        hits = list(verdict.hits)
+        hits = list(verdict.hits) + dependency_hits(stats, self._texts)
         if self.feature is not None:
             hits.append(GateHit("feature", "confirm", f"new feature: {self.feature}"))
         confirm = [h for h in hits if h.decision == "confirm"]
@@ -424,6 +444,43 @@ class FixAttempt:
         self.waited["human"] = time.monotonic() - t
         return approved
 
+    # the verification -----------------------------------------------------------------------------
+
+    def _texts(self, path: str) -> tuple[str | None, str | None]:
+        """``path`` at the green commit and in the worktree now (None: absent, binary or unreadable)."""
+        done = self.tree.git.call("show", f"{self.ws.green}:{path}")
+        before = done.stdout if done.ok else None
+        target = self.tree.path / path
+        after = None
+        if target.is_file() and not target.is_symlink():
+            try:
+                after = target.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                after = None
+        return before, after
+
+    def _verify(self, stats: DiffStats, patch: str) -> Check | None:
+        """The cheap gate and the re-audit of the touched files (None: the run has no verifier)."""
+        verifier = self.ctx.verifier
+        if verifier is None:
+            return None
+        t = time.monotonic()
+        check = verifier.verify(self.tree.path, self.ws.green, patch, stats, self.finding, self._texts)
+        self.ctx.ledger.append(
+            events.Verification(
+                **self._step(),
+                decision=check.decision,
+                files=check.files,
+                problems=check.problems,
+                rechecked=check.rechecked,
+                new=[events.FindingBrief.of(f) for f in check.new],
+                closes=[f.fingerprint for f in check.closes],
+                notes=check.notes,
+                duration_s=round(time.monotonic() - t, 3),
+            )
+        )
+        return check
+
     # the tests ------------------------------------------------------------------------------------
 
     def _sources(self, stats: DiffStats) -> Sources:
@@ -433,16 +490,7 @@ class FixAttempt:
             for path in f.paths:
                 if path in found or f.is_binary or not needs_source(path, self.ctx.config):
                     continue
-                done = self.tree.git.call("show", f"{self.ws.green}:{path}")
-                before = done.stdout if done.ok else None
-                target = self.tree.path / path
-                after = None
-                if target.is_file() and not target.is_symlink():
-                    try:
-                        after = target.read_text(encoding="utf-8")
-                    except (OSError, UnicodeDecodeError):
-                        after = None
-                found[path] = (before, after)
+                found[path] = self._texts(path)
         return found
 
     def _compare_tests(self, stats: DiffStats, patch: str, tests: TestOutcome) -> Outcome | None:
@@ -502,12 +550,18 @@ class FixAttempt:
         )
         self.ctx.progress(f"    rolled back ({reason}: {detail}); patch kept in {saved}")
 
-    def _commit(self, stats: DiffStats, result: FixResult) -> str:
+    def _commit(self, stats: DiffStats, result: FixResult, check: Check | None = None) -> str:
         """Commit the staged diff on the green commit with ``Gitorch-*`` trailers; the branch moves now."""
         f = self.finding
         what = f.rule_id or f.description.split("\n")[0][:50]
         subject = f"gitorch: fix {f.severity} {what} in {f.location}"[:100]
         body = f.description.strip()
+        closes = [] if check is None else check.closes
+        if closes:
+            gone = "\n".join(describe_closes(closes))
+            body += f"\n\nThe re-audit of the touched files no longer reports:\n{gone}"
+        if check is not None and check.dependencies:
+            body += "\n\nDependencies: " + "; ".join(d.describe() for d in check.dependencies)
         if result.summary.strip():
             body += f"\n\n{self.agent}: {result.summary.strip()}"
         trailers = {
@@ -534,6 +588,7 @@ class FixAttempt:
                 added=stats.added,
                 removed=stats.removed,
                 paths=stats.touched,
+                closes=[c.fingerprint for c in closes],
             )
         )
         self.tree.settle(sha)  # drop what the test run left behind

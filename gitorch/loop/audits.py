@@ -7,17 +7,19 @@ commit after it (analyzers and test runs may leave files behind).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gitorch.audit.discovery import discover
 from gitorch.audit.run import run_audit
 from gitorch.config import Config
+from gitorch.errors import GitorchError
 from gitorch.loop import events
 from gitorch.loop.ledger import Ledger
 from gitorch.loop.phases import PhaseClock
 from gitorch.loop.session import SessionState
 from gitorch.models import AgentContext, AuditResult, count_by_severity
+from gitorch.plugin.checks import ProjectEnvironment, TestGate
 from gitorch.plugin.manager import Plugins
 from gitorch.process.testrun import TestOutcome, run_tests
 from gitorch.vcs.git import Worktree
@@ -78,6 +80,36 @@ class Auditor:
         # analyzers may leave files behind; the next attempt's diff must hold only the agent's edits
         self.tree.restore(state.green_commit)
         return results
+
+    def measure_coverage(
+        self,
+        state: SessionState,
+        gate: TestGate,
+        environment: ProjectEnvironment,
+        results: dict[str, AuditResult],
+    ) -> TestGate:
+        """The share of the statements of the files with open findings that the passing tests run (one more
+        test run, under coverage); the gate unchanged when it cannot be measured."""
+        files = sorted(
+            {f.file for r in results.values() for f in r.findings if f.file and f.file.endswith(".py")}
+        )
+        if not files:
+            return gate
+        with self.clock.phase("test", state.iteration, kind="coverage"):
+            try:
+                measured, why = environment.coverage(
+                    self.tree.path, state.options.test_command, files, config=self.config,
+                    timeout=self.config.tests.timeout_s,
+                )
+            except GitorchError as exc:
+                measured, why = None, str(exc)
+        self.tree.restore(state.green_commit)
+        if not measured:
+            return replace(gate, detail=why or "coverage not measured")
+        statements = sum(c.statements for c in measured.values())
+        covered = sum(c.covered for c in measured.values())
+        percent = round(100 * covered / statements, 1) if statements else 0.0
+        return replace(gate, coverage=percent, files=len(files))
 
     def baseline_tests(self, state: SessionState) -> TestOutcome:
         """The test command on the green commit, and the tests that pass there (from its JUnit report):

@@ -147,6 +147,14 @@ class Audit(Event):
     duration_s: float = 0.0
     cost_usd: float = 0.0
 
+    def scored_findings(self) -> list[Finding]:
+        """The findings as much as a score needs (dimension, severity, fingerprint): to score an audit of
+        the ledger again with another formula."""
+        return [
+            Finding(**f.model_dump(include={"dimension", "severity", "description", "fingerprint"}))
+            for f in self.findings
+        ]
+
 
 class BaselineTests(Event):
     """The test command on the start commit, before any change."""
@@ -159,6 +167,25 @@ class BaselineTests(Event):
     collected: int | None = None
     duration_s: float = 0.0
     output: str | None = Field(default=None, description="the end of the output, when the tests failed")
+
+
+class TestGate(Event):
+    """How strong the test gate is, said before the first attempt (:class:`gitorch.plugin.checks.TestGate`):
+    ``kind`` is tests, no-tests, failing or no-environment; ``file_coverage`` maps each file with an open
+    finding to [statements the tests run, statements], when coverage was measured."""
+
+    __test__ = False  # not a pytest class
+
+    type: Literal["test_gate"] = "test_gate"
+    kind: str
+    command: str
+    description: str
+    environment: str = ""
+    collected: int | None = None
+    coverage: float | None = None
+    files: int = 0
+    detail: str = ""
+    file_coverage: dict[str, list[int]] = Field(default_factory=dict)
 
 
 class AttemptTests(AttemptStep):
@@ -319,6 +346,32 @@ class Commit(Event):
     added: int
     removed: int
     paths: list[str]
+    closes: list[str] = Field(default_factory=list, description="fingerprints of the findings it closes")
+
+
+class Verification(AttemptStep):
+    """The checks of an attempt's change before the tests (:mod:`gitorch.loop.verification`): the cheap
+    gate (touched modules still compile and import), the re-audit of the touched files, and whether the
+    change closes its finding. ``decision``: pass, reject, or no-effect (it fixes nothing)."""
+
+    type: Literal["verification"] = "verification"
+    decision: str
+    files: list[str] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+    rechecked: list[str] = Field(default_factory=list, description="dimensions re-audited")
+    new: list[FindingBrief] = Field(default_factory=list)
+    closes: list[str] = Field(default_factory=list, description="fingerprints of the findings it closes")
+    notes: list[str] = Field(default_factory=list)
+    duration_s: float = 0.0
+
+
+class EmptyRunRemoved(Event):
+    """A run that ended before its first commit: its branch, worktree and refs were removed (the ledger
+    stays)."""
+
+    type: Literal["empty_run_removed"] = "empty_run_removed"
+    branch: str
+    worktree: str
 
 
 class AttemptEnd(AttemptStep):
@@ -370,6 +423,7 @@ AnyEvent = Annotated[
     | Phase
     | Audit
     | Tests
+    | TestGate
     | IterationStart
     | IterationEnd
     | StrategyChange
@@ -383,12 +437,14 @@ AnyEvent = Annotated[
     | CheckoutChanged
     | Gate
     | Confirmation
+    | Verification
     | RollbackAttempt
     | Commit
     | AttemptEnd
     | Rollback
     | RollbackUndo
-    | Clean,
+    | Clean
+    | EmptyRunRemoved,
     Field(discriminator="type"),
 ]
 

@@ -20,7 +20,6 @@ from gitorch.loop.pool import AgentPool
 from gitorch.loop.session import FixOptions, SessionState, StopRun
 from gitorch.models import Agent, AuditRequest, AuditResult, Finding, Severity
 from gitorch.plugin.manager import Plugins
-from gitorch.score import WEIGHTS
 
 if TYPE_CHECKING:
     from gitorch.loop.attempt import Workspace
@@ -39,11 +38,6 @@ def fix_names(plugins: Plugins, options: FixOptions, config: Config, dimension: 
     """The agents asked to fix ``dimension``: ``--agent``, or the routing chain (by default, the agents
     plugins declare ``default``)."""
     return [options.agent] if options.agent else agent_chain(plugins, config, "fix", dimension)
-
-
-def open_weight(results: dict[str, AuditResult]) -> float:
-    """How much the open findings weigh (:data:`gitorch.score.WEIGHTS`): less is progress."""
-    return sum(WEIGHTS[f.severity] for r in results.values() for f in r.findings)
 
 
 def offers_deterministic_fixes(cls: type[Agent]) -> bool:

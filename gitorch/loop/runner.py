@@ -27,14 +27,28 @@ from gitorch.loop.ledger import Ledger, now_iso
 from gitorch.loop.lock import RunLock
 from gitorch.loop.parallel import ParallelAttempts
 from gitorch.loop.phases import PhaseClock
-from gitorch.loop.planner import Plan, Planner, open_weight
+from gitorch.loop.planner import Plan, Planner
 from gitorch.loop.pool import AgentPool
 from gitorch.loop.recovery import ignoring_sigint, recover, recover_jobs, sigterm_as_interrupt
 from gitorch.loop.session import EXIT_CODES, SessionState, StopReason, StopRun, ledger_for
+from gitorch.loop.testgate import assess_baseline, find_environment
+from gitorch.loop.verification import Verifier
 from gitorch.models import AgentContext, AuditResult, Finding, Severity
+from gitorch.plugin.checks import ProjectEnvironment
 from gitorch.plugin.manager import Plugins
+from gitorch.score import measure
 from gitorch.services.budget import Budget, BudgetExceeded
-from gitorch.vcs.git import Git, Worktree, git_common_dir, identity_env, iteration_ref, update_ref
+from gitorch.vcs.git import (
+    Git,
+    Worktree,
+    delete_ref,
+    git_common_dir,
+    identity_env,
+    iteration_ref,
+    list_refs,
+    remove_worktree,
+    update_ref,
+)
 
 
 class FixLoop:
@@ -70,6 +84,8 @@ class FixLoop:
         self.results: dict[str, AuditResult] = {}
         self.identity = identity_env(Git(root))
         self.git_dir = git_common_dir(root)
+        self.environment: ProjectEnvironment | None = None
+        self.verifier = Verifier(config, None, self.agents.get, path=self.options.path)
 
     def _agent_context(self) -> AgentContext:
         """The services the run lends its agents: the audit's, plus the session's recorder and budget."""
@@ -104,6 +120,8 @@ class FixLoop:
             identity=self.identity,
             checkout=None if self.options.replay else self.root,
             tests_passing=None if st.tests_passing is None else frozenset(st.tests_passing),
+            verifier=self.verifier,
+            no_tests=st.test_gate == "no-tests",
             progress=self.ui.progress,
         )
 
@@ -169,6 +187,26 @@ class FixLoop:
         )
         self.save()
         self.ui.progress(f"stopped: {reason} — {detail}")
+        # NOTE: only a run that made no attempt: after attempts, the worktree and branch stay for review
+        # (the rejected patches are in the ledger, `gitorch clean` removes them).
+        untouched = st.attempts == 0 and st.green_commit == (st.snapshot_commit or st.base_commit)
+        if reason != "interrupted" and untouched:
+            self._remove_empty_run()
+
+    def _remove_empty_run(self) -> None:
+        """A run that ended before its first attempt leaves no branch, worktree or refs behind (its ledger
+        stays, and says so): there is nothing to review, and nothing to resume from."""
+        st = self.state
+        with contextlib.suppress(GitorchError, OSError):
+            remove_worktree(self.root, Path(st.worktree))
+            if Git(self.root).rev(f"refs/heads/{st.branch}") == st.green_commit:
+                Git(self.root).run("update-ref", "-d", f"refs/heads/{st.branch}", st.green_commit)
+            for ref in list_refs(self.root, f"refs/gitorch/{st.id}/"):
+                delete_ref(self.root, ref)
+            st.cleaned = True
+            self.ledger.append(events.EmptyRunRemoved(branch=st.branch, worktree=st.worktree))
+            self.save()
+            self.ui.progress(f"no commit: branch {st.branch} and its worktree removed")
 
     def _run(self) -> None:
         st = self.state
@@ -177,10 +215,12 @@ class FixLoop:
             self.auditor.discover(st)
         initial = not st.initial_scores
         self.results = self.auditor.audit(st, "initial" if initial else "resume")
+        self.verifier.reset(self.results)
         if initial:
             st.initial_scores = dict(st.scores)
             st.initial_counts = dict(st.counts)
         self.save()
+        self._find_environment()
         self._baseline_tests()
         while True:
             self._stop_if_done()
@@ -210,15 +250,55 @@ class FixLoop:
                 f"(set [routing.{dim}] fix = [...] or use --agent)"
             )
 
+    def _find_environment(self) -> None:
+        """The project's environment (from the first agent that lends one): the cheap gate of every
+        attempt, and the test command when the user set none."""
+        st = self.state
+        self.environment = find_environment(self.agents, self.root, self.config)
+        self.verifier.environment = self.environment
+        if self.environment is None:
+            return
+        command = self.environment.test_command()
+        if command and not st.environment_test_command and self._default_test_command():
+            st.options.test_command = command
+            st.environment_test_command = True
+            self.save()
+
+    def _default_test_command(self) -> bool:
+        from gitorch.config import TestsSettings
+
+        return self.options.test_command == TestsSettings().command and not self.config.command_prefix
+
     def _baseline_tests(self) -> None:
-        outcome = self.auditor.baseline_tests(self.state)
-        self.save()
-        if not outcome.passed:
-            raise StopRun(
-                "needs_human",
-                f"the test command fails before any change ({outcome.brief()}): "
-                f"fix the tests or give the right one with --test-cmd",
+        st = self.state
+        outcome = self.auditor.baseline_tests(st)
+        gate = assess_baseline(outcome, st.options.test_command, self.environment)
+        if gate.kind == "tests" and self.environment is not None:
+            gate = self.auditor.measure_coverage(st, gate, self.environment, self.results)
+        st.test_gate = gate.kind
+        st.test_gate_detail = gate.describe()
+        self.ledger.append(
+            events.TestGate(
+                kind=gate.kind,
+                command=gate.command,
+                description=gate.describe(),
+                environment=self.environment.description if self.environment is not None else "",
+                collected=gate.collected,
+                coverage=gate.coverage,
+                files=gate.files,
+                detail=gate.detail,
             )
+        )
+        self.save()
+        self.ui.progress(f"test gate: {gate.describe()}")
+        if gate.kind == "no-tests":
+            where = self.environment.description if self.environment is not None else "gitorch's Python"
+            self.ui.progress(
+                f"  every attempt must still compile, and its touched modules import ({where}); "
+                "behaviour is not checked"
+            )
+        elif gate.kind in ("failing", "no-environment"):
+            raise StopRun("needs_human", gate.stop_message())
 
     # one iteration -------------------------------------------------------------------------------
 
@@ -229,7 +309,7 @@ class FixLoop:
         develop = bool(self.options.feature) and not st.feature_done and plan.phase == "enhance"
         if not plan.items and not develop:
             raise self._nothing_left()
-        before, weight_before, commits_before = dict(st.scores), open_weight(self.results), st.commits
+        before, commits_before = dict(st.scores), st.commits
         self.ledger.append(
             events.IterationStart(
                 iteration=n,
@@ -248,16 +328,18 @@ class FixLoop:
         if develop:
             with self.clock.phase("develop", n):
                 self._develop()
+        findings_before = {d: list(r.findings) for d, r in self.results.items()}
         self.results = self.auditor.audit(st, "re-audit")
+        self.verifier.reset(self.results)
         update_ref(
             self.root, iteration_ref(st.id, n), st.green_commit, message=f"gitorch: end of iteration {n}"
         )
-        # A commit counts as progress only when the re-audit agrees (its finding is gone), or when it is a
-        # safe deterministic fix that matched no finding; an agent committing changes that fix nothing stalls.
-        improved = (
-            open_weight(self.results) < weight_before
-            or extra_commits > 0
-            or any((st.scores.get(d) or 0) > (before.get(d) or 0) for d in st.scores)
+        # A commit counts as progress only when the re-audit agrees (the exact score of formula 2 rose:
+        # a finding gone, nothing as heavy new), or when it is a safe deterministic fix that matched no
+        # finding; an agent committing changes that fix nothing stalls.
+        improved = extra_commits > 0 or any(
+            measure(r.findings, r.loc) > measure(findings_before.get(d, []), r.loc)
+            for d, r in self.results.items()
         )
         st.iterations_done = n
         self.planner.judge(st, improved)
@@ -319,7 +401,7 @@ class FixLoop:
             if outcome.kind == "declined" and finding.fingerprint not in self.state.declined:
                 self.state.declined.append(finding.fingerprint)
             self.save()
-            if outcome.kind not in ("cannot_fix", "unchanged"):
+            if outcome.kind not in ("cannot_fix", "unchanged", "no_effect"):
                 return False
         return False
 

@@ -100,6 +100,17 @@ class SessionState(BaseModel):
         default=None, description="the tests (JUnit ids) passing at the green commit; each must keep passing"
     )
     last_tests: str | None = None
+    test_gate: str | None = Field(
+        default=None, description="how strong the test gate is: tests, no-tests, failing, no-environment"
+    )
+    test_gate_detail: str = ""
+    environment_test_command: bool = Field(
+        default=False, description="the test command is the project environment's (the user set none)"
+    )
+    score_formula: int | None = Field(
+        default=None, description="the score formula of the recorded scores (None: a ledger from before "
+        "it was recorded; the report infers it from the audits)"
+    )
     phase_durations: dict[str, float] = Field(default_factory=dict)
     commits: int = 0
     attempts: int = 0

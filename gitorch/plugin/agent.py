@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from gitorch.config import Config
     from gitorch.models import AuditRequest, AuditResult, Finding, FixRequest, FixResult
+    from gitorch.plugin.checks import ProjectEnvironment, RecheckRequest
     from gitorch.plugin.parser import Parser
 
 
@@ -81,6 +85,8 @@ class Agent:
     - ``audit(request)`` returns findings; gitorch counts the code and computes the score itself.
     - ``fix(request)`` edits files under ``request.root`` (the run's worktree) and says what it did;
       gitorch trusts the worktree's diff, not the summary, then gates, tests and commits.
+    - ``recheck(request)`` and ``project_environment(checkout, config)`` are optional: what the fix
+      loop may use to check an attempt before committing it (see :mod:`gitorch.plugin.checks`).
     - ``availability()`` must be cheap and never raise: ``gitorch agents`` calls it for every agent.
       Look for external binaries there, never at import time.
     - ``default = True`` offers the agent for the routing chains the configuration leaves unset
@@ -114,6 +120,9 @@ class Agent:
     #: False for an agent whose edits gitorch cannot confine to ``request.root`` (an external CLI): the
     #: loop then watches the user's checkout while it runs (:mod:`gitorch.vcs.guard`).
     confined: ClassVar[bool] = True
+    #: The ``source`` of the findings :meth:`recheck` re-audits (``("bandit", "ruff")``); the loop
+    #: compares only those. Empty: every finding of the dimensions it is asked about.
+    recheck_sources: ClassVar[tuple[str, ...]] = ()
 
     class Options(BaseModel):
         """The agent's settings, validated from ``[agents.<name>]``; unknown keys are an error."""
@@ -164,3 +173,30 @@ class Agent:
         :meth:`fix`. The fix loop asks for them in every iteration (they cost nothing); none by default.
         An agent offers them by overriding this method."""
         return []
+
+    def recheck(self, request: RecheckRequest) -> list[Finding] | None:
+        """Re-audit only the files an attempt touched, before the fix loop commits it.
+
+        Return every finding of ``request.dimensions`` in ``request.files`` as :meth:`audit` would
+        report it now (same rules, severities and fingerprints), from ``request.root`` (the run's
+        worktree with the attempt's change). The loop asks the auditor of each dimension of the run and
+        judges the answer itself (:mod:`gitorch.plugin.checks`): a new finding on a touched line as
+        severe as the finding being fixed rejects the attempt, and the attempt is the fix of an audited
+        finding only when the finding is gone. Raise :class:`~gitorch.errors.AgentError` when the
+        re-audit fails (the attempt is then rejected: it could not be checked).
+
+        None (the default): this agent cannot re-audit a few files cheaply; the loop then commits on the
+        gates and the tests alone, and the next full audit judges the fix.
+        """
+        return None
+
+    def project_environment(self, checkout: Path, config: Config) -> ProjectEnvironment | None:
+        """Where the project's code and tests run, looked for in ``checkout`` (the user's checkout: the
+        run's worktree holds tracked files only, no virtual environment).
+
+        The fix loop asks the installed agents in plugin order (third-party first) and uses the first
+        answer: its test command when the user set none, its cheap gate for every attempt (touched
+        modules still compile and import), its coverage of the files the fixes touch. None (the
+        default): this agent knows nothing about the project's environment.
+        """
+        return None

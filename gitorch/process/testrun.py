@@ -39,6 +39,11 @@ class TestOutcome:
     counts: dict[str, int] | None = None
     cases: list[CaseResult] | None = field(default=None, compare=False)
 
+    @property
+    def no_tests(self) -> bool:
+        """pytest collected no test at all (exit 5): not a pass, since nothing was checked."""
+        return self.counts == {"collected": 0}
+
     def brief(self) -> str:
         if self.timed_out:
             return f"timed out after {self.duration_s:.0f}s"
@@ -116,8 +121,9 @@ def run_tests(cwd: Path, command: str, prefix: str, timeout_s: float) -> TestOut
     prefix that runs them elsewhere, e.g. ``docker run -v {worktree}:/app -w /app image``). The report
     is asked for with ``--junitxml`` after a pytest command, through ``PYTEST_ADDOPTS`` for a wrapper
     that runs pytest (make, tox, a script), or where the command says ``{junit_xml}`` (another runner).
-    pytest finding no test at all (exit 5) counts as passing, with ``counts == {"collected": 0}``: a
-    project without tests can still be fixed, and the report says that nothing tested the fixes.
+    pytest finding no test at all (exit 5) is not a pass: ``passed`` is False and ``no_tests`` True
+    (``counts == {"collected": 0}``). The fix loop then says so before its first attempt, and checks
+    every attempt with the cheap gate of :mod:`gitorch.loop.verification` (compile and import) instead.
     """
     with tempfile.TemporaryDirectory(prefix="gitorch-junit-") as tmp:
         junit = Path(tmp) / "junit.xml"
@@ -138,7 +144,7 @@ def run_tests(cwd: Path, command: str, prefix: str, timeout_s: float) -> TestOut
     if cases is not None:
         outcome = replace(outcome, cases=cases, counts=outcome_counts(cases) or outcome.counts)
     if outcome.exit_code == PYTEST_NO_TESTS and is_pytest(command):
-        return replace(outcome, passed=True, counts={"collected": 0})
+        return replace(outcome, passed=False, counts={"collected": 0})
     return outcome
 
 

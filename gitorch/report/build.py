@@ -66,6 +66,18 @@ class Report(BaseModel):
     key_actions: list[str]
     tests: str | None
     tests_passing: bool | None
+    test_gate: str | None = Field(default=None, description="tests, no-tests, failing, no-environment")
+    test_gate_detail: str = ""
+    cheap_gate: str = Field(default="", description="what checked every attempt besides the tests")
+    verified_commits: int = Field(default=0, description="commits whose re-audit showed a finding gone")
+    no_effect: int = Field(default=0, description="attempts rolled back because they fixed nothing")
+    run_removed: bool = Field(default=False, description="the run ended before its first attempt and "
+                              "its branch and worktree were removed")
+    score_formula: int | None = Field(default=None, description="the formula of the recorded scores")
+    current_formula_scores: dict[str, list[float | None]] = Field(
+        default_factory=dict,
+        description="for a ledger of an older formula: [initial, final] per dimension with the current one",
+    )
     patches: list[str]
     iterations: list[ev.IterationSummary]
 
@@ -109,6 +121,7 @@ def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
         if isinstance(e, ev.IterationEnd)
     ]
     rollbacks = [e for e in events if isinstance(e, ev.RollbackAttempt)]
+    formula, recomputed = _formula(state, events)
     return Report(
         session=state.id,
         status=state.status,
@@ -150,6 +163,14 @@ def build_report(root: Path, state: SessionState, ledger: Ledger) -> Report:
         key_actions=[f"{e.sha[:10]} {e.subject}" for e in commits],
         tests=last_tests.brief if last_tests else None,
         tests_passing=_tests_passing(test_events),
+        test_gate=state.test_gate,
+        test_gate_detail=state.test_gate_detail,
+        cheap_gate=_cheap_gate(events),
+        verified_commits=sum(1 for e in commits if e.closes),
+        no_effect=sum(1 for e in rollbacks if e.reason == "no effect"),
+        run_removed=any(isinstance(e, ev.EmptyRunRemoved) for e in events),
+        score_formula=formula,
+        current_formula_scores=recomputed,
         patches=[e.patch for e in rollbacks if e.patch],
         iterations=iterations,
     )
@@ -160,6 +181,39 @@ def _tests_passing(test_events: list[ev.BaselineTests | ev.AttemptTests]) -> boo
     only made after its own run passed)."""
     baselines = [e for e in test_events if isinstance(e, ev.BaselineTests)]
     return baselines[-1].passed if baselines else None
+
+
+def _cheap_gate(events: list) -> str:
+    """What the test-gate event says protected the commits besides the tests."""
+    gate = next((e for e in reversed(events) if isinstance(e, ev.TestGate)), None)
+    if gate is None:
+        return ""
+    where = gate.environment or "gitorch's Python"
+    return f"every attempt compiled, and its touched modules imported ({where}), before it was committed"
+
+
+def _formula(state: SessionState, events: list) -> tuple[int | None, dict[str, list[float | None]]]:
+    """The formula of the recorded scores (inferred from the audits for a ledger that did not record it)
+    and, when it is not the current one, each dimension's first and last score recomputed with it."""
+    from gitorch.score import FORMULA_VERSION, compute_score
+
+    audits = [e for e in events if isinstance(e, ev.Audit)]
+    loc = state.discovery.get("loc")
+    formula = state.score_formula
+    if formula is None and audits:
+        first = audits[0]
+        findings = first.scored_findings()
+        formula = next(
+            (n for n in (FORMULA_VERSION, 1) if compute_score(findings, loc, formula=n) == first.score), None
+        )
+    if formula in (None, FORMULA_VERSION):
+        return formula, {}
+    recomputed: dict[str, list[float | None]] = {}
+    for dim in state.options.dimensions:
+        mine = [e for e in audits if e.dimension == dim]
+        if mine:
+            recomputed[dim] = [compute_score(e.scored_findings(), loc) for e in (mine[0], mine[-1])]
+    return formula, recomputed
 
 
 def _fmt_score(score: float | None) -> str:
@@ -207,6 +261,10 @@ def _scores(r: Report) -> list[str]:
         lines.append(
             f"- {dim}: {_fmt_score(r.initial_scores.get(dim))} → {_fmt_score(r.final_scores.get(dim))}"
         )
+    if r.current_formula_scores:
+        lines.append(f"- Recorded with score formula {r.score_formula}; with the current formula:")
+        recomputed = r.current_formula_scores.items()
+        lines += [f"  - {dim}: {_fmt_score(a)} → {_fmt_score(b)}" for dim, (a, b) in recomputed]
     return lines + [
         "",
         f"- Iterations: {r.iterations_used}/{r.iterations_cap}{_pct(r.iterations_used, r.iterations_cap)}",
@@ -235,7 +293,8 @@ def _changes(r: Report) -> list[str]:
         f"- Lines removed: -{r.lines_removed}",
         f"- Net change: {r.lines_added - r.lines_removed:+d} lines",
         f"- Commits: {r.commits} of {r.attempts} attempts "
-        f"({r.rejected} rejected by a gate, {r.declined} declined)",
+        f"({r.rejected} rejected by a gate, {r.declined} declined, {r.no_effect} fixed nothing); "
+        f"{r.verified_commits} confirmed by the re-audit of their files",
         "",
         "## Key actions",
         "",
@@ -271,14 +330,22 @@ def _history(r: Report) -> list[str]:
 
 def _tests(r: Report) -> list[str]:
     lines = ["", "## Tests", ""]
-    if r.tests == "0 collected":
-        lines.append("⚠️ the test command found no tests: nothing tested these fixes")
+    if r.test_gate == "no-tests" or (r.test_gate is None and r.tests in ("0 collected", "collected 0")):
+        lines.append("⚠️ the project has no tests (the test command collected none): behaviour not checked")
+        if r.cheap_gate:
+            lines.append(f"- the weaker gate that protected the commits: {r.cheap_gate}")
+    elif r.test_gate in ("failing", "no-environment"):
+        lines.append(f"❌ {r.test_gate_detail}")
     elif r.tests:
         lines.append(f"{'✅' if r.tests_passing else '❌'} {r.tests} (last green run)")
+        if r.test_gate_detail:
+            lines.append(f"- test gate: {r.test_gate_detail}")
     else:
         lines.append("(no test run)")
     if r.patches:
         lines += ["", f"Patches of {len(r.patches)} attempt(s) not committed are kept in the session folder."]
+    if r.run_removed:
+        return lines + ["", f"No commit: the run's branch {r.branch} and its worktree were removed.", ""]
     return lines + [
         "",
         f"Review: `git log --stat {r.base_commit[:10]}..{r.branch}` · merge when satisfied; "

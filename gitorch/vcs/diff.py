@@ -103,3 +103,35 @@ def analyze(patch: str) -> DiffStats:
             )
         )
     return DiffStats(tuple(files))
+
+
+def touched_lines(patch: str) -> dict[str, set[int]]:
+    """``{file: line numbers of the new file the patch added or rewrote}`` from a ``git diff``; where
+    lines were only deleted, the lines on either side of the gap. Deleted files are left out."""
+    if not patch.strip():
+        return {}
+    try:
+        patch_set = PatchSet(patch)
+    except UnidiffParseError as exc:
+        raise GitorchError(f"could not analyse the attempt's diff: {exc}") from None
+    out: dict[str, set[int]] = {}
+    for patched in patch_set:
+        if patched.is_removed_file:
+            continue
+        lines = out.setdefault(_strip(patched.target_file) or patched.path, set())
+        for hunk in patched:
+            # NOTE: with no new lines, git's hunk start is the line before the gap.
+            position = hunk.target_start - 1 if hunk.target_length else hunk.target_start
+            items = list(hunk)
+            for i, line in enumerate(items):
+                if line.target_line_no:
+                    position = line.target_line_no
+                    if line.is_added:
+                        lines.add(position)
+                elif (
+                    line.is_removed
+                    and not any(x.is_added for x in items[i + 1 : i + 2])
+                    and not (i and items[i - 1].is_removed)
+                ):
+                    lines.update(n for n in (position, position + 1) if n >= 1)
+    return out

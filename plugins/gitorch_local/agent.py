@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from gitorch.config import Config
 from gitorch.errors import AgentError, AnalyzerMissingError
 from gitorch.models import (
     Agent,
@@ -22,6 +23,7 @@ from gitorch.models import (
     FixResult,
     Severity,
 )
+from gitorch.plugin.checks import ProjectEnvironment, RecheckRequest
 from gitorch_local import bandit, codemods, radon, ruff, ruff_fix, tests_audit, verify
 from gitorch_local.tools import (
     SourceLines,
@@ -44,6 +46,7 @@ class LocalAgent(Agent):
     audits = frozenset({"security", "backend", "architecture", "tests"})
     fixes = frozenset({"security", "backend"})
     default = True  # the routing chains the configuration leaves unset
+    recheck_sources = ("bandit", "ruff")  # what recheck() re-audits; radon and pytest findings are not
 
     class Options(Agent.Options):
         """``[agents.local]`` settings."""
@@ -244,6 +247,7 @@ class LocalAgent(Agent):
             ruff_select=self.options.ruff_select, ruff_ignore=self.options.ruff_ignore,
             timeout=self.options.analyzer_timeout_s,
         )
+        self._remember(root, check, [file])
         if check.rejection:
             return check.rejection
         audited = finding.source in ("bandit", "ruff") and any(
@@ -254,7 +258,7 @@ class LocalAgent(Agent):
 
     def _findings_of(self, root: Path, file: str, content: bytes) -> list[Finding]:
         """The re-audit findings of ``file`` with ``content`` (cached by content: a retry costs nothing)."""
-        key = (file, hashlib.sha1(content).hexdigest())
+        key = (file, _digest(content))
         cached = self._recheck_cache.get(key)
         if cached is None:
             current = (root / file).read_bytes()
@@ -267,6 +271,47 @@ class LocalAgent(Agent):
                 (root / file).write_bytes(current)
             self._recheck_cache[key] = cached
         return cached
+
+    def _remember(self, root: Path, check: verify.Recheck, files: list[str]) -> None:
+        """Keep what a self-check found in the changed files: the fix loop's re-audit of the same content
+        (:meth:`recheck`) then costs nothing."""
+        for file in files:
+            if file not in check.unparsable and (root / file).is_file():
+                key = (file, _digest((root / file).read_bytes()))
+                self._recheck_cache[key] = [f for f in check.findings if f.file == file]
+
+    def recheck(self, request: RecheckRequest) -> list[Finding] | None:
+        """The security (bandit) and backend (ruff) findings of the touched files, as the audit reports
+        them (cached by content); None for the other dimensions."""
+        wanted = [d for d in request.dimensions if d in verify.RECHECKED_DIMENSIONS]
+        if not wanted:
+            return None
+        root = Path(request.root).resolve()
+        found: list[Finding] = []
+        todo: dict[str, tuple[str, str]] = {}
+        for file in sorted(request.files):
+            path = root / file
+            if not file.endswith(".py") or not path.is_file():
+                continue
+            key = (file, _digest(path.read_bytes()))
+            if key in self._recheck_cache:
+                found += self._recheck_cache[key]
+            else:
+                todo[file] = key
+        if todo:
+            opts = self.options
+            fresh = verify.reaudit(root, list(todo), ruff_select=opts.ruff_select,
+                                   ruff_ignore=opts.ruff_ignore, timeout=opts.analyzer_timeout_s)
+            for file, key in todo.items():
+                self._recheck_cache[key] = [f for f in fresh if f.file == file]
+                found += self._recheck_cache[key]
+        return [f for f in found if f.dimension in wanted]
+
+    def project_environment(self, checkout: Path, config: Config) -> ProjectEnvironment | None:
+        """The project's interpreter or virtualenv (see :mod:`gitorch_local.environment`)."""
+        from gitorch_local.environment import LocalProjectEnvironment
+
+        return LocalProjectEnvironment(checkout, config)
 
     def _codemod_settings(self) -> list[str]:
         chosen = list(self.options.codemods)
@@ -442,6 +487,7 @@ class LocalAgent(Agent):
         for file in bad:
             (root / file).write_bytes(before[file])
         kept = [f for f in changed if f not in bad]
+        self._remember(root, check, kept)
         if not kept:
             why = check.rejection or "ruff changed nothing"
             return FixResult(status="cannot_fix", summary=f"ruff's {code} fixes undone: {why}")
@@ -471,6 +517,10 @@ class LocalAgent(Agent):
         if done.returncode not in (0, 1):
             raise AgentError(f"ruff exited {done.returncode}: {(done.stderr or done.stdout).strip()[-500:]}")
         return parse_json(done, "ruff")
+
+
+def _digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
 
 
 def _current_line(root: Path, finding: Finding) -> int | None:

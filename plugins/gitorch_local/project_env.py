@@ -1,5 +1,5 @@
-"""The project's own environment: where its code and tests can run, whether touched modules still
-compile and import there, and how strong the test gate is.
+"""The project's own environment: where its code and tests can run, and whether touched modules still
+compile and import there (the fix loop reaches it through :mod:`gitorch_local.environment`).
 
 NOTE: gitorch's own virtualenv has gitorch's dependencies, not the project's: a Flask app's tests fail
 there on ``import flask`` before testing anything. The project's interpreter is looked for in the
@@ -19,13 +19,12 @@ import shutil
 import tempfile
 import tomllib
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal
 
 from gitorch.config import Config, TestsSettings
 from gitorch.vcs.git import Git, GitError
-from gitorch_local.tools import is_test_file, python_files, run
+from gitorch_local.tools import run
 
 IN_TREE_VENVS = (".venv", "venv", "env", ".env")
 DEFAULT_TEST_COMMAND = TestsSettings().command
@@ -147,6 +146,7 @@ class ModuleCheck:
     compiles: bool
     imports: bool | None  # None: not tried (does not compile, a script, or no environment)
     error: str | None = None
+    missing: str | None = None  # the top-level module an ImportError named
 
     @property
     def ok(self) -> bool:
@@ -174,7 +174,7 @@ _PROBE = r"""
 import importlib, json, sys, traceback
 file, name, base = sys.argv[1:4]
 sys.path.insert(0, base)
-out = {"compiles": True, "imports": None, "error": None}
+out = {"compiles": True, "imports": None, "error": None, "missing": None}
 try:
     compile(open(file, "rb").read(), file, "exec")
 except SyntaxError as exc:
@@ -184,7 +184,9 @@ else:
         importlib.import_module(name)
         out["imports"] = True
     except BaseException as exc:
-        out.update(imports=False, error=f"{type(exc).__name__}: {exc}"[:300])
+        missing = getattr(exc, "name", None) if isinstance(exc, ImportError) else None
+        out.update(imports=False, error=f"{type(exc).__name__}: {exc}"[:300],
+                   missing=missing.split(".")[0] if missing else None)
 print("\n" + json.dumps(out))
 """
 
@@ -252,7 +254,8 @@ def check_modules(
             tail = (done.stderr or done.stdout).strip()[-300:]
             out.append(ModuleCheck(file, name, True, False, f"the import probe failed: {tail}"))
             continue
-        out.append(ModuleCheck(file, name, result["compiles"], result["imports"], result["error"]))
+        out.append(ModuleCheck(file, name, result["compiles"], result["imports"], result["error"],
+                               result.get("missing")))
     return out
 
 
@@ -293,34 +296,9 @@ def broken_modules(root: Path, files: Collection[str], env: ProjectEnv, *, base:
     return [c for c in after if c.file not in before or before[c.file].ok]
 
 
-# --- how strong the test gate is --------------------------------------------------------------------
+# --- the tests --------------------------------------------------------------------------------------
 
 _COLLECTED = re.compile(r"(\d+) tests? collected|collected (\d+) items?")
-
-
-@dataclass(frozen=True)
-class TestGate:
-    """What a green test run proves for this repository, said before the first attempt."""
-
-    __test__ = False  # not a pytest class
-
-    kind: Literal["no-environment", "no-tests", "failing", "tests"]
-    collected: int = 0
-    test_files: int = 0
-    coverage: float | None = None  # % of the lines of the touched files the tests run
-    detail: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    def describe(self) -> str:
-        if self.kind == "no-environment":
-            return f"the tests cannot run: {self.detail}; behaviour is not checked"
-        if self.kind == "no-tests":
-            return ("no tests: every attempt must still compile and import, but behaviour is not checked"
-                    + (f" ({self.detail})" if self.detail else ""))
-        if self.kind == "failing":
-            return f"the tests fail before any change ({self.detail}): they cannot tell a fix from a break"
-        covered = "" if self.coverage is None else f", covering {self.coverage:.0f} % of the touched lines"
-        return f"{self.collected} tests{covered}"
 
 
 def count_tests(root: Path, env: ProjectEnv, *, timeout: float = 300) -> tuple[int | None, str]:
@@ -349,35 +327,13 @@ def coverage_of(report: dict, files: Sequence[str]) -> float | None:
     return round(100 * covered / statements, 1) if statements else None
 
 
-def test_gate(root: Path, env: ProjectEnv, *, baseline_passed: bool | None = None,
-              coverage: float | None = None, timeout: float = 300) -> TestGate:
-    """Say how strong the test gate is before the first attempt: no environment, no tests, tests that
-    fail before any change (``baseline_passed=False``), or N tests covering ``coverage`` % of the
-    touched files."""
-    skip = [*IN_TREE_VENVS, "node_modules", "site-packages"]
-    files = sum(1 for file in python_files(root, ".", skip) if is_test_file(file))
-    if not env.found:
-        kind = "no-tests" if files == 0 else "no-environment"
-        return TestGate(kind, 0, files, None, env.missing or "")
-    count, why = count_tests(root, env, timeout=timeout)
-    if count is None:
-        return TestGate("no-environment", 0, files, None, why)
-    if count == 0:
-        return TestGate("no-tests", 0, files, None, why)
-    if baseline_passed is False:
-        return TestGate("failing", count, files, coverage, "the baseline run is red")
-    return TestGate("tests", count, files, coverage)
-
-
 __all__ = [
     "ModuleCheck",
     "ProjectEnv",
-    "TestGate",
     "broken_modules",
     "check_modules",
     "count_tests",
     "coverage_of",
     "find_project_env",
     "module_name",
-    "test_gate",
 ]

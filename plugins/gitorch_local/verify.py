@@ -5,6 +5,9 @@ The fix loop calls :func:`recheck_attempt` after an agent's edit and before the 
 check runs the local analyzers on the touched files only, a second or so). A file that no longer
 parses, or a new finding at the same or a higher severity than the one being fixed in the touched lines,
 rejects the attempt; the attempt counts as the fix of its finding only when that finding is gone.
+
+``touched_lines`` (from a patch) and ``in_lines`` are the core's (:mod:`gitorch.vcs.diff`,
+:mod:`gitorch.plugin.checks`), re-exported here.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from unidiff import PatchSet
-
 from gitorch.models import AuditResult, Finding, Severity
+from gitorch.plugin.checks import base_fingerprint, in_lines, new_findings
+from gitorch.vcs.diff import touched_lines
 from gitorch.vcs.git import Git, GitError
 from gitorch_local import bandit, ruff
 from gitorch_local.tools import find_tool, parse_json, run, tool_env
@@ -113,46 +116,6 @@ def changed_lines(before: str, after: str) -> set[int]:
     return touched
 
 
-def touched_lines(patch: str) -> dict[str, set[int]]:
-    """``{file: changed lines of the new file}`` from a unified diff (``git diff``), for
-    :func:`recheck_attempt`. Deleted files are left out; a pure deletion marks the lines around it."""
-    out: dict[str, set[int]] = {}
-    for patched in PatchSet(patch):
-        if patched.is_removed_file:
-            continue
-        lines = out.setdefault(patched.path, set())
-        for hunk in patched:
-            # NOTE: with no new lines, git's hunk start is the line before the gap.
-            position = hunk.target_start - 1 if hunk.target_length else hunk.target_start
-            items = list(hunk)
-            for i, line in enumerate(items):
-                if line.target_line_no:
-                    position = line.target_line_no
-                    if line.is_added:
-                        lines.add(position)
-                elif line.is_removed and not any(x.is_added for x in items[i + 1:i + 2]) and \
-                        not (i and items[i - 1].is_removed):
-                    lines.update(n for n in (position, position + 1) if n >= 1)
-    return out
-
-
-def in_lines(findings: Sequence[Finding], touched: Mapping[str, Collection[int]]) -> list[Finding]:
-    """The findings that lie on a touched line (a finding spanning lines counts when any is touched),
-    or that have no line in a touched file (a whole-module finding such as a parse error)."""
-    out = []
-    for finding in findings:
-        lines = touched.get(finding.file or "")
-        if lines is None:
-            continue
-        if not finding.line:
-            out.append(finding)
-            continue
-        last = max(finding.end_line or finding.line, finding.line)
-        if any(finding.line <= n <= last for n in lines):
-            out.append(finding)
-    return out
-
-
 @dataclass(frozen=True)
 class Recheck:
     """What the re-audit of an attempt's touched files says."""
@@ -204,22 +167,21 @@ def recheck_attempt(
     unparsable = parse_failures(root, touched.keys(), base)
     after = reaudit(root, [f for f in touched if f not in unparsable], dimensions=dimensions,
                     ruff_select=ruff_select, ruff_ignore=ruff_ignore, timeout=timeout)
-    # NOTE: counted per fingerprint without the "-2" suffix of repeated findings: removing one of two
-    # identical import lines renumbers the other, which is not a new finding.
-    was, now = Counter(_base(f) for f in before), Counter(_base(f) for f in after)
+    # NOTE: the judgement is the fix loop's own (gitorch.plugin.checks), so the embedded agent's
+    # self-check and the loop's check of every attempt agree.
     bar = target.severity if target is not None else Severity.P3
-    new = [f for f in in_lines(after, touched)
-           if now[_base(f)] > was[_base(f)] and f.severity <= bar and f.severity != Severity.P4]
+    new = new_findings(before, after, touched, bar)
     gone: bool | None = None
     if target is not None:
         if target.file in unparsable or target.file not in touched:
             gone = False  # NOTE: an untouched file still holds its finding
         else:
-            gone = now[_base(target)] < was[_base(target)] and not any(
+            was, now = Counter(map(base_fingerprint, before)), Counter(map(base_fingerprint, after))
+            gone = now[base_fingerprint(target)] < was[base_fingerprint(target)] and not any(
                 f.rule_id == target.rule_id and f.file == target.file for f in new
             )
     return Recheck(findings=after, unparsable=unparsable, new=new, target_gone=gone)
 
 
-def _base(finding: Finding) -> str:
-    return finding.fingerprint.split("-", 1)[0]
+__all__ = ["Recheck", "changed_lines", "in_lines", "parse_failure", "parse_failures", "reaudit",
+           "recheck_attempt", "touched_lines"]

@@ -30,26 +30,45 @@ def markers(root: Path, path: str = "."):
     return found
 
 
+def marker_findings(root: Path, dimension: str, path: str = ".", files=None) -> list[Finding]:
+    """The marker findings under root/path (only in ``files``, when given), as an audit reports them."""
+    found = [
+        Finding(
+            dimension=dimension,
+            severity=sev,
+            description=f"marker {rule}",
+            rule_id=rule,
+            file=rel,
+            line=n,
+            snippet=line,
+            source="marker",
+        )
+        for rel, n, sev, rule, line in markers(root, path)
+        if files is None or rel in files
+    ]
+    return AuditResult(dimension=dimension, agent="marker", findings=found).findings
+
+
 class MarkerAuditor(Agent):
     name = "marker"
     audits = None
     fixes = frozenset()
 
     def audit(self, request):
-        findings = [
-            Finding(
-                dimension=request.dimension.name,
-                severity=sev,
-                description=f"marker {rule}",
-                rule_id=rule,
-                file=rel,
-                line=n,
-                snippet=line,
-                source="marker",
-            )
-            for rel, n, sev, rule, line in markers(request.root, request.path)
-        ]
+        findings = marker_findings(request.root, request.dimension.name, request.path)
         return AuditResult(dimension=request.dimension.name, agent=self.name, findings=findings)
+
+
+class RecheckingMarkerAuditor(MarkerAuditor):
+    """The marker auditor that also re-audits the files an attempt touched (Agent.recheck)."""
+
+    name = "marker-recheck"
+    recheck_sources = ("marker",)
+
+    def recheck(self, request):
+        wanted = set(request.files)
+        return [f for dim in request.dimensions
+                for f in marker_findings(request.root, dim, request.path, wanted)]
 
 
 def _drop_line(root: Path, finding: Finding) -> Path:
@@ -86,6 +105,24 @@ class Fixer(Agent):
             big = root / "app" / "big.py"
             big.write_text(big.read_text() + f"# touched {request.attempt}\n")
             return FixResult(status="changed", summary="touched")
+        if rule == "syntax":  # a "fix" that leaves a module that no longer parses
+            calc = root / "app" / "calc.py"
+            text = calc.read_text().replace(f.snippet + "\n", "")
+            calc.write_text(text.replace("return a + b", "return (a +"))
+            return FixResult(status="changed", summary="broke it")
+        if rule == "noimport":  # a "fix" after which the module no longer imports
+            big = root / "app" / "big.py"
+            big.write_text("import gitorch_no_such_module_xyz\n" + big.read_text())
+            _drop_line(root, f)
+            return FixResult(status="changed", summary="imports something missing")
+        if rule == "moremarkers":  # fixes its finding and adds a new one as severe on the touched lines
+            calc = root / "app" / "calc.py"
+            calc.write_text(calc.read_text().replace(f.snippet, "# gitorch-test: P1 fresh"))
+            return FixResult(status="changed", summary="swapped")
+        if rule == "dependency":  # a fix that needs a new package, declared in requirements.txt
+            _drop_line(root, f)
+            (root / "requirements.txt").write_text("defusedxml>=0.7\n")
+            return FixResult(status="changed", summary="uses defusedxml")
         if rule == "overbudget":
             self.context.budget.check(1000.0, "fixer fix")
         _drop_line(root, f)
@@ -170,4 +207,4 @@ class Cannot(Agent):
 
 @hookimpl
 def gitorch_agents():
-    return [MarkerAuditor, Fixer, Cannot]
+    return [MarkerAuditor, RecheckingMarkerAuditor, Fixer, Cannot]

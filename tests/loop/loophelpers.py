@@ -129,6 +129,10 @@ def options(config, **kw):
 
 
 def branch_commits(root: Path, state) -> list[str]:
+    """The run branch's commits; none when the run ended before its first commit (no branch is left)."""
+    ref = f"refs/heads/{state.branch}"
+    if state.cleaned and not git(root, "rev-parse", "--verify", "-q", ref, check=False):
+        return []
     return git(root, "rev-list", "--reverse", f"{state.base_commit}..refs/heads/{state.branch}").split()
 
 

@@ -19,10 +19,10 @@ PACKAGE = Path(gitorch.__file__).parent
 LAYERS = [
     {"weakened"},
     {"events", "gates"},
-    {"ledger"},
-    {"session", "lock"},
+    {"ledger", "dependencies"},
+    {"session", "lock", "verification"},
     {"phases", "human", "pool"},
-    {"recovery", "audits"},
+    {"recovery", "audits", "testgate"},
     {"attempt", "planner"},
     {"parallel"},
     {"runner"},

@@ -121,3 +121,13 @@ def test_a_test_run_sees_the_environment_it_is_given(tmp_path):
     outcome = run_command([sys.executable, "-c", "import os; print(os.environ['EXTRA'], os.environ['HOME'])"],
                           tmp_path, timeout_s=30, env={"EXTRA": "yes"})
     assert outcome.output.split() == ["yes", os.environ["HOME"]]
+
+
+def test_pytest_collecting_no_test_is_not_a_pass(tmp_path):
+    (tmp_path / "app.py").write_text("X = 1\n")
+    command = f"{sys.executable} -m pytest -q -p no:cacheprovider"
+    outcome = run_tests(tmp_path, command, "", 120)
+    assert outcome.exit_code == 5 and not outcome.passed and outcome.no_tests
+    (tmp_path / "test_app.py").write_text("def test_x():\n    assert True\n")
+    outcome = run_tests(tmp_path, command, "", 120)
+    assert outcome.passed and not outcome.no_tests

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import venv
 
-import pytest
 from gitorch_local import project_env
 from gitorch_local.project_env import ProjectEnv, find_project_env
 
@@ -95,32 +94,6 @@ def test_module_names_follow_packages(tmp_path):
     assert project_env.module_name(tmp_path, "src/pkg/__init__.py") == ("pkg", tmp_path / "src")
     assert project_env.module_name(tmp_path, "scripts/run.py") == ("run", tmp_path / "scripts")
     assert project_env.module_name(tmp_path, "notes.txt") is None
-
-
-ONE_TEST = {"tests/test_a.py": "def test_a():\n    pass\n"}
-
-
-@pytest.mark.parametrize("tests, kind", [({}, "no-tests"), (ONE_TEST, "tests")])
-def test_the_test_gate_is_described_before_the_first_attempt(tmp_path, tests, kind):
-    (tmp_path / "app.py").write_text("X = 1\n")
-    for name, text in tests.items():
-        (tmp_path / name).parent.mkdir(exist_ok=True)
-        (tmp_path / name).write_text(text)
-    gate = project_env.test_gate(tmp_path, HERE, coverage=42.0)
-    assert gate.kind == kind
-    if kind == "no-tests":
-        assert "behaviour is not checked" in gate.describe()
-    else:
-        assert gate.collected == 1 and gate.describe() == "1 tests, covering 42 % of the touched lines"
-    assert project_env.test_gate(tmp_path, HERE, baseline_passed=False).kind == (
-        "failing" if tests else "no-tests")
-
-
-def test_tests_that_cannot_run_in_any_environment_are_said_so(tmp_path):
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "test_a.py").write_text("import flask\n")
-    gate = project_env.test_gate(tmp_path, find_project_env(tmp_path))
-    assert gate.kind == "no-environment" and "the tests cannot run" in gate.describe()
 
 
 def test_coverage_of_the_touched_files():
