@@ -284,13 +284,13 @@ class FixAttempt:
             from gitorch.vcs.guard import snapshot
 
             watch = snapshot(self.ctx.checkout, self.ctx.ledger.dir / "checkout-backups" / self.label)
-        spent_before = self.ctx.budget.spent_usd
+        spent_before = self.ctx.budget.thread_spent_usd
         t = time.monotonic()
         result = self._call_agent()
         self.waited["agent"] = time.monotonic() - t
         if watch is not None:
             self._check_checkout(watch)
-        self.cost = round(max(self.ctx.budget.spent_usd - spent_before, 0.0), 6)
+        self.cost = round(max(self.ctx.budget.thread_spent_usd - spent_before, 0.0), 6)
         if record:
             self._attempt_event(result)
         return result
@@ -321,7 +321,7 @@ class FixAttempt:
             budget_left_usd=round(self.ctx.budget.left_usd, 6),
             extra={"phase": self.phase, "session": self.ctx.session, "iteration": self.ctx.iteration},
         )
-        spent_before = self.ctx.budget.spent_usd
+        spent_before = self.ctx.budget.thread_spent_usd
         calls = 0
 
         def call(agent) -> FixResult:
@@ -343,7 +343,7 @@ class FixAttempt:
             result = FixResult(status="failed", summary=str(exc))
         except Exception as exc:  # an agent's bug is that attempt's failure, not the run's
             result = FixResult(status="failed", summary=f"{type(exc).__name__}: {exc}")
-        if self.ctx.budget.spent_usd == spent_before and result.usage.cost_usd > 0:
+        if self.ctx.budget.thread_spent_usd == spent_before and result.usage.cost_usd > 0:
             self.ctx.budget.charge(result.usage, f"{self.agent} fix")  # the agent did not charge its call
         return result
 

@@ -146,6 +146,8 @@ class ParallelAttempts:
             self._live({})
         if stop is not None:
             raise stop
+        if queue:  # left waiting because the money ran out while the last calls ran
+            self.loop._stop_if_budget_spent()
         return self.committed
 
     # starting calls --------------------------------------------------------------------------------
@@ -168,7 +170,9 @@ class ParallelAttempts:
             alone = _ANY_FILE in task.files and (running or landing)
             if _ANY_FILE in busy or (task.files & busy) or alone:
                 continue
-            self.loop._stop_if_budget_spent()
+            budget = self.loop.budget
+            if budget.spent_usd > 0 and budget.left_usd <= 0:
+                return  # spent: the calls running now finish and land, no new one starts
             queue.remove(task)
             slot = self._slot(free.pop(0))
             self.loop.state.attempts += 1

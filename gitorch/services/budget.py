@@ -97,6 +97,7 @@ class Budget:
         self._spent = float(spent_usd)
         self._lock = threading.Lock()
         self._reserved: dict[int, float] = {}  # thread id → the estimate of its call in flight
+        self._by_thread: dict[int, float] = {}  # thread id → what the calls made from it cost
         self.history: list[Charge] = []
         self.usage = Usage()
 
@@ -107,6 +108,12 @@ class Budget:
     @property
     def left_usd(self) -> float:
         return max(0.0, self.cap_usd - self._spent)
+
+    @property
+    def thread_spent_usd(self) -> float:
+        """What the calls charged from the current thread cost: one call's cost is the difference around
+        it, whatever calls in other threads were charged meanwhile."""
+        return self._by_thread.get(threading.get_ident(), 0.0)
 
     @property
     def reserved_usd(self) -> float:
@@ -164,7 +171,9 @@ class Budget:
             self._spent = round(self._spent + max(0.0, usage.cost_usd), 9)
             over = round(max(0.0, self._spent - max(self.cap_usd, before)), 9)
             self.usage = self.usage + usage
-            estimate = self._reserved.pop(threading.get_ident(), None)
+            tid = threading.get_ident()
+            self._by_thread[tid] = round(self._by_thread.get(tid, 0.0) + max(0.0, usage.cost_usd), 9)
+            estimate = self._reserved.pop(tid, None)
             self.history.append(
                 Charge(what=what, cost_usd=usage.cost_usd, estimate_usd=estimate, overshoot_usd=over)
             )

@@ -13,7 +13,7 @@ from gitorch import hookimpl
 from gitorch.loop import events as ev
 from gitorch.loop import start_run
 from gitorch.loop.session import load_session
-from gitorch.models import Agent, FixResult
+from gitorch.models import Agent, FixResult, Usage
 from gitorch.testing.kit import GitRepo
 
 
@@ -41,7 +41,8 @@ class Slow(Agent):
             shared.write_text("".join([lines[0], f"FIXED_{Path(f.file).stem.upper()} = True\n", *lines[1:]]))
         with Slow.lock:
             Slow.calls.append((f.file, started, time.monotonic(), str(root)))
-        return FixResult(status="changed", summary=f"fixed {f.rule_id} in {f.file}")
+        usage = Usage(calls=1, cost_usd=0.3) if f.rule_id == "costly" else Usage()
+        return FixResult(status="changed", summary=f"fixed {f.rule_id} in {f.file}", usage=usage)
 
 
 class SlowPlugin:
@@ -165,3 +166,12 @@ def test_the_terminal_view_shows_running_attempts_live_and_progress_above_them()
     text = out.getvalue()
     assert "[job 1] P1 app/a.py:1" in text and "[job 2] P1 app/b.py:1" in text
     assert "committed 1234567890" in text and view.live is None
+
+
+def test_when_the_money_is_spent_the_running_calls_land_and_no_new_one_starts(tmp_path):
+    root = _project(tmp_path / "repo", {f"m{i}": ["costly"] for i in range(1, 5)})
+    state = _run(root, jobs=2, budget_usd=0.5)
+    assert state.stop_reason == "budget", state.stop_detail
+    assert len(Slow.calls) == 2 and len(branch_commits(root, state)) == 2  # both paid calls landed
+    assert state.cost_usd == 0.6
+    assert len(git(root, "worktree", "list", "--porcelain").split("worktree ")) == 3

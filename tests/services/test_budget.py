@@ -128,6 +128,7 @@ def test_calls_running_at_once_reserve_their_estimates_so_together_they_never_pa
     release.set()
     worker.join(10)
     assert budget.reserved_usd == 0 and budget.spent_usd == 0.25
+    assert budget.thread_spent_usd == 0  # job 1's money was charged from its own thread
     assert budget.history[0].estimate_usd == 0.60  # the charge knows its own call's estimate
     budget.check(0.50, "job 2")  # the charge freed the reservation: now it fits
     budget.release()  # never ran: the reservation goes back without a charge
