@@ -328,6 +328,11 @@ class AuditResult(BaseModel):
         default_factory=list,
         description="why the parse of an agent's report is doubtful (empty when it is not); see doubtful",
     )
+    cached: bool = Field(
+        default=False,
+        exclude=True,
+        description="served from the audit cache (not serialised: cached JSON is the cold one byte for byte)",
+    )
 
     @model_validator(mode="after")
     def _derive(self) -> AuditResult:

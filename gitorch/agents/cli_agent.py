@@ -104,6 +104,8 @@ class ExternalCliAgent(Agent):
     supports_schema: ClassVar[bool] = False
     # A CLI process may write anywhere its own sandbox lets it: the loop watches the user's checkout.
     confined = False
+    # NOTE: paid calls never overlap, so that a budget check before a call sees every charge before it.
+    audit_group = "external-cli"
     # Environment every call gets unless the user's environment or Options.env sets it.
     default_env: ClassVar[dict[str, str]] = {}
 
@@ -387,6 +389,17 @@ class ExternalCliAgent(Agent):
         if templates is None:
             return fallback
         return templates.render(name, **variables)
+
+    def cache_identity(self, request: AuditRequest) -> dict[str, Any] | None:
+        """The prompt templates (all of them: a prompt includes partials) and the CLI's executable (its
+        path, size and modification time stand for its version without starting it)."""
+        templates = self.context.templates
+        identity: dict[str, Any] = {"templates": templates.digest() if templates is not None else None}
+        found = shutil.which(self.executable(), path=self.options.env.get("PATH"))
+        if found:
+            stat = os.stat(found)
+            identity["executable"] = [os.path.realpath(found), stat.st_size, stat.st_mtime_ns]
+        return identity
 
     def wants_schema(self) -> bool:
         return self.supports_schema and self.options.use_schema

@@ -71,6 +71,7 @@ def to_table(results: list[AuditResult], *, color: bool = False, width: int | No
             f"[bold]{result.dimension}[/bold] ({result.auditors}, {result.path}) — "
             f"score [bold]{score_text(result)}[/bold]"
             f"  {counts}" + (f"  {result.loc} LOC" if result.loc is not None else "")
+            + ("  [dim](cached)[/dim]" if result.cached else "")
         )
         for note in result.notes:
             console.print(f"  note: {note}", markup=False)

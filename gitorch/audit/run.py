@@ -5,9 +5,12 @@ The CLI is one caller; the fix loop is another. Nothing here knows about termina
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from gitorch.audit.discovery import discover
 from gitorch.audit.merge import merge_results
@@ -29,10 +32,10 @@ def audit_context(
     gitorch's; ``templates_root`` is where the overrides are read from, when not ``root`` (a fix run works
     in a worktree of the user's repository).
     """
-    from gitorch.services.redact import Redactor
+    from gitorch.services.redact import LazyRedactor, Redactor
     from gitorch.services.templates import Templates
 
-    redactor = Redactor.for_repository(root)
+    redactor = LazyRedactor(lambda: Redactor.for_repository(root))
     templates = Templates(
         templates_root or root,
         config.templates_dir,
@@ -177,6 +180,65 @@ def resolve_path(root: Path, path: str) -> str:
     return rel or "."
 
 
+class AuditSlots:
+    """The limits on audits running at once: one semaphore per agent group
+    (:attr:`Agent.parallel_audits`, :attr:`Agent.audit_group`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._groups: dict[str, threading.BoundedSemaphore] = {}
+
+    def slot(self, agent: Agent) -> threading.BoundedSemaphore:
+        group = agent.audit_group or agent.name
+        with self._lock:
+            if group not in self._groups:
+                self._groups[group] = threading.BoundedSemaphore(max(1, int(agent.parallel_audits or 1)))
+            return self._groups[group]
+
+
+def run_audits(
+    root: Path,
+    dimensions: list[str],
+    config: Config,
+    plugins: Plugins,
+    *,
+    workers: int | None = None,
+    progress: Callable[[str, str], None] | None = None,
+    **options: Any,
+) -> list[AuditResult]:
+    """:func:`run_audit` of each of ``dimensions``, concurrently, in their order.
+
+    NOTE: at most ``workers`` audits at once (default: the machine's cores), and no more of one agent's
+    than it allows (:class:`AuditSlots`). The first failure is raised once every audit has ended (none is
+    left running); ``progress(dimension, message)`` is called from the audits' threads.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    if workers is None:
+        workers = os.cpu_count() or 1
+    workers = max(1, min(workers, len(dimensions)))
+    for registry in (plugins.agents, plugins.dimensions):
+        registry()  # built once, before the threads
+    slots = AuditSlots()
+
+    def one(dimension: str) -> AuditResult:
+        report = None if progress is None else (lambda message: progress(dimension, message))
+        return run_audit(root, dimension, config, plugins, progress=report, slots=slots, **options)
+
+    if workers == 1:
+        return [one(d) for d in dimensions]
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gitorch-audit")
+    try:
+        futures = [pool.submit(one, d) for d in dimensions]
+        errors = [f.exception() for f in futures]
+    finally:  # an interrupt: the audits not started never start
+        pool.shutdown(wait=True, cancel_futures=True)
+    for error in errors:
+        if error is not None:
+            raise error
+    return [f.result() for f in futures]
+
+
 def run_audit(
     root: Path,
     dimension: str,
@@ -188,12 +250,18 @@ def run_audit(
     progress: Callable[[str], None] | None = None,
     dry_run: bool = False,
     context: AgentContext | None = None,
+    cache: bool = True,
+    slots: AuditSlots | None = None,
 ) -> AuditResult:
     """Audit ``dimension`` of ``root/path`` and return a scored :class:`AuditResult`.
 
     The auditor is ``agent``, or the first agent of the routing chain that applies to the tree. Without
     ``agent``, the contributors (``audit_with``, or the agents plugins declare as contributing) audit too
     and their findings are merged by fingerprint before the one score is computed.
+
+    With ``cache`` (and not ``dry_run``) an audit of the same tree by the same agents with the same
+    configuration is served from the audit cache (``result.cached``), and after a change the agents are
+    asked to re-audit only the changed files (:mod:`gitorch.audit.cache`).
     """
     dim = plugins.dimension(dimension)
     rel = resolve_path(root, path)
@@ -204,26 +272,72 @@ def run_audit(
         root=root, dimension=dim, config=config, path=rel, progress=progress, dry_run=dry_run
     )
     started = time.monotonic()
-    result = _audit_by(plugins, name, config, context, request)
+    contributors, notes = [], []
     if agent is None:
-        contributed, notes = _contributions(plugins, name, config, context, request)
-        result = merge_results(result, contributed, notes)
+        contributors, notes = _contributors(plugins, name, config, context, request)
+    instances = {n: make_agent(plugins, n, config, context) for n in [name, *contributors]}
+    store = key = base = None
+    if cache and not dry_run:
+        from gitorch.audit.cache import AuditCache, audit_key
+
+        store = AuditCache.for_repository(root)
+        key = audit_key(root, request, config, plugins, list(instances.items())) if store else None
+        if store is not None and key is not None:
+            hit = store.load(key.key)
+            if hit is not None:
+                request.report("cached")
+                return hit.final()
+            base = store.latest(key.lineage)
+    changed = None
+    if base is not None and key is not None:
+        from gitorch.vcs.state import changed_paths
+
+        changed = changed_paths(root, base.state, key.state)
+    raw: dict[str, AuditResult] = {}
+    for n, instance in instances.items():
+        if n != name:
+            request.report(f"{n} contributes…")
+        previous = base.raw.get(n) if base is not None and changed is not None else None
+        if slots is None:
+            raw[n] = _audit_by(plugins, n, config, context, request, instance, previous, changed)
+        else:
+            with slots.slot(instance):
+                raw[n] = _audit_by(plugins, n, config, context, request, instance, previous, changed)
+    result = raw[name]
+    if agent is None:
+        result = merge_results(result, [(n, raw[n]) for n in contributors], notes)
     duration = time.monotonic() - started
-    return finish_result(result, root, rel, dimension, name, config, plugins, duration, dry_run=dry_run)
+    final = finish_result(result, root, rel, dimension, name, config, plugins, duration, dry_run=dry_run)
+    if store is not None and key is not None:
+        store.store(key, final, raw)
+    return final
 
 
 def _audit_by(
-    plugins: Plugins, name: str, config: Config, context: AgentContext, request: AuditRequest
+    plugins: Plugins,
+    name: str,
+    config: Config,
+    context: AgentContext,
+    request: AuditRequest,
+    instance: Agent | None = None,
+    previous: AuditResult | None = None,
+    changed: list[str] | None = None,
 ) -> AuditResult:
-    """Agent ``name``'s audit of ``request``, its duration measured when it reports none."""
+    """Agent ``name``'s audit of ``request``, its duration measured when it reports none: a re-audit of the
+    ``changed`` files when it has a ``previous`` result and accepts to (:meth:`Agent.reaudit`)."""
     dimension = request.dimension.name
-    instance = make_agent(plugins, name, config, context)
+    if instance is None:
+        instance = make_agent(plugins, name, config, context)
     availability = instance.availability()
     if not availability and not request.dry_run:
         raise AgentError(f"agent {name!r} is not available: {availability.reason}")
     started = time.monotonic()
     try:
-        result = instance.audit(request)
+        result = None
+        if previous is not None and changed is not None:
+            result = instance.reaudit(request, previous, changed)
+        if result is None:
+            result = instance.audit(request)
     except GitorchError:
         raise
     except NotImplementedError as exc:
@@ -237,10 +351,10 @@ def _audit_by(
     return result
 
 
-def _contributions(
+def _contributors(
     plugins: Plugins, auditor: str, config: Config, context: AgentContext, request: AuditRequest
-) -> tuple[list[tuple[str, AuditResult]], list[str]]:
-    """The contributors' audits of ``request``, and notes on those left out.
+) -> tuple[list[str], list[str]]:
+    """The contributors that audit ``request`` with ``auditor``, and notes on those left out.
 
     NOTE: a contributor the configuration names (``audit_with``) must be able to run: unknown, unable to
     audit the dimension or unavailable is an error, as for the auditor. One a plugin declares is left out
@@ -252,7 +366,7 @@ def _contributions(
     names, configured = audit_contributors(plugins, config, dimension, auditor)
     agents = plugins.agents()
     where = f"[routing.{dimension}] audit_with" if configured else ""
-    results: list[tuple[str, AuditResult]] = []
+    chosen: list[str] = []
     notes: list[str] = []
     for name in names:
         if name not in agents and configured:
@@ -270,9 +384,8 @@ def _contributions(
                 raise AgentError(f"agent {name!r} ({where}) is not available: {availability.reason}")
             notes.append(f"{name} not available ({availability.reason}): its findings are not in this audit")
             continue
-        request.report(f"{name} contributes…")
-        results.append((name, _audit_by(plugins, name, config, context, request)))
-    return results, notes
+        chosen.append(name)
+    return chosen, notes
 
 
 def finish_result(

@@ -1,12 +1,12 @@
 """The ``gitorch`` command: parse arguments, call the core, render. No audit logic lives here.
 
 Each command is a module of this package exposing ``register(app)``; ``COMMAND_MODULES`` lists them.
-Heavy imports happen inside the command functions so ``gitorch --help`` stays fast.
+A command's module is imported only when it runs, and ``gitorch --help`` imports none of them nor any
+plugin (:mod:`gitorch.cli.lazy`); heavy imports happen inside the command functions.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -54,8 +54,41 @@ class _Group(TyperGroup):
             typer.secho("gitorch: interrupted", err=True, fg="red")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
 
+    #: while ``--help`` lists the commands: what to show for those not loaded (name → one-line help)
+    listing: dict[str, str] | None = None
+
     def list_commands(self, ctx: typer.Context) -> list[str]:
-        return sorted(super().list_commands(ctx))
+        from gitorch.cli.lazy import COMMANDS
+
+        return sorted({*super().list_commands(ctx), *COMMANDS, *(self.listing or {})})
+
+    def get_command(self, ctx: typer.Context, cmd_name: str):  # noqa: ANN201 - a click command
+        from gitorch.cli.lazy import COMMANDS, load_command
+
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        if self.listing is not None and cmd_name in self.listing:  # --help: named, not imported
+            from typer.core import TyperCommand
+
+            return TyperCommand(cmd_name, help=self.listing[cmd_name])
+        if cmd_name in COMMANDS:
+            command = load_command(cmd_name)
+            self.add_command(command, cmd_name)
+            return command
+        return None
+
+    def format_help(self, ctx: typer.Context, formatter) -> None:  # noqa: ANN001 - click's formatter
+        from gitorch.cli.lazy import COMMANDS, plugin_commands
+
+        listing = {name: text for name, (_, text) in COMMANDS.items()}
+        if not _plugin_commands_added:
+            listing |= plugin_commands() or {}
+        self.listing = listing
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.listing = None
 
 
 app = typer.Typer(
@@ -116,9 +149,6 @@ def _warnings_on_stderr() -> None:
         logger.addHandler(StderrWarnings(logging.WARNING))
 
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"gitorch.cli.{_name}").register(app)
-
 _plugin_commands_added = False
 
 
@@ -128,13 +158,31 @@ def add_plugin_commands() -> None:
     if _plugin_commands_added:
         return
     _plugin_commands_added = True
+    before = {info.name for info in app.registered_commands} | {info.name for info in app.registered_groups}
     try:
         get_app_plugins().add_commands(app)  # a plugin that raises is reported and skipped
     except GitorchError as exc:  # an essential plugin disabled, strict mode
         typer.secho(f"gitorch: {exc}", err=True, fg="red")
         sys.exit(exc.exit_code)
+    from gitorch.cli.lazy import remember_plugin_commands
+
+    group = typer.main.get_group(app)
+    remember_plugin_commands({
+        name: " ".join((command.help or "").strip().split("\n\n")[0].split())
+        for name, command in group.commands.items()
+        if name not in before
+    })  # fmt: skip
 
 
 def main() -> None:
-    add_plugin_commands()
+    from gitorch.cli.lazy import COMMANDS, plugin_commands
+
+    # NOTE: a built-in command needs no plugin command, nor does --help/--version when the plugins'
+    # commands are known from the last load (issue 14: start-up)
+    word = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+    if word is None:
+        if plugin_commands() is None:
+            add_plugin_commands()
+    elif word not in COMMANDS:
+        add_plugin_commands()
     app()

@@ -44,6 +44,9 @@ def audit(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the commands agents would run; change nothing.")
     ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Audit again even when the tree was audited before.")
+    ] = False,
 ) -> None:
     """Audit the repository along one or more dimensions."""
     from gitorch.audit.render import render
@@ -61,11 +64,8 @@ def audit(
     dims = select_dimensions(plugins, config, dim, all_dims=all_dims, agent=agent, root=root, path=path)
     interactive = fmt == "table" and output is None and _stderr_is_terminal()
     context = audit_context(root, config, plugins)  # one redactor, templates and parser for all dimensions
-    results = [
-        _audit_one(root, name, config, plugins, context, agent=agent, path=path, dry_run=dry_run,
-                   interactive=interactive)
-        for name in dims
-    ]  # fmt: skip
+    results = _audit_all(root, dims, config, plugins, context, agent=agent, path=path, dry_run=dry_run,
+                         interactive=interactive, cache=not no_cache)  # fmt: skip
     write_output(render(results, fmt, color=interactive), output)
     if fail_under is not None and any(r.score is not None and r.score < fail_under for r in results):
         raise typer.Exit(ExitCode.UNDER_THRESHOLD)
@@ -82,21 +82,23 @@ def _check_flags(fmt: str, fail_under: float | None, dim: list[str] | None, all_
         raise UsageError("use --dim or --all, not both")
 
 
-def _audit_one(root, name, config, plugins, context, *, agent, path, dry_run, interactive):
-    """One dimension, with a progress display on a terminal."""
-    from gitorch.audit.run import run_audit
+def _audit_all(root, dims, config, plugins, context, *, agent, path, dry_run, interactive, cache):
+    """The dimensions, audited concurrently (results in their order); progress shown on a terminal."""
+    from gitorch.audit.run import run_audits
 
+    options = dict(agent=agent, path=path, dry_run=dry_run, context=context, cache=cache)
     if not interactive:
-        return run_audit(
-            root, name, config, plugins, agent=agent, path=path, dry_run=dry_run, context=context
-        )
+        return run_audits(root, dims, config, plugins, **options)
     from rich.console import Console
 
-    with Console(stderr=True).status(f"auditing {name}…") as status:
-        return run_audit(
-            root, name, config, plugins, agent=agent, path=path, dry_run=dry_run, context=context,
-            progress=lambda message: status.update(f"{name}: {message}"),
-        )  # fmt: skip
+    latest = dict.fromkeys(dims, "…")
+    with Console(stderr=True).status(f"auditing {', '.join(dims)}…") as status:
+
+        def progress(name: str, message: str) -> None:
+            latest[name] = message
+            status.update("  ".join(f"{d}: {m}" for d, m in latest.items()))
+
+        return run_audits(root, dims, config, plugins, progress=progress, **options)
 
 
 def _stderr_is_terminal() -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gitorch.audit.discovery import discover
-from gitorch.audit.run import run_audit
+from gitorch.audit.run import run_audits
 from gitorch.config import Config
 from gitorch.errors import GitorchError
 from gitorch.loop import events
@@ -55,10 +55,11 @@ class Auditor:
 
     def _audit(self, state: SessionState, kind: str) -> dict[str, AuditResult]:
         results = {}
-        for dim in state.options.dimensions:
-            result = run_audit(
-                self.tree.path, dim, self.config, self.plugins, path=state.options.path, context=self.context
-            )
+        dimensions = state.options.dimensions
+        # concurrently; an audit of a tree audited before comes from the audit cache
+        audited = run_audits(self.tree.path, dimensions, self.config, self.plugins,
+                             path=state.options.path, context=self.context)  # fmt: skip
+        for dim, result in zip(dimensions, audited, strict=True):
             results[dim] = result
             state.scores[dim] = result.score
             self.ledger.append(
@@ -71,10 +72,12 @@ class Auditor:
                     counts={k.value: v for k, v in result.counts.items()},
                     findings=[events.FindingBrief.of(f) for f in result.findings],
                     duration_s=result.duration_s,
-                    cost_usd=result.usage.cost_usd,
+                    cost_usd=0.0 if result.cached else result.usage.cost_usd,
+                    cached=result.cached,
                 )
             )
-            self.progress(f"{kind} audit {dim}: score {result.score} ({len(result.findings)} findings)")
+            found = f"{len(result.findings)} findings" + (", cached" if result.cached else "")
+            self.progress(f"{kind} audit {dim}: score {result.score} ({found})")
         counts = count_by_severity([f for r in results.values() for f in r.findings])
         state.counts = {severity.value: n for severity, n in counts.items()}
         # analyzers may leave files behind; the next attempt's diff must hold only the agent's edits

@@ -146,6 +146,7 @@ class Audit(Event):
     findings: list[FindingBrief] = Field(default_factory=list)
     duration_s: float = 0.0
     cost_usd: float = 0.0
+    cached: bool = Field(False, description="served from the audit cache: nothing was run or paid for")
 
     def scored_findings(self) -> list[Finding]:
         """The findings as much as a score needs (dimension, severity, fingerprint): to score an audit of

@@ -99,6 +99,10 @@ class Agent:
     - ``contributes = frozenset({"security"})`` adds the agent's findings to the audit of those
       dimensions when another agent is the auditor (merged by fingerprint, one score), in every tree it
       applies to; ``[routing.<dimension>] audit_with`` does the same from the configuration.
+    - ``cache_identity(request)`` and ``reaudit(request, previous, changed)`` let gitorch reuse an audit
+      (:mod:`gitorch.audit.cache`): the first names what besides the tree decides the agent's result (an
+      analyzer's version, the prompt templates, the CLI's version), or None when a result must never be
+      reused; the second re-audits only the files a change touched.
     """
 
     #: Unique kebab-case id: ``--agent <name>``, ``[agents.<name>]``, routing chains.
@@ -120,6 +124,11 @@ class Agent:
     #: False for an agent whose edits gitorch cannot confine to ``request.root`` (an external CLI): the
     #: loop then watches the user's checkout while it runs (:mod:`gitorch.vcs.guard`).
     confined: ClassVar[bool] = True
+    #: How many audits of this agent may run at once when dimensions are audited concurrently (``audit
+    #: --all``, the fix loop); agents with the same ``audit_group`` share the limit (default: its name).
+    #: 1 by default: an agent is not assumed to be thread-safe.
+    parallel_audits: ClassVar[int] = 1
+    audit_group: ClassVar[str | None] = None
     #: The ``source`` of the findings :meth:`recheck` re-audits (``("bandit", "ruff")``); the loop
     #: compares only those. Empty: every finding of the dimensions it is asked about.
     recheck_sources: ClassVar[tuple[str, ...]] = ()
@@ -162,6 +171,27 @@ class Agent:
 
     def audit(self, request: AuditRequest) -> AuditResult:
         raise NotImplementedError(f"agent {self.name!r} cannot audit")
+
+    def cache_identity(self, request: AuditRequest) -> dict[str, Any] | None:
+        """What decides this agent's audit of ``request`` besides what gitorch keys every cached audit on
+        (the tree's content, the dimension and path, the agent's name, plugin version and options, the
+        configuration, the loaded plugins' versions): JSON-able, e.g. ``{"bandit": "1.9.4"}`` — the
+        versions of the analyzers it runs, a hash of the prompt templates it renders, its CLI's version.
+
+        Return None when the result depends on more than that (a test run's outcome, the network): gitorch
+        then never reuses it. The default, ``{}``, reuses an audit of the same tree. Cheap; never raises.
+        """
+        return {}
+
+    def reaudit(
+        self, request: AuditRequest, previous: AuditResult, changed: list[str]
+    ) -> AuditResult | None:
+        """Audit ``request`` again knowing ``previous`` (this agent's own result for an earlier state of
+        the same tree, same identity) and the files that may have changed since (``changed``: paths
+        relative to ``request.root``, some possibly deleted). Return the result a full :meth:`audit` would
+        give — a per-file analyzer runs on the changed files only and keeps ``previous``'s findings
+        elsewhere — or None to have gitorch run the full audit. None by default."""
+        return None
 
     def fix(self, request: FixRequest) -> FixResult:
         from gitorch.models import FixResult  # gitorch.models imports this module at its end

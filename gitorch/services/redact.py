@@ -29,8 +29,9 @@ import json
 import math
 import os
 import re
+import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePath
@@ -370,6 +371,35 @@ class Redactor:
                 continue
             merged.append((start, end, kind))
         return merged
+
+
+class LazyRedactor:
+    """A :class:`Redactor` built on first use: :meth:`Redactor.for_repository` reads every text file of
+    the repository (and imports detect-secrets), which an audit by analyzers alone never needs.
+
+    NOTE: issue 14 — building it took most of a small repository's audit; an AI agent's first prompt,
+    call or recording builds it, exactly as before. Thread-safe (dimensions are audited concurrently).
+    """
+
+    def __init__(self, build: Callable[[], Redactor]) -> None:
+        self._build = build
+        self._real: Redactor | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def built(self) -> bool:
+        return self._real is not None
+
+    def _redactor(self) -> Redactor:
+        with self._lock:
+            if self._real is None:
+                self._real = self._build()
+            return self._real
+
+    def __getattr__(self, name: str):  # noqa: ANN204 - whatever the Redactor's attribute is
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._redactor(), name)
 
 
 def _text_files(root: Path, max_files: int) -> Iterable[Path]:

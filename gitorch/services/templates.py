@@ -161,6 +161,16 @@ class Templates:
                     found[name] = TemplateInfo(name, path, origin)
         return [found[n] for n in sorted(found) if partials or not found[n].partial]
 
+    def digest(self) -> str:
+        """A hash of every template that wins (name and content, partials included): a change to any
+        template a prompt may render changes it (the audit cache keys AI audits on it)."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for info in self.infos():
+            h.update(info.name.encode() + b"\0" + info.path.read_bytes() + b"\0")
+        return h.hexdigest()
+
     def names(self) -> list[str]:
         """The prompt template names (partials, whose names start with ``_``, left out)."""
         return [info.name for info in self.infos(partials=False)]

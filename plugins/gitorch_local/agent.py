@@ -6,7 +6,7 @@ import hashlib
 import shutil
 import sys
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from pydantic import Field
@@ -33,6 +33,8 @@ from gitorch_local.tools import (
     parse_json,
     run,
     tool_env,
+    tool_identity,
+    under,
 )
 
 LEFT_FOR_AI = "left for an AI agent"
@@ -46,6 +48,7 @@ class LocalAgent(Agent):
     audits = frozenset({"security", "backend", "architecture", "tests"})
     fixes = frozenset({"security", "backend"})
     default = True  # the routing chains the configuration leaves unset
+    parallel_audits = 4  # each audit is its own analyzer process (or, in-process, its own objects)
     recheck_sources = ("bandit", "ruff")  # what recheck() re-audits; radon and pytest findings are not
 
     class Options(Agent.Options):
@@ -122,6 +125,86 @@ class LocalAgent(Agent):
             notes=notes,
         )
 
+    # ------------------------------------------------------------------------------------------
+    # Reuse (the audit cache)
+
+    #: The analyzers each cached dimension runs. NOTE: the tests dimension is never reused: a test run's
+    #: outcome depends on more than the tree (the environment, the clock, flaky tests).
+    ANALYZERS = {"security": ("bandit",), "backend": ("ruff",), "architecture": ("radon",)}
+
+    def cache_identity(self, request: AuditRequest) -> dict | None:
+        tools = self.ANALYZERS.get(request.dimension.name)
+        if tools is None:
+            return None
+        return {tool: tool_identity(tool, getattr(self.options, tool)) for tool in tools}
+
+    def reaudit(self, request: AuditRequest, previous: AuditResult, changed: list[str]) -> AuditResult | None:
+        """bandit and ruff (curated rules) look at one file at a time: only the changed files are analysed
+        again, and ``previous``'s findings in the other files are kept. Anything else runs in full: radon
+        (cheap), ruff under the repository's own configuration (its rules may span files: isort's
+        first-party modules), a change to an analyzer's configuration file."""
+        dimension = request.dimension.name
+        root = Path(request.root).resolve()
+        if dimension == "security" and not bandit.config_args(root):
+            config_files = bandit.CONFIG_FILES
+        elif dimension == "backend" and not ruff.has_repo_config(root):
+            config_files = ruff.CONFIG_FILES
+        else:
+            return None
+        if any(PurePosixPath(f).name in config_files for f in changed):
+            return None
+        start = time.monotonic()
+        excludes = self._excludes(request)
+        scope = [f for f in changed if under(f, request.path) and f.endswith(".py")]
+        targets = [f for f in scope if (root / f).is_file() and not is_excluded(f, excludes)]
+        if targets:
+            request.report(f"re-running {'bandit' if dimension == 'security' else 'ruff'} on "
+                           f"{len(targets)} changed file(s)…")
+            findings, notes = self._security_files(request, root, targets) if dimension == "security" \
+                else self._backend_files(request, root, targets)
+        else:
+            findings, notes = [], []
+        gone = set(scope)
+        kept = [f for f in previous.findings if f.file not in gone]
+        merged = sorted([*kept, *findings], key=lambda f: f.file or "")
+        if dimension == "security":
+            stale = tuple(f"bandit could not scan {f}:" for f in gone)
+            old_notes = [n for n in previous.notes if not n.startswith(stale)]
+            notes = sorted([*old_notes, *notes])
+        else:
+            notes = list(previous.notes)
+        return AuditResult(
+            dimension=dimension,
+            agent=self.name,
+            path=request.path,
+            findings=merged,  # NOTE: fingerprints only repeat within a file, so each file keeps its own
+            duration_s=round(time.monotonic() - start, 3),
+            notes=notes,
+        )
+
+    def _security_files(
+        self, request: AuditRequest, root: Path, files: list[str]
+    ) -> tuple[list[Finding], list[str]]:
+        if bandit.in_process_possible(root, self.options.bandit):
+            report = bandit.scan(root, request.path, self._excludes(request), files=files)
+            return bandit.findings(report, root, self._excludes(request))
+        argv = bandit.command(self._exe("bandit", self.options.bandit, request), root, request.path,
+                              self._excludes(request), files=files)
+        done = run(argv, root, timeout=self.options.analyzer_timeout_s)
+        if done.timed_out:
+            raise AgentError(f"bandit did not finish within {self.options.analyzer_timeout_s:g}s")
+        findings, notes = bandit.findings(parse_json(done, "bandit"), root, self._excludes(request))
+        return findings, notes
+
+    def _backend_files(
+        self, request: AuditRequest, root: Path, files: list[str]
+    ) -> tuple[list[Finding], list[str]]:
+        opts = self.options
+        rules = ruff.rule_args(root, opts.ruff_select, opts.ruff_ignore)
+        argv = ruff.command(self._exe("ruff", opts.ruff, request), root, files, self._excludes(request),
+                            [*rules, "--force-exclude"])
+        return ruff.findings(self._ruff_json(argv, root), root, self._excludes(request)), []
+
     def _excludes(self, request: AuditRequest) -> list[str]:
         return list(request.config.exclude)
 
@@ -132,6 +215,9 @@ class LocalAgent(Agent):
         if request.dry_run:
             return [], [f"would run: {display(argv, root)}"]
         request.report("running bandit…")
+        if bandit.in_process_possible(root, opts.bandit):
+            return bandit.findings(bandit.scan(root, request.path, self._excludes(request)), root,
+                                   self._excludes(request))
         done = run(argv, root, timeout=opts.analyzer_timeout_s)
         if done.timed_out:
             raise AgentError(f"bandit did not finish within {opts.analyzer_timeout_s:g}s")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import configparser
+import io
+import json
+import threading
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -86,9 +89,87 @@ def exclude_globs(root: Path, excludes: list[str]) -> str:
     return ",".join(globs + _ini_excludes(root))
 
 
-def command(exe: str, root: Path, path: str, excludes: list[str]) -> list[str]:
-    """One bandit process over ``path``, JSON on stdout."""
-    return [exe, "-r", path, "-f", "json", "-q", *config_args(root), "-x", exclude_globs(root, excludes)]
+def command(
+    exe: str, root: Path, path: str, excludes: list[str], files: list[str] | None = None
+) -> list[str]:
+    """One bandit process over ``path`` (or over ``files`` only, relative to ``root``), JSON on stdout."""
+    globs = ["-x", exclude_globs(root, excludes)]
+    if files is not None:
+        return [exe, "-f", "json", "-q", *config_args(root), *globs, "--", *files]
+    return [exe, "-r", path, "-f", "json", "-q", *config_args(root), *globs]
+
+
+def in_process_possible(root: Path, override: str | None) -> bool:
+    """Whether :func:`scan` can replace the bandit command: no executable of the user's own choosing and no
+    ``.bandit`` ini file (read by bandit's command line only)."""
+    return override is None and not (root / ".bandit").is_file()
+
+
+_SCAN_LOCK = threading.Lock()
+
+
+def scan(root: Path, path: str, excludes: list[str], files: list[str] | None = None) -> dict[str, Any]:
+    """What ``bandit -r path -f json -q [-c config] -x globs`` prints, from bandit's manager API in this
+    process (or over ``files`` only).
+
+    NOTE: issue 14 — a second interpreter importing bandit cost more than the scan on a small repository
+    (docs/performance.md). bandit parses the files (``ast``), it never runs them; its loggers are kept
+    off gitorch's stderr. Targets and globs are absolute: the process's working directory is not the
+    audited root. One scan at a time (bandit's extension manager is shared).
+    """
+    import logging
+
+    from bandit.core import config as b_config
+    from bandit.core import extension_loader
+    from bandit.core import manager as b_manager
+    from bandit.formatters import json as b_json
+
+    logger = logging.getLogger("bandit")
+    if logger.propagate:
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+    args = config_args(root)
+    base = root.resolve()
+    globs = ",".join(_anchored(base, g) for g in exclude_globs(root, excludes).split(",") if g)
+    targets = [str(base / f) for f in files] if files is not None else [str(base / path)]
+    with _SCAN_LOCK:
+        conf = b_config.BanditConfig(config_file=str(base / args[1]) if args else None)
+        tests, skips = conf.get_option("tests") or [], conf.get_option("skips") or []
+        profile = {"include": set(tests), "exclude": set(skips)}
+        extension_loader.MANAGER.validate_profile(profile)
+        manager = b_manager.BanditManager(conf, "file", False, profile=profile, verbose=False, quiet=True)
+        manager.discover_files(targets, True, globs)
+        manager.run_tests()
+        out = _Report()
+        b_json.report(manager, out, "UNDEFINED", "UNDEFINED", 3)
+    return json.loads(out.text)
+
+
+def _anchored(base: Path, glob: str) -> str:
+    """A ``-x`` glob written for ``./``-relative paths, for absolute ones under ``base`` only (a checkout
+    inside ``.git`` must not be excluded by its own location)."""
+    if glob.startswith("./"):
+        return f"{base}/{glob[2:]}"
+    if glob.startswith("*/"):
+        return f"{base}/{glob[2:]},{base}/{glob}"
+    return glob
+
+
+class _Report(io.StringIO):
+    """bandit's JSON formatter writes to a named file and closes it."""
+
+    name = "<gitorch>"
+    text = ""
+
+    def close(self) -> None:
+        self.text = self.getvalue()
+        super().close()
+
+
+#: Files whose change makes a per-file re-audit unsafe: bandit's own configuration.
+CONFIG_FILES = frozenset(
+    {".bandit", "pyproject.toml", "bandit.yaml", "bandit.yml", ".bandit.yaml", ".bandit.yml"}
+)
 
 
 def findings(report: dict[str, Any], root: Path, excludes: list[str]) -> tuple[list[Finding], list[str]]:
@@ -128,11 +209,13 @@ def findings(report: dict[str, Any], root: Path, excludes: list[str]) -> tuple[l
             )
         )
     notes = []
-    for error in report.get("errors", []):
+    errors = sorted(report.get("errors", []), key=lambda e: relative(root, e.get("filename", "?")))
+    for error in errors:
         file = relative(root, error.get("filename", "?"))
         notes.append(f"bandit could not scan {file}: {error.get('reason', '')}")
         if file.endswith(".py") and not is_excluded(file, excludes):
             out.append(parse_error(file, error.get("reason", "")))
+    out.sort(key=lambda f: f.file or "")  # NOTE: one order whether every file or only changed ones ran
     return out, notes
 
 

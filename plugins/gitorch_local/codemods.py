@@ -24,7 +24,6 @@ from unidiff.errors import UnidiffParseError
 from gitorch.errors import AgentError
 from gitorch.models import Finding, Severity
 from gitorch.vcs.git import DIFF_SAFETY, Git
-from gitorch_local import preconditions
 from gitorch_local.tools import find_tool, run, tool_env
 
 # Security codemods that change only the user's code (no new dependency). See docs/local-agent.md.
@@ -433,6 +432,8 @@ def _where_now(change: Change, text: str) -> list[int]:
 def unproven(change: Change, before: str) -> str | None:
     """Why ``change`` must not be applied to ``before`` (its precondition is not proven at the call
     site), or None. See :mod:`gitorch_local.preconditions`."""
+    from gitorch_local import preconditions  # NOTE: libcst costs ~0.3 s to import; audits never need it
+
     lines = _where_now(change, before)
     if change.short_id == "subprocess-shell-false" and not preconditions.shell_false_is_safe(before, lines):
         return ("its command is not proven to be a list at the call site (a string run with "

@@ -59,6 +59,10 @@ def severity_of(code: str) -> Severity:
     return SEVERITY_BY_PREFIX[best] if best else DEFAULT_SEVERITY
 
 
+#: Files whose change makes a per-file re-audit unsafe: ruff's own configuration.
+CONFIG_FILES = frozenset({"ruff.toml", ".ruff.toml", "pyproject.toml"})
+
+
 def has_repo_config(root: Path) -> bool:
     """True when the repository configures ruff itself (``ruff.toml``, ``.ruff.toml``, ``[tool.ruff]``)."""
     if (root / "ruff.toml").is_file() or (root / ".ruff.toml").is_file():
@@ -138,4 +142,5 @@ def findings(diagnostics: list[dict[str, Any]], root: Path, excludes: list[str])
                 source="ruff",
             )
         )
+    out.sort(key=lambda f: f.file or "")  # NOTE: one order whether all files or only changed ones ran
     return out

@@ -49,6 +49,32 @@ def find_tool(name: str, override: str | None = None) -> str:
     )
 
 
+def tool_identity(name: str, override: str | None = None) -> dict[str, object]:
+    """What stands for an analyzer's version in the audit cache's key: the version of its distribution
+    (installed beside gitorch) and the executable that would run (path, size, modification time: an
+    upgrade in place rewrites it). Never raises."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    identity: dict[str, object] = {}
+    try:
+        identity["version"] = version(name)
+    except PackageNotFoundError:
+        identity["version"] = None
+    try:
+        exe = find_tool(name, override)
+        stat = os.stat(exe)
+        identity["executable"] = [os.path.realpath(exe), stat.st_size, stat.st_mtime_ns]
+    except (AgentError, OSError):
+        identity["executable"] = None
+    return identity
+
+
+def under(file: str, path: str) -> bool:
+    """Whether ``file`` (POSIX, relative to the root) lies in ``path`` (``.``: the whole root)."""
+    path = path.strip("/")
+    return path in ("", ".") or file == path or file.startswith(path + "/")
+
+
 def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for analyzers: the interpreter's ``bin`` first on PATH (codemodder runs semgrep
     by name), nothing written next to the user's sources, semgrep offline."""

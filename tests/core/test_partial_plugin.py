@@ -103,11 +103,16 @@ def test_gitorch_audit_runs_every_hook_and_the_trace_sees_each_call(installed, p
     traced = [
         line for line in (done.stderr + planned.stderr).splitlines() if line.startswith("gitorch: hook ")
     ]
+    # a built-in command adds no plugin command (issue 14): `--help`, with no listing kept, does
+    listed = gitorch("--help", pythonpath=installed, GITORCH_TRACE_PLUGINS="1",
+                     XDG_CACHE_HOME=str(project.parent / "xdg-cache"))  # fmt: skip
+    traced += [line for line in listed.stderr.splitlines() if line.startswith("gitorch: hook ")]
     for hook in HOOKS:
         assert any(line.startswith(f"gitorch: hook {hook}(") and "partial" in line for line in traced), (
             f"GITORCH_TRACE_PLUGINS did not see {hook}:\n" + "\n".join(traced)
         )
     assert "gitorch: hook gitorch_process_findings(findings, result, config) -> partial" in traced
+    assert not any("gitorch_add_commands" in line for line in done.stderr.splitlines())
 
 
 def test_its_command_and_its_parser_work_from_the_command_line(installed, tmp_path):
