@@ -217,6 +217,12 @@ class Config(_Strict):
         description="where run worktrees live: inside the git directory, or in the user cache directory "
         "(auto: the git directory unless an agent of the run cannot edit files under a .git path)",
     )
+    sandbox: Literal["auto", "required", "off"] = Field(
+        "auto",
+        description="where agents and tests run: in a bubblewrap sandbox when it can start, else on the host "
+        "with the fallback guard (auto); always in the sandbox, refusing to start without it (required); "
+        "never (off: the fallback guard only)",
+    )
     agent_timeout_s: float = Field(900, gt=0)
     jobs: int = Field(1, ge=1, le=64, description="agent calls of a fix run at once (gitorch fix --jobs)")
     modules: list[ModuleSpec] | None = Field(
@@ -368,6 +374,10 @@ default_dimensions = ["security", "backend"]
 
 # Iterations without improvement (after a change of strategy) before the loop stops
 stall_iterations = 3
+
+# Where agents and tests run: "auto" (in a bubblewrap sandbox when it can start, else on the host
+# with the fallback guard), "required" (refuse to run without the sandbox), or "off"
+sandbox = "auto"
 
 # Wall-clock limit of one agent call, in seconds
 agent_timeout_s = 900

@@ -17,6 +17,7 @@ from gitorch.agents.cli_agent import (
     Task,
     class_or_instance,
     executable_availability,
+    in_gitorch_sandbox,
 )
 from gitorch.agents.output import (
     CallOutcome,
@@ -40,6 +41,7 @@ __all__ = [
     "argv_prompt",
     "as_int",
     "executable_availability",
+    "in_gitorch_sandbox",
     "json_lines",
     "load_json",
 ]

@@ -22,6 +22,7 @@ start of stderr; it never yields a score.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shlex
@@ -44,8 +45,10 @@ from gitorch.agents.recording import WORKTREE_PATCH, CallLog
 from gitorch.agents.schema import findings_schema
 from gitorch.errors import AgentError
 from gitorch.models import Agent, AuditRequest, AuditResult, Availability, FixRequest, FixResult, Usage
+from gitorch.process.launch import current_policy
 from gitorch.process.runner import Completed, run_process
 from gitorch.services.redact import is_secret_file
+from gitorch.vcs.guard import ContainmentBreach
 from gitorch.vcs.patch import ChangeCapture
 
 if TYPE_CHECKING:
@@ -63,6 +66,13 @@ DEFAULT_OVERHEAD_TOKENS = 20_000
 
 class AgentTimeout(AgentError):
     """The CLI ran past its wall-clock timeout or stayed silent too long; its process group was killed."""
+
+
+def in_gitorch_sandbox() -> bool:
+    """Whether an agent call made now runs in gitorch's sandbox (:mod:`gitorch.process.sandbox`): a CLI
+    whose own sandbox cannot nest in it (codex's bubblewrap, when gitorch runs as root) runs without its
+    own."""
+    return current_policy().confines("agent")
 
 
 def executable_availability(exe: str, path: str | None = None) -> Availability:
@@ -102,10 +112,16 @@ class ExternalCliAgent(Agent):
     audits: ClassVar[frozenset[str] | None] = None
     fixes: ClassVar[frozenset[str] | None] = None
     supports_schema: ClassVar[bool] = False
-    # A CLI process may write anywhere its own sandbox lets it: the loop watches the user's checkout.
+    # A CLI process may write anywhere its own sandbox lets it; gitorch's sandbox holds it (runs_as_process).
     confined = False
     # NOTE: paid calls never overlap, so that a budget check before a call sees every charge before it.
     audit_group = "external-cli"
+    runs_as_process = True
+    # What the CLI writes besides its working directory (its configuration, sessions, caches): writable in
+    # gitorch's sandbox. ``{home}``, ``{config}``, ``{data}``, ``{cache}``, ``{state}`` are HOME and the XDG
+    # directories; a path ending with "/" is a directory (made when missing), else a file (writable when
+    # it exists). ``Options.writable`` adds more.
+    writes: ClassVar[tuple[str, ...]] = ()
     # Environment every call gets unless the user's environment or Options.env sets it.
     default_env: ClassVar[dict[str, str]] = {}
 
@@ -128,6 +144,11 @@ class ExternalCliAgent(Agent):
             description="input the CLI sends besides the prompt (system prompt, tools, files it reads)",
         )
         use_schema: bool = Field(True, description="ask for findings as JSON where the CLI supports a schema")
+        writable: list[str] = Field(
+            default_factory=list,
+            description="more paths the CLI may write in gitorch's sandbox (~ and {home}, {config}, {data}, "
+            "{cache}, {state} expand; a trailing / marks a directory)",
+        )
 
     class StreamingOptions(Options):
         """Options of a CLI that can print events as they happen or one object at the very end."""
@@ -206,6 +227,27 @@ class ExternalCliAgent(Agent):
         env.update(self.options.env)
         return env
 
+    def writable_paths(self, env: dict[str, str]) -> list[Path]:
+        """Where the CLI may write besides its working directory (:attr:`writes`, ``Options.writable``),
+        expanded for the environment it runs with; missing directories are made."""
+        home = Path(env.get("HOME") or Path.home())
+        places = {
+            "home": home,
+            "config": Path(env.get("XDG_CONFIG_HOME") or home / ".config"),
+            "data": Path(env.get("XDG_DATA_HOME") or home / ".local" / "share"),
+            "cache": Path(env.get("XDG_CACHE_HOME") or home / ".cache"),
+            "state": Path(env.get("XDG_STATE_HOME") or home / ".local" / "state"),
+        }
+        paths = []
+        for entry in [*self.writes, *self.options.writable]:
+            entry = f"{{home}}{entry[1:]}" if entry.startswith("~") else entry
+            path = Path(entry.format(**{k: str(v) for k, v in places.items()}))
+            if entry.endswith("/"):
+                with contextlib.suppress(OSError):
+                    path.mkdir(parents=True, exist_ok=True)
+            paths.append(path)
+        return paths
+
     def timeout_s(self, config: Config | None) -> float:
         base = self.options.timeout_s or (config.agent_timeout_s if config is not None else 900.0)
         return base * self.timeout_factor
@@ -279,11 +321,11 @@ class ExternalCliAgent(Agent):
             started_at = datetime.now(UTC)
             watch = self._spend_watch(account, config)
             try:
-                completed = self._run(invocation, cwd, Path(tmp), config, watch)
-            except KeyboardInterrupt:
+                completed = self._run(task, invocation, cwd, Path(tmp), config, watch)
+            except (KeyboardInterrupt, ContainmentBreach) as stopped:
                 # The group is dead; keep what the call cost (unknown: its estimate) and re-raise.
-                log.keep(task, prompt, cwd, invocation.argv, started_at, account.interrupted(),
-                         "interrupted (Ctrl-C)")
+                why = "interrupted (Ctrl-C)" if isinstance(stopped, KeyboardInterrupt) else str(stopped)
+                log.keep(task, prompt, cwd, invocation.argv, started_at, account.interrupted(), why)
                 raise
             extra = {role: mask(_read(path)) for role, path in invocation.files.items()}
         if capture is not None:
@@ -334,15 +376,18 @@ class ExternalCliAgent(Agent):
         return SpendWatch(self.stream_usage, price, left)
 
     def _run(
-        self, invocation: Invocation, cwd: Path, calldir: Path, config: Config | None,
+        self, task: Task, invocation: Invocation, cwd: Path, calldir: Path, config: Config | None,
         watch: SpendWatch | None = None,
     ) -> Completed:
-        """Run the CLI: it may write its worktree and the call's private directory."""
+        """Run the CLI: it may write the call's private directory and its own files, and for a fix its
+        working directory (gitorch's sandbox holds it to that)."""
+        env = self.environment(invocation)
         try:
             return run_process(
-                invocation.argv, cwd=cwd, env=self.environment(invocation), stdin_text=invocation.stdin,
+                invocation.argv, cwd=cwd, env=env, stdin_text=invocation.stdin,
                 timeout=self.timeout_s(config), silence_timeout=self.options.silence_timeout_s,
-                writable=(cwd, calldir), purpose="agent", watch=None if watch is None else watch.feed,
+                writable=(calldir, *self.writable_paths(env)), purpose="agent", cwd_writable=task == "fix",
+                watch=None if watch is None else watch.feed,
             )
         except FileNotFoundError:
             raise AgentError(f"agent {self.name!r}: {invocation.argv[0]!r} is not on PATH") from None

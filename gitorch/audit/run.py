@@ -212,6 +212,7 @@ def run_audits(
     than it allows (:class:`AuditSlots`). The first failure is raised once every audit has ended (none is
     left running); ``progress(dimension, message)`` is called from the audits' threads.
     """
+    import contextvars
     from concurrent.futures import ThreadPoolExecutor
 
     if workers is None:
@@ -229,7 +230,8 @@ def run_audits(
         return [one(d) for d in dimensions]
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gitorch-audit")
     try:
-        futures = [pool.submit(one, d) for d in dimensions]
+        # each audit in a copy of this context: the launch policy (the sandbox) holds in its thread too
+        futures = [pool.submit(contextvars.copy_context().run, one, d) for d in dimensions]
         errors = [f.exception() for f in futures]
     finally:  # an interrupt: the audits not started never start
         pool.shutdown(wait=True, cancel_futures=True)

@@ -53,6 +53,8 @@ def audit(
     from gitorch.audit.run import audit_context, select_dimensions
     from gitorch.cli import get_app_plugins
     from gitorch.cli._common import load_repo_config, write_output
+    from gitorch.process.launch import using_policy
+    from gitorch.vcs.containment import AuditLaunch
 
     _check_flags(fmt, fail_under, dim, all_dims)
     root, config = load_repo_config(repo, config_file=config_file)
@@ -64,8 +66,9 @@ def audit(
     dims = select_dimensions(plugins, config, dim, all_dims=all_dims, agent=agent, root=root, path=path)
     interactive = fmt == "table" and output is None and _stderr_is_terminal()
     context = audit_context(root, config, plugins)  # one redactor, templates and parser for all dimensions
-    results = _audit_all(root, dims, config, plugins, context, agent=agent, path=path, dry_run=dry_run,
-                         interactive=interactive, cache=not no_cache)  # fmt: skip
+    with using_policy(AuditLaunch(config.sandbox)):  # agents and tests in the sandbox (docs/fix-loop.md)
+        results = _audit_all(root, dims, config, plugins, context, agent=agent, path=path, dry_run=dry_run,
+                             interactive=interactive, cache=not no_cache)  # fmt: skip
     write_output(render(results, fmt, color=interactive), output)
     if fail_under is not None and any(r.score is not None and r.score < fail_under for r in results):
         raise typer.Exit(ExitCode.UNDER_THRESHOLD)

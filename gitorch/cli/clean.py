@@ -41,5 +41,7 @@ def clean(
         typer.echo(f"kept branch {b}")
     for s in result.skipped_running:
         typer.echo(f"skipped running session {s}")
+    for p in result.kept_copies:
+        typer.echo(f"kept the copies of your files a killed run took before its last call in {p}")
     if not any([result.removed_worktrees, result.deleted_branches, result.kept_branches, result.stale_lock]):
         typer.echo("nothing to clean")

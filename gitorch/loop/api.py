@@ -16,8 +16,10 @@ from gitorch.config import Config
 from gitorch.errors import UsageError
 from gitorch.loop import events
 from gitorch.loop.human import LoopUI
+from gitorch.loop.ledger import Ledger
 from gitorch.loop.lock import RunLock
 from gitorch.loop.planner import fix_names
+from gitorch.loop.recovery import recover
 from gitorch.loop.runner import FixLoop
 from gitorch.loop.session import (
     FixOptions,
@@ -32,10 +34,10 @@ from gitorch.plugin.manager import Plugins
 from gitorch.score import FORMULA_VERSION
 from gitorch.services.atomic import atomic_write
 from gitorch.services.budget import Budget
+from gitorch.vcs.containment import Containment
 from gitorch.vcs.git import (
     ARTIFACT_EXCLUDES,
     Git,
-    Worktree,
     format_trailers,
     git_common_dir,
     gitorch_dir,
@@ -45,6 +47,7 @@ from gitorch.vcs.git import (
     snapshot_dirty,
     update_ref,
 )
+from gitorch.vcs.workspace import Worktree, workspace_git_dir
 
 
 def start_run(
@@ -68,6 +71,7 @@ def create_session(
     ui = ui or LoopUI()
     base = _check_request(root, config, plugins, options)
     session_id = new_session_id()
+    containment = Containment.prepare(config.sandbox, root, ledger_for(root, session_id).dir / "containment")
     lock = RunLock(root)
     lock.acquire(session_id)
     try:
@@ -78,7 +82,11 @@ def create_session(
             start = snapshot or base
         branch = run_branch(session_id)
         path = worktree_path(root, session_id, _worktree_in_cache(config, plugins, options))
-        worktree = Worktree.create(root, path, branch, start, _excludes_file(root))
+        worktree = Worktree.create(
+            root, path, workspace_git_dir(root, session_id), start, branch=branch,
+            excludes_file=_excludes_file(root),
+        )
+        containment.use_workspace(worktree)
         update_ref(root, iteration_ref(session_id, 0), start, message="gitorch: start")
         state = SessionState(
             id=session_id,
@@ -98,9 +106,11 @@ def create_session(
             )
         )
         ui.progress(f"session {session_id}: branch {branch}, worktree {path}")
-        return FixLoop(root, config, plugins, state, ledger, worktree, ui)
+        _announce(containment, ledger, ui)
+        return FixLoop(root, config, plugins, state, ledger, worktree, ui, containment)
     except BaseException:
         lock.release(session_id)
+        containment.close()
         raise
 
 
@@ -124,6 +134,7 @@ def resume_run(
         )
     if state.stop_reason == "target" and not state.rollbacks:
         raise UsageError(f"session {state.id} already reached its target; nothing to resume")
+    containment = Containment.prepare(config.sandbox, root, ledger.dir / "containment")
     lock = RunLock(root)
     note = lock.acquire(state.id, take_over_stale_of=state.id)
     try:
@@ -140,20 +151,67 @@ def resume_run(
                 f"nothing to resume (start a new run, or raise max_iterations in the configuration)"
             )
         _reopen(state)
-        worktree = Worktree.attach(root, Path(state.worktree), state.branch, _excludes_file(root))
         ledger.append(events.Resume(previous=previous, lock_note=note, budget_usd=state.options.budget_usd))
-        if note:  # the previous process died: git lock files it held are stale too
-            removed = worktree.clear_stale_locks(
-                git_common_dir(root), state.branch, f"refs/gitorch/{state.id}"
+        kept = Containment.keep_leftovers(containment.store)
+        if kept is not None:
+            ui.progress(
+                f"the previous process was killed during an agent call or a test run; the copies of your "
+                f"files taken before it are kept in {kept} (compare them if something looks wrong)"
             )
-            if removed:
-                ledger.append(events.StaleGitLocksRemoved(paths=removed))
-        loop = FixLoop(root, config, plugins, state, ledger, worktree, ui)
+        worktree = _resumable_workspace(root, state, ledger, ui, stale=bool(note))
+        containment.use_workspace(worktree)
+        _announce(containment, ledger, ui)
+        loop = FixLoop(root, config, plugins, state, ledger, worktree, ui, containment)
         loop.recover()
     except BaseException:
         lock.release(state.id)
+        containment.close()
         raise
     return loop.run()
+
+
+def _resumable_workspace(
+    root: Path, state: SessionState, ledger: Ledger, ui: LoopUI, *, stale: bool
+) -> Worktree:
+    """The session's workspace, ready for the loop. A linked worktree (a session of an older gitorch) is
+    first brought back to its last green commit (half-done work kept as a patch), then replaced by a
+    workspace with its own git directory. ``stale``: the previous process died, its git locks with it."""
+    path, git_dir, excludes = Path(state.worktree), workspace_git_dir(root, state.id), _excludes_file(root)
+    found = Worktree.open(root, path, git_dir, excludes)
+    if stale and found is not None:
+        removed = found.clear_stale_locks(git_common_dir(root), state.branch, f"refs/gitorch/{state.id}")
+        if removed:
+            ledger.append(events.StaleGitLocksRemoved(paths=removed))
+    if found is None or not found.linked:
+        return Worktree.attach(root, path, git_dir, state.branch, excludes)
+    recover(found, state, ledger)
+    found.remove(root)
+    tree = Worktree.create(
+        root, path, git_dir, state.green_commit, branch=state.branch, excludes_file=excludes, new_branch=False
+    )
+    ledger.append(events.WorkspaceMigrated(worktree=str(path), git_dir=str(git_dir)))
+    ui.progress(
+        f"session {state.id}: its linked worktree is now a workspace with a git directory of its own "
+        f"({git_dir})"
+    )
+    return tree
+
+
+def _announce(containment: Containment, ledger: Ledger, ui: LoopUI) -> None:
+    """Say once how agents and tests will run, and which files the fallback guard could not copy."""
+    unprotected = containment.prime()
+    ui.progress(containment.describe())
+    if unprotected:
+        more = f" and {len(unprotected) - 5} more" if len(unprotected) > 5 else ""
+        shown = ", ".join(unprotected[:5]) + more
+        ui.progress(f"note: {len(unprotected)} file(s) of your checkout are too big to back up ({shown}); "
+                    f"a change to them would be detected but could not be undone")
+    ledger.append(
+        events.Sandbox(
+            mode=containment.mode, sandboxed=containment.sandboxed, detail=containment.describe(),
+            unprotected=unprotected,
+        )
+    )
 
 
 def _reopen(state: SessionState) -> None:
@@ -174,35 +232,29 @@ def _reopen(state: SessionState) -> None:
 def dry_run(root: Path, config: Config, plugins: Plugins, options: FixOptions, base: str, ui: LoopUI) -> None:
     """What a run would do, changing nothing: discovery, the agents' dry-run audits and fixes, in a
     throwaway detached worktree."""
-    git = Git(root)
     with tempfile.TemporaryDirectory(prefix="gitorch-dry-run-") as tmp:
         path = Path(tmp) / "gitorch" / "worktrees" / "dry-run"
-        path.parent.mkdir(parents=True)
-        git.run("worktree", "add", "-q", "--detach", str(path), base)
-        try:
-            facts = discover(path, options.path, config)
-            ui.progress(f"discovery: {facts.module_name} — {facts.files} files, {facts.loc} lines of code")
-            context = AgentContext(budget=Budget(options.budget_usd))
-            for dim in options.dimensions:
-                result = run_audit(
-                    path, dim, config, plugins, path=options.path, dry_run=True, context=context
-                )
-                ui.progress(f"audit {dim} with {result.agent}: {len(result.findings)} finding(s)")
-                names = fix_names(plugins, options, config, dim)
-                for f in result.findings:
-                    ui.progress(f"  would fix {f.severity} {f.location} with {' → '.join(names)}")
-                    if names and names[0] in plugins.agents():
-                        agent = make_agent(plugins, names[0], config, context)
-                        request = FixRequest(
-                            root=path, finding=f, config=config, path=options.path, dry_run=True
-                        )
-                        fix = agent.fix(request)
-                        if fix.summary:
-                            ui.progress(f"    {names[0]}: {fix.summary}")
-            ui.progress(f"tests: {options.test_command}")
-        finally:
-            git.run("worktree", "remove", "--force", "--force", str(path), check=False)
-            git.run("worktree", "prune", check=False)
+        Worktree.create(root, path, Path(tmp) / "gitorch" / "gitdirs" / "dry-run.git", base, branch=None)
+        facts = discover(path, options.path, config)
+        ui.progress(f"discovery: {facts.module_name} — {facts.files} files, {facts.loc} lines of code")
+        context = AgentContext(budget=Budget(options.budget_usd))
+        for dim in options.dimensions:
+            result = run_audit(
+                path, dim, config, plugins, path=options.path, dry_run=True, context=context
+            )
+            ui.progress(f"audit {dim} with {result.agent}: {len(result.findings)} finding(s)")
+            names = fix_names(plugins, options, config, dim)
+            for f in result.findings:
+                ui.progress(f"  would fix {f.severity} {f.location} with {' → '.join(names)}")
+                if names and names[0] in plugins.agents():
+                    agent = make_agent(plugins, names[0], config, context)
+                    request = FixRequest(
+                        root=path, finding=f, config=config, path=options.path, dry_run=True
+                    )
+                    fix = agent.fix(request)
+                    if fix.summary:
+                        ui.progress(f"    {names[0]}: {fix.summary}")
+        ui.progress(f"tests: {options.test_command}")
 
 
 def _check_request(root: Path, config: Config, plugins: Plugins, options: FixOptions) -> str:

@@ -15,11 +15,10 @@ What it does write: the attempt's events and rejected patches to the ledger, the
 
 from __future__ import annotations
 
-import shutil
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 from gitorch.agents.routing import Try, call_with_fallback
@@ -27,15 +26,7 @@ from gitorch.config import Config
 from gitorch.errors import GitorchError
 from gitorch.loop import events
 from gitorch.loop.dependencies import dependency_hits
-from gitorch.loop.gates import (
-    GateHit,
-    Sources,
-    compare_sentinels,
-    evaluate,
-    git_sentinels,
-    lost_tests,
-    needs_source,
-)
+from gitorch.loop.gates import GateHit, Sources, evaluate, lost_tests, needs_source
 from gitorch.loop.human import Confirmer
 from gitorch.loop.ledger import Ledger
 from gitorch.loop.phases import PhaseClock
@@ -46,8 +37,11 @@ from gitorch.loop.verification import Check, Verifier, describe_closes
 from gitorch.models import Finding, FixRequest, FixResult
 from gitorch.process.testrun import TestOutcome, run_tests
 from gitorch.services.budget import Budget, BudgetExceeded
+from gitorch.vcs.containment import Containment
 from gitorch.vcs.diff import DiffStats, analyze
-from gitorch.vcs.git import Worktree, format_trailers
+from gitorch.vcs.git import format_trailers
+from gitorch.vcs.guard import ContainmentBreach
+from gitorch.vcs.workspace import Worktree
 
 AGENT_CALL_ATTEMPTS = 2  # tries of one agent call that raised AgentError (crash, timeout, bad output)
 
@@ -66,13 +60,11 @@ OutcomeKind = Literal[
 
 @dataclass(frozen=True)
 class Workspace:
-    """Where an attempt works: a checkout of ``branch`` at ``green`` (the last commit whose tests passed),
-    whose git directory is ``git_dir`` (watched for changes while the agent runs)."""
+    """Where an attempt works: a checkout of ``branch`` at ``green`` (the last commit whose tests passed)."""
 
     tree: Worktree
     branch: str
     green: str
-    git_dir: Path
 
 
 @dataclass
@@ -90,7 +82,8 @@ class AttemptContext:
     clock: PhaseClock
     path: str = "."  # the part of the repository the run works on (--path)
     identity: dict[str, str] = field(default_factory=dict)
-    checkout: Path | None = None  # the user's checkout: watched while an agent gitorch cannot confine runs
+    # where agents and tests run and what is watched around them (None: nothing watched, e.g. a benchmark)
+    containment: Containment | None = None
     tests_passing: frozenset[str] | None = None  # the tests that pass at the green commit (JUnit ids)
     verifier: Verifier | None = None  # the cheap gate and the re-audit (gitorch.loop.verification)
     no_tests: bool = False  # the project has no tests: a run that collects none is not a failure
@@ -116,13 +109,14 @@ class Outcome:
 @dataclass(frozen=True)
 class Prepared:
     """An agent's work done in a workspace of its own (``gitorch fix --jobs``), to be landed here: its
-    answer, the patch of what it changed against ``base``, the git-directory sentinels that changed and
-    the HEAD move seen during the call (gate reasons), its cost and how long it took."""
+    answer, the patch of what it changed against ``base``, what it changed (and gitorch put back) in its
+    workspace's git directory and the HEAD move seen during the call (gate reasons), its cost and how long
+    it took."""
 
     result: FixResult
     patch: str
     base: str
-    sentinel_changes: tuple[str, ...] = ()
+    workspace_changes: tuple[str, ...] = ()
     moved: str | None = None
     cost: float = 0.0
     agent_s: float = 0.0
@@ -174,24 +168,29 @@ class FixAttempt:
         if self.prepared is not None:
             return self._land(self.prepared)
         self.ctx.progress(f"  {f.severity} {f.location}: {self.agent} attempt {self.number}")
-        sentinels = git_sentinels(self.ws.git_dir, self.tree.path)
-        result = self._guarded_call()
+        result, workspace_changes = self._guarded_call()
         moved = bring_back_head(self.tree, self.ws.branch, self.ws.green, self.ctx.ledger)
-        changed = self._git_dir_changes(sentinels)
-        return self._finish(result, changed + ([moved] if moved else []))
+        return self._finish(result, workspace_changes, moved)
 
     def prepare(self) -> Prepared:
-        """The agent's call alone, in this attempt's workspace (a worktree of its own): what it changed, as
-        a patch against the green commit, for an attempt given ``prepared=`` to land on the run's worktree.
-        Nothing is written to the branch; the caller removes the workspace."""
+        """The agent's call alone, in this attempt's workspace (one of its own, with its own git directory):
+        what it changed, as a patch against the green commit, for an attempt given ``prepared=`` to land on
+        the run's workspace. Nothing is written to the branch; the caller removes the workspace."""
         self._check_workspace()
-        sentinels = git_sentinels(self.ws.git_dir, self.tree.path)
-        result = self._guarded_call(record=False)
+        containment = self.ctx.containment
+        watch = (
+            containment.watching_job_workspace(self.tree, f"job-{self.label}")
+            if containment is not None
+            else contextlib.nullcontext([])
+        )
+        with watch as workspace_changes:  # put back before gitorch runs git there again
+            result, _ = self._guarded_call(record=False)
         moved = bring_back_head(self.tree, self.ws.branch, self.ws.green, self.ctx.ledger)
-        changed = self._git_dir_changes(sentinels)
         self.tree.stage_all()
         patch = self.tree.staged_patch(self.ws.green)
-        return Prepared(result, patch, self.ws.green, tuple(changed), moved, self.cost, self.waited["agent"])
+        return Prepared(
+            result, patch, self.ws.green, tuple(workspace_changes), moved, self.cost, self.waited["agent"]
+        )
 
     def _land(self, prepared: Prepared) -> Outcome:
         """The agent ran in a workspace of its own: its patch, applied on the green commit (which may have
@@ -215,10 +214,11 @@ class FixAttempt:
                 self.tree.restore(self.ws.green)
                 detail = f"the patch no longer applies on {self.ws.green[:10]}: {exc}"
                 return Outcome("conflict", detail[:500], cost_usd=self.cost)
-        changed = list(prepared.sentinel_changes) + ([prepared.moved] if prepared.moved else [])
-        return self._finish(prepared.result, changed)
+        if prepared.workspace_changes:
+            self._workspace_changed_event(list(prepared.workspace_changes))
+        return self._finish(prepared.result, list(prepared.workspace_changes), prepared.moved)
 
-    def _finish(self, result: FixResult, changed: list[str]) -> Outcome:
+    def _finish(self, result: FixResult, workspace_changes: list[str], moved: str | None) -> Outcome:
         """The agent's changes in the worktree: staged, analysed, gated, tested, committed or rolled back."""
         self.tree.stage_all()
         patch = self.tree.staged_patch(self.ws.green)
@@ -227,7 +227,7 @@ class FixAttempt:
             kind = "cannot_fix" if result.status in ("cannot_fix", "unchanged") else "unchanged"
             return Outcome(kind, result.summary, cost_usd=self.cost)
         stats = analyze(patch)
-        refused = self._gates(stats, patch, changed)
+        refused = self._gates(stats, patch, workspace_changes, moved)
         if refused is not None:
             return refused
         check = self._verify(stats, patch)
@@ -276,24 +276,28 @@ class FixAttempt:
 
     # the agent ------------------------------------------------------------------------------------
 
-    def _guarded_call(self, *, record: bool = True) -> FixResult:
-        """The agent call; for an agent gitorch cannot confine, with the user's checkout watched.
-        ``record``: write its ``attempt`` event now (a prepared call's is written when it lands)."""
-        watch = None
-        if self.ctx.checkout is not None and not self.ctx.agents.confined(self.agent):
-            from gitorch.vcs.guard import snapshot
-
-            watch = snapshot(self.ctx.checkout, self.ctx.ledger.dir / "checkout-backups" / self.label)
+    def _guarded_call(self, *, record: bool = True) -> tuple[FixResult, list[str]]:
+        """The agent call, contained; with what it changed (and gitorch put back) in the workspace's git
+        directory. An external CLI runs in the run's sandbox, watched process by process
+        (:class:`~gitorch.vcs.containment.Containment`); an agent that works inside gitorch's own process
+        cannot be sandboxed, so the whole call is watched (the user's checkout too, unless it is confined).
+        ``record`` False (a job's call, ``gitorch fix --jobs``): its ``attempt`` event is written when it
+        lands, and its workspace's git directory is watched by :meth:`prepare` (the run's workspace is not
+        this call's)."""
+        containment = self.ctx.containment if record else None
+        if containment is not None:
+            containment.take_workspace_changes()
         spent_before = self.ctx.budget.thread_spent_usd
         t = time.monotonic()
         result = self._call_agent()
         self.waited["agent"] = time.monotonic() - t
-        if watch is not None:
-            self._check_checkout(watch)
+        changes = containment.take_workspace_changes() if containment is not None else []
         self.cost = round(max(self.ctx.budget.thread_spent_usd - spent_before, 0.0), 6)
         if record:
             self._attempt_event(result)
-        return result
+            if changes:
+                self._workspace_changed_event(changes)
+        return result, changes
 
     def _attempt_event(self, result: FixResult) -> None:
         self.ctx.ledger.append(
@@ -308,6 +312,15 @@ class FixAttempt:
                 cost_usd=self.cost,
                 call_id=result.call_id,
             )
+        )
+
+    def _workspace_changed_event(self, changes: list[str]) -> None:
+        self.ctx.ledger.append(
+            events.GitDirChanged(iteration=self.ctx.iteration, agent=self.agent, changed=changes)
+        )
+        self.ctx.progress(
+            f"    {self.agent} changed its workspace's git directory ({', '.join(changes[:5])}): "
+            f"put back, and the attempt is rejected"
         )
 
     def _call_agent(self) -> FixResult:
@@ -329,7 +342,8 @@ class FixAttempt:
             calls += 1
             if calls > 1:  # a retry starts from the green tree, not from the crashed call's half edit
                 self.tree.restore(self.ws.green)
-            return agent.fix(request)
+            with self._watch(agent):
+                return agent.fix(request)
 
         try:
             # an AgentError (a crashed or timed-out call) is retried with a longer timeout; a fix the agent
@@ -337,7 +351,7 @@ class FixAttempt:
             result = call_with_fallback(
                 [self.agent], self.ctx.agents.get, call, attempts=AGENT_CALL_ATTEMPTS, on_try=self._note_try
             )
-        except (BudgetExceeded, KeyboardInterrupt, StopRun):
+        except (BudgetExceeded, KeyboardInterrupt, StopRun, ContainmentBreach):
             raise
         except GitorchError as exc:
             result = FixResult(status="failed", summary=str(exc))
@@ -347,6 +361,17 @@ class FixAttempt:
             self.ctx.budget.charge(result.usage, f"{self.agent} fix")  # the agent did not charge its call
         return result
 
+    def _watch(self, agent) -> contextlib.AbstractContextManager[None]:
+        """Around one call of an agent that works inside gitorch's own process (no sandbox can hold it): the
+        whole call watched, the user's checkout too unless the agent is confined. An external CLI's
+        processes are watched one by one by the run's launch policy."""
+        containment = self.ctx.containment
+        if containment is None or getattr(agent, "runs_as_process", False):
+            return contextlib.nullcontext()
+        return containment.watching(
+            f"{self.agent} (agent call)", checkout=not getattr(agent, "confined", True)
+        )
+
     def _note_try(self, entry: Try) -> None:
         if not entry.ok:
             self.ctx.ledger.append(
@@ -355,51 +380,16 @@ class FixAttempt:
                 )
             )
 
-    def _check_checkout(self, before) -> None:
-        """Stop the run when the user's checkout changed while the agent ran (see gitorch.vcs.guard)."""
-        from gitorch.vcs.guard import changes_since
-
-        changed = changes_since(self.ctx.checkout, before)
-        if not changed:
-            if before.backup is not None:
-                shutil.rmtree(before.backup, ignore_errors=True)  # nothing to restore from
-            return
-        self.tree.stage_all()
-        patch = self.tree.staged_patch(self.ws.green)
-        self._roll_back("-checkout", patch, "rejected", "the user's checkout changed during the call")
-        backup = (
-            f"; copies of your uncommitted files from before the call: {before.backup}"
-            if before.backup
-            else ""
-        )
-        self.ctx.ledger.append(
-            events.CheckoutChanged(agent=self.agent, changed=changed, backup=str(before.backup or ""))
-        )
-        raise StopRun(
-            "needs_human",
-            f"your checkout changed while {self.agent} ran ({', '.join(changed[:10])}): gitorch stopped the "
-            f"run. If you did not change those files, the agent wrote outside its worktree; "
-            f"`git diff` shows it, `git checkout -- FILE` restores a file that was committed{backup}",
-        )
-
     # the gates ------------------------------------------------------------------------------------
 
-    def _git_dir_changes(self, sentinels: dict[str, str]) -> list[str]:
-        """The git-directory sentinels that changed since ``sentinels`` were taken (recorded, warned)."""
-        changed = compare_sentinels(sentinels, git_sentinels(self.ws.git_dir, self.tree.path))
-        if changed:  # outside the worktree: rejected, but not gitorch's to undo; the user must look
-            self.ctx.ledger.append(
-                events.GitDirChanged(iteration=self.ctx.iteration, agent=self.agent, changed=changed)
-            )
-            self.ctx.progress(
-                f"    WARNING: {self.agent} changed {', '.join(changed)} in {self.ws.git_dir}; "
-                f"the attempt is rejected, but check those changes yourself"
-            )
-        return changed
-
-    def _gates(self, stats: DiffStats, patch: str, changed: list[str]) -> Outcome | None:
-        """Reject or confirm the diff (``changed``: sentinels and HEAD moves, each a reason to reject);
-        None when it may go on to the tests."""
+    def _gates(
+        self, stats: DiffStats, patch: str, workspace_changes: list[str], moved: str | None
+    ) -> Outcome | None:
+        """Reject or confirm the diff; None when it may go on to the tests. ``workspace_changes``: what the
+        agent changed in the workspace's git directory (put back already), which rejects it."""
+        changed = list(workspace_changes)
+        if moved:
+            changed.append(moved)
         verdict = evaluate(
             stats,
             self.ctx.config,
@@ -574,7 +564,12 @@ class FixAttempt:
         }
         # the finding's text and the agent's summary may quote a secret: the branch may be pushed
         message = self.ctx.ledger.redactor.mask(f"{subject}\n\n{body}\n\n{format_trailers(trailers)}\n")
-        sha = self.tree.commit_staged(self.ws.green, message, self.ws.branch, self.ctx.identity)
+        containment = self.ctx.containment
+        # NOTE: job calls (gitorch fix --jobs) may be running while a commit lands: the run branch moved
+        # here is gitorch's own write, not theirs
+        own = containment.own_writes([f"refs/heads/{self.ws.branch}"]) if containment else None
+        with own or contextlib.nullcontext():
+            sha = self.tree.commit_staged(self.ws.green, message, self.ws.branch, self.ctx.identity)
         self.ctx.ledger.append(
             events.Commit(
                 iteration=self.ctx.iteration,

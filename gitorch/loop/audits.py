@@ -22,7 +22,7 @@ from gitorch.models import AgentContext, AuditResult, count_by_severity
 from gitorch.plugin.checks import ProjectEnvironment, TestGate
 from gitorch.plugin.manager import Plugins
 from gitorch.process.testrun import TestOutcome, run_tests
-from gitorch.vcs.git import Worktree
+from gitorch.vcs.workspace import Worktree
 
 
 @dataclass

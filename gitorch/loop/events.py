@@ -307,6 +307,37 @@ class CheckoutChanged(Event):
     backup: str
 
 
+class Sandbox(Event):
+    """How the run's agents and tests are contained (``gitorch.vcs.containment``), said once per process."""
+
+    type: Literal["sandbox"] = "sandbox"
+    mode: str
+    sandboxed: bool
+    detail: str
+    unprotected: list[str] = Field(default_factory=list)
+
+
+class RepositoryChanged(Event):
+    """An agent call or a test run changed the user's repository: what changed, what was put back, what was
+    removed (it did not exist before), what could not be, and where the versions found were moved."""
+
+    type: Literal["repository_changed"] = "repository_changed"
+    during: str
+    changed: list[str]
+    restored: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    lost: list[str] = Field(default_factory=list)
+    displaced: str | None = None
+
+
+class WorkspaceMigrated(Event):
+    """A session made with a linked worktree now works in a workspace with a git directory of its own."""
+
+    type: Literal["workspace_migrated"] = "workspace_migrated"
+    worktree: str
+    git_dir: str
+
+
 class Gate(AttemptStep):
     type: Literal["gate"] = "gate"
     decision: str
@@ -436,6 +467,9 @@ AnyEvent = Annotated[
     | AgentMovedHead
     | GitDirChanged
     | CheckoutChanged
+    | Sandbox
+    | RepositoryChanged
+    | WorkspaceMigrated
     | Gate
     | Confirmation
     | Verification

@@ -8,14 +8,14 @@ Two kinds of gate, from :class:`gitorch.config.Confirmations` and :class:`gitorc
 - **reject**: a test file deleted, a test weakened (compared by syntax tree, :mod:`gitorch.loop.weakened`),
   test or CI configuration changed (whole files, or the test sections of ``pyproject.toml`` and
   ``setup.cfg``), a path inside ``.git`` or outside the repository (a symlink leading out, a change to
-  the git directory seen by :func:`git_sentinels`), and, after the test run, a test that passed before
-  and does not pass now (:func:`lost_tests`). Rejected whatever the agent says, never asked.
+  the workspace's git directory found by :mod:`gitorch.vcs.containment`), and, after the test run, a
+  test that passed before and does not pass now (:func:`lost_tests`). Rejected whatever the agent says,
+  never asked.
 """
 
 from __future__ import annotations
 
 import configparser
-import hashlib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -114,7 +114,7 @@ def evaluate(
 ) -> Verdict:
     """The gates that fire on ``stats``.
 
-    ``sentinel_changes`` lists git-directory state the attempt changed (from :func:`compare_sentinels`);
+    ``sentinel_changes`` lists git-directory state the attempt changed (put back by the containment);
     ``root`` is the worktree, to resolve symlink targets; ``sources`` holds the texts before and after of
     the files :func:`needs_source` names (a file missing there is judged from the diff alone).
     """
@@ -266,37 +266,3 @@ def _confirm_gates(stats: DiffStats, config: Config) -> list[GateHit]:
         elif any(matches(p, confirm.core_files) for p in f.paths):
             hits.append(GateHit("core-file", "confirm", f"{f.path} is a core file"))
     return hits
-
-
-# --------------------------------------------------------------------------------------------------
-# Sentinels: cheap fingerprints of git-directory state an agent must not change.
-
-
-def git_sentinels(common_dir: Path, worktree: Path) -> dict[str, str]:
-    """Fingerprints of git-directory state no fix attempt has any business changing: the repository
-    config, hooks, info files, the stash (ref and reflog) and the worktree's ``.git`` link file.
-
-    NOTE: the user's own HEAD, index and branches are left out on purpose: the user may keep working
-    (and committing) in their checkout while a run goes on.
-    """
-    found: dict[str, str] = {}
-    for name in ("config", "info/exclude", "info/attributes", "refs/stash", "logs/refs/stash"):
-        path = common_dir / name
-        if path.is_file():
-            found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    hooks = common_dir / "hooks"
-    if hooks.is_dir():
-        h = hashlib.sha256()
-        for p in sorted(hooks.iterdir()):
-            if p.is_file():
-                h.update(p.name.encode() + b"\0" + p.read_bytes())
-        found["hooks/"] = h.hexdigest()
-    link = worktree / ".git"
-    if link.exists():
-        found["worktree .git"] = hashlib.sha256(link.read_bytes()).hexdigest() if link.is_file() else "dir"
-    return found
-
-
-def compare_sentinels(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    """Names of the sentinels that differ."""
-    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))

@@ -2,10 +2,14 @@
 
 An iteration's findings wait in a queue. A finding starts when a job slot is free and no running
 attempt works on its file (one finding per file at a time; a finding without a file runs alone): a
-worktree is made for it from the current tip of the run branch (``<run worktree>.job<k>``, on a branch
-``gitorch/<session>-job<k>``) and its agent runs there, in a thread of its own, under a
-:class:`~gitorch.process.runner.ProcessScope` that can kill its processes at once. The agent's patch
-then **lands** in the main thread, one attempt at a time, through the same
+workspace is made for it from the current tip of the run branch (``<run workspace>.job<k>``, with a git
+directory of its own, ``gitorch/gitdirs/<session>.job<k>.git``, whose branch ``gitorch/<session>-job<k>``
+exists there only) and its agent runs there, in a thread of its own, under a
+:class:`~gitorch.process.runner.ProcessScope` that can kill its processes at once, and under the run's
+containment (the thread runs in a copy of the loop's context, which holds the launch policy): the same
+sandbox, the user's repository watched around its processes, its workspace's git directory compared
+and put back around the call (:meth:`~gitorch.vcs.containment.Containment.watching_job_workspace`).
+The agent's patch then **lands** in the main thread, one attempt at a time, through the same
 :class:`~gitorch.loop.attempt.FixAttempt` pipeline as a serial run — applied on the then-current tip,
 gated, tested, committed with its trailers — so the branch stays linear, every commit green, and the
 ledger records commits in landing order. A patch that no longer applies on the new tip is tried again
@@ -15,15 +19,16 @@ new tip with the failure output, as a serial run retries.
 The budget is shared: each call's pre-call estimate stays reserved until it is charged
 (:class:`~gitorch.services.budget.Budget`), so N calls together cannot pass the cap; a call refused only
 because others hold reservations waits for them. Ctrl-C or SIGTERM cancels every running call (its
-process group killed) and removes the job worktrees, each one's changes kept as a patch; the pids of the
+process group killed) and removes the job workspaces, each one's changes kept as a patch; the pids of the
 running groups are written to ``<session>/running/`` so that after a SIGKILL of gitorch itself,
 ``gitorch resume`` and ``gitorch clean`` (:func:`~gitorch.loop.recovery.recover_jobs`) kill what is left
-and remove the job worktrees; ``resume`` then re-audits and plans the queue again.
+and remove the job workspaces; ``resume`` then re-audits and plans the queue again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import time
 from collections import deque
@@ -32,12 +37,13 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from gitorch.loop.attempt import FixAttempt, Outcome, Prepared, Workspace
-from gitorch.loop.recovery import keep_changes, leftover
+from gitorch.loop.recovery import job_git_dir, keep_changes, leftover
 from gitorch.loop.session import StopRun
 from gitorch.models import Finding
 from gitorch.process.runner import ProcessScope, process_scope, start_time
 from gitorch.services.budget import BudgetExceeded
-from gitorch.vcs.git import Worktree, delete_ref, gitorch_dir, remove_worktree
+from gitorch.vcs.git import gitorch_dir
+from gitorch.vcs.workspace import Worktree
 
 if TYPE_CHECKING:
     from gitorch.loop.runner import FixLoop
@@ -69,7 +75,7 @@ class Task:
 
 @dataclass
 class Slot:
-    """A job slot's worktree for one call."""
+    """A job slot's workspace for one call."""
 
     number: int
     tree: Worktree
@@ -87,6 +93,8 @@ class ParallelAttempts:
         self.jobs = jobs
         self.running_dir = loop.ledger.dir / "running"
         self.committed: list[str] = []
+        if loop.containment is not None:  # the job workspaces' .git links, read-only in the sandbox
+            loop.containment.protect_links([self._path(n) for n in range(1, jobs + 1)])
 
     def run(self, items: list[tuple[Finding, list[str]]], phase: str) -> list[str]:
         """Attempt ``items`` (finding, agent chain); returns the fingerprints of the findings committed."""
@@ -177,18 +185,25 @@ class ParallelAttempts:
             slot = self._slot(free.pop(0))
             self.loop.state.attempts += 1
             self.loop.agents.get(task.agent)  # made here: the pool is not shared between threads
-            running[pool.submit(self._call, task, slot, phase)] = (task, slot)
+            # NOTE: the thread runs in a copy of this context: the run's launch policy (its sandbox) holds
+            context = contextvars.copy_context()
+            running[pool.submit(context.run, self._call, task, slot, phase)] = (task, slot)
             busy |= task.files
             self._show(slot, task, f"{task.agent} attempt {task.number} started")
 
+    def _path(self, number: int):
+        return self.loop.wt.path.parent / f"{self.loop.wt.path.name}.job{number}"
+
     def _slot(self, number: int) -> Slot:
-        """A worktree for job ``number`` from the current tip of the run branch."""
-        st = self.loop.state
-        path = self.loop.wt.path.parent / f"{self.loop.wt.path.name}.job{number}"
+        """A workspace for job ``number`` from the current tip of the run branch, with a git directory of
+        its own (its branch exists there only: nothing of it in the user's repository)."""
+        st, root = self.loop.state, self.loop.root
+        path, git_dir = self._path(number), job_git_dir(root, st.id, number)
         branch = f"{st.branch}-job{number}"
-        leftover(self.loop.root, path, branch)
+        leftover(root, path, git_dir, branch)
         tree = Worktree.create(
-            self.loop.root, path, branch, st.green_commit, gitorch_dir(self.loop.root) / "exclude"
+            root, path, git_dir, st.green_commit, branch=branch, excludes_file=gitorch_dir(root) / "exclude",
+            new_branch=False,
         )
         slot = Slot(number, tree, branch, st.green_commit)
         slot.scope.started = lambda pid: self._note_process(pid, slot)
@@ -197,7 +212,7 @@ class ParallelAttempts:
 
     def _call(self, task: Task, slot: Slot, phase: str) -> Prepared:
         """In a job thread: the agent's call in the slot's worktree, as a patch to land."""
-        workspace = Workspace(slot.tree, slot.branch, slot.base, self.loop.git_dir)
+        workspace = Workspace(slot.tree, slot.branch, slot.base)
         attempt = FixAttempt(
             replace(self.loop.attempt_context(), progress=lambda message: None),
             workspace,
@@ -224,11 +239,11 @@ class ParallelAttempts:
         (self.running_dir / str(pid)).write_text(json.dumps(record))
 
     def _release(self, slot: Slot, keep_patch: str | None = None) -> None:
-        """Remove the slot's worktree and branch (its changes first kept as a patch, when asked)."""
+        """Remove the slot's workspace and its git directory (its changes first kept as a patch, when
+        asked)."""
         if keep_patch is not None:
             keep_changes(slot.tree, slot.base, self.loop.ledger, f"{keep_patch}-job{slot.number}-interrupted")
-        remove_worktree(self.loop.root, slot.tree.path)
-        delete_ref(self.loop.root, f"refs/heads/{slot.branch}")
+        slot.tree.remove(self.loop.root)
 
     # landing ---------------------------------------------------------------------------------------
 

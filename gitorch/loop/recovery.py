@@ -17,13 +17,15 @@ from gitorch.loop import events
 from gitorch.loop.ledger import Ledger
 from gitorch.loop.session import SessionState
 from gitorch.process.runner import kill_group_if_same
-from gitorch.vcs.git import Git, Worktree, delete_ref, gitorch_dir, remove_worktree
+from gitorch.vcs.git import Git, delete_ref, gitorch_dir
+from gitorch.vcs.workspace import Worktree, remove_leftovers, workspace_git_dir
 
 
 def reconcile_green(tree: Worktree, state: SessionState, ledger: Ledger) -> None:
     """A commit whose ledger event was lost (a kill between ``update-ref`` and the event) is still green:
-    the branch only ever moves after the tests passed."""
-    tip = tree.git.rev(f"refs/heads/{state.branch}")
+    the branch only ever moves after the tests passed. The user's run branch is the one that counts (the
+    workspace's copy of it moves after it)."""
+    tip = Git(Path(state.repo_root)).rev(f"refs/heads/{state.branch}")
     if tip and tip != state.green_commit:
         ledger.append(events.Reconciled(green=tip, previous=state.green_commit))
         state.green_commit = tip
@@ -60,10 +62,19 @@ def keep_changes(tree: Worktree, base: str, ledger: Ledger, label: str) -> None:
             )
 
 
-def leftover(root: Path, path: Path, branch: str) -> None:
-    """Remove a job worktree and branch a killed run left behind (before a slot is made there again)."""
-    if path.exists():
-        remove_worktree(root, path)
+def job_git_dir(root: Path, session_id: str, number: int) -> Path:
+    """The git directory of job ``number``'s workspace (``gitorch fix --jobs``), beside the run's own."""
+    return workspace_git_dir(root, f"{session_id}.job{number}")
+
+
+def leftover(root: Path, path: Path, git_dir: Path, branch: str) -> None:
+    """Remove a job workspace a killed run left behind (before a slot is made there again); a job branch
+    in the user's repository too (an older gitorch made job worktrees with ``git worktree add``)."""
+    found = Worktree.open(root, path, git_dir)
+    if found is not None:
+        found.remove(root)
+    if path.exists() or git_dir.exists():
+        remove_leftovers(root, path, git_dir)
     if Git(root).rev(f"refs/heads/{branch}"):
         delete_ref(root, f"refs/heads/{branch}")
 
@@ -71,7 +82,8 @@ def leftover(root: Path, path: Path, branch: str) -> None:
 def recover_jobs(root: Path, worktree: Path, state: SessionState, ledger: Ledger) -> list[str]:
     """After a crash, Ctrl-C or SIGKILL of a ``--jobs`` run: kill the process groups its calls left running
     (recorded in ``<session>/running/``, each checked to be the same process by its start time), keep each
-    job worktree's changes as a patch, and remove the job worktrees and branches. Returns what it removed."""
+    job workspace's changes as a patch, and remove the job workspaces (and their git directories). Returns
+    what it removed."""
     removed: list[str] = []
     running = ledger.dir / "running"
     if running.is_dir():
@@ -81,14 +93,23 @@ def recover_jobs(root: Path, worktree: Path, state: SessionState, ledger: Ledger
                 if kill_group_if_same(int(data["pid"]), data.get("start")):
                     removed.append(f"process group {data['pid']}")
             record.unlink(missing_ok=True)
-    for path in sorted(worktree.parent.glob(f"{worktree.name}.job*")):
+    paths = {p for p in worktree.parent.glob(f"{worktree.name}.job*")}
+    gitdirs = workspace_git_dir(root, f"{state.id}.job1").parent
+    paths |= {
+        worktree.parent / g.name.removesuffix(".git") for g in gitdirs.glob(f"{state.id}.job*.git")
+    }
+    for path in sorted(paths):
         number = path.name.rsplit(".job", 1)[-1]
+        if not number.isdigit():
+            continue
         branch = f"{state.branch}-job{number}"
-        base = Git(root).rev(f"refs/heads/{branch}") or state.green_commit
-        if (path / ".git").is_file():
-            job = Worktree(path, Git(path, excludes_file=gitorch_dir(root) / "exclude"))
-            keep_changes(job, base, ledger, f"iter{state.iteration}-job{number}-interrupted")
-        leftover(root, path, branch)
+        git_dir = job_git_dir(root, state.id, int(number))
+        with contextlib.suppress(Exception):  # opening rewrites the settings an agent may have left
+            job = Worktree.open(root, path, git_dir, gitorch_dir(root) / "exclude")
+            if job is not None:
+                base = job.git.rev(f"refs/heads/{branch}") or state.green_commit
+                keep_changes(job, base, ledger, f"iter{state.iteration}-job{number}-interrupted")
+        leftover(root, path, git_dir, branch)
         removed.append(str(path))
     return removed
 

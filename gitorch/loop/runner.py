@@ -36,19 +36,20 @@ from gitorch.loop.verification import Verifier
 from gitorch.models import AgentContext, AuditResult, Finding, Severity
 from gitorch.plugin.checks import ProjectEnvironment
 from gitorch.plugin.manager import Plugins
+from gitorch.process.launch import using_policy
 from gitorch.score import measure
 from gitorch.services.budget import Budget, BudgetExceeded
+from gitorch.vcs.containment import Containment
 from gitorch.vcs.git import (
     Git,
-    Worktree,
     delete_ref,
-    git_common_dir,
     identity_env,
     iteration_ref,
     list_refs,
-    remove_worktree,
     update_ref,
 )
+from gitorch.vcs.guard import ContainmentBreach
+from gitorch.vcs.workspace import Worktree
 
 
 class FixLoop:
@@ -63,6 +64,7 @@ class FixLoop:
         ledger: Ledger,
         worktree: Worktree,
         ui: LoopUI,
+        containment: Containment | None = None,
     ) -> None:
         self.root = root
         self.config = config
@@ -83,9 +85,9 @@ class FixLoop:
         self.auditor = Auditor(worktree, config, plugins, self.context, ledger, self.clock, ui.progress)
         self.results: dict[str, AuditResult] = {}
         self.identity = identity_env(Git(root))
-        self.git_dir = git_common_dir(root)
         self.environment: ProjectEnvironment | None = None
         self.verifier = Verifier(config, None, self.agents.get, path=self.options.path)
+        self.containment = containment  # how agents and tests run, what is watched around them
 
     def _agent_context(self) -> AgentContext:
         """The services the run lends its agents: the audit's, plus the session's recorder and budget."""
@@ -101,7 +103,7 @@ class FixLoop:
 
     def workspace(self) -> Workspace:
         """The run worktree, at the last green commit: where the next attempt works."""
-        return Workspace(self.wt, self.state.branch, self.state.green_commit, self.git_dir)
+        return Workspace(self.wt, self.state.branch, self.state.green_commit)
 
     def attempt_context(self) -> AttemptContext:
         """What the next attempt borrows from the run."""
@@ -118,7 +120,7 @@ class FixLoop:
             clock=self.clock,
             path=self.options.path,
             identity=self.identity,
-            checkout=None if self.options.replay else self.root,
+            containment=self.containment,
             tests_passing=None if st.tests_passing is None else frozenset(st.tests_passing),
             verifier=self.verifier,
             no_tests=st.test_gate == "no-tests",
@@ -133,11 +135,22 @@ class FixLoop:
     # the run -------------------------------------------------------------------------------------
 
     def run(self) -> SessionState:
-        with sigterm_as_interrupt():
+        policy = self.containment.policy() if self.containment is not None else None
+        with sigterm_as_interrupt(), using_policy(policy) if policy else contextlib.nullcontext():
             try:
                 self._run()
             except StopRun as stop:
                 self._finish(stop.reason, stop.detail)
+            except ContainmentBreach as breach:
+                r = breach.restoration
+                self.ledger.append(
+                    events.RepositoryChanged(
+                        during=breach.during, changed=breach.changed, restored=r.restored, removed=r.removed,
+                        lost=r.lost, displaced=str(r.displaced) if r.displaced else None,
+                    )
+                )
+                self.recover()
+                self._finish("needs_human", str(breach))
             except BudgetExceeded as exc:
                 self.recover()
                 self._finish("budget", str(exc))
@@ -155,6 +168,8 @@ class FixLoop:
                 self._finish("error", error)
             finally:
                 RunLock(self.root).release(self.state.id)
+                if self.containment is not None:
+                    self.containment.close()
         return self.state
 
     def recover(self) -> None:
@@ -198,7 +213,7 @@ class FixLoop:
         stays, and says so): there is nothing to review, and nothing to resume from."""
         st = self.state
         with contextlib.suppress(GitorchError, OSError):
-            remove_worktree(self.root, Path(st.worktree))
+            self.wt.remove(self.root)
             if Git(self.root).rev(f"refs/heads/{st.branch}") == st.green_commit:
                 Git(self.root).run("update-ref", "-d", f"refs/heads/{st.branch}", st.green_commit)
             for ref in list_refs(self.root, f"refs/gitorch/{st.id}/"):

@@ -16,17 +16,17 @@ from gitorch.loop.ledger import Ledger, now_iso
 from gitorch.loop.lock import RunLock, running_session
 from gitorch.loop.recovery import recover_jobs
 from gitorch.loop.session import SessionState, list_sessions, load_session, sessions_dir
+from gitorch.vcs.containment import Containment
 from gitorch.vcs.git import (
     REF_NAMESPACE,
     Git,
-    Worktree,
     attic_prefix,
     delete_ref,
     iteration_ref,
     list_refs,
-    remove_worktree,
     update_ref,
 )
+from gitorch.vcs.workspace import Worktree, remove_leftovers, workspace_git_dir
 
 
 def _refuse_if_running(root: Path, state: SessionState, what: str) -> None:
@@ -35,10 +35,8 @@ def _refuse_if_running(root: Path, state: SessionState, what: str) -> None:
 
 
 def _worktree(root: Path, state: SessionState) -> Worktree | None:
-    path = Path(state.worktree)
-    if not (path / ".git").is_file():
-        return None
-    return Worktree(path, Git(path))
+    """The session's workspace (or the linked worktree of an older session), if it is still there."""
+    return Worktree.open(root, Path(state.worktree), workspace_git_dir(root, state.id))
 
 
 def _refuse_if_dirty(wt: Worktree | None, what: str) -> None:
@@ -116,6 +114,7 @@ class CleanResult:
     saved_patches: list[str] = field(default_factory=list)
     stale_lock: str | None = None
     skipped_running: list[str] = field(default_factory=list)
+    kept_copies: list[str] = field(default_factory=list)
 
 
 def _user_branches(git: Git) -> list[str]:
@@ -162,10 +161,14 @@ def clean(root: Path, *, force: bool = False) -> CleanResult:
                 if patch.strip():
                     saved = ledger.save_patch("clean-leftover", patch)
                     result.saved_patches.append(str(saved))
-            remove_worktree(root, wt.path)
+            wt.remove(root)
             result.removed_worktrees.append(str(wt.path))
-        elif Path(state.worktree).exists():
-            remove_worktree(root, Path(state.worktree))
+        elif Path(state.worktree).exists() or workspace_git_dir(root, state.id).exists():
+            remove_leftovers(root, Path(state.worktree), workspace_git_dir(root, state.id))
+        # copies of the user's files a killed run took before its last call: moved aside, never deleted
+        kept = Containment.keep_leftovers(sessions / state.id / "containment")
+        if kept is not None:
+            result.kept_copies.append(str(kept))
         tip = git.rev(f"refs/heads/{state.branch}")
         if tip is not None:
             merged = tip == state.base_commit or _in_another_branch(git, tip)

@@ -132,6 +132,10 @@ class Agent:
     #: The ``source`` of the findings :meth:`recheck` re-audits (``("bandit", "ruff")``); the loop
     #: compares only those. Empty: every finding of the dimensions it is asked about.
     recheck_sources: ClassVar[tuple[str, ...]] = ()
+    #: True for an agent that does all its work in processes started by gitorch's process runner (an
+    #: external CLI): the run's sandbox holds them. An agent working inside gitorch's own process is
+    #: watched around each call instead (:mod:`gitorch.vcs.containment`).
+    runs_as_process: ClassVar[bool] = False
 
     class Options(BaseModel):
         """The agent's settings, validated from ``[agents.<name>]``; unknown keys are an error."""

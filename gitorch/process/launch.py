@@ -3,10 +3,11 @@
 Every subprocess gitorch starts (an agent CLI, the project's tests, an analyzer, git) goes through
 :func:`gitorch.process.runner.run_process`, which hands a :class:`Launch` to the current
 :class:`LaunchPolicy` and starts what the policy returns. The default policy, :class:`HostLaunch`,
-starts the argv as it is. A sandboxing policy (bubblewrap: the root read-only, the ``writable``
-paths read-write, a private PID namespace, ``--die-with-parent``) replaces :meth:`LaunchPolicy.wrap`
-and nothing else: the caller already says where the process runs (``cwd``), what it may write
-(``writable``) and what it is (``purpose``)::
+starts the argv as it is. A sandboxing policy (:mod:`gitorch.process.sandbox`: bubblewrap with the
+root read-only, the ``writable`` paths read-write, a private PID namespace, ``--die-with-parent``)
+replaces :meth:`LaunchPolicy.wrap`; one that needs something around the process (a private temporary
+folder, a check once it ended) replaces :meth:`LaunchPolicy.start`. The caller already says where the
+process runs (``cwd``), what it may write (``writable``) and what it is (``purpose``)::
 
     class Echoing(LaunchPolicy):
         def wrap(self, launch: Launch) -> Launch:
@@ -40,6 +41,7 @@ class Launch:
     env: dict[str, str] | None = None  # None: gitorch's own environment
     writable: tuple[Path, ...] = ()  # besides cwd: the paths the process is expected to write
     purpose: Purpose = "other"
+    cwd_writable: bool = True  # False: the process only reads where it runs (an agent's audit)
 
     def with_argv(self, argv: list[str]) -> Launch:
         return replace(self, argv=list(argv))
@@ -50,6 +52,18 @@ class LaunchPolicy:
 
     def wrap(self, launch: Launch) -> Launch:
         return launch
+
+    def confines(self, purpose: Purpose) -> bool:
+        """Whether processes of ``purpose`` start in a sandbox that keeps their writes to their declared
+        paths (a CLI's own sandbox is then redundant, and may not nest in it)."""
+        return False
+
+    @contextlib.contextmanager
+    def start(self, launch: Launch) -> Iterator[Launch]:
+        """The launch to start, held for as long as the process runs (``run_process`` leaves the block
+        once the process and everything it left in its group are gone). :meth:`wrap` by default; an
+        exception raised when the block ends reaches the caller of ``run_process``."""
+        yield self.wrap(launch)
 
 
 class HostLaunch(LaunchPolicy):

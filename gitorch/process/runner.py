@@ -181,6 +181,7 @@ def run_process(
     writable: tuple[Path, ...] = (),
     purpose: Purpose = "other",
     policy: LaunchPolicy | None = None,
+    cwd_writable: bool = True,
     watch: Callable[[bytes], str | None] | None = None,
 ) -> Completed:
     """Run ``argv`` in its own process group and collect its output.
@@ -190,15 +191,23 @@ def run_process(
     the time without any output on stdout or stderr; either kills the whole group and returns with
     ``timed_out=True``. A KeyboardInterrupt kills the group and is re-raised. When the leader exits,
     any process it left in its group is killed too. ``merge_stderr`` sends stderr to stdout (one
-    interleaved log, as a terminal shows it). ``writable``, ``purpose`` and ``policy`` (default:
-    :func:`~gitorch.process.launch.current_policy`) decide how the argv is started. ``watch`` sees each
+    interleaved log, as a terminal shows it). ``writable``, ``cwd_writable``, ``purpose`` and ``policy``
+    (default: :func:`~gitorch.process.launch.current_policy`) decide how the argv is started, and the
+    policy may raise once the process is gone (a sandbox's check of what it changed). ``watch`` sees each
     chunk of stdout as it arrives; a reason it returns stops the run at once (the whole group killed, the
     reason in ``Completed.stopped``): an agent watching the cost its CLI streams. A missing or
     non-executable program raises the ``OSError`` of ``Popen``.
     """
-    launch = (policy or current_policy()).wrap(
-        Launch(list(argv), Path(cwd), env, tuple(Path(p) for p in writable), purpose)
-    )
+    asked = Launch(list(argv), Path(cwd), env, tuple(map(Path, writable)), purpose, cwd_writable)
+    with (policy or current_policy()).start(asked) as launch:
+        return _run(launch, list(argv), stdin_text, timeout, silence_timeout, grace_s, merge_stderr, watch)
+
+
+def _run(
+    launch: Launch, argv: list[str], stdin_text: str | bytes | None, timeout: float | None,
+    silence_timeout: float | None, grace_s: float, merge_stderr: bool,
+    watch: Callable[[bytes], str | None] | None,
+) -> Completed:
     started = time.monotonic()
     proc = subprocess.Popen(
         launch.argv,

@@ -171,16 +171,21 @@ def is_secret_file(path: str | PurePath) -> bool:
 
 
 def _main_checkout(root: Path) -> list[Path]:
-    """The repository's main working tree when ``root`` is a linked worktree (``git worktree add``).
+    """The user's checkout when ``root`` is a fix run's workspace (its git directory names it:
+    ``gitorch.checkout``), or the main working tree when it is a linked worktree (``git worktree add``).
 
     ``.env`` files are untracked and ignored, so a fresh worktree (where the fix loop works) has none:
     their values must still be masked, so they are read from the user's checkout.
     """
-    if not (root / ".git").is_file():  # a linked worktree has a .git *file*
+    if not (root / ".git").is_file():  # a workspace or a linked worktree has a .git *file*
         return []
     from gitorch.vcs.git import Git, GitError
 
     try:
+        named = Git(root).call("config", "--get", "gitorch.checkout", timeout=30)
+        if named.ok and named.stdout.strip():
+            checkout = Path(named.stdout.strip())
+            return [checkout] if checkout.is_dir() and checkout.resolve() != root.resolve() else []
         done = Git(root).call("rev-parse", "--path-format=absolute", "--git-common-dir", timeout=30)
     except GitError:  # git could not be run
         return []

@@ -1,20 +1,18 @@
-"""Git access: finding the repository and, for the fix loop, the run's worktree, refs and commits.
+"""Git access: finding the repository, the one git gateway, and the run's refs and commits.
 
 Every git command runs through :class:`Git`, the one git gateway (gitpython is not used at run
 time: importing it alone starts ``git version`` twice), so that every call gets the same safety
 settings (:data:`SAFE_CONFIG`: no auto-gc in the user's repository, no hooks, fsmonitor, signing,
 external diff or textconv program of the repository's configuration) and one clear error.
 
-NOTE: every destructive command (``reset --hard``, ``clean``) goes through :meth:`Worktree.restore`,
-which refuses to run anywhere but a gitorch run worktree inside the git directory. The user's
-checkout is never the target of a destructive git command.
+NOTE: every destructive command (``reset --hard``, ``clean``) goes through
+:meth:`gitorch.vcs.workspace.Worktree.restore`, which refuses to run anywhere but a gitorch run
+workspace. The user's checkout is never the target of a destructive git command.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 from gitorch.errors import ExitCode, UsageError
@@ -107,13 +105,22 @@ class Git:
     aim git at another repository, and the process run by :func:`~gitorch.process.runner.run_process`.
     """
 
-    def __init__(self, cwd: Path, *, excludes_file: Path | None = None) -> None:
+    def __init__(
+        self, cwd: Path, *, excludes_file: Path | None = None, git_dir: Path | None = None,
+        objects: Path | None = None,
+    ) -> None:
         self.cwd = Path(cwd)
         self.extra: tuple[str, ...] = ()
+        self.env: dict[str, str] = {}
+        if git_dir is not None:
+            # NOTE: named, never found: a run workspace's `.git` link is a file its agent could rewrite
+            self.extra += ("--git-dir", str(git_dir), "--work-tree", str(self.cwd))
+        if objects is not None:
+            self.env["GIT_OBJECT_DIRECTORY"] = str(objects)
         if excludes_file is not None:
             # a run worktree: artifacts excluded, and git's untracked cache on (kept in the worktree's own
             # index, so the user's repository is not affected) to make the scans of big trees cheaper
-            self.extra = ("-c", f"core.excludesFile={excludes_file}", "-c", "core.untrackedCache=true")
+            self.extra += ("-c", f"core.excludesFile={excludes_file}", "-c", "core.untrackedCache=true")
 
     def argv(self, *args: str) -> list[str]:
         return ["git", *_SAFE_CONFIG, *self.extra, *args]
@@ -127,6 +134,7 @@ class Git:
         ``env`` is added to gitorch's environment after the repository-locating variables were removed.
         """
         full_env = {k: v for k, v in os.environ.items() if k not in _DROPPED_ENV}
+        full_env.update(self.env)
         full_env.update(env or {})
         try:
             return run_process(self.argv(*args), cwd=self.cwd, env=full_env, stdin_text=input,
@@ -221,177 +229,6 @@ def snapshot_dirty(root: Path) -> str | None:
             "stash", "create", "gitorch: uncommitted work", env={"GIT_INDEX_FILE": str(copy)}
         ).strip()
     return out or None
-
-
-@dataclass
-class Worktree:
-    """A run's linked worktree, inside the git directory, checked out on the run branch."""
-
-    path: Path
-    git: Git
-
-    @classmethod
-    def create(cls, root: Path, path: Path, branch: str, start: str, excludes_file: Path) -> Worktree:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        Git(root).run("worktree", "add", "-q", "-b", branch, str(path), start)
-        return cls(path, Git(path, excludes_file=excludes_file))
-
-    @classmethod
-    def attach(cls, root: Path, path: Path, branch: str, excludes_file: Path) -> Worktree:
-        """The worktree at ``path``; re-created on ``branch`` if it was removed."""
-        if not (path / ".git").exists():
-            Git(root).run("worktree", "prune")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            Git(root).run("worktree", "add", "-q", str(path), branch)
-        return cls(path, Git(path, excludes_file=excludes_file))
-
-    def _guard(self) -> None:
-        # Destructive commands only ever run in a gitorch worktree: <git-common-dir>/gitorch/worktrees/<id>.
-        resolved = self.path.resolve()
-        if resolved.parent.name != "worktrees" or resolved.parent.parent.name != "gitorch":
-            raise GitError(f"refusing to reset {resolved}: not a gitorch run worktree")
-        if not (resolved / ".git").is_file():
-            raise GitError(f"refusing to reset {resolved}: not a linked worktree")
-
-    def head_is(self, branch: str, commit: str) -> bool:
-        """Whether HEAD is the symbolic ref ``branch`` and the branch is at ``commit``, read from the files
-        (False when unsure, e.g. a packed ref: the caller then asks git)."""
-        try:
-            link = (self.path / ".git").read_text(encoding="utf-8").strip()
-            admin = Path(link.removeprefix("gitdir: "))
-            if (admin / "HEAD").read_text(encoding="utf-8").strip() != f"ref: refs/heads/{branch}":
-                return False
-            common = admin / (admin / "commondir").read_text(encoding="utf-8").strip()
-            return (common / "refs" / "heads" / branch).read_text(encoding="utf-8").strip() == commit
-        except OSError:
-            return False
-
-    def admin_dir(self) -> Path | None:
-        """The worktree's own directory in the git directory (``.git/worktrees/<name>``)."""
-        try:
-            link = (self.path / ".git").read_text(encoding="utf-8").strip()
-        except OSError:
-            return None
-        return Path(link.removeprefix("gitdir: "))
-
-    def clear_stale_locks(self, common_dir: Path, branch: str, ref_prefix: str) -> list[str]:
-        """Remove lock files a killed gitorch process left (its index, HEAD and run refs only).
-
-        Only call this holding the run lock of a session whose previous process is gone: then nothing
-        else can be writing these files.
-        """
-        candidates = [common_dir / "refs" / "heads" / f"{branch}.lock"]
-        admin = self.admin_dir()
-        if admin is not None:
-            candidates += [admin / "index.lock", admin / "HEAD.lock"]
-        refs = common_dir / ref_prefix
-        if refs.is_dir():
-            candidates += list(refs.rglob("*.lock"))
-        removed = []
-        for lock in candidates:
-            if lock.is_file():
-                lock.unlink()
-                removed.append(str(lock))
-        return removed
-
-    def head(self) -> str:
-        return self.git.run("rev-parse", "HEAD").strip()
-
-    def symbolic_head(self) -> str | None:
-        done = self.git.call("symbolic-ref", "-q", "HEAD")
-        return done.stdout.strip() or None if done.ok else None
-
-    def stage_all(self) -> None:
-        """Stage everything in the worktree (new files included, ignored and artifact files left out)."""
-        self.git.run("add", "-A")
-
-    def staged_patch(self, base: str) -> str:
-        """The staged changes against ``base`` as a git patch (renames found, binary included)."""
-        return self.git.run("diff", "--cached", "--binary", "-M", *DIFF_SAFETY, base)
-
-    def commit_staged(self, parent: str, message: str, branch: str, env: dict[str, str]) -> str:
-        """Commit the index on top of ``parent``; move ``branch`` there (atomically, only from ``parent``)."""
-        tree = self.git.run("write-tree").strip()
-        commit = self.git.run(
-            "commit-tree", tree, "-p", parent, "-F", "-", input=message.encode(), env=env
-        ).strip()
-        self.git.run("update-ref", "-m", "gitorch: commit", f"refs/heads/{branch}", commit, parent)
-        return commit
-
-    def restore(self, commit: str) -> None:
-        """Make the worktree exactly ``commit``: tracked files reset, untracked and ignored files removed."""
-        self._guard()
-        self.git.run("reset", "-q", "--hard", commit)
-        self.git.run("clean", "-q", "-ffdx")
-        self._keep_index(commit)
-
-    def settle(self, commit: str) -> None:
-        """After committing the index as ``commit``: drop what the test run left behind.
-
-        Cheaper than :meth:`restore` in the usual case: ``diff-files`` only checks the tracked files'
-        stat data (the index was just written), and the hard reset runs only if the tests modified one.
-        """
-        self._guard()
-        if not self._tracked_clean():
-            self.git.run("reset", "-q", "--hard", commit)
-        self.git.run("clean", "-q", "-ffdx")
-        self._keep_index(commit)
-
-    def roll_back(self, commit: str, paths: list[str], *, tests_ran: bool) -> None:
-        """Undo a staged attempt on top of ``commit``, whose diff touched ``paths`` (those in ``commit``).
-
-        The index kept when the worktree was last made ``commit`` is put back and only ``paths`` are
-        checked out from it, instead of a hard reset that re-reads every file of a big tree. After a
-        test run (which may have changed any file) the tracked files are checked too. Falls back to
-        :meth:`restore` when no kept index matches ``commit``.
-        """
-        self._guard()
-        admin = self.admin_dir()
-        kept = admin / f"gitorch-index-{commit}" if admin is not None else None
-        if kept is None or not kept.is_file() or not self.head_is_commit(commit):
-            self.restore(commit)
-            return
-        shutil.copyfile(kept, admin / "index")
-        try:
-            if paths:
-                stdin = "\0".join(paths).encode() + b"\0"
-                self.git.run("checkout-index", "-f", "-u", "-z", "--stdin", input=stdin)
-            if tests_ran and not self._tracked_clean():
-                self.git.run("reset", "-q", "--hard", commit)
-            self.git.run("clean", "-q", "-ffdx")
-        except GitError:  # e.g. a file the attempt turned into a directory: the thorough way
-            self.restore(commit)
-
-    def _tracked_clean(self) -> bool:
-        return self.git.ok("diff-files", "--quiet")
-
-    def _keep_index(self, commit: str) -> None:
-        """Keep a copy of the index matching ``commit`` (see :meth:`roll_back`); older copies go."""
-        admin = self.admin_dir()
-        if admin is None or not (admin / "index").is_file():
-            return
-        for old in admin.glob("gitorch-index-*"):
-            if old.name != f"gitorch-index-{commit}":
-                old.unlink(missing_ok=True)
-        shutil.copyfile(admin / "index", admin / f"gitorch-index-{commit}")
-
-    def head_is_commit(self, commit: str) -> bool:
-        return self.git.rev("HEAD") == commit
-
-    def reattach(self, branch: str) -> None:
-        """Point the worktree's HEAD back at the run branch (an agent may have switched or detached it)."""
-        self.git.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
-
-    def dirty(self) -> bool:
-        """Uncommitted changes to tracked files, or untracked files that would be staged."""
-        return bool(self.git.run("status", "--porcelain", "--untracked-files=normal").strip())
-
-
-def remove_worktree(root: Path, path: Path) -> None:
-    git = Git(root)
-    if path.exists():
-        git.run("worktree", "remove", "--force", "--force", str(path))
-    git.run("worktree", "prune")
 
 
 def update_ref(root: Path, ref: str, new: str, old: str | None = None, message: str = "gitorch") -> None:

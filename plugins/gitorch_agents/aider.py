@@ -58,6 +58,8 @@ class Aider(ExternalCliAgent):
     name = "aider"
     description = "Aider (--message-file, --yes-always, no auto-commits; usage from its analytics log)"
     binary = "aider"
+    # its configuration, sessions and caches: writable in gitorch's sandbox
+    writes = ("{home}/.aider/",)
 
     def invocation(
         self, task: Task, prompt: str, cwd: Path, calldir: Path, schema: dict[str, Any] | None = None

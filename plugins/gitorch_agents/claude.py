@@ -39,6 +39,8 @@ class Claude(ExternalCliAgent):
     name = "claude"
     description = "Claude Code CLI (claude -p, stream-json, acceptEdits for fixes, --json-schema audits)"
     binary = "claude"
+    # its configuration, sessions and caches: writable in gitorch's sandbox
+    writes = ("{home}/.claude/", "{home}/.claude.json", "{home}/.claude.json.backup", "{config}/claude/")
     supports_schema = True
     # acceptEdits refuses any edit under a .git path; the loop then keeps the worktree out of .git.
     edits_under_git_dir = False

@@ -2,9 +2,10 @@
 
 Contract (shared/agent-clis README §2): ``codex exec`` reads the prompt from stdin when given ``-``
 (and blocks until stdin reaches EOF, so it must be closed); ``-s workspace-write`` lets it edit the
-workspace (``--full-auto`` was removed in 0.169); ``-C DIR`` sets its root; ``--skip-git-repo-check``
-avoids the trusted-directory refusal. The fatal signal is a ``turn.failed`` event; ``error`` events
-are retries and warnings. ``turn.completed.usage.input_tokens`` already includes cached tokens.
+workspace (``--full-auto`` was removed in 0.169), ``-s danger-full-access`` inside gitorch's sandbox;
+``-C DIR`` sets its root; ``--skip-git-repo-check`` avoids the trusted-directory refusal. The fatal
+signal is a ``turn.failed`` event; ``error`` events are retries and warnings.
+``turn.completed.usage.input_tokens`` already includes cached tokens.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gitorch.agents import ExternalCliAgent, Invocation, ParsedOutput, Task, as_int, json_lines, load_json
+from gitorch.agents import (
+    ExternalCliAgent,
+    Invocation,
+    ParsedOutput,
+    Task,
+    as_int,
+    in_gitorch_sandbox,
+    json_lines,
+    load_json,
+)
 from gitorch.models import Usage
 
 
@@ -23,15 +33,20 @@ class Codex(ExternalCliAgent):
     name = "codex"
     description = "OpenAI Codex CLI (codex exec --json, workspace-write for fixes, --output-schema audits)"
     binary = "codex"
+    # its configuration, sessions and caches: writable in gitorch's sandbox
+    writes = ("{home}/.codex/",)
     supports_schema = True
 
     def invocation(
         self, task: Task, prompt: str, cwd: Path, calldir: Path, schema: dict[str, Any] | None = None
     ) -> Invocation:
         last = calldir / "last-message.txt"
+        # NOTE: codex's own sandbox is a bubblewrap that cannot start inside gitorch's (as root, without
+        # capabilities): there gitorch's holds it, read-only for an audit, its worktree writable for a fix.
+        mode = "workspace-write" if task == "fix" else "read-only"
         argv = [
             self.executable(), "exec", "--json",
-            "-s", "workspace-write" if task == "fix" else "read-only",
+            "-s", "danger-full-access" if in_gitorch_sandbox() else mode,
             "-C", str(cwd),
             "--skip-git-repo-check",
             *self.model_args("-m"),

@@ -23,6 +23,8 @@ class Copilot(ExternalCliAgent):
     name = "copilot"
     description = "GitHub Copilot CLI (copilot -p, JSONL output, write tool for fixes only)"
     binary = "copilot"
+    # its configuration, sessions and caches: writable in gitorch's sandbox
+    writes = ("{home}/.copilot/", "{cache}/copilot/")
     default_env: ClassVar[dict[str, str]] = {"COPILOT_AUTO_UPDATE": "false"}
 
     def invocation(

@@ -35,6 +35,8 @@ class Gemini(ExternalCliAgent):
     name = "gemini"
     description = "Gemini CLI (gemini -p, stream-json, auto_edit approval for fixes)"
     binary = "gemini"
+    # its configuration, sessions and caches: writable in gitorch's sandbox
+    writes = ("{home}/.gemini/",)
 
     Options = ExternalCliAgent.StreamingOptions  # stream: -o stream-json, else -o json
 

@@ -30,6 +30,8 @@ class OpenCode(ExternalCliAgent):
     name = "opencode"
     description = "opencode (opencode run --format json, edits allowed by config)"
     binary = "opencode"
+    # its configuration, sessions and caches: writable in gitorch's sandbox
+    writes = ("{config}/opencode/", "{data}/opencode/", "{cache}/opencode/", "{state}/opencode/")
 
     def invocation(
         self, task: Task, prompt: str, cwd: Path, calldir: Path, schema: dict[str, Any] | None = None

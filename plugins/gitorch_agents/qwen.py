@@ -25,6 +25,8 @@ class Qwen(ExternalCliAgent):
     name = "qwen"
     description = "Qwen Code (qwen PROMPT, stream-json, auto-edit for fixes, --json-schema audits)"
     binary = "qwen"
+    # its configuration, sessions and caches: writable in gitorch's sandbox
+    writes = ("{home}/.qwen/",)
     supports_schema = True  # --json-schema: the answer comes back as result.structured_result
 
     Options = ExternalCliAgent.StreamingOptions  # stream: -o stream-json, else -o json (one array)

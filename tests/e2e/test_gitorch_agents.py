@@ -126,8 +126,11 @@ def project(sandbox: Sandbox) -> Sandbox:
     return sandbox
 
 
-def run_gitorch(sandbox: Sandbox, redirect: Redirect, *args: str, timeout: float = 120):
-    env = sandbox.env(redirect)
+def run_gitorch(
+    sandbox: Sandbox, redirect: Redirect, *args: str, timeout: float = 120,
+    env_extra: dict[str, str] | None = None,
+):
+    env = {**sandbox.env(redirect), **(env_extra or {})}
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     env["GITORCH_LOAD_PLUGINS"] = ""  # first-party plugins only
     for name in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"):
@@ -302,7 +305,8 @@ FIX_OPTIONS: dict[str, dict[str, Any]] = {}
 
 
 def run_fix(
-    sandbox: Sandbox, cli: str, redirect: Redirect, *extra: str, options: dict[str, Any] | None = None
+    sandbox: Sandbox, cli: str, redirect: Redirect, *extra: str, options: dict[str, Any] | None = None,
+    env_extra: dict[str, str] | None = None,
 ):
     options = FIX_OPTIONS.get(cli, {}) if options is None else options
     config = write_config(sandbox.root / "gitorch.toml", cli, redirect, **options)
@@ -310,7 +314,7 @@ def run_fix(
         sandbox, redirect, "fix", "--dim", "security", "--agent", cli, "--yes", "--max-iterations", "1",
         "--until", "90",
         "--test-cmd", "python -m pytest -q -p no:cacheprovider", "--config", str(config),
-        "--repo", str(sandbox.repo), *extra, timeout=240,
+        "--repo", str(sandbox.repo), *extra, timeout=240, env_extra=env_extra,
     )  # fmt: skip
 
 
@@ -462,40 +466,46 @@ def test_gitorch_fix_stops_when_the_budget_runs_out_mid_run(
     assert not run.leftovers
 
 
-# Observed here (as root, in a VM): claude (acceptEdits) and gemini (auto_edit) refuse an edit outside their
-# working directory; codex (-s workspace-write, whose Linux sandbox does not hold here) and qwen
-# (auto-edit) perform it. gitorch cannot stop a process from writing: it watches the user's checkout around
-# such calls (gitorch.vcs.guard) and stops the run, naming the files.
+# Observed here (as root, in a VM), outside gitorch's sandbox: claude (acceptEdits) and gemini (auto_edit)
+# refuse an edit outside their working directory; codex (-s workspace-write, whose Linux sandbox does not hold
+# here) and qwen (auto-edit) perform it. In gitorch's sandbox the checkout is read-only to all of them;
+# without the sandbox gitorch's guard sees the change, puts it back and stops the run, naming the files.
 REFUSES_OUTSIDE_EDITS = {"claude": True, "gemini": True, "codex": False, "qwen": False}
+NO_BUBBLEWRAP = {"GITORCH_BWRAP": "/nonexistent/bwrap"}
 
 
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandbox", "fallback"])
 @pytest.mark.parametrize("cli", CLIS)
 def test_gitorch_fix_and_an_edit_aimed_at_the_users_checkout(
-    cli: str, fixable: Sandbox, model_server: ModelServer, point
+    cli: str, sandboxed: bool, fixable: Sandbox, model_server: ModelServer, point
 ) -> None:
     """The scripted model edits the user's own checkout (outside the run's worktree) by absolute path.
-    Either the CLI refuses the tool call and nothing changes, or gitorch notices the change, rejects the
-    attempt and stops the run (exit 8, needs a human) naming the file. Never is it committed."""
+    In gitorch's sandbox the write fails and nothing changes. Without it (bubblewrap unavailable), either
+    the CLI refuses the tool call, or gitorch notices the change, puts the file back, and stops the run
+    (exit 8, needs a human) naming the file. Never is it committed, and the checkout ends as it was."""
     require_agent(cli)
     target = str(fixable.repo / "app.py")
     turns = [*edit_file_turns(cli, target, VULNERABLE_LINE, FIXED_LINE, usage=Usage(3000, 1000, 200)),
              Reply("Done.", usage=Usage(3000, 1000, 50))]
     model_server.script(*turns)
 
-    run = run_fix(fixable, cli, point(cli))
+    run = run_fix(fixable, cli, point(cli), env_extra=None if sandboxed else NO_BUBBLEWRAP)
 
     detail = story(run, model_server)
     for branch in run_branches(fixable):
         assert "shell=True" in fixable.git("show", f"{branch}:app.py"), detail  # nothing committed
     assert not run.leftovers
-    if REFUSES_OUTSIDE_EDITS[cli]:
+    assert (fixable.repo / "app.py").read_text() == VULNERABLE, detail
+    assert fixable.git("status", "--porcelain").strip() == "", detail
+    events = session_events(fixable)
+    assert [e["sandboxed"] for e in events if e["type"] == "sandbox"] == [sandboxed], detail
+    if sandboxed or REFUSES_OUTSIDE_EDITS[cli]:
         assert run.returncode != 0, detail  # nothing fixed: the loop ends below its target
-        assert (fixable.repo / "app.py").read_text() == VULNERABLE, detail
-        assert fixable.git("status", "--porcelain").strip() == "", detail
+        assert not [e for e in events if e["type"] == "repository_changed"], detail
         results = tool_results(model_server)
         assert results, "the CLI never reported the refused tool call back to the model"
     else:
         assert run.returncode == 8, detail
-        assert f"your checkout changed while {cli} ran (app.py)" in run.stdout + run.stderr, detail
-        events = session_events(fixable)
-        assert any(e["type"] == "checkout_changed" and e["changed"] == ["app.py"] for e in events), detail
+        said = run.stdout + run.stderr
+        assert f"your repository changed while {cli} (agent call) ran (app.py)" in said, detail
+        assert any(e["type"] == "repository_changed" and e["changed"] == ["app.py"] for e in events), detail

@@ -206,6 +206,7 @@ def make_probe(
 
             [agents.command]
             command = "{PY} {agent} {{task}} {{prompt_file}} {{workdir}}"
+            writable = ["{home}/prompts/"]
             {agent_options}
 
             [tests]

@@ -41,7 +41,6 @@ def claude_probe(tmp_path: Path):
     env = {
         "PATH": os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
         "FAKE_SCENARIO": "spender",
-        "FAKE_DUMP": str(tmp_path / "dump.json"),
     }
     return probe, env
 

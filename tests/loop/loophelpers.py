@@ -165,6 +165,6 @@ def killed_after_the_commit(root: Path, state) -> Path:
     RunLock(root).path.write_text(
         json.dumps({"session": state.id, "pid": dead.pid, "host": socket.gethostname(), "started_at": "x"})
     )
-    admin = root / ".git" / "worktrees" / state.id
+    admin = root / ".git" / "gitorch" / "gitdirs" / f"{state.id}.git"
     (admin / "index.lock").write_text("")
     return admin

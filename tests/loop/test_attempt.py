@@ -50,7 +50,7 @@ def test_a_committed_attempt_moves_the_branch_and_returns_the_commit_without_tou
     assert outcome.commit == tip(loop) and git(loop.root, "rev-parse", f"{outcome.commit}^").strip() == green
     assert loop.state.green_commit == green and loop.state.commits == 0  # the caller decides what to take
     assert git(loop.wt.path, "status", "--porcelain", "--ignored") == ""
-    kinds = [type(e) for e in loop.ledger.events() if not isinstance(e, ev.SessionStart)]
+    kinds = [type(e) for e in loop.ledger.events() if not isinstance(e, ev.SessionStart | ev.Sandbox)]
     assert kinds == [ev.Attempt, ev.Gate, ev.Verification, ev.AttemptTests, ev.Commit, ev.AttemptEnd]
     (end,) = loop.ledger.events(ev.AttemptEnd)
     assert end.outcome == "committed" and end.overhead_s > 0

@@ -8,7 +8,7 @@ import pytest
 from loophelpers import git
 
 from gitorch.config import Config
-from gitorch.loop.gates import compare_sentinels, evaluate, git_sentinels, lost_tests, matches, needs_source
+from gitorch.loop.gates import evaluate, lost_tests, matches, needs_source
 from gitorch.vcs.diff import analyze
 
 
@@ -158,16 +158,6 @@ def test_thresholds_come_from_the_configuration(repo):
     assert [h.gate for h in evaluate(stats, strict).hits] == ["deleted-lines"]
 
 
-def test_sentinels_notice_hooks_config_and_the_stash(repo):
-    common = repo / ".git"
-    before = git_sentinels(common, repo)
-    (common / "hooks" / "pre-commit").write_text("#!/bin/sh\n")
-    (repo / "a.txt").write_text("stash me\n")
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "stash", "-q")
-    changed = compare_sentinels(before, git_sentinels(common, repo))
-    assert "hooks/" in changed and ("refs/stash" in changed or "logs/refs/stash" in changed)
-
-
 def test_the_test_command_can_name_the_worktree(tmp_path):
     from gitorch.process.testrun import run_tests
 
@@ -177,11 +167,14 @@ def test_the_test_command_can_name_the_worktree(tmp_path):
 
 
 def test_a_staged_attempt_rolls_back_through_the_kept_index_exactly(repo, monkeypatch):
-    from gitorch.vcs.git import Worktree
+    from gitorch.vcs.workspace import Worktree
 
     excludes = repo / ".git" / "gitorch-exclude"
     excludes.write_text("")
-    wt = Worktree.create(repo, repo / ".git" / "gitorch" / "worktrees" / "w", "gitorch/w", "HEAD", excludes)
+    gitorch = repo / ".git" / "gitorch"
+    wt = Worktree.create(repo, gitorch / "worktrees" / "w", gitorch / "gitdirs" / "w.git", "HEAD",
+                         branch="gitorch/w",
+                         excludes_file=excludes)
     green = wt.head()
     wt.restore(green)  # keeps the index matching green
     before = {p.relative_to(wt.path).as_posix(): p.read_bytes() for p in wt.path.rglob("*") if p.is_file()}

@@ -1,5 +1,6 @@
-"""The checkout guard: an agent gitorch cannot confine (an external CLI) that writes into the user's
-checkout stops the run, with the user's uncommitted files backed up first (gitorch.vcs.guard)."""
+"""The guard around an agent that runs inside gitorch's own process (no sandbox can hold it): an
+unconfined one that writes the user's checkout stops the run, and what it wrote is put back from the copy
+taken before the call (gitorch.vcs.containment)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ from pathlib import Path
 
 import loopfakes
 import pytest
-from loophelpers import git, loop_config, options
+from loophelpers import fingerprint, git, loop_config, options
 
 from gitorch.loop import LoopUI, start_run
 from gitorch.loop import events as ev
 from gitorch.loop.session import load_session
-from gitorch.vcs.guard import changes_since, snapshot
 
 
 def run(root, plugins):
@@ -25,29 +25,39 @@ def unconfined(monkeypatch):
     monkeypatch.setattr(loopfakes.Fixer, "confined", False)
 
 
-def test_an_unconfined_agent_that_writes_the_users_checkout_stops_the_run(
+def test_an_unconfined_agent_that_writes_the_users_checkout_stops_the_run_and_is_undone(
     project, fake_plugins, unconfined, monkeypatch
 ):
     root = project([("P1", "good")])
     (root / "notes.txt").write_text("my uncommitted notes\n")  # untracked work of the user
-    calc = root / "app" / "calc.py"
+    (root / "debug.log").write_text("ignored work\n")  # ignored by .gitignore
+    before = fingerprint(root)
     original_fix = loopfakes.Fixer.fix
 
     def rogue(self, request):
         result = original_fix(self, request)
         (root / "notes.txt").write_text("overwritten by the agent\n")  # outside its worktree
+        (root / "debug.log").write_text("overwritten too\n")
+        (root / "app" / "calc.py").write_text("# clobbered\n")  # a tracked, clean file
+        (root / "planted.py").write_text("import os\n")  # a new one
         return result
 
     monkeypatch.setattr(loopfakes.Fixer, "fix", rogue)
     state = run(root, fake_plugins)
     assert state.stop_reason == "needs_human" and state.exit_code == 8
-    assert "your checkout changed while fixer ran (notes.txt)" in state.stop_detail
+    assert "your repository changed while fixer (agent call) ran" in state.stop_detail
+    assert "notes.txt" in state.stop_detail and "debug.log" in state.stop_detail
     assert state.commits == 0 and git(root, "rev-parse", state.branch).strip() == state.base_commit
+    assert fingerprint(root)["files"] == before["files"]  # every byte back, mtimes included
+    assert fingerprint(root) == before
     _, ledger = load_session(root, state.id)
-    (event,) = ledger.events(ev.CheckoutChanged)
-    backup = Path(event.backup)
-    assert (backup / "notes.txt").read_text() == "my uncommitted notes\n"  # the user's work, kept
-    assert "# gitorch-test: P1 good" in calc.read_text()  # the user's tracked file untouched
+    (event,) = ledger.events(ev.RepositoryChanged)
+    assert event.changed == ["app/calc.py", "debug.log", "notes.txt", "planted.py"]
+    assert event.removed == ["planted.py"] and not event.lost
+    displaced = Path(event.displaced)
+    assert (displaced / "checkout" / "notes.txt").read_text() == "overwritten by the agent\n"  # kept too
+    assert (displaced / "checkout" / "planted.py").read_text() == "import os\n"
+    assert not (ledger.dir / "containment").exists()  # the copies go when the run ends
 
 
 def test_an_unconfined_agent_that_stays_in_its_worktree_is_not_stopped(project, fake_plugins, unconfined):
@@ -56,17 +66,5 @@ def test_an_unconfined_agent_that_stays_in_its_worktree_is_not_stopped(project, 
     state = run(root, fake_plugins)
     assert state.stop_reason == "target" and state.commits == 1
     _, ledger = load_session(root, state.id)
-    assert not list(ledger.events(ev.CheckoutChanged))
-    assert not (ledger.dir / "checkout-backups").exists() or not any(
-        (ledger.dir / "checkout-backups").iterdir()
-    )
-
-
-def test_snapshot_sees_a_clean_tracked_file_changing_and_never_writes_the_index(project):
-    root = project([])
-    index = (root / ".git" / "index").read_bytes()
-    before = snapshot(root)
-    assert changes_since(root, before) == []
-    (root / "app" / "old.py").write_text("OLD = 2\n")
-    assert changes_since(root, before) == ["app/old.py"]
-    assert (root / ".git" / "index").read_bytes() == index
+    assert not list(ledger.events(ev.RepositoryChanged))
+    assert not (ledger.dir / "displaced").exists()

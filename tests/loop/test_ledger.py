@@ -51,9 +51,11 @@ def kinds_of_event(cls=ev.Event):
 
 def test_the_old_ledgers_hold_most_kinds_of_event():
     kinds = {type(e) for s in SESSIONS for e in Ledger(OLD / "sessions" / s).events()}
-    # every kind but one that no stand-in run could provoke (a bug in gitorch itself)
-    # (and the kinds that came after these ledgers were written)
-    assert kinds == set(kinds_of_event()) - {ev.Error, ev.TestGate, ev.Verification, ev.EmptyRunRemoved}
+    # every kind but one that no stand-in run could provoke (a bug in gitorch itself), and the kinds added
+    # after these ledgers were written (issue 9: the run's containment; issue 10: the verification)
+    added = {ev.Sandbox, ev.RepositoryChanged, ev.WorkspaceMigrated}  # issue 9
+    added |= {ev.TestGate, ev.Verification, ev.EmptyRunRemoved}  # issue 10
+    assert kinds == set(kinds_of_event()) - {ev.Error} - added
     assert len(kinds) == 29
 
 

@@ -209,8 +209,9 @@ def test_each_gate_fires_on_a_diff_built_to_trigger_it(project, fake_plugins, ru
     (rolled,) = events(root, state, ev.RollbackAttempt)
     assert rolled.reason == ("rejected" if decision == "reject" else "declined")
     assert git(state.worktree, "status", "--porcelain", "--ignored") == ""
-    if rule == "hook":  # the hook the agent planted is the attempt's doing, but not gitorch's to undo
-        (root / ".git" / "hooks" / "post-commit").unlink()
+    if rule == "hook":  # planted in the workspace's own git directory, which gitorch put back as it was
+        assert not (root / ".git" / "hooks" / "post-commit").exists()
+        assert not list((root / ".git" / "gitorch" / "gitdirs").glob("*/hooks/*"))
     assert fingerprint(root) == before
 
 

@@ -15,6 +15,7 @@ from gitorch.loop import start_run
 from gitorch.loop.session import load_session
 from gitorch.models import Agent, FixResult, Usage
 from gitorch.testing.kit import GitRepo
+from gitorch.vcs.workspace import workspace_git_dir
 
 
 class Slow(Agent):
@@ -41,7 +42,7 @@ class Slow(Agent):
             shared.write_text("".join([lines[0], f"FIXED_{Path(f.file).stem.upper()} = True\n", *lines[1:]]))
         with Slow.lock:
             Slow.calls.append((f.file, started, time.monotonic(), str(root)))
-        usage = Usage(calls=1, cost_usd=0.3) if f.rule_id == "costly" else Usage()
+        usage = Usage(calls=1, cost_usd=0.5) if f.rule_id == "costly" else Usage()
         return FixResult(status="changed", summary=f"fixed {f.rule_id} in {f.file}", usage=usage)
 
 
@@ -121,8 +122,9 @@ def test_jobs_run_calls_at_once_on_different_files_and_land_a_linear_green_branc
     assert max(len(lines) for lines in shown) in (2, 3) and shown[-1] == []
     pattern = re.compile(r"\[job [123]\] P1 app/m\d\.py:\d+: slow attempt \d, \d+s")
     assert all(pattern.fullmatch(line) for lines in shown for line in lines), shown[:3]
-    # nothing left behind: only the user's checkout and the run's worktree, no job branch
-    assert len(git(root, "worktree", "list", "--porcelain").split("worktree ")) == 3
+    # nothing left behind: no job workspace, no job git directory, no job branch, no linked worktree
+    assert _job_leftovers(root, state) == []
+    assert len(git(root, "worktree", "list", "--porcelain").split("worktree ")) == 2
     assert [b for b in git(root, "branch", "--format=%(refname:short)").split() if "-job" in b] == []
     assert git(state.worktree, "status", "--porcelain", "--ignored") == ""
 
@@ -170,8 +172,17 @@ def test_the_terminal_view_shows_running_attempts_live_and_progress_above_them()
 
 def test_when_the_money_is_spent_the_running_calls_land_and_no_new_one_starts(tmp_path):
     root = _project(tmp_path / "repo", {f"m{i}": ["costly"] for i in range(1, 5)})
+    # NOTE: one call spends the whole budget, whichever of the two running ends first (an agent without a
+    # pre-call estimate reserves nothing: a call may start while spent < cap, so the cost is one call's)
     state = _run(root, jobs=2, budget_usd=0.5)
     assert state.stop_reason == "budget", state.stop_detail
     assert len(Slow.calls) == 2 and len(branch_commits(root, state)) == 2  # both paid calls landed
-    assert state.cost_usd == 0.6
-    assert len(git(root, "worktree", "list", "--porcelain").split("worktree ")) == 3
+    assert state.cost_usd == 1.0
+    assert _job_leftovers(root, state) == []
+
+
+def _job_leftovers(root: Path, state) -> list[Path]:
+    """The job workspaces and their git directories still on disk."""
+    wt = Path(state.worktree)
+    gitdirs = workspace_git_dir(root, state.id).parent
+    return [*wt.parent.glob(f"{wt.name}.job*"), *gitdirs.glob(f"{state.id}.job*")]

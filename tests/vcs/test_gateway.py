@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from gitorch.process.runner import ProcessError
-from gitorch.vcs.git import Git, GitError, Worktree, identity_env, update_ref
+from gitorch.vcs.git import Git, GitError, identity_env, update_ref
 from gitorch.vcs.patch import ChangeCapture, apply_patch, worktree_patch
+from gitorch.vcs.workspace import Worktree
 
 
 def git(root: Path, *args: str) -> str:
@@ -40,8 +41,9 @@ def test_hooks_of_the_repository_never_run_on_gitorchs_commits_and_refs(root, tm
     assert marker.exists()  # the hooks are live for the user
     marker.unlink()
     head = git(root, "rev-parse", "HEAD").strip()
-    wt = Worktree.create(root, root / ".git" / "gitorch" / "worktrees" / "s1", "gitorch/s1", head,
-                         tmp_path / "excludes")
+    wt = Worktree.create(root, root / ".git" / "gitorch" / "worktrees" / "s1",
+                         root / ".git" / "gitorch" / "gitdirs" / "s1.git", head, branch="gitorch/s1",
+                         excludes_file=tmp_path / "excludes")
     (wt.path / "new.txt").write_text("x\n", encoding="utf-8")
     wt.stage_all()
     commit = wt.commit_staged(head, "gitorch fix", "gitorch/s1", identity_env(wt.git))
