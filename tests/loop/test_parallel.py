@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ class Slow(Agent):
     audits = frozenset()
     fixes = None
     calls: list[tuple[str, float, float, str]] = []
+    user_root: Path | None = None
     lock = threading.Lock()
 
     def fix(self, request):
@@ -36,6 +38,11 @@ class Slow(Agent):
         target.write_text(
             "".join(line for line in target.read_text().splitlines(True) if line.rstrip() != f.snippet)
         )
+        if f.rule_id == "hook":  # plants a hook in its workspace's git directory
+            git_dir = Path((root / ".git").read_text().removeprefix("gitdir: ").strip())
+            (git_dir / "hooks" / "post-checkout").write_text("#!/bin/sh\ntouch /tmp/owned\n")
+        if f.rule_id == "reach":  # changes the user's repository from its job
+            subprocess.run(["git", "config", "core.fsmonitor", "/bin/false"], cwd=Slow.user_root, check=True)
         if f.rule_id == "shared":
             shared = root / "app" / "shared.py"
             lines = shared.read_text().splitlines(True)
@@ -178,6 +185,30 @@ def test_when_the_money_is_spent_the_running_calls_land_and_no_new_one_starts(tm
     assert state.stop_reason == "budget", state.stop_detail
     assert len(Slow.calls) == 2 and len(branch_commits(root, state)) == 2  # both paid calls landed
     assert state.cost_usd == 1.0
+    assert _job_leftovers(root, state) == []
+
+
+def test_a_job_that_changes_its_workspaces_git_dir_is_put_back_and_rejected(tmp_path):
+    root = _project(tmp_path / "repo", {"m1": ["good"], "m2": ["hook"]})
+    state = _run(root, jobs=2)
+    _, ledger = load_session(root, state.id)
+    changed = [e for e in ledger.events(ev.GitDirChanged)]
+    assert [e.changed for e in changed] == [["hooks/post-checkout"]]
+    subjects = git(root, "log", "--format=%s", f"{state.base_commit}..{state.branch}")
+    assert "app/m1.py" in subjects and "app/m2.py" not in subjects  # the hostile fix never landed
+    assert _job_leftovers(root, state) == []
+
+
+def test_a_job_that_reaches_the_users_repository_stops_the_run_with_it_put_back(tmp_path):
+    root = _project(tmp_path / "repo", {"m1": ["good"], "m2": ["reach"]})
+    config = (root / ".git" / "config").read_text()
+    Slow.user_root = root
+    state = _run(root, jobs=2)
+    assert state.stop_reason == "needs_human", state.stop_detail
+    assert ".git/config" in state.stop_detail
+    assert (root / ".git" / "config").read_text() == config
+    _, ledger = load_session(root, state.id)
+    assert [e.changed for e in ledger.events(ev.RepositoryChanged)] == [[".git/config"]]
     assert _job_leftovers(root, state) == []
 
 
