@@ -166,6 +166,16 @@ class Routing(Route):
         return value if isinstance(value, Route) else Route.model_validate(value)
 
 
+class ModuleSpec(_Strict):
+    """One ``[[modules]]`` entry: a part of the repository audited and fixed as a unit (``gitorch plan``)."""
+
+    path: str = Field(description="the module's directory, relative to the repository root")
+    name: str | None = Field(None, description="its name in plans and reports (default: the directory's)")
+    dimensions: list[str] | None = Field(
+        None, description="the dimensions planned for it (default: those of the command)"
+    )
+
+
 class Price(_Strict):
     """USD per million tokens."""
 
@@ -214,6 +224,10 @@ class Config(_Strict):
         "never (off: the fallback guard only)",
     )
     agent_timeout_s: float = Field(900, gt=0)
+    jobs: int = Field(1, ge=1, le=64, description="agent calls of a fix run at once (gitorch fix --jobs)")
+    modules: list[ModuleSpec] | None = Field(
+        None, description="the repository's modules (`[[modules]]`), instead of finding them (gitorch plan)"
+    )
     confirm: Confirmations = Field(default_factory=Confirmations)
     protected: Protected = Field(default_factory=Protected)
     tests: TestsSettings = Field(default_factory=TestsSettings)
@@ -372,6 +386,9 @@ sandbox = "auto"
 # Wall-clock limit of one agent call, in seconds
 agent_timeout_s = 900
 
+# Agent calls of a fix run at once, each in a worktree of its own, on findings in different files
+jobs = 1
+
 # Where run worktrees live: "git-dir", "cache", or "auto" (the git directory, unless an agent of
 # the run cannot edit files under a .git path, as Claude Code in acceptEdits mode)
 worktree_location = "auto"
@@ -420,6 +437,13 @@ migrations = true
 # and [] merges none:
 # [routing.security]
 # audit_with = ["claude"]
+
+# The repository's modules, as `gitorch plan` lists them; unset, gitorch finds them (Python
+# packages, and the modules plugins know, such as Odoo's). A list set here replaces that:
+# [[modules]]
+# path = "services/billing"
+# name = "billing"                       # default: the directory's name
+# dimensions = ["security", "backend"]   # default: the command's
 
 # Per-agent options:
 # [agents.claude]

@@ -82,6 +82,13 @@ class ExitCode(IntEnum):
         "a run's ledger is damaged (`session.json`, `events.jsonl` or the lock file): the message names "
         "the file and what is wrong; nothing was changed (`EX_DATAERR`)",
     )
+    BAD_REPORT = (
+        66,
+        "merge",
+        "a result given to `gitorch merge` cannot be used: unreadable, not a report gitorch wrote, "
+        "unscored, or not from the same plan (mixed score formulas, a unit given twice, units that "
+        "overlap); nothing was written (`EX_NOINPUT`)",
+    )
     BUDGET_REFUSED = (
         75,
         "all",
@@ -131,6 +138,12 @@ class LedgerError(GitorchError):
     The message names the file and what is wrong, on one line."""
 
     exit_code = ExitCode.DAMAGED
+
+
+class ReportError(GitorchError):
+    """A result file ``gitorch merge`` was given cannot be used; the message names the file and why."""
+
+    exit_code = ExitCode.BAD_REPORT
 
 
 class PluginError(GitorchError):

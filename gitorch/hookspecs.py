@@ -225,3 +225,30 @@ def gitorch_gate_defaults() -> dict[str, list[str]]:
         def gitorch_gate_defaults():
             return {"confirm.core_files": ["**/settings.py"], "protected.test_config": ["tox.ini"]}
     """
+
+
+@hookspec
+def gitorch_modules(root: Path, config: Config) -> list[str]:
+    """Return the directories of the modules this plugin recognises in the repository at ``root``.
+
+    ``gitorch plan`` splits a repository into work units, module × dimension, that a CI matrix audits
+    or fixes one per job (``gitorch audit --path``, ``gitorch fix --module``). gitorch finds Python
+    packages itself; a plugin that knows a kind of project adds its modules here (gitorch-odoo: every
+    directory holding a ``__manifest__.py``). Return POSIX paths relative to ``root`` (``"addons/sale"``),
+    skipping the directories of ``config.exclude``; ``[]`` where there is none.
+
+    Where a plugin's module and a Python package nest, the plugin's wins: a package holding plugin
+    modules is replaced by them, a package inside one is part of it. ``[[modules]]`` in the
+    configuration replaces discovery altogether. Called once per plugin by each command that plans: a
+    plugin that raises, or returns anything but existing directories inside ``root``, is reported and
+    its modules are left out.
+
+    Example::
+
+        @hookimpl
+        def gitorch_modules(root):
+            return sorted(p.parent.relative_to(root).as_posix() for p in root.glob("*/Cargo.toml"))
+
+    :param root: the repository's root directory.
+    :param config: the effective configuration (``config.exclude``: directories to skip).
+    """

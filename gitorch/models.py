@@ -307,6 +307,9 @@ class AuditResult(BaseModel):
     score: float | None = None
     score_scale: int | None = None
     score_source: Literal["computed", "reported", "none"] = "none"
+    score_formula: int | None = Field(
+        default=None, description="the gitorch.score formula of a computed score (merge refuses mixes)"
+    )
     claimed_score: float | None = None
     claimed_score_scale: int | None = None
     grade: str | None = None

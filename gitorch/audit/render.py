@@ -173,7 +173,13 @@ def to_sarif(results: list[AuditResult]) -> dict:
                     "message": {"text": text},
                     "locations": [location],
                     "partialFingerprints": {"gitorchFingerprint/v1": finding.fingerprint},
-                    "properties": {"severity": finding.severity.value, "dimension": result.dimension},
+                    "properties": {
+                        "severity": finding.severity.value,
+                        "dimension": result.dimension,
+                        "rule": finding.rule_id,
+                        "recommendation": finding.recommendation,
+                        "source": finding.source,
+                    },
                 }
             )
         runs.append(
@@ -192,8 +198,13 @@ def to_sarif(results: list[AuditResult]) -> dict:
                 "properties": {
                     "score": result.score,
                     "scoreScale": result.score_scale,
+                    "scoreSource": result.score_source,
+                    "scoreFormula": result.score_formula,
                     "dimension": result.dimension,
                     "agent": result.agent,
+                    "path": result.path,
+                    "loc": result.loc,
+                    "files": result.files,
                 },
             }
         )

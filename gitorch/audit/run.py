@@ -18,7 +18,7 @@ from gitorch.config import Config
 from gitorch.errors import AgentError, GitorchError, UsageError
 from gitorch.models import Agent, AgentContext, AuditRequest, AuditResult
 from gitorch.plugin.manager import Plugins
-from gitorch.score import compute_score
+from gitorch.score import FORMULA_VERSION, compute_score
 
 
 def audit_context(
@@ -426,6 +426,7 @@ def finish_result(
             "score": compute_score(findings, facts.loc),
             "score_scale": 100,
             "score_source": "computed",
+            "score_formula": FORMULA_VERSION,
         }
     return AuditResult.model_validate(result.model_dump() | update)
 

@@ -24,6 +24,8 @@ COMMAND_MODULES = [
     "audit",
     "parse",
     "listing",
+    "plan",
+    "merge",
     "plugin",
     "init",
     "demo",

@@ -24,6 +24,15 @@ def load_repo_config(
     return root, with_gate_defaults(config, {key: [g for g, _ in pairs] for key, pairs in additions.items()})
 
 
+def module_path(root: Path, config, plugins, module: str, path: str) -> str:
+    """The path of ``module`` (its name or path as ``gitorch plan`` lists it); not with ``--path``."""
+    from gitorch.audit.modules import find_module
+
+    if path != ".":
+        raise UsageError("use --module or --path, not both")
+    return find_module(root, config, plugins, module).path
+
+
 def write_output(text: str, output: Path | None) -> None:
     """Print ``text``, or write it atomically to ``output`` (the directory must exist)."""
     import typer

@@ -34,6 +34,9 @@ def audit(
     path: Annotated[
         str, typer.Option("--path", "-p", help="Sub-directory of the repository to audit.")
     ] = ".",
+    module: Annotated[
+        str | None, typer.Option("--module", "-m", help="Module (name or path, see gitorch plan) to audit.")
+    ] = None,
     agent: Annotated[
         str | None, typer.Option("--agent", "-a", help="Agent to audit with (default: routing).")
     ] = None,
@@ -66,6 +69,10 @@ def audit(
     _check_flags(fmt, fail_under, dim, all_dims)
     root, config = load_repo_config(repo, config_file=config_file)
     plugins = get_app_plugins()
+    if module is not None:
+        from gitorch.cli._common import module_path
+
+        path = module_path(root, config, plugins, module, path)
     dims = select_dimensions(plugins, config, dim, all_dims=all_dims, agent=agent, root=root, path=path)
     if all_dims:
         _note_skipped(plugins, config, dims, agent)

@@ -87,6 +87,13 @@ def fix(
         typer.Option("--feature", help="Develop this feature once gaps are closed (always confirmed)."),
     ] = None,
     path: Annotated[str, typer.Option("--path", "-p", help="Sub-directory to audit and fix.")] = ".",
+    module: Annotated[
+        str | None, typer.Option("--module", "-m", help="Module (name or path, see gitorch plan) to fix.")
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, max=64, help="Agent calls at once, on different files (jobs)."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would run; change nothing.")] = False,
     replay: Annotated[
         str | None, typer.Option("--replay", help="Serve agent calls from this session's recording.")
@@ -109,12 +116,21 @@ def fix(
         raise UsageError("--until must be between 0 and 100")
     if budget is not None and budget < 0:
         raise UsageError("--budget must not be negative")
-    overrides = {"max_iterations": max_iterations, "max_budget_usd": budget, "tests.command": test_cmd}
+    overrides = {
+        "max_iterations": max_iterations,
+        "max_budget_usd": budget,
+        "tests.command": test_cmd,
+        "jobs": jobs,
+    }
     root, config = load_repo_config(repo, overrides, config_file)
     if until is not None:  # a lower target also lowers the threshold where enhancements start
         config.min_acceptable_score = min(config.min_acceptable_score, until)
         config.target_score = until
     plugins = get_app_plugins()
+    if module is not None:
+        from gitorch.cli._common import module_path
+
+        path = module_path(root, config, plugins, module, path)
     if all_dims:
         dims = [
             d
@@ -137,6 +153,7 @@ def fix(
         feature=feature,
         dry_run=dry_run,
         replay=replay,
+        jobs=config.jobs,
     )
     with run_console(yes, quiet, no_progress) as console:
         state = start_run(root, config, plugins, options, console.ui())

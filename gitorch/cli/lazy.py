@@ -34,7 +34,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
                      "gate defaults)."),
     "log": ("log", "Show what a run did: iterations with scores before and after, commits, gates, "
                    "confirmations, cost."),
+    "merge": ("merge", "Merge unit results into one report: the score recomputed from all findings; the "
+                       "branches to review."),
     "parse": ("parse", "Parse an agent's Markdown audit report into an AuditResult."),
+    "plan": ("plan", "List the work units (module × dimension) and what auditing each would cost; change "
+                     "nothing."),
     "plugin": ("plugin", "Write gitorch plugins (see docs/plugins.md)."),
     "plugins": ("listing", "List loaded plugins (version, hooks, what each adds), and those that failed to "
                            "load, with the error."),

@@ -46,7 +46,15 @@ from gitorch.vcs.workspace import Worktree
 AGENT_CALL_ATTEMPTS = 2  # tries of one agent call that raised AgentError (crash, timeout, bad output)
 
 OutcomeKind = Literal[
-    "committed", "rejected", "declined", "failed_tests", "unchanged", "cannot_fix", "failed", "no_effect"
+    "committed",
+    "rejected",
+    "declined",
+    "failed_tests",
+    "unchanged",
+    "cannot_fix",
+    "failed",
+    "no_effect",
+    "conflict",
 ]
 
 
@@ -98,6 +106,22 @@ class Outcome:
     cost_usd: float = 0.0
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An agent's work done in a workspace of its own (``gitorch fix --jobs``), to be landed here: its
+    answer, the patch of what it changed against ``base``, what it changed (and gitorch put back) in its
+    workspace's git directory and the HEAD move seen during the call (gate reasons), its cost and how long
+    it took."""
+
+    result: FixResult
+    patch: str
+    base: str
+    workspace_changes: tuple[str, ...] = ()
+    moved: str | None = None
+    cost: float = 0.0
+    agent_s: float = 0.0
+
+
 class FixAttempt:
     """One attempt at ``finding`` with agent ``agent`` (``number`` > 1 is a retry given ``failure``)."""
 
@@ -112,6 +136,7 @@ class FixAttempt:
         number: int = 1,
         failure: str | None = None,
         feature: str | None = None,
+        prepared: Prepared | None = None,
     ) -> None:
         self.ctx = context
         self.ws = workspace
@@ -122,6 +147,7 @@ class FixAttempt:
         self.number = number
         self.failure = failure
         self.feature = feature  # --feature development: the diff always needs a confirmation
+        self.prepared = prepared  # the agent already ran elsewhere: apply its patch on the green commit
         self.label = f"iter{context.iteration}-{finding.fingerprint[:10]}-{agent}-{number}"
         self.waited = {"agent": 0.0, "tests": 0.0, "human": 0.0}
         self.cost = 0.0
@@ -162,6 +188,8 @@ class FixAttempt:
     def _attempt(self) -> Outcome:
         self._check_workspace()
         f = self.finding
+        if self.prepared is not None:
+            return self._land(self.prepared)
         self.ctx.progress(
             Note(f"  {f.severity} {f.location}: {self.agent} attempt {self.number}", slot=self.label,
                  what=self._what(), stage=f"{self.agent} at work")
@@ -169,6 +197,56 @@ class FixAttempt:
         result, workspace_changes = self._guarded_call()
         self._stage("checking the diff")
         moved = bring_back_head(self.tree, self.ws.branch, self.ws.green, self.ctx.ledger)
+        return self._finish(result, workspace_changes, moved)
+
+    def prepare(self) -> Prepared:
+        """The agent's call alone, in this attempt's workspace (one of its own, with its own git directory):
+        what it changed, as a patch against the green commit, for an attempt given ``prepared=`` to land on
+        the run's workspace. Nothing is written to the branch; the caller removes the workspace."""
+        self._check_workspace()
+        containment = self.ctx.containment
+        watch = (
+            containment.watching_job_workspace(self.tree, f"job-{self.label}")
+            if containment is not None
+            else contextlib.nullcontext([])
+        )
+        with watch as workspace_changes:  # put back before gitorch runs git there again
+            result, _ = self._guarded_call(record=False)
+        moved = bring_back_head(self.tree, self.ws.branch, self.ws.green, self.ctx.ledger)
+        self.tree.stage_all()
+        patch = self.tree.staged_patch(self.ws.green)
+        return Prepared(
+            result, patch, self.ws.green, tuple(workspace_changes), moved, self.cost, self.waited["agent"]
+        )
+
+    def _land(self, prepared: Prepared) -> Outcome:
+        """The agent ran in a workspace of its own: its patch, applied on the green commit (which may have
+        moved since the agent started), goes through the same gates and tests as an attempt made here."""
+        from gitorch.vcs.git import GitError
+        from gitorch.vcs.patch import apply_patch
+
+        f = self.finding
+        self.cost, self.waited["agent"] = prepared.cost, prepared.agent_s
+        self._attempt_event(prepared.result)
+        on = (
+            ""
+            if prepared.base == self.ws.green
+            else f" on {self.ws.green[:10]}, made on {prepared.base[:10]}"
+        )
+        self.ctx.progress(f"  {f.severity} {f.location}: landing {self.agent}'s attempt {self.number}{on}")
+        if prepared.patch.strip():
+            try:
+                apply_patch(self.tree.path, prepared.patch)
+            except GitError as exc:
+                self.tree.restore(self.ws.green)
+                detail = f"the patch no longer applies on {self.ws.green[:10]}: {exc}"
+                return Outcome("conflict", detail[:500], cost_usd=self.cost)
+        if prepared.workspace_changes:
+            self._workspace_changed_event(list(prepared.workspace_changes))
+        return self._finish(prepared.result, list(prepared.workspace_changes), prepared.moved)
+
+    def _finish(self, result: FixResult, workspace_changes: list[str], moved: str | None) -> Outcome:
+        """The agent's changes in the worktree: staged, analysed, gated, tested, committed or rolled back."""
         self.tree.stage_all()
         patch = self.tree.staged_patch(self.ws.green)
         if not patch.strip():
@@ -225,20 +303,30 @@ class FixAttempt:
 
     # the agent ------------------------------------------------------------------------------------
 
-    def _guarded_call(self) -> tuple[FixResult, list[str]]:
+    def _guarded_call(self, *, record: bool = True) -> tuple[FixResult, list[str]]:
         """The agent call, contained; with what it changed (and gitorch put back) in the workspace's git
         directory. An external CLI runs in the run's sandbox, watched process by process
         (:class:`~gitorch.vcs.containment.Containment`); an agent that works inside gitorch's own process
-        cannot be sandboxed, so the whole call is watched (the user's checkout too, unless it is confined)."""
-        containment = self.ctx.containment
+        cannot be sandboxed, so the whole call is watched (the user's checkout too, unless it is confined).
+        ``record`` False (a job's call, ``gitorch fix --jobs``): its ``attempt`` event is written when it
+        lands, and its workspace's git directory is watched by :meth:`prepare` (the run's workspace is not
+        this call's)."""
+        containment = self.ctx.containment if record else None
         if containment is not None:
             containment.take_workspace_changes()
-        spent_before = self.ctx.budget.spent_usd
+        spent_before = self.ctx.budget.thread_spent_usd
         t = time.monotonic()
         result = self._call_agent()
         self.waited["agent"] = time.monotonic() - t
         changes = containment.take_workspace_changes() if containment is not None else []
-        self.cost = round(max(self.ctx.budget.spent_usd - spent_before, 0.0), 6)
+        self.cost = round(max(self.ctx.budget.thread_spent_usd - spent_before, 0.0), 6)
+        if record:
+            self._attempt_event(result)
+            if changes:
+                self._workspace_changed_event(changes)
+        return result, changes
+
+    def _attempt_event(self, result: FixResult) -> None:
         self.ctx.ledger.append(
             events.Attempt(
                 iteration=self.ctx.iteration,
@@ -252,15 +340,15 @@ class FixAttempt:
                 call_id=result.call_id,
             )
         )
-        if changes:
-            self.ctx.ledger.append(
-                events.GitDirChanged(iteration=self.ctx.iteration, agent=self.agent, changed=changes)
-            )
-            self.ctx.progress(
-                f"    {self.agent} changed its workspace's git directory ({', '.join(changes[:5])}): "
-                f"put back, and the attempt is rejected"
-            )
-        return result, changes
+
+    def _workspace_changed_event(self, changes: list[str]) -> None:
+        self.ctx.ledger.append(
+            events.GitDirChanged(iteration=self.ctx.iteration, agent=self.agent, changed=changes)
+        )
+        self.ctx.progress(
+            f"    {self.agent} changed its workspace's git directory ({', '.join(changes[:5])}): "
+            f"put back, and the attempt is rejected"
+        )
 
     def _call_agent(self) -> FixResult:
         request = FixRequest(
@@ -273,7 +361,7 @@ class FixAttempt:
             budget_left_usd=round(self.ctx.budget.left_usd, 6),
             extra={"phase": self.phase, "session": self.ctx.session, "iteration": self.ctx.iteration},
         )
-        spent_before = self.ctx.budget.spent_usd
+        spent_before = self.ctx.budget.thread_spent_usd
         calls = 0
 
         def call(agent) -> FixResult:
@@ -296,7 +384,7 @@ class FixAttempt:
             result = FixResult(status="failed", summary=str(exc))
         except Exception as exc:  # an agent's bug is that attempt's failure, not the run's
             result = FixResult(status="failed", summary=f"{type(exc).__name__}: {exc}")
-        if self.ctx.budget.spent_usd == spent_before and result.usage.cost_usd > 0:
+        if self.ctx.budget.thread_spent_usd == spent_before and result.usage.cost_usd > 0:
             self.ctx.budget.charge(result.usage, f"{self.agent} fix")  # the agent did not charge its call
         return result
 
@@ -506,7 +594,12 @@ class FixAttempt:
         }
         # the finding's text and the agent's summary may quote a secret: the branch may be pushed
         message = self.ctx.ledger.redactor.mask(f"{subject}\n\n{body}\n\n{format_trailers(trailers)}\n")
-        sha = self.tree.commit_staged(self.ws.green, message, self.ws.branch, self.ctx.identity)
+        containment = self.ctx.containment
+        # NOTE: job calls (gitorch fix --jobs) may be running while a commit lands: the run branch moved
+        # here is gitorch's own write, not theirs
+        own = containment.own_writes([f"refs/heads/{self.ws.branch}"]) if containment else None
+        with own or contextlib.nullcontext():
+            sha = self.tree.commit_staged(self.ws.green, message, self.ws.branch, self.ctx.identity)
         self.ctx.ledger.append(
             events.Commit(
                 iteration=self.ctx.iteration,

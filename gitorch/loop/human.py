@@ -48,12 +48,15 @@ class Note(str):
 @dataclass
 class LoopUI:
     """How the loop talks to a human: ``progress`` lines (str, or :class:`Note`), ``ask`` (None when there is
-    no terminal), and ``watch``, given the run (a :class:`~gitorch.loop.runner.FixLoop`) when it starts, for
-    a display that shows its spending and commits as they change (it must only read)."""
+    no terminal), ``watch``, given the run (a :class:`~gitorch.loop.runner.FixLoop`) when it starts, for
+    a display that shows its spending and commits as they change (it must only read), and ``running``: the
+    attempts running now, one line each (``--jobs``), called whenever they change and about every quarter
+    of a second while they run (``[]`` when none is left)."""
 
     progress: Callable[[str], None] = lambda message: None
     ask: Callable[[str], bool] | None = None
     watch: Callable[[object], None] | None = None
+    running: Callable[[list[str]], None] | None = None
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +52,7 @@ class Ledger:
         self.patches_dir = directory / "patches"
         self._seq: int | None = None
         self._needs_newline = False
+        self._append_lock = threading.Lock()
 
     def create(self) -> Ledger:
         for d in (self.dir, self.calls_dir, self.patches_dir):
@@ -78,7 +80,11 @@ class Ledger:
 
     def append(self, event: E) -> E:
         """Append one event (its ``seq`` and ``ts`` set here) and return it as written. A line is written
-        with one ``write`` call, so a kill never splits it."""
+        with one ``write`` call, so a kill never splits it. Thread-safe (``gitorch fix --jobs``)."""
+        with self._append_lock:
+            return self._append(event)
+
+    def _append(self, event: E) -> E:
         if self._seq is None:
             lines = list(self._lines())
             self._seq = sum(1 for _, text in lines if text is not None and _is_json(text))

@@ -25,10 +25,11 @@ from gitorch.loop.gates import GateHit
 from gitorch.loop.human import Confirmer, LoopUI, Note
 from gitorch.loop.ledger import Ledger, now_iso
 from gitorch.loop.lock import RunLock
+from gitorch.loop.parallel import ParallelAttempts
 from gitorch.loop.phases import PhaseClock
 from gitorch.loop.planner import Plan, Planner
 from gitorch.loop.pool import AgentPool
-from gitorch.loop.recovery import ignoring_sigint, recover, sigterm_as_interrupt
+from gitorch.loop.recovery import ignoring_sigint, recover, recover_jobs, sigterm_as_interrupt
 from gitorch.loop.session import EXIT_CODES, SessionState, StopReason, StopRun, ledger_for
 from gitorch.loop.testgate import assess_baseline, find_environment
 from gitorch.loop.verification import Verifier
@@ -176,6 +177,10 @@ class FixLoop:
     def recover(self) -> None:
         """Back to the last green commit, anything half done kept as a patch (see gitorch.loop.recovery)."""
         recover(self.wt, self.state, self.ledger)
+        with contextlib.suppress(Exception):
+            removed = recover_jobs(self.root, self.wt.path, self.state, self.ledger)
+            if removed:
+                self.ui.progress(f"removed what parallel attempts left: {', '.join(removed)}")
         with contextlib.suppress(Exception):
             self.save()
 
@@ -389,9 +394,17 @@ class FixLoop:
             detail += f"; {len(declined)} attempt(s) need a human decision (run again with --yes, or review)"
         return StopRun("needs_human" if declined else "stalled", detail)
 
+    @property
+    def jobs(self) -> int:
+        """Agent calls at once (``--jobs``); a replay serves its recorded calls in order, one at a time."""
+        return 1 if self.options.replay else max(1, self.options.jobs)
+
     def _work(self, plan: Plan) -> int:
         """Attempt the plan's findings; returns the commits of fixes the audit had not reported."""
         audited = {f.fingerprint for r in self.results.values() for f in r.findings}
+        if self.jobs > 1:
+            committed = ParallelAttempts(self, self.jobs).run(plan.items, plan.phase)
+            return sum(1 for fingerprint in committed if fingerprint not in audited)
         extra = 0
         for finding, agents in plan.items:
             if self._fix_finding(finding, agents, plan.phase) and finding.fingerprint not in audited:

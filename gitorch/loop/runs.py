@@ -14,6 +14,7 @@ from gitorch.errors import UsageError
 from gitorch.loop import events
 from gitorch.loop.ledger import Ledger, now_iso
 from gitorch.loop.lock import RunLock, running_session
+from gitorch.loop.recovery import recover_jobs
 from gitorch.loop.session import SessionState, list_sessions, load_session, sessions_dir
 from gitorch.vcs.containment import Containment
 from gitorch.vcs.git import (
@@ -150,6 +151,8 @@ def clean(root: Path, *, force: bool = False) -> CleanResult:
         if state.status == "running":  # its process died without closing the session
             state.status, state.stop_reason = "interrupted", "interrupted"
             state.stop_detail = "the process died; closed by gitorch clean"
+        for what in recover_jobs(root, Path(state.worktree), state, ledger):  # a dead --jobs run's leftovers
+            result.removed_worktrees.append(what)
         wt = _worktree(root, state)
         if wt is not None:
             if wt.dirty():

@@ -54,6 +54,7 @@ class FixOptions(BaseModel):
     feature: str | None = None
     dry_run: bool = False
     replay: str | None = None
+    jobs: int = Field(1, ge=1, description="agent calls at once (--jobs)")
 
 
 class SessionState(BaseModel):

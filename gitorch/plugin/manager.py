@@ -198,6 +198,31 @@ class Plugins:
                 found.setdefault(key, []).extend((glob, name) for glob in globs)
         return found
 
+    def modules(self, root: Path, config: Config) -> list[tuple[str, str]]:
+        """``[(plugin name, directory)]`` from ``gitorch_modules``, in pluggy's order: POSIX paths relative
+        to ``root``. A plugin that raises or returns anything but existing directories inside ``root`` is
+        reported and its modules left out."""
+        found: list[tuple[str, str]] = []
+        top = root.resolve()
+        for name, call in self.callers("gitorch_modules"):
+            try:
+                mine: list[str] = []
+                for returned in call(root=root, config=config):
+                    if isinstance(returned, str | Path) or not isinstance(returned, list | tuple):
+                        raise PluginError(f"returned {type(returned).__name__}, not a list of directories")
+                    for entry in returned:
+                        target = (top / str(entry)).resolve()
+                        if not isinstance(entry, str | Path) or not target.is_dir():
+                            raise PluginError(f"not a directory of the repository: {entry!r}")
+                        if target != top and top not in target.parents:
+                            raise PluginError(f"outside the repository: {entry!r}")
+                        mine.append(target.relative_to(top).as_posix() or ".")
+            except Exception as exc:
+                self._hook_failed(name, "gitorch_modules", exc)
+                continue
+            found += [(name, path) for path in mine]
+        return found
+
     # Registries ----------------------------------------------------------------------------------
 
     def registry(self, hook_name: str) -> dict[str, type]:

@@ -29,6 +29,56 @@ from gitorch.process.launch import Launch, LaunchPolicy, Purpose, current_policy
 OUTPUT_IN_ERRORS = 500
 
 
+class Cancelled(KeyboardInterrupt):
+    """The thread's :class:`ProcessScope` was cancelled: its process group was killed. A subclass of
+    KeyboardInterrupt so that no ``except Exception`` on the way turns it into an ordinary failure."""
+
+
+@dataclass
+class ProcessScope:
+    """What a thread's processes are watched by (``gitorch fix --jobs``: one scope per parallel attempt):
+    ``cancel`` set kills the running group at once (:class:`Cancelled`); ``started`` and ``ended`` see
+    each process's pid, so that a record of the groups alive can outlive a SIGKILL of gitorch."""
+
+    cancel: threading.Event = field(default_factory=threading.Event)
+    started: Callable[[int], None] = lambda pid: None
+    ended: Callable[[int], None] = lambda pid: None
+
+
+_scopes = threading.local()
+
+
+@contextlib.contextmanager
+def process_scope(scope: ProcessScope):
+    """Run the processes this thread starts under ``scope``."""
+    previous = getattr(_scopes, "current", None)
+    _scopes.current = scope
+    try:
+        yield scope
+    finally:
+        _scopes.current = previous
+
+
+def start_time(pid: int) -> str | None:
+    """The kernel's start time of process ``pid`` (``/proc/<pid>/stat``), to tell it from a reused pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[-1].split()[19]
+
+
+def kill_group_if_same(pid: int, started: str | None) -> bool:
+    """SIGKILL the process group ``pid`` leads, if that process is still the one started at ``started``
+    (a process left running by a gitorch that was killed); whether it was killed."""
+    if started is None or start_time(pid) != started:
+        return False
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+        return True
+    return False
+
+
 @dataclass
 class Completed:
     """What one run produced."""
@@ -61,8 +111,13 @@ class ProcessError(GitorchError):
     exit_code = ExitCode.PLUGIN
 
     def __init__(
-        self, message: str, *, argv: list[str] | None = None, returncode: int | None = None,
-        stdout: str = "", stderr: str = "",
+        self,
+        message: str,
+        *,
+        argv: list[str] | None = None,
+        returncode: int | None = None,
+        stdout: str = "",
+        stderr: str = "",
     ) -> None:
         super().__init__(message)
         self.argv = list(argv or [])
@@ -78,8 +133,13 @@ class ProcessError(GitorchError):
         else:
             lines = (done.stderr or done.stdout).strip().splitlines()
             cause = f"exit {done.exit_code}" + (f": {lines[-1][:OUTPUT_IN_ERRORS]}" if lines else "")
-        return cls(f"{name} failed: {cause}", argv=done.argv, returncode=done.exit_code,
-                   stdout=done.stdout, stderr=done.stderr)
+        return cls(
+            f"{name} failed: {cause}",
+            argv=done.argv,
+            returncode=done.exit_code,
+            stdout=done.stdout,
+            stderr=done.stderr,
+        )
 
     def details(self) -> str:
         """Command, exit code, stdout and stderr on several lines (for logs and debugging)."""
@@ -88,8 +148,10 @@ class ProcessError(GitorchError):
             text = text.rstrip()
             return "\n" + "\n".join(f"    {line}" for line in text.splitlines()) if text else " (none)"
 
-        return (f"command: {self.argv!r}\nreturn code: {self.returncode}\n"
-                f"stdout:{block(self.stdout)}\nstderr:{block(self.stderr)}")
+        return (
+            f"command: {self.argv!r}\nreturn code: {self.returncode}\n"
+            f"stdout:{block(self.stdout)}\nstderr:{block(self.stderr)}"
+        )
 
 
 def _kill_group(proc: subprocess.Popen[bytes], grace_s: float) -> None:
@@ -158,6 +220,9 @@ def _run(
     )
     chunks: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
     timed_out, reason, stopped = False, "", ""
+    scope: ProcessScope | None = getattr(_scopes, "current", None)
+    if scope is not None:
+        scope.started(proc.pid)
     try:
         if stdin_text is not None:
             assert proc.stdin is not None
@@ -182,6 +247,8 @@ def _run(
                     selector.unregister(key.fileobj)
             if stopped:
                 break
+            if scope is not None and scope.cancel.is_set():
+                raise Cancelled(f"cancelled: {argv[0]}")
             now = time.monotonic()
             if exited_at is None and proc.poll() is not None:
                 exited_at = now
@@ -208,6 +275,8 @@ def _run(
         for pipe in (proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
+        if scope is not None:
+            scope.ended(proc.pid)
     stdout = b"".join(chunks["stdout"])
     return Completed(
         argv=list(argv),
@@ -223,7 +292,10 @@ def _run(
 
 
 def _wait_quietly(
-    proc: subprocess.Popen[bytes], started: float, timeout: float | None, last_output: float,
+    proc: subprocess.Popen[bytes],
+    started: float,
+    timeout: float | None,
+    last_output: float,
     silence_timeout: float | None,
 ) -> tuple[bool, str]:
     """Wait for a process that closed its output; ``(timed_out, reason)``."""

@@ -9,6 +9,10 @@ An agent does, for every external call::
 
 Because nothing starts unless ``spent + estimate <= cap``, a run ends above its cap by at most the
 amount one call overshot its estimate (the estimate's error), never by a whole unchecked call.
+
+Calls may run at once (``gitorch fix --jobs N``, one per thread): the estimate a call was checked with
+stays reserved until that call is charged (or released), and a new call must fit beside every reserved
+one — ``spent + reserved + estimate <= cap`` — so N calls together can never pass the cap.
 """
 
 from __future__ import annotations
@@ -92,7 +96,8 @@ class Budget:
         self.cap_usd = float(cap_usd)
         self._spent = float(spent_usd)
         self._lock = threading.Lock()
-        self._pending: float | None = None
+        self._reserved: dict[int, float] = {}  # thread id → the estimate of its call in flight
+        self._by_thread: dict[int, float] = {}  # thread id → what the calls made from it cost
         self.history: list[Charge] = []
         self.usage = Usage()
 
@@ -104,22 +109,43 @@ class Budget:
     def left_usd(self) -> float:
         return max(0.0, self.cap_usd - self._spent)
 
+    @property
+    def thread_spent_usd(self) -> float:
+        """What the calls charged from the current thread cost: one call's cost is the difference around
+        it, whatever calls in other threads were charged meanwhile."""
+        return self._by_thread.get(threading.get_ident(), 0.0)
+
+    @property
+    def reserved_usd(self) -> float:
+        """The estimates of the calls running now (checked, not yet charged)."""
+        return sum(self._reserved.values())
+
     def fits(self, estimate_usd: float) -> bool:
-        """Whether a call estimated at ``estimate_usd`` may start."""
-        return self._spent + max(0.0, estimate_usd) <= self.cap_usd + _EPSILON
+        """Whether a call estimated at ``estimate_usd`` fits beside the calls running in other threads."""
+        others = sum(v for tid, v in self._reserved.items() if tid != threading.get_ident())
+        return self._spent + others + max(0.0, estimate_usd) <= self.cap_usd + _EPSILON
 
     def check(self, estimate_usd: float, what: str) -> None:
-        """Raise :class:`BudgetExceeded` unless ``spent + estimate_usd <= cap``."""
+        """Raise :class:`BudgetExceeded` unless ``spent + reserved + estimate_usd <= cap``; else reserve
+        ``estimate_usd`` for this thread's call until it is charged (or released)."""
         with self._lock:
             if not self.fits(estimate_usd):
+                others = sum(v for tid, v in self._reserved.items() if tid != threading.get_ident())
+                running = f" (${others:.4f} reserved by calls running now)" if others else ""
+                left = max(0.0, self.left_usd - others)
                 raise BudgetExceeded(
-                    f"budget: {what} could cost up to ${estimate_usd:.4f} but only ${self.left_usd:.4f} "
-                    f"of ${self.cap_usd:.2f} is left (raise it with --budget)",
+                    f"budget: {what} could cost up to ${estimate_usd:.4f} but only ${left:.4f} "
+                    f"of ${self.cap_usd:.2f} is left{running} (raise it with --budget)",
                     what=what,
                     estimate_usd=estimate_usd,
-                    left_usd=self.left_usd,
+                    left_usd=left,
                 )
-            self._pending = estimate_usd
+            self._reserved[threading.get_ident()] = max(0.0, estimate_usd)
+
+    def release(self) -> None:
+        """Drop this thread's reservation without a charge (its call never ran, or was charged elsewhere)."""
+        with self._lock:
+            self._reserved.pop(threading.get_ident(), None)
 
     def check_call(
         self,
@@ -145,10 +171,12 @@ class Budget:
             self._spent = round(self._spent + max(0.0, usage.cost_usd), 9)
             over = round(max(0.0, self._spent - max(self.cap_usd, before)), 9)
             self.usage = self.usage + usage
+            tid = threading.get_ident()
+            self._by_thread[tid] = round(self._by_thread.get(tid, 0.0) + max(0.0, usage.cost_usd), 9)
+            estimate = self._reserved.pop(tid, None)
             self.history.append(
-                Charge(what=what, cost_usd=usage.cost_usd, estimate_usd=self._pending, overshoot_usd=over)
+                Charge(what=what, cost_usd=usage.cost_usd, estimate_usd=estimate, overshoot_usd=over)
             )
-            self._pending = None
             return self._spent
 
     @property

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -58,7 +59,6 @@ PURPOSE_WORDS = {"agent": "agent call", "tests": "test run"}
 
 @dataclass
 class _Before:
-    workspace: dict[str, Signature] = field(default_factory=dict)
     repository: dict[str, Signature] = field(default_factory=dict)
     checkout: dict[str, Signature] | None = None
     index: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -78,7 +78,13 @@ class Containment:
         self.problem = problem
         self.workspace: Worktree | None = None
         self.breaches = 0
-        self._depth = 0
+        # NOTE: ``gitorch fix --jobs`` makes calls from several threads at once. Their watches share one
+        # window: the first to start takes the state before, the last to end compares (a change made by
+        # any of them is found and put back); a thread's nested blocks are covered by its outer one.
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        self._open = 0
+        self._window: _Before | None = None
         self._workspace_changes: list[str] = []
         self._workspace_vault: Vault | None = None
         self._repository = Vault(
@@ -137,6 +143,13 @@ class Containment:
             f"after each of them, and put back if they changed"
         )
 
+    def protect_links(self, paths: list[Path]) -> None:
+        """Keep these workspaces' ``.git`` links read-only in the sandbox too (the job workspaces of
+        ``gitorch fix --jobs``; a path that does not exist is skipped)."""
+        if self.sandbox is not None:
+            links = tuple(Path(p) / ".git" for p in paths)
+            self.sandbox = replace(self.sandbox, read_only=(*self.sandbox.read_only, *links))
+
     def use_workspace(self, tree: Worktree) -> None:
         """Watch the run's workspace ``tree`` too (and keep its ``.git`` link read-only in the sandbox)."""
         self.workspace = tree
@@ -180,55 +193,109 @@ class Containment:
     def watching(self, during: str, *, checkout: bool, purpose: str = "agent") -> Iterator[None]:
         """Compare what :mod:`gitorch.vcs.guard` watches before and after the block (``checkout``: the
         checkout's files too); put back what changed, and raise ``ContainmentBreach`` for the user's
-        repository. Nested blocks are covered by the outermost one."""
-        if self._depth:
+        repository. Nested blocks are covered by the outermost one; the user's repository is watched in
+        one window shared by the blocks of other threads open at the same time (see ``__init__``), the
+        run's workspace by each block of a thread that works there (not a job's)."""
+        if getattr(self._local, "depth", 0):
             yield
             return
-        self._depth += 1
-        try:
-            before = self._before(checkout=checkout)
-        except BaseException:
-            self._depth -= 1
-            raise
+        in_workspace = not getattr(self._local, "job", False)
+        workspace = self._workspace_vault.refresh() if in_workspace and self._workspace_vault else None
+        with self._lock:
+            if self._open == 0:
+                self._window = self._before(checkout=checkout)
+            elif checkout and self._window is not None and self._window.checkout is None:
+                self._watch_checkout(self._window)  # a later call watches the checkout from its start
+            self._open += 1
+        self._local.depth = 1
         try:
             yield
         finally:  # an interrupted call is checked too; a change found replaces the interruption
-            self._depth -= 1
-            self._after(before, during, purpose)
+            self._local.depth = 0
+            try:
+                if workspace is not None:
+                    self._after_workspace(workspace, during, purpose)
+            finally:
+                with self._lock:
+                    self._open -= 1
+                    if self._open == 0 and self._window is not None:
+                        before, self._window = self._window, None
+                        self._after(before, during, purpose)
+
+    @contextlib.contextmanager
+    def own_writes(self, refs: list[str]) -> Iterator[None]:
+        """Around gitorch's own writes of ``refs`` in the user's repository (a commit landing while job
+        calls run, ``gitorch fix --jobs``): no window ends during the block, and an open one takes the
+        refs as they are after it, so that its end does not take them for a call's change."""
+        with self._lock:
+            try:
+                yield
+            finally:
+                window = self._window
+                if window is not None:
+                    wanted = {f"git/{ref}" for ref in refs} | {f"git/logs/{ref}" for ref in refs}
+                    now = self._repository.adopt(wanted)
+                    for key in wanted:
+                        if key in now:
+                            window.repository[key] = now[key]
+                        else:
+                            window.repository.pop(key, None)
+
+    @contextlib.contextmanager
+    def watching_job_workspace(self, tree: Worktree, name: str) -> Iterator[list[str]]:
+        """Around a job's call in a workspace of its own (``gitorch fix --jobs``): that workspace's git
+        directory compared before and after, what changed put back; the list given is filled with the
+        changes that reject the attempt (the run's own workspace is watched by :meth:`watching`)."""
+        vault = Vault(self.store / name, workspace_areas(tree.git_dir, tree.path))
+        before = vault.refresh()
+        found: list[str] = []
+        self._local.job = True
+        try:
+            yield found
+        finally:
+            self._local.job = False
+            changed = vault.changes(before)
+            if changed:
+                vault.restore(before, changed, self.store / f"{name}-displaced")
+                found += [key.partition("/")[2] or key for key in changed if not silent_in_workspace(key)]
+            vault.discard()
 
     def _before(self, *, checkout: bool) -> _Before:
         state = _Before()
-        if self._workspace_vault is not None:
-            state.workspace = self._workspace_vault.refresh()
         state.repository = self._repository.refresh()
         if checkout:
-            state.index = self.repo.index_entries()
-            modified = self.repo.modified()
-            prefix = "checkout/"
-
-            def keep(key: str) -> bool:
-                rel = key.removeprefix(prefix)
-                return rel not in state.index or rel in modified
-
-            state.checkout = self._checkout.refresh(keep)
+            self._watch_checkout(state)
         elif self.sandbox is None:
             state.index = self.repo.index_entries()
         return state
 
+    def _watch_checkout(self, state: _Before) -> None:
+        state.index = self.repo.index_entries()
+        modified = self.repo.modified()
+        prefix = "checkout/"
+
+        def keep(key: str) -> bool:
+            rel = key.removeprefix(prefix)
+            return rel not in state.index or rel in modified
+
+        state.checkout = self._checkout.refresh(keep)
+
+    def _after_workspace(self, before: dict[str, Signature], during: str, purpose: str) -> None:
+        """The run workspace's git directory, put back before gitorch runs git there again."""
+        assert self._workspace_vault is not None
+        changed = self._workspace_vault.changes(before)
+        if changed:
+            self._workspace_vault.restore(before, changed, self.store / "workspace-displaced")
+            loud = [key.partition("/")[2] or key for key in changed if not silent_in_workspace(key)]
+            if loud and purpose == "tests":
+                raise ContainmentBreach(
+                    during, [f"{self.workspace.git_dir}/{k}" if self.workspace else k for k in loud],
+                    Restoration(restored=loud),
+                )
+            self._workspace_changes += loud
+
     def _after(self, before: _Before, during: str, purpose: str) -> None:
         displaced = self.store.parent / "displaced" / f"{self.breaches + 1}"
-        # 1. the workspace's git directory, put back before gitorch runs git there again
-        if self._workspace_vault is not None:
-            changed = self._workspace_vault.changes(before.workspace)
-            if changed:
-                self._workspace_vault.restore(before.workspace, changed, self.store / "workspace-displaced")
-                loud = [key.partition("/")[2] or key for key in changed if not silent_in_workspace(key)]
-                if loud and purpose == "tests":
-                    raise ContainmentBreach(
-                        during, [f"{self.workspace.git_dir}/{k}" if self.workspace else k for k in loud],
-                        Restoration(restored=loud),
-                    )
-                self._workspace_changes += loud
         # 2. the user's git directory and git configuration, then (through git, now safe) the index
         changed = self._repository.changes(before.repository)
         index_keys = [k for k in changed if k.endswith("/index") and k.startswith("git/")]

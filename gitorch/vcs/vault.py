@@ -152,6 +152,23 @@ class Vault:
                 total += size - previous
         return state
 
+    def adopt(self, keys: set[str]) -> dict[str, Signature]:
+        """Take ``keys`` as they are now (gitorch wrote them itself): their copies renewed; returns their
+        signatures (a key absent now is left out, and its copy dropped)."""
+        now: dict[str, Signature] = {}
+        for key in sorted(keys):
+            label = key.partition("/")[0]
+            sig = signature(self.path(key)) if label in self.areas else None
+            if sig is None or not self.keep(key):
+                self._drop(key)
+                if sig is not None:
+                    now[key] = sig
+                continue
+            if self._copy(self.path(key), self.store / key):
+                self._copied[key] = (sig, sig[0])
+            now[key] = sig
+        return now
+
     def kept(self, key: str) -> bool:
         return key in self._copied
 

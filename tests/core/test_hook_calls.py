@@ -203,3 +203,57 @@ def test_hook_gitorch_gate_defaults(git_repo, cli, monkeypatch, capsys):
     assert "confirm" not in tomllib.loads(written) or "core_files" not in tomllib.loads(written)["confirm"]
     _, after_init = load_repo_config(root)  # the starter leaves the lists to the defaults and the plugins
     assert after_init.confirm.core_files == config.confirm.core_files
+
+
+def test_hook_gitorch_modules(git_repo, cli, monkeypatch, capsys):
+    import json
+    from pathlib import Path
+
+    from gitorch import cli as cli_module
+    from gitorch.testing.fixtures import commit
+
+    class Services:
+        @hookimpl
+        def gitorch_modules(self, root, config):
+            return sorted(
+                p.parent.relative_to(root).as_posix()
+                for p in root.glob("services/*/service.toml")
+                if not any(part in config.exclude for part in p.parts)
+            )
+
+    class Broken:
+        @hookimpl
+        def gitorch_modules(self):
+            return ["does/not/exist"]
+
+    plugins = _plugins()
+    plugins.pm.register(Services(), name="services")
+    plugins.pm.register(Broken(), name="broken")
+    monkeypatch.setattr(cli_module, "get_app_plugins", lambda: plugins)
+    root = Path(git_repo.working_tree_dir)
+    commit(
+        git_repo,
+        {
+            "services/__init__.py": "",
+            "services/billing/service.toml": "",
+            "services/billing/api.py": "x = 1\n",
+            "services/mail/service.toml": "",
+            "services/mail/send.py": "y = 2\n",
+            "services/common.py": "z = 3\n",
+            "tools/__init__.py": "",
+        },
+    )
+    done = cli("plan", "--json", "--dim", "security", "--repo", str(root))
+    assert done.exit_code == 0, done.output
+    units = json.loads(done.stdout)["include"]
+    # the package `services` holds the plugin's modules: it is split into them, its loose file is the rest
+    assert [(u["path"], u["kind"]) for u in units] == [
+        ("services/billing", "services"),
+        ("services/mail", "services"),
+        ("tools", "python"),
+        ("services/__init__.py", "rest"),
+        ("services/common.py", "rest"),
+    ]
+    assert [f.name for f in plugins.failures] == ["broken"]
+    assert "not a directory of the repository: 'does/not/exist'" in plugins.failures[0].error
+    assert "plugin 'broken'" in done.stderr + capsys.readouterr().err

@@ -95,6 +95,11 @@ def test_every_example_in_docs_plugins_is_a_working_plugin(git_repo, tmp_path):
     (root / "LICENSE").write_text("MIT\n")
     assert plugins.template_dirs(root) == [("gitorch_template_dirs", tmp_path / "templates")]
 
+    assert plugins.modules(root, Config()) == []
+    (root / "engine").mkdir()
+    (root / "engine" / "Cargo.toml").write_text("[package]\n")
+    assert plugins.modules(root, Config()) == [("gitorch_modules", "engine")]
+
     added = [("**/LICENSE", "gitorch_gate_defaults"), ("**/COPYING", "gitorch_gate_defaults")]
     assert plugins.gate_defaults() == {"confirm.core_files": added}
 

@@ -66,7 +66,9 @@ def test_the_plugin_implements_every_hook_with_fewer_arguments_than_specified(in
     assert list(named) == ["findings"]  # the spec has findings, result, config
 
 
-def test_it_is_discovered_through_its_entry_point_and_fills_every_registry(installed):
+def test_it_is_discovered_through_its_entry_point_and_fills_every_registry(installed, tmp_path):
+    from gitorch.config import Config
+
     plugins = get_plugins()
     info = next(p for p in plugins.loaded if p.name == "partial")
     assert (info.distribution, info.version, info.first_party) == ("gitorch-partial", "0.1", False)
@@ -76,6 +78,9 @@ def test_it_is_discovered_through_its_entry_point_and_fills_every_registry(insta
     assert plugins.provider("gitorch_parsers", "wordlist") == "partial"
     assert [name for name, _ in plugins.template_dirs(None)] == ["partial"]
     assert plugins.gate_defaults() == {"confirm.core_files": [("**/dictionary.txt", "partial")]}
+    (tmp_path / "words").mkdir()
+    (tmp_path / "words" / "dictionary.txt").write_text("teh\n")
+    assert plugins.modules(tmp_path, Config()) == [("partial", "words")]
     assert not plugins.failures
 
 
@@ -86,11 +91,18 @@ def test_gitorch_audit_runs_every_hook_and_the_trace_sees_each_call(installed, p
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
+    planned = gitorch(
+        "plan", "--dim", "spelling", "--json", "--repo", str(project), pythonpath=installed,
+        GITORCH_TRACE_PLUGINS="1",
+    )  # fmt: skip
+    assert planned.returncode == 0, planned.stderr  # gitorch_modules is asked by the commands that plan
     result = json.loads(done.stdout)
     # gitorch_process_findings(findings) dropped the 'recieve' finding before the score
     assert sorted(f["rule_id"] for f in result["findings"]) == ["teh", "teh"]
     assert result["score_source"] == "computed"
-    traced = [line for line in done.stderr.splitlines() if line.startswith("gitorch: hook ")]
+    traced = [
+        line for line in (done.stderr + planned.stderr).splitlines() if line.startswith("gitorch: hook ")
+    ]
     # a built-in command adds no plugin command (issue 14): `--help`, with no listing kept, does
     listed = gitorch("--help", pythonpath=installed, GITORCH_TRACE_PLUGINS="1",
                      XDG_CACHE_HOME=str(project.parent / "xdg-cache"))  # fmt: skip

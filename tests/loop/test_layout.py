@@ -24,6 +24,7 @@ LAYERS = [
     {"phases", "human", "pool"},
     {"recovery", "audits", "testgate"},
     {"attempt", "planner"},
+    {"parallel"},
     {"runner"},
     {"api"},
 ]
@@ -70,7 +71,7 @@ def test_a_loop_module_imports_only_modules_of_lower_layers(module):
 def test_every_loop_module_has_a_layer_or_is_an_after_the_loop_command():
     modules = {p.stem for p in (PACKAGE / "loop").glob("*.py")} - {"__init__"}
     assert modules - set(LAYER) == {"runs"}
-    assert loop_imports("runs") <= {"events", "ledger", "session", "lock"}
+    assert loop_imports("runs") <= {"events", "ledger", "session", "lock", "recovery"}
 
 
 @pytest.mark.parametrize("module", ["weakened", "events", "gates", "phases", "human", "planner"])

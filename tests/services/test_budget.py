@@ -96,3 +96,40 @@ def test_overshoot_is_bounded_by_one_estimate_error() -> None:
     with pytest.raises(BudgetExceeded):
         budget.check(0.0001, "c")
     assert budget.history[-1].estimate_usd == 0.6
+
+
+def test_calls_running_at_once_reserve_their_estimates_so_together_they_never_pass_the_cap():
+    import threading
+
+    from gitorch.models import Usage
+    from gitorch.services.budget import Budget, BudgetExceeded
+
+    budget = Budget(1.00)
+    checked = threading.Event()
+    release = threading.Event()
+    errors: list[Exception] = []
+
+    def first_call():
+        budget.check(0.60, "job 1")  # reserved until charged
+        checked.set()
+        release.wait(10)
+        budget.charge(Usage(calls=1, cost_usd=0.25), "job 1")
+
+    worker = threading.Thread(target=first_call)
+    worker.start()
+    assert checked.wait(10)
+    assert budget.reserved_usd == 0.60 and budget.spent_usd == 0
+    try:
+        budget.check(0.50, "job 2")  # 0.60 reserved + 0.50 > 1.00: refused while job 1 runs
+    except BudgetExceeded as exc:
+        errors.append(exc)
+    assert errors and "reserved by calls running now" in str(errors[0])
+    assert budget.fits(0.40)  # what is left beside the reservation still fits
+    release.set()
+    worker.join(10)
+    assert budget.reserved_usd == 0 and budget.spent_usd == 0.25
+    assert budget.thread_spent_usd == 0  # job 1's money was charged from its own thread
+    assert budget.history[0].estimate_usd == 0.60  # the charge knows its own call's estimate
+    budget.check(0.50, "job 2")  # the charge freed the reservation: now it fits
+    budget.release()  # never ran: the reservation goes back without a charge
+    assert budget.reserved_usd == 0 and budget.spent_usd == 0.25

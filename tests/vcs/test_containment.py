@@ -108,3 +108,65 @@ def test_a_workspace_change_is_put_back_and_named_or_stops_a_test_run(repo, tmp_
     with pytest.raises(ContainmentBreach), contained.watching("tests", checkout=False, purpose="tests"):
         git(tree.path, "config", "filter.x.clean", "cat")
     assert (tree.git_dir / "config").read_text() == config
+
+
+def test_calls_of_several_threads_share_one_window_and_a_change_by_any_is_put_back(
+    repo, tmp_path, no_bubblewrap
+):
+    import threading
+
+    contained = Containment.prepare("auto", repo, tmp_path / "store")
+    config = (repo / ".git" / "config").read_text()
+    job_in, main_out = threading.Event(), threading.Event()
+    caught: list[BaseException] = []
+
+    def job() -> None:  # a job's call (gitorch fix --jobs) that starts during another and ends after it
+        try:
+            with contained.watching("job", checkout=False):
+                job_in.set()
+                assert main_out.wait(5)
+                git(repo, "config", "core.fsmonitor", "/bin/false")
+        except ContainmentBreach as exc:
+            caught.append(exc)
+
+    thread = threading.Thread(target=job)
+    with contained.watching("main", checkout=False):
+        thread.start()
+        assert job_in.wait(5)
+    main_out.set()  # the first block ended with nothing changed; the job's is still open
+    thread.join(5)
+    assert len(caught) == 1 and caught[0].changed == [".git/config"]
+    assert (repo / ".git" / "config").read_text() == config  # put back when the last block ended
+
+
+def test_gitorchs_own_commit_during_a_window_is_no_change(repo, tmp_path, no_bubblewrap):
+    contained = Containment.prepare("auto", repo, tmp_path / "store")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "branch", "gitorch/s")
+    with contained.watching("job", checkout=False):
+        tree = git(repo, "write-tree").strip()
+        commit = git(repo, "commit-tree", tree, "-p", head, "-m", "landed").strip()
+        with contained.own_writes(["refs/heads/gitorch/s"]):
+            git(repo, "update-ref", "-m", "gitorch: commit", "refs/heads/gitorch/s", commit, head)
+    assert git(repo, "rev-parse", "gitorch/s").strip() == commit  # adopted, not put back
+    with pytest.raises(ContainmentBreach, match="gitorch/s"), contained.watching("job", checkout=False):
+        git(repo, "update-ref", "refs/heads/gitorch/s", head)  # the same ref moved by a call: a breach
+    assert git(repo, "rev-parse", "gitorch/s").strip() == commit
+
+
+def test_a_jobs_workspace_git_dir_is_put_back_around_its_call(repo, tmp_path, no_bubblewrap):
+    gitorch = repo / ".git" / "gitorch"
+    tree = Worktree.create(
+        repo, gitorch / "worktrees" / "s.job1", workspace_git_dir(repo, "s.job1"), "HEAD",
+        branch="gitorch/s-job1", new_branch=False,
+    )
+    contained = Containment.prepare("auto", repo, tmp_path / "store")
+    config = (tree.git_dir / "config").read_text()
+    with contained.watching_job_workspace(tree, "job-1") as changes:
+        git(tree.path, "config", "filter.x.clean", "touch /tmp/owned")
+        (tree.git_dir / "hooks" / "pre-commit").write_text("#!/bin/sh\n")
+        git(tree.path, "status")  # the index: put back silently
+    assert changes == ["config", "hooks/pre-commit"]
+    assert (tree.git_dir / "config").read_text() == config
+    assert not (tree.git_dir / "hooks" / "pre-commit").exists()
+    assert "gitorch/s-job1" not in git(repo, "branch", "--list")  # the job's branch is its own

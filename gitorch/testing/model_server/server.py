@@ -44,8 +44,12 @@ class ModelServer:
         *,
         default: Turn | None = DONE,
         is_agent_request: Callable[[RecordedRequest], bool] | None = None,
+        latency_s: float = 0.0,
     ) -> None:
         self._turns: list[Turn] = list(turns)
+        #: Seconds every agent request waits before its answer starts (a model with a fixed time per
+        #: call); requests wait side by side, not one after the other.
+        self.latency_s = latency_s
         self.default = default
         self._classify = is_agent_request or self.is_agent_request
         self._lock = threading.Lock()
@@ -243,6 +247,8 @@ class _Handler(BaseHTTPRequestHandler):
             protocol=protocol_of(split.path),
         )
         request = self.model_server._record(request)
+        if request.agent and self.model_server.latency_s > 0:
+            self.model_server._stopping.wait(self.model_server.latency_s)
         try:
             if request.agent:
                 self._answer_turn(request, request.turn)

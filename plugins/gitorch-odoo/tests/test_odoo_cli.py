@@ -36,6 +36,7 @@ def test_the_plugin_is_discovered_through_its_entry_point(odoo_repo, odoo_env):
         "gitorch_add_commands",
         "gitorch_template_dirs",
         "gitorch_gate_defaults",
+        "gitorch_modules",
     }
 
 

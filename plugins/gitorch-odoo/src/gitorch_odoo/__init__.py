@@ -2,7 +2,8 @@
 
 Registers the ``odoo`` agent (dimensions compliance, security and backend; fixes compliance), the
 ``gitorch odoo`` commands, the Odoo prompt templates of AI agents (for trees holding an Odoo module) and
-the confirmation defaults of Odoo's manifest and access rules. Imports stay cheap: the agent and the
+the confirmation defaults of Odoo's manifest and access rules, and its modules as the units of
+``gitorch plan``. Imports stay cheap: the agent and the
 analyzers load when used.
 """
 
@@ -39,6 +40,15 @@ def gitorch_template_dirs(root):
     from gitorch_odoo.modules import has_module
 
     return [TEMPLATES_DIR] if root is None or has_module(root, ".", Config().exclude) else []
+
+
+@hookimpl
+def gitorch_modules(root, config):
+    """Every Odoo module of the repository (a directory holding a ``__manifest__.py``): the units of
+    ``gitorch plan``."""
+    from gitorch_odoo.modules import find_modules
+
+    return [module.path for module in find_modules(root, ".", config.exclude)]
 
 
 @hookimpl

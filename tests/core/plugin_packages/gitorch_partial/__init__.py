@@ -83,3 +83,8 @@ def gitorch_template_dirs():  # names no argument: the same directory for every 
 @hookimpl
 def gitorch_gate_defaults():
     return {"confirm.core_files": ["**/dictionary.txt"]}
+
+
+@hookimpl
+def gitorch_modules(root):  # names no ``config``
+    return sorted(p.name for p in root.iterdir() if (p / "dictionary.txt").is_file())
