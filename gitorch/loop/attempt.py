@@ -574,7 +574,9 @@ class FixAttempt:
         """Commit the staged diff on the green commit with ``Gitorch-*`` trailers; the branch moves now."""
         f = self.finding
         what = f.rule_id or f.description.split("\n")[0][:50]
-        subject = f"gitorch: fix {f.severity} {what} in {f.location}"[:100]
+        paths = [change.path for change in stats.files]
+        where = f.location if f.file else paths[0] if len(paths) == 1 else f"{len(paths)} files"
+        subject = f"gitorch: fix {f.severity} {what} in {where}"[:100]
         body = f.description.strip()
         closes = [] if check is None else check.closes
         if closes:

@@ -57,6 +57,17 @@ def test_a_committed_attempt_moves_the_branch_and_returns_the_commit_without_tou
     assert loop.state.phase_durations["test"] > 0  # the clock it was lent
 
 
+def test_a_finding_without_a_file_is_committed_under_the_file_its_fix_changed(session):
+    loop, findings = session([("P1", "feature")])  # the stand-in fixer writes app/feature.py for it
+    group = findings["feature"].model_copy(update={"file": None, "line": None})  # e.g. one rule, many files
+    outcome = FixAttempt(loop.attempt_context(), loop.workspace(), group, "fixer", "close_gaps").run()
+    assert outcome.kind == "committed"
+    subject = git(loop.root, "log", "-1", "--format=%s", outcome.commit).strip()
+    changed = git(loop.root, "show", "--name-only", "--format=", outcome.commit).split()
+    where = changed[0] if len(changed) == 1 else f"{len(changed)} files"
+    assert changed and subject.endswith(f" in {where}") and " in -" not in subject
+
+
 def test_the_next_attempt_works_on_the_workspace_it_is_given(session):
     loop, findings = session([("P1", "good"), ("P2", "good2")])
     context, workspace = loop.attempt_context(), loop.workspace()
