@@ -12,6 +12,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -155,6 +156,34 @@ def run_gitorch(
         check=False,
     )
     return GitorchResult(tuple(args), done.returncode, done.stdout, done.stderr)
+
+
+def processes_with_env(name: str, value: str) -> list[int]:
+    """The live (non-zombie) processes whose environment holds ``name=value`` (Linux ``/proc``): what a
+    test that marked the processes it started finds left behind."""
+    needle = f"{name}={value}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            environ = Path(f"/proc/{entry}/environ").read_bytes()
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in environ.split(b"\0") and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def wait_for_no_process(name: str, value: str, seconds: float) -> list[int]:
+    """:func:`processes_with_env` once none is left, or what is still alive after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = processes_with_env(name, value)
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
 
 
 def write_executable(directory: Path, name: str, script: str) -> Path:

@@ -19,12 +19,13 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from gitorch.testing.kit import processes_with_env, wait_for_no_process
 from gitorch.testing.model_server import (
     ModelServer,
     Redirect,
@@ -84,25 +85,9 @@ class Run:
     leftovers: list[int] = field(default_factory=list)
 
 
-def _process_ids() -> Iterator[int]:
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            yield int(entry)
-
-
 def leftover_processes(marker: str) -> list[int]:
     """Live (non-zombie) processes whose environment carries ``MARKER_VAR=marker``."""
-    needle = f"{MARKER_VAR}={marker}".encode()
-    found = []
-    for pid in _process_ids():
-        try:
-            environ = Path(f"/proc/{pid}/environ").read_bytes()
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        if needle in environ.split(b"\0") and state != "Z":
-            found.append(pid)
-    return found
+    return processes_with_env(MARKER_VAR, marker)
 
 
 @dataclass
@@ -179,12 +164,7 @@ def _kill_group(pgid: int) -> None:
 
 
 def _wait_gone(marker: str, timeout: float) -> list[int]:
-    deadline = time.monotonic() + timeout
-    while True:
-        alive = leftover_processes(marker)
-        if not alive or time.monotonic() > deadline:
-            return alive
-        time.sleep(0.1)
+    return wait_for_no_process(MARKER_VAR, marker, timeout)
 
 
 @pytest.fixture

@@ -21,10 +21,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from gitorch.testing.kit import processes_with_env
+from gitorch.testing.kit import wait_for_no_process as wait_for_no_process_with_env
 
 HERE = Path(__file__).parent
 AGENT = HERE / "hostile_agent.py"
@@ -186,28 +188,11 @@ class Outcome:
 
 def live_processes(marker: str) -> list[int]:
     """Live (non-zombie) processes whose environment carries the run's marker."""
-    needle = f"{MARKER_VAR}={marker}".encode()
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            environ = Path(f"/proc/{entry}/environ").read_bytes()
-            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if needle in environ.split(b"\0") and state != "Z":
-            found.append(int(entry))
-    return found
+    return processes_with_env(MARKER_VAR, marker)
 
 
 def wait_for_no_process(marker: str, seconds: float) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while True:
-        alive = live_processes(marker)
-        if not alive or time.monotonic() > deadline:
-            return alive
-        time.sleep(0.1)
+    return wait_for_no_process_with_env(MARKER_VAR, marker, seconds)
 
 
 class Probe:
