@@ -11,7 +11,7 @@ from gitorch.errors import ExitCode, UsageError
 
 
 def register(app: typer.Typer) -> None:
-    app.command("merge")(merge)
+    app.command("merge", epilog="Example: gitorch merge results/ --plan plan.json --format sarif")(merge)
 
 
 def merge(

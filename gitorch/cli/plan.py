@@ -12,7 +12,7 @@ from gitorch.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
-    app.command("plan")(plan)
+    app.command("plan", epilog="Example: gitorch plan --all  ·  gitorch plan --all --json > plan.json")(plan)
 
 
 def plan(
